@@ -1,0 +1,179 @@
+//! `demo`: starts the Port simulator in-process, runs two full resyncs of a fixture Azure DevOps
+//! organization with the default mapping through the production code path (only the URLs differ),
+//! and prints what happened. `sim-port` serves the simulator alone.
+
+mod fixture;
+
+use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Instant};
+
+use anyhow::Context;
+use mapping::PortAppConfig;
+use ocean::{
+    resync::{ResyncReport, ResyncSettings},
+    runner::{Runner, RunnerSettings},
+};
+use port_client::{Client, UserAgent};
+use secrecy::SecretString;
+use serde_json::Value;
+use sim_port::SimConfig;
+
+use self::fixture::FixtureOrg;
+
+/// The Python integration's default mapping (ocean-azure-devops.md §4.2), shipped in the binary.
+pub const DEFAULT_MAPPING: &str =
+    include_str!("../../../../fixtures/mappings/azure-devops-default.yaml");
+/// The default blueprints (ocean-azure-devops.md §4.1).
+pub const DEFAULT_BLUEPRINTS: &str =
+    include_str!("../../../../fixtures/port/azure-devops-blueprints.json");
+
+/// Size flags of the demo organization.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Projects in the fixture organization.
+    #[arg(long, default_value_t = 3)]
+    projects: usize,
+    /// Repositories per project.
+    #[arg(long, default_value_t = 5)]
+    repositories: usize,
+    /// Work items per project.
+    #[arg(long, default_value_t = 40)]
+    work_items: usize,
+    /// Releases per project.
+    #[arg(long, default_value_t = 5)]
+    releases: usize,
+}
+
+/// Runs the demo and prints its report.
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let sim = sim_port::spawn(SimConfig::default())
+        .await
+        .context("starting sim-port")?;
+    let defaults = SimConfig::default();
+    let user_agent = UserAgent {
+        integration_type: "azure-devops".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        identifier: "demo-azure-devops".to_owned(),
+    };
+    let port = Client::builder(
+        sim.base_url().parse()?,
+        SecretString::from(defaults.client_id),
+        SecretString::from(defaults.client_secret),
+    )
+    .user_agent(user_agent.clone())
+    .build()?;
+    create_blueprints(&port).await?;
+
+    let org = FixtureOrg {
+        projects: args.projects,
+        repositories: args.repositories,
+        work_items: args.work_items,
+        releases: args.releases,
+    };
+    let runner = Runner::new(
+        port,
+        Arc::new(org),
+        RunnerSettings {
+            identifier: user_agent.identifier.clone(),
+            integration_type: user_agent.integration_type.clone(),
+            version: user_agent.version.clone(),
+            local_mapping: None,
+            default_mapping: Some(PortAppConfig::from_yaml(DEFAULT_MAPPING)?),
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+        },
+    );
+    println!(
+        "ocean-azure-devops demo: fixture organization {args:?}, Port simulator at {}\n",
+        sim.base_url()
+    );
+
+    let first = runner.resync().await?;
+    print_report("first resync", &first);
+    sim.state.reset_stats();
+    let second = runner.resync().await?;
+    print_report("second resync (unchanged organization)", &second);
+    print_catalog(&sim.state.entities(), &sim.state.stats().requests);
+    println!("wall time: {} ms", started.elapsed().as_millis());
+    Ok(if first.failure.is_none() && second.failure.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Creates the default blueprints the way Ocean does: first without relations, then with them.
+async fn create_blueprints(port: &Client) -> anyhow::Result<()> {
+    let blueprints: Vec<Value> = serde_json::from_str(DEFAULT_BLUEPRINTS)?;
+    for blueprint in &blueprints {
+        let mut bare = blueprint.clone();
+        if let Some(object) = bare.as_object_mut() {
+            for key in [
+                "relations",
+                "mirrorProperties",
+                "calculationProperties",
+                "aggregationProperties",
+            ] {
+                object.remove(key);
+            }
+        }
+        port.blueprints().create(&bare).await?;
+    }
+    for blueprint in &blueprints {
+        let id = blueprint["identifier"].as_str().unwrap_or_default();
+        port.blueprints().patch(id, blueprint).await?;
+    }
+    Ok(())
+}
+
+fn print_report(title: &str, report: &ResyncReport) {
+    println!(
+        "== {title}: {} in {} ms",
+        if report.succeeded() {
+            "completed"
+        } else {
+            "failed"
+        },
+        report.duration.as_millis()
+    );
+    println!("{report}");
+    for resource in &report.resources {
+        for rejection in &resource.rejections {
+            println!(
+                "rejected {}/{} ({}): {}",
+                rejection.blueprint, rejection.identifier, rejection.status, rejection.reason
+            );
+        }
+    }
+    println!();
+}
+
+fn print_catalog(entities: &[Value], requests: &BTreeMap<String, u64>) {
+    let mut per_blueprint: BTreeMap<&str, usize> = BTreeMap::new();
+    for entity in entities {
+        *per_blueprint
+            .entry(entity["blueprint"].as_str().unwrap_or("?"))
+            .or_default() += 1;
+    }
+    println!("== catalog in Port after both resyncs");
+    for (blueprint, count) in &per_blueprint {
+        println!("{blueprint:<24} {count:>6} entities");
+    }
+    println!("\n== Port API requests during the second resync");
+    for (route, count) in requests {
+        println!("{route:<60} {count:>6}");
+    }
+}
+
+/// Serves the Port simulator on 127.0.0.1:`port` until Ctrl-C.
+pub async fn serve_sim_port(port: u16) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let state = sim_port::SimState::new(SimConfig::default());
+    eprintln!("sim-port listening on http://{}", listener.local_addr()?);
+    sim_port::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

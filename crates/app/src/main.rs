@@ -1,0 +1,71 @@
+//! The `ocean-azure-devops` binary: parses the command line, sets up logging, wires the crates
+//! together and maps failures to exit codes. `anyhow` lives only here.
+
+mod demo;
+mod logging;
+mod run;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Port's Azure DevOps integration (Ocean-compatible), in Rust.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Ocean's optional `config.yaml` (environment variables override it).
+    #[arg(long, global = true, default_value = "config.yaml")]
+    config: PathBuf,
+    /// Run one resync and exit (same as `OCEAN__EVENT_LISTENER__TYPE=ONCE`).
+    #[arg(long)]
+    once: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the simulators in-process, run a full resync with the default mapping, print a report.
+    Demo(demo::DemoArgs),
+    /// Run the Port API simulator alone.
+    SimPort {
+        /// TCP port on 127.0.0.1.
+        #[arg(long, default_value_t = 5555)]
+        port: u16,
+    },
+}
+
+/// Exit status for a configuration error (every problem is printed first).
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Demo(args)) => demo::run(args).await,
+            Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
+            None => run::run(&cli.config, cli.once).await,
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(config_error) = error.downcast_ref::<ocean::config::ConfigError>() {
+                eprintln!("error: invalid configuration:\n{config_error}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The default command: run the integration from Ocean's environment variables and
+//! `config.yaml`, as the container does.
+
+use std::{path::Path, process::ExitCode, sync::Arc};
+
+use ado_kinds::{AccountMode, AdoConfig};
+use anyhow::Context;
+use mapping::{CompileOptions, MappingPlan, PortAppConfig, SelectorConfig};
+use ocean::{
+    Integration, PageStream,
+    config::{Config, ListenerKind, Overrides, Problems},
+    resync::ResyncSettings,
+    runner::{Runner, RunnerSettings},
+};
+use port_client::{Client, UserAgent};
+use secrecy::ExposeSecret;
+use tracing::{error, info};
+
+use crate::{demo::DEFAULT_MAPPING, logging};
+
+/// Placeholder until the Azure DevOps client lands (issue 4): it implements no kind, so every
+/// resource fails with "kind not supported" and nothing is deleted.
+struct AzureDevops;
+
+impl Integration for AzureDevops {
+    type Error = std::convert::Infallible;
+
+    fn fetch(&self, _kind: &str, _selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
+        None
+    }
+}
+
+/// Loads the configuration (all problems at once), then runs the configured listener.
+pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
+    let mut local_mapping = None;
+    let config = Config::<AdoConfig>::from_process_env(
+        config_path,
+        &Overrides { once },
+        |root, problems| {
+            local_mapping = root
+                .string("port_app_config_file", problems)
+                .and_then(|path| check_mapping_file(Path::new(&path), problems));
+        },
+    )?;
+    let redactor = logging::init(
+        &config
+            .application
+            .log_level
+            .to_ascii_lowercase()
+            .replace("warning", "warn"),
+    );
+    redactor.add(secrets(&config));
+    info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
+
+    let user_agent = UserAgent {
+        integration_type: config.integration.r#type.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        identifier: config.integration.identifier.clone(),
+    };
+    let port = Client::builder(
+        config.port.base_url.clone(),
+        config.port.client_id.clone(),
+        config.port.client_secret.clone(),
+    )
+    .user_agent(user_agent.clone())
+    .build()?;
+    let mut resync = ResyncSettings::default();
+    resync.batch.max_items = config.upsert_entities_batch_max_length;
+    resync.batch.max_bytes = config.upsert_entities_batch_max_size_in_bytes;
+    resync.delete_batch_size = config.delete_entities_max_batch_size;
+    let runner = Runner::new(
+        port,
+        Arc::new(AzureDevops),
+        RunnerSettings {
+            identifier: user_agent.identifier,
+            integration_type: user_agent.integration_type,
+            version: user_agent.version,
+            local_mapping,
+            default_mapping: config
+                .initialize_port_resources
+                .then(|| PortAppConfig::from_yaml(DEFAULT_MAPPING))
+                .transpose()?,
+            jq_env: config.jq_environment(),
+            scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
+            resync,
+        },
+    );
+    if !matches!(config.event_listener.kind, ListenerKind::Once) {
+        error!(
+            "Only the ONCE event listener is implemented so far; running one resync and exiting."
+        );
+    }
+    let report = runner
+        .resync()
+        .await
+        .context("the resync could not start")?;
+    println!("{report}");
+    Ok(if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Parses and compiles a local port-app-config, turning every failure into a problem.
+fn check_mapping_file(path: &Path, problems: &mut Problems) -> Option<(String, PortAppConfig)> {
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            problems.push(
+                "OCEAN__PORT_APP_CONFIG_FILE",
+                format!("cannot read {name}: {error}"),
+                "point it at a readable port-app-config YAML file",
+            );
+            return None;
+        }
+    };
+    let config = match PortAppConfig::from_yaml(&text) {
+        Ok(config) => config,
+        Err(error) => {
+            problems.push(
+                name.clone(),
+                format!("is not a valid port-app-config: {error}"),
+                "fix the mapping file",
+            );
+            return None;
+        }
+    };
+    if let Err(errors) = MappingPlan::compile(&config, &CompileOptions::default()) {
+        for e in errors.0 {
+            problems.push(
+                format!("{name}: resources[{}].{}", e.resource_index, e.field),
+                format!(
+                    "jq expression `{}` does not compile: {}",
+                    e.expression, e.message
+                ),
+                "fix the jq expression",
+            );
+        }
+        return None;
+    }
+    Some((name, config))
+}
+
+fn secrets(config: &Config<AdoConfig>) -> Vec<String> {
+    let mut out: Vec<String> = config
+        .port_secrets()
+        .iter()
+        .map(|s| s.expose_secret().to_owned())
+        .collect();
+    match &config.integration.config.account {
+        AccountMode::Single {
+            personal_access_token,
+            ..
+        } => out.push(personal_access_token.expose_secret().to_owned()),
+        AccountMode::Multiple { client_secret, .. } => {
+            out.push(client_secret.expose_secret().to_owned());
+        }
+    }
+    if let Some(secret) = &config.integration.config.webhook_secret {
+        out.push(secret.expose_secret().to_owned());
+    }
+    out
+}

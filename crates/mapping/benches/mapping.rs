@@ -1,0 +1,3 @@
+//! Mapping throughput benchmark.
+#![allow(missing_docs)]
+fn main() {}

@@ -1,0 +1,475 @@
+//! Ocean-compatible configuration: `OCEAN__*` and `APPLICATION__*` environment variables and an
+//! optional `config.yaml`, merged with Ocean's precedence and defaults (ocean-framework.md §1,
+//! §5), then validated once into a typed [`Config`]. Every problem is reported together, each
+//! with the key as the user wrote it and a fix; secrets are [`SecretString`]s.
+//!
+//! Integration-specific keys (`integration.config.*`) are typed by the integration through
+//! [`IntegrationConfig`].
+
+mod env;
+mod problems;
+mod section;
+mod source;
+
+use std::{path::PathBuf, time::Duration};
+
+pub use problems::{ConfigError, Problem, Problems};
+use secrecy::SecretString;
+pub use section::Section;
+use serde_json::Value;
+use url::Url;
+
+use self::source::Sources;
+
+/// The integration's own typed settings (`OCEAN__INTEGRATION__CONFIG__*`).
+pub trait IntegrationConfig: Sized + Send + Sync + 'static {
+    /// The integration type (`azure-devops`), the default of `OCEAN__INTEGRATION__TYPE`.
+    const TYPE: &'static str;
+
+    /// Reads and validates the `integration.config` section, recording every problem.
+    fn resolve(section: &Section<'_>, problems: &mut Problems) -> Option<Self>;
+}
+
+/// Port's public brokers: the `KAFKA` listener's default (ocean-framework.md §5).
+const PORT_BROKERS: [&str; 3] = [
+    "b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
+    "b-2-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
+    "b-3-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
+];
+
+/// The validated configuration.
+#[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "mirrors Ocean's flat settings, one field per env var"
+)]
+pub struct Config<I> {
+    /// Port API credentials and URL.
+    pub port: PortSettings,
+    /// The integration's identity and its own settings.
+    pub integration: IntegrationSettings<I>,
+    /// How resyncs are triggered.
+    pub event_listener: ListenerSettings,
+    /// Create default blueprints and mapping on first start.
+    pub initialize_port_resources: bool,
+    /// `createPortResourcesOrigin` (`Empty`, `Default`, `Port`; `Ocean` means `Default`).
+    pub create_port_resources_origin: Option<String>,
+    /// A full resync every this often, besides the listener.
+    pub scheduled_resync_interval: Option<Duration>,
+    /// Send the first raw items of each kind to Port (mapping editor examples).
+    pub send_raw_data_examples: bool,
+    /// Whether jq's `env`/`$ENV` see the process environment.
+    pub allow_environment_variables_jq_access: bool,
+    /// HTTP timeout towards the third-party API.
+    pub client_timeout: Duration,
+    /// Public URL of this integration (webhooks), from `OCEAN__BASE_URL` or the legacy
+    /// `OCEAN__INTEGRATION__CONFIG__APP_HOST`.
+    pub base_url: Option<Url>,
+    /// Prefix of every HTTP route.
+    pub path_prefix: Option<String>,
+    /// Entities per bulk upsert (1..=20).
+    pub upsert_entities_batch_max_length: usize,
+    /// Bytes per bulk upsert body.
+    pub upsert_entities_batch_max_size_in_bytes: usize,
+    /// Identifiers per bulk delete (Ocean clamps to 100).
+    pub delete_entities_max_batch_size: usize,
+    /// Webhook workers.
+    pub event_workers_count: usize,
+    /// Time limit of one webhook event.
+    pub max_event_processing_seconds: Duration,
+    /// `OnPrem` or `Saas`.
+    pub runtime: String,
+    /// TLS verification towards Port.
+    pub ssl_port_verify: bool,
+    /// TLS verification towards the third-party API.
+    pub ssl_third_party_verify: bool,
+    /// `APPLICATION__*` settings.
+    pub application: ApplicationSettings,
+    /// Our extension `OCEAN__PORT_APP_CONFIG_FILE`: a local port-app-config used instead of the
+    /// one on the integration record.
+    pub port_app_config_file: Option<PathBuf>,
+}
+
+/// `OCEAN__PORT__*`.
+#[derive(Debug)]
+pub struct PortSettings {
+    /// Port client id.
+    pub client_id: SecretString,
+    /// Port client secret.
+    pub client_secret: SecretString,
+    /// API root (default `https://api.getport.io`).
+    pub base_url: Url,
+}
+
+/// `OCEAN__INTEGRATION__*`.
+#[derive(Debug)]
+pub struct IntegrationSettings<I> {
+    /// Installation identifier.
+    pub identifier: String,
+    /// Integration type.
+    pub r#type: String,
+    /// The integration's own settings.
+    pub config: I,
+}
+
+/// `OCEAN__EVENT_LISTENER*`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerSettings {
+    /// Listener type and its fields.
+    pub kind: ListenerKind,
+    /// Whether this listener triggers resyncs.
+    pub should_resync: bool,
+    /// Whether live events (webhooks) are processed.
+    pub should_process_webhooks: bool,
+}
+
+/// The listener types Ocean knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenerKind {
+    /// Poll Port for resync requests.
+    Polling {
+        /// Poll interval.
+        interval: Duration,
+        /// Resync at start.
+        resync_on_start: bool,
+    },
+    /// One resync, then exit.
+    Once,
+    /// Port POSTs `/resync`.
+    Webhook {
+        /// Public URL of this integration.
+        app_host: Option<Url>,
+    },
+    /// Only live events, never resyncs.
+    WebhooksOnly,
+    /// Port's Kafka topics.
+    Kafka {
+        /// Brokers.
+        brokers: Vec<String>,
+        /// `SASL_SSL` by default.
+        security_protocol: String,
+        /// `SCRAM-SHA-512` by default.
+        authentication_mechanism: String,
+        /// Fetch credentials from Port.
+        kafka_security_enabled: bool,
+        /// Poll timeout.
+        consumer_poll_timeout: Duration,
+    },
+}
+
+/// `APPLICATION__*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationSettings {
+    /// `ERROR`, `WARNING`, `INFO`, `DEBUG` or `CRITICAL`.
+    pub log_level: String,
+    /// HTTP port (default 8000).
+    pub port: u16,
+    /// Ship logs to Port.
+    pub enable_http_logging: bool,
+}
+
+/// Settings forced from the command line.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--once`: the listener becomes `ONCE`.
+    pub once: bool,
+}
+
+impl<I: IntegrationConfig> Config<I> {
+    /// Loads from the process environment and `config_path` (if it exists); `extra` may add
+    /// the caller's own problems to the same report.
+    pub fn from_process_env(
+        config_path: &std::path::Path,
+        overrides: &Overrides,
+        extra: impl FnOnce(&Section<'_>, &mut Problems),
+    ) -> Result<Self, ConfigError> {
+        let (env, yaml) = env::read(config_path)?;
+        Self::load(
+            &env,
+            yaml.as_deref(),
+            &config_path.display().to_string(),
+            overrides,
+            extra,
+        )
+    }
+
+    /// The process environment as a JSON object, for jq's `env`/`$ENV` when
+    /// `allow_environment_variables_jq_access` is true (Ocean's default).
+    #[must_use]
+    pub fn jq_environment(&self) -> Option<serde_json::Map<String, Value>> {
+        self.allow_environment_variables_jq_access.then(|| {
+            env::vars()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect()
+        })
+    }
+
+    /// Loads from explicit sources (pure; used by tests and the demo). `extra` is always called
+    /// with the merged (unvalidated) tree, so the caller's own checks (e.g. compiling a mapping
+    /// file) land in the same report even when other settings are broken.
+    pub fn load(
+        env: &[(String, String)],
+        yaml: Option<&str>,
+        yaml_name: &str,
+        overrides: &Overrides,
+        extra: impl FnOnce(&Section<'_>, &mut Problems),
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Problems::default();
+        let yaml_value = yaml.and_then(|text| match serde_yaml_ng::from_str::<Value>(text) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                problems.push(
+                    yaml_name,
+                    format!("is not valid YAML: {error}"),
+                    "fix the YAML syntax",
+                );
+                None
+            }
+        });
+        let sources = Sources::build(yaml_value.as_ref(), yaml_name, env);
+        let config = resolve::<I>(&sources, overrides, &mut problems);
+        extra(&Section::root(&sources), &mut problems);
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError {
+                problems: problems.0,
+            }),
+        }
+    }
+
+    /// Every secret value, for log redaction.
+    #[must_use]
+    pub fn port_secrets(&self) -> [&SecretString; 2] {
+        [&self.port.client_id, &self.port.client_secret]
+    }
+}
+
+fn resolve<I: IntegrationConfig>(
+    sources: &Sources,
+    overrides: &Overrides,
+    p: &mut Problems,
+) -> Option<Config<I>> {
+    let root = Section::root(sources);
+    let port = port_settings(&root, p);
+    let integration = root.child(&["integration"]);
+    let r#type = integration
+        .string("type", p)
+        .unwrap_or_else(|| I::TYPE.to_owned())
+        .to_ascii_lowercase();
+    let identifier = integration
+        .string("identifier", p)
+        .unwrap_or_else(|| format!("my-{type}-integration"));
+    let own = I::resolve(&root.child(&["integration", "config"]), p);
+    let listener = listener(&root.child(&["event_listener"]), overrides, p);
+    let batch_len = bounded(&root, "upsert_entities_batch_max_length", 20, 1..=20, p);
+    let config = Config {
+        initialize_port_resources: root.bool("initialize_port_resources", true, p),
+        create_port_resources_origin: origin(&root, p),
+        scheduled_resync_interval: root
+            .opt_u64("scheduled_resync_interval", p)
+            .map(|m| Duration::from_secs(m * 60)),
+        send_raw_data_examples: root.bool("send_raw_data_examples", true, p),
+        allow_environment_variables_jq_access: root.bool(
+            "allow_environment_variables_jq_access",
+            true,
+            p,
+        ),
+        client_timeout: root.seconds("client_timeout", 60.0, p),
+        base_url: public_url(&root, p),
+        path_prefix: root
+            .string("path_prefix", p)
+            .map(|s| s.trim_matches('/').to_owned())
+            .filter(|s| !s.is_empty()),
+        upsert_entities_batch_max_length: batch_len,
+        upsert_entities_batch_max_size_in_bytes: bounded(
+            &root,
+            "upsert_entities_batch_max_size_in_bytes",
+            1_048_576,
+            1..=usize::MAX,
+            p,
+        ),
+        // Ocean accepts up to 1000 but clamps to 100 in code (ocean-framework.md §1.2).
+        delete_entities_max_batch_size: bounded(
+            &root,
+            "delete_entities_max_batch_size",
+            1000,
+            1..=usize::MAX,
+            p,
+        )
+        .min(100),
+        event_workers_count: bounded(&root, "event_workers_count", 1, 1..=usize::MAX, p),
+        max_event_processing_seconds: root.seconds("max_event_processing_seconds", 90.0, p),
+        runtime: root
+            .string("runtime", p)
+            .unwrap_or_else(|| "OnPrem".to_owned()),
+        ssl_port_verify: root.child(&["ssl", "port"]).bool("verify", true, p),
+        ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),
+        application: application(sources, p),
+        port_app_config_file: root.string("port_app_config_file", p).map(PathBuf::from),
+        event_listener: listener?,
+        port: port?,
+        integration: IntegrationSettings {
+            identifier,
+            r#type,
+            config: own?,
+        },
+    };
+    Some(config)
+}
+
+fn port_settings(root: &Section<'_>, p: &mut Problems) -> Option<PortSettings> {
+    let port = root.child(&["port"]);
+    let client_id = port.required("client_id", "Port client id", p);
+    let client_secret = port.required("client_secret", "Port client secret", p);
+    let base_url = if port.raw("base_url").is_some() {
+        port.url("base_url", p)
+    } else {
+        Url::parse("https://api.getport.io").ok()
+    };
+    Some(PortSettings {
+        client_id: SecretString::from(client_id?),
+        client_secret: SecretString::from(client_secret?),
+        base_url: base_url?,
+    })
+}
+
+/// `OCEAN__BASE_URL`, or the legacy `OCEAN__INTEGRATION__CONFIG__APP_HOST`.
+fn public_url(root: &Section<'_>, p: &mut Problems) -> Option<Url> {
+    let legacy = root.child(&["integration", "config"]);
+    if root.raw("base_url").is_some() {
+        root.url("base_url", p)
+    } else if legacy.raw("app_host").is_some() {
+        legacy.url("app_host", p)
+    } else {
+        None
+    }
+}
+
+fn origin(root: &Section<'_>, p: &mut Problems) -> Option<String> {
+    let origin = root.string("create_port_resources_origin", p)?;
+    if !matches!(origin.as_str(), "Empty" | "Ocean" | "Default" | "Port") {
+        p.push(
+            root.key_name("create_port_resources_origin"),
+            format!("unknown origin \"{origin}\""),
+            "use Empty, Default or Port",
+        );
+    }
+    Some(origin)
+}
+
+/// An integer setting that must lie in `range`.
+fn bounded(
+    root: &Section<'_>,
+    key: &str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    p: &mut Problems,
+) -> usize {
+    let value = root
+        .opt_u64(key, p)
+        .map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX));
+    if range.contains(&value) {
+        return value;
+    }
+    p.push(
+        root.key_name(key),
+        format!(
+            "must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        ),
+        "use a value in range",
+    );
+    default
+}
+
+fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<ListenerSettings> {
+    let written = s.string("type", p).unwrap_or_else(|| "POLLING".to_owned());
+    let name = if overrides.once {
+        "ONCE".to_owned()
+    } else {
+        written.to_ascii_uppercase()
+    };
+    let kind = match name.as_str() {
+        "POLLING" => ListenerKind::Polling {
+            interval: s.seconds("interval", 60.0, p),
+            resync_on_start: s.bool("resync_on_start", true, p),
+        },
+        "ONCE" => ListenerKind::Once,
+        "WEBHOOK" => ListenerKind::Webhook {
+            app_host: if s.raw("app_host").is_some() {
+                s.url("app_host", p)
+            } else {
+                None
+            },
+        },
+        "WEBHOOKS_ONLY" => ListenerKind::WebhooksOnly,
+        "KAFKA" => ListenerKind::Kafka {
+            brokers: s
+                .list("brokers", p)
+                .unwrap_or_else(|| PORT_BROKERS.iter().map(|b| (*b).to_owned()).collect()),
+            security_protocol: s
+                .string("security_protocol", p)
+                .unwrap_or_else(|| "SASL_SSL".to_owned()),
+            authentication_mechanism: s
+                .string("authentication_mechanism", p)
+                .unwrap_or_else(|| "SCRAM-SHA-512".to_owned()),
+            kafka_security_enabled: s.bool("kafka_security_enabled", true, p),
+            consumer_poll_timeout: s.seconds("consumer_poll_timeout", 1.0, p),
+        },
+        _ => {
+            p.push(
+                s.key_name("type"),
+                format!("unknown event listener type \"{written}\""),
+                "use one of POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA",
+            );
+            return None;
+        }
+    };
+    let once = matches!(kind, ListenerKind::Once);
+    let only_hooks = matches!(kind, ListenerKind::WebhooksOnly);
+    Some(ListenerSettings {
+        should_resync: s.bool("should_resync", !only_hooks, p),
+        should_process_webhooks: s.bool("should_process_webhooks", !once, p),
+        kind,
+    })
+}
+
+fn application(sources: &Sources, p: &mut Problems) -> ApplicationSettings {
+    let get = |key: &str| sources.application.get(key);
+    let log_level =
+        get("log_level").map_or_else(|| "INFO".to_owned(), |(_, v)| v.to_ascii_uppercase());
+    if !matches!(
+        log_level.as_str(),
+        "ERROR" | "WARNING" | "INFO" | "DEBUG" | "CRITICAL"
+    ) {
+        let name = get("log_level").map_or("APPLICATION__LOG_LEVEL", |(k, _)| k.as_str());
+        p.push(
+            name,
+            format!("unknown log level \"{log_level}\""),
+            "use ERROR, WARNING, INFO, DEBUG or CRITICAL",
+        );
+    }
+    let port = match get("port") {
+        None => 8000,
+        Some((name, value)) => value.trim().parse().unwrap_or_else(|_| {
+            p.push(
+                name.as_str(),
+                format!("must be a TCP port number, got \"{value}\""),
+                "use a number from 1 to 65535",
+            );
+            8000
+        }),
+    };
+    let enable_http_logging =
+        get("enable_http_logging").is_none_or(|(_, v)| !v.eq_ignore_ascii_case("false"));
+    ApplicationSettings {
+        log_level,
+        port,
+        enable_http_logging,
+    }
+}
+
+#[cfg(test)]
+mod tests;

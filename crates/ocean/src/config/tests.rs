@@ -1,0 +1,258 @@
+//! Tests of configuration loading: sources, precedence, defaults, problems, redaction.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::*;
+
+/// A stand-in integration with one URL, one secret and one flag.
+#[derive(Debug)]
+struct Demo {
+    url: Url,
+    token: SecretString,
+    limited: bool,
+}
+
+impl IntegrationConfig for Demo {
+    const TYPE: &'static str = "demo";
+
+    fn resolve(s: &Section<'_>, p: &mut Problems) -> Option<Self> {
+        let url = s.url("organization_url", p);
+        let token = s.secret("personal_access_token", p);
+        if token.is_none() {
+            p.push(s.key_name("personal_access_token"), "is required", "set it");
+        }
+        Some(Self {
+            url: url?,
+            token: token?,
+            limited: s.bool("is_projects_limited", true, p),
+        })
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+const BASE: [(&str, &str); 4] = [
+    ("OCEAN__PORT__CLIENT_ID", "id"),
+    ("OCEAN__PORT__CLIENT_SECRET", "port-secret-1234"),
+    (
+        "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
+        "https://dev.azure.com/org/",
+    ),
+    (
+        "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
+        "pat-secret-5678",
+    ),
+];
+
+fn load(extra: &[(&str, &str)], yaml: Option<&str>) -> Result<Config<Demo>, ConfigError> {
+    let mut pairs = env(&BASE);
+    pairs.extend(env(extra));
+    Config::<Demo>::load(
+        &pairs,
+        yaml,
+        "config.yaml",
+        &Overrides::default(),
+        |_, _| {},
+    )
+}
+
+#[test]
+fn defaults_match_ocean() {
+    let c = load(&[], None).unwrap();
+    assert_eq!(c.integration.r#type, "demo");
+    assert_eq!(c.integration.identifier, "my-demo-integration");
+    assert_eq!(c.port.base_url.as_str(), "https://api.getport.io/");
+    assert_eq!(
+        c.event_listener.kind,
+        ListenerKind::Polling {
+            interval: Duration::from_mins(1),
+            resync_on_start: true
+        }
+    );
+    assert!(
+        c.initialize_port_resources && c.send_raw_data_examples && c.integration.config.limited
+    );
+    assert_eq!(
+        c.integration.config.url.as_str(),
+        "https://dev.azure.com/org"
+    );
+    assert_eq!(
+        (
+            c.upsert_entities_batch_max_length,
+            c.delete_entities_max_batch_size
+        ),
+        (20, 100)
+    );
+    assert_eq!(c.application.port, 8000);
+}
+
+#[test]
+fn env_names_are_case_insensitive_and_json_values_merge_with_nested_keys() {
+    let c = load(
+        &[
+            (
+                "ocean__event_listener",
+                r#"{"type":"POLLING","interval":5}"#,
+            ),
+            ("OCEAN__EVENT_LISTENER__RESYNC_ON_START", "false"),
+            ("OCEAN__SCHEDULED_RESYNC_INTERVAL", "15"),
+            ("OCEAN__INTEGRATION__CONFIG__IS_PROJECTS_LIMITED", "False"),
+            ("APPLICATION__PORT", "9000"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        c.event_listener.kind,
+        ListenerKind::Polling {
+            interval: Duration::from_secs(5),
+            resync_on_start: false
+        }
+    );
+    assert_eq!(c.scheduled_resync_interval, Some(Duration::from_mins(15)));
+    assert!(!c.integration.config.limited);
+    assert_eq!(c.application.port, 9000);
+}
+
+#[test]
+fn both_listener_forms_work() {
+    let json = load(&[("OCEAN__EVENT_LISTENER", r#"{"type":"ONCE"}"#)], None).unwrap();
+    let nested = load(&[("OCEAN__EVENT_LISTENER__TYPE", "ONCE")], None).unwrap();
+    assert_eq!(json.event_listener.kind, ListenerKind::Once);
+    assert_eq!(nested.event_listener, json.event_listener);
+    assert!(!nested.event_listener.should_process_webhooks);
+}
+
+#[test]
+fn yaml_is_decamelized_resolves_from_env_templates_and_env_wins() {
+    let yaml = r"
+eventListener:
+  type: WEBHOOKS_ONLY
+initializePortResources: false
+integration:
+  identifier: from-yaml
+  config:
+    personalAccessToken: '{{ from env MY_PAT }}'
+";
+    let c = load(
+        &[
+            ("MY_PAT", "templated-pat-9999"),
+            ("OCEAN__INTEGRATION__IDENTIFIER", "from-env"),
+        ],
+        Some(yaml),
+    )
+    .unwrap();
+    assert_eq!(c.event_listener.kind, ListenerKind::WebhooksOnly);
+    assert!(!c.initialize_port_resources);
+    assert_eq!(c.integration.identifier, "from-env");
+    // The env var OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN beats the YAML template.
+    assert_eq!(
+        c.integration.config.token.expose_secret(),
+        "pat-secret-5678"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_together_with_the_key_as_written() {
+    let pairs = env(&[
+        ("OCEAN__PORT__CLIENT_SECRET", "port-secret-1234"),
+        ("OCEAN__EVENT_LISTENER__TYPE", "CARRIER_PIGEON"),
+        ("OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL", "not a url"),
+        ("OCEAN__UPSERT_ENTITIES_BATCH_MAX_LENGTH", "50"),
+        ("APPLICATION__LOG_LEVEL", "loud"),
+    ]);
+    let error = Config::<Demo>::load(
+        &pairs,
+        Some("eventListener: ["),
+        "config.yaml",
+        &Overrides::default(),
+        |_, _| {},
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "config.yaml",
+        "OCEAN__PORT__CLIENT_ID",
+        "OCEAN__EVENT_LISTENER__TYPE",
+        "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
+        "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
+        "OCEAN__UPSERT_ENTITIES_BATCH_MAX_LENGTH",
+        "APPLICATION__LOG_LEVEL",
+    ] {
+        assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
+    }
+    assert!(
+        error
+            .to_string()
+            .contains("POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA")
+    );
+}
+
+#[test]
+fn secrets_never_reach_debug_or_errors() {
+    let c = load(&[], None).unwrap();
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("port-secret-1234") && !debug.contains("pat-secret-5678"),
+        "{debug}"
+    );
+    // A malformed secret is reported without its value.
+    let error = load(
+        &[(
+            "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
+            r#"["pat-in-a-list-0000"]"#,
+        )],
+        None,
+    )
+    .unwrap_err();
+    assert!(!error.to_string().contains("pat-in-a-list-0000"), "{error}");
+}
+
+#[test]
+fn caller_problems_join_the_same_report() {
+    let pairs = env(&BASE);
+    let error = Config::<Demo>::load(
+        &pairs,
+        None,
+        "config.yaml",
+        &Overrides::default(),
+        |_, p| {
+            p.push(
+                "mapping.yaml: resources[0]",
+                "does not compile",
+                "fix the jq",
+            );
+        },
+    )
+    .unwrap_err();
+    assert_eq!(error.problems.len(), 1);
+}
+
+#[test]
+fn once_override_and_legacy_app_host() {
+    let pairs = env(&[
+        BASE[0],
+        BASE[1],
+        BASE[2],
+        BASE[3],
+        (
+            "OCEAN__INTEGRATION__CONFIG__APP_HOST",
+            "https://hooks.example.com/",
+        ),
+    ]);
+    let c = Config::<Demo>::load(
+        &pairs,
+        None,
+        "config.yaml",
+        &Overrides { once: true },
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(c.event_listener.kind, ListenerKind::Once);
+    assert_eq!(c.base_url.unwrap().as_str(), "https://hooks.example.com/");
+}

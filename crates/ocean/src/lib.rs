@@ -1,0 +1,32 @@
+//! The Ocean framework in Rust: configuration, the integration contract and the resync engine.
+//!
+//! Principal types:
+//! - [`config::Config`]: Ocean's settings from `OCEAN__*` env vars and `config.yaml`, validated once.
+//! - [`Integration`]: what an integration implements: one stream of raw pages per kind.
+//! - [`resync::Resync`]: one full resync: pages → jq mapping → diff → batched upserts →
+//!   per-kind reconciliation.
+//!
+//! ```
+//! use futures::stream::{self, StreamExt};
+//! use ocean::{Integration, PageStream};
+//! use mapping::SelectorConfig;
+//!
+//! /// A toy integration that serves one page of one kind.
+//! struct Fixed;
+//!
+//! impl Integration for Fixed {
+//!     type Error = std::io::Error;
+//!     fn fetch(&self, kind: &str, _selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
+//!         (kind == "thing").then(|| stream::iter([Ok(vec![serde_json::json!({"id": 1})])]).boxed())
+//!     }
+//! }
+//! assert!(Fixed.fetch("other", &SelectorConfig::default()).is_none());
+//! ```
+
+pub mod config;
+mod kind;
+pub mod resync;
+pub mod runner;
+pub mod telemetry;
+
+pub use kind::{Integration, PageStream};

@@ -1,0 +1,81 @@
+//! One full resync: every resource of the port-app-config is fetched, mapped, diffed against what
+//! Port holds, upserted in batches, and then stale entities are deleted where that is safe.
+//!
+//! The normative rules are in `docs/specs/resync.md`; the flow is:
+//! 1. [`snapshot`]: list this integration's entities in Port once (datasource listing), reduced to
+//!    keys and [`diff::Fingerprint`]s.
+//! 2. [`pipeline`]: resources run in *lanes*: resources that write the same blueprint share a
+//!    lane and run one after another in config order (so merges apply in Ocean's order); lanes
+//!    run concurrently. Within a resource, pages are fetched, mapped on the blocking pool, diffed,
+//!    batched ([`batch`]) and upserted concurrently.
+//! 3. [`reconcile`]: a pure planner decides deletions per blueprint from what was seen, what
+//!    failed and the threshold; then deletions run.
+
+pub mod batch;
+mod delete;
+pub mod diff;
+mod pipeline;
+pub mod reconcile;
+pub mod report;
+mod snapshot;
+
+use std::sync::Arc;
+
+use mapping::{MappingPlan, PortAppConfig};
+use port_client::{Client, UserAgent};
+
+pub use report::{ResourceReport, ResyncReport};
+
+use crate::Integration;
+
+/// Tuning knobs of a resync (defaults follow Ocean's limits, ocean-framework.md §1.2).
+#[derive(Debug, Clone)]
+pub struct ResyncSettings {
+    /// Per-request limits of Port's bulk upsert.
+    pub batch: batch::BatchLimits,
+    /// Bulk upsert requests in flight per resource.
+    pub upsert_concurrency: usize,
+    /// Pages mapped concurrently per resource (mapping runs on the blocking pool).
+    pub map_concurrency: usize,
+    /// Entity identifiers per bulk delete request (Ocean clamps to 100).
+    pub delete_batch_size: usize,
+}
+
+impl Default for ResyncSettings {
+    fn default() -> Self {
+        Self {
+            // OCEAN__UPSERT_ENTITIES_BATCH_MAX_LENGTH and ..._MAX_SIZE_IN_BYTES defaults.
+            batch: batch::BatchLimits {
+                max_items: 20,
+                max_bytes: 1024 * 1024,
+            },
+            upsert_concurrency: 8,
+            map_concurrency: 2,
+            delete_batch_size: 100,
+        }
+    }
+}
+
+/// Everything one resync needs: who to talk to, what to fetch and how to map it.
+pub struct Resync<I> {
+    /// Port API client (its User-Agent decides entity ownership).
+    pub port: Client,
+    /// The integration that fetches raw items.
+    pub integration: Arc<I>,
+    /// The port-app-config (top-level flags are read from it).
+    pub app_config: Arc<PortAppConfig>,
+    /// The compiled mapping of `app_config`.
+    pub plan: Arc<MappingPlan>,
+    /// Ownership of entities: the datasource Port records for our writes.
+    pub user_agent: UserAgent,
+    /// Tuning knobs.
+    pub settings: ResyncSettings,
+}
+
+impl<I: Integration> Resync<I> {
+    /// Runs one full resync and reports what it did. Errors never abort the process: they end up
+    /// in the report, and they protect the affected blueprints from deletion.
+    pub async fn run(&self) -> ResyncReport {
+        pipeline::run(self).await
+    }
+}

@@ -1,0 +1,435 @@
+//! The resync pipeline: lanes of resources → pages → map (blocking pool) → diff → batch → upsert,
+//! then the deletion phase. See the module docs of [`crate::resync`].
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::{StreamExt, stream::FuturesUnordered};
+use mapping::{Entity, MappingPlan};
+use port_client::{BulkUpsertReport, UpsertOptions};
+use serde_json::{Value, value::RawValue};
+
+use super::{
+    Resync,
+    batch::Batcher,
+    diff::Fingerprint,
+    reconcile::EntityKey,
+    report::{Rejection, ResourceReport, ResyncReport},
+    snapshot::Snapshot,
+};
+use crate::{Integration, telemetry};
+
+/// An entity mapped on the blocking pool, ready to diff and send.
+struct Mapped {
+    /// `None` when the identifier is a search query (never diffed nor reconciled, as in Ocean).
+    key: Option<EntityKey>,
+    blueprint: String,
+    json: Box<RawValue>,
+    fingerprint: Fingerprint,
+    /// (relation name, target identifier) pairs, to protect relation targets from deletion.
+    relations: Vec<(String, String)>,
+}
+
+/// The result of mapping one page.
+#[derive(Default)]
+struct MappedPage {
+    items: usize,
+    entities: Vec<Mapped>,
+    filtered_out: usize,
+    dropped: usize,
+    /// field → (count, first message)
+    warnings: HashMap<String, (usize, String)>,
+    selector_error: Option<String>,
+    serialize_error: Option<String>,
+}
+
+/// What a lane hands back to the deletion phase.
+#[derive(Default)]
+pub(super) struct LaneOutput {
+    pub(super) reports: Vec<ResourceReport>,
+    pub(super) seen: HashSet<EntityKey>,
+    /// (blueprint, relation name, target id) of relations of seen entities.
+    pub(super) relation_refs: HashSet<(String, String, String)>,
+    /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).
+    pub(super) written: Vec<(usize, HashSet<String>)>,
+}
+
+/// Runs one resync (see [`Resync::run`]).
+pub(super) async fn run<I: Integration>(resync: &Resync<I>) -> ResyncReport {
+    let started = Instant::now();
+    let mut report = ResyncReport::default();
+    let snapshot = match Snapshot::load(&resync.port, &resync.user_agent).await {
+        Ok(snapshot) => Some(snapshot),
+        Err(error) => {
+            report.failure = Some(format!(
+                "could not list this integration's entities in Port ({error}); every entity is \
+                 written and nothing is deleted in this resync"
+            ));
+            None
+        }
+    };
+    let empty = Snapshot::default();
+    let lanes = lanes(&resync.plan);
+    let outputs = futures::future::join_all(
+        lanes
+            .iter()
+            .map(|lane| run_lane(resync, lane, snapshot.as_ref().unwrap_or(&empty))),
+    )
+    .await;
+
+    let mut merged = LaneOutput::default();
+    for output in outputs {
+        merged.reports.extend(output.reports);
+        merged.seen.extend(output.seen);
+        merged.relation_refs.extend(output.relation_refs);
+        merged.written.extend(output.written);
+    }
+    merged.reports.sort_by_key(|r| r.index);
+    if let Some(snapshot) = &snapshot {
+        report.deletion = super::delete::delete_stale(resync, snapshot, &merged).await;
+    }
+    report.resources = merged.reports;
+    report.duration = started.elapsed();
+    telemetry::resync_finished(&report);
+    report
+}
+
+/// Groups resources into lanes: resources whose (literal) blueprints overlap share a lane and keep
+/// config order; a resource whose blueprint is computed per item gets a lane of its own.
+fn lanes(plan: &MappingPlan) -> Vec<Vec<usize>> {
+    let mut lanes: Vec<Vec<usize>> = Vec::new();
+    let mut lane_of_blueprint: HashMap<&str, usize> = HashMap::new();
+    for resource in plan.resources() {
+        match resource.blueprint_literal() {
+            Some(blueprint) => {
+                if let Some(&lane) = lane_of_blueprint.get(blueprint) {
+                    lanes[lane].push(resource.index());
+                } else {
+                    lane_of_blueprint.insert(blueprint, lanes.len());
+                    lanes.push(vec![resource.index()]);
+                }
+            }
+            None => lanes.push(vec![resource.index()]),
+        }
+    }
+    lanes
+}
+
+async fn run_lane<I: Integration>(
+    resync: &Resync<I>,
+    lane: &[usize],
+    snapshot: &Snapshot,
+) -> LaneOutput {
+    let mut out = LaneOutput::default();
+    for &index in lane {
+        let mut written = HashSet::new();
+        let report = run_resource(resync, index, snapshot, &mut out, &mut written).await;
+        telemetry::resource_finished(&report);
+        out.reports.push(report);
+        out.written.push((index, written));
+    }
+    out
+}
+
+/// Fetches, maps, diffs and upserts one resource.
+async fn run_resource<I: Integration>(
+    resync: &Resync<I>,
+    index: usize,
+    snapshot: &Snapshot,
+    out: &mut LaneOutput,
+    written: &mut HashSet<String>,
+) -> ResourceReport {
+    let started = Instant::now();
+    let resource = &resync.plan.resources()[index];
+    let mut report = ResourceReport {
+        kind: resource.kind().to_owned(),
+        index,
+        ..ResourceReport::default()
+    };
+    let Some(pages) = resync
+        .integration
+        .fetch(resource.kind(), resource.selector())
+    else {
+        report.fail(format!(
+            "kind `{}` is not supported by this integration",
+            resource.kind()
+        ));
+        report.duration = started.elapsed();
+        return report;
+    };
+    let plan = Arc::clone(&resync.plan);
+    let mut mapped_pages = pages
+        .map(move |page| {
+            let plan = Arc::clone(&plan);
+            async move {
+                match page {
+                    Ok(items) => {
+                        tokio::task::spawn_blocking(move || map_page(&plan, index, &items))
+                            .await
+                            .map_err(|e| format!("mapping worker failed: {e}"))
+                    }
+                    Err(error) => Err(format!("fetch failed: {error}")),
+                }
+            }
+        })
+        .buffered(resync.settings.map_concurrency.max(1));
+
+    let mut sink = UpsertSink::new(resync, &mut report);
+    while let Some(page) = mapped_pages.next().await {
+        match page {
+            Ok(page) => sink.accept(page, snapshot, out, written).await,
+            Err(reason) => {
+                sink.report.fail(reason);
+                break;
+            }
+        }
+    }
+    sink.finish().await;
+    report.duration = started.elapsed();
+    report
+}
+
+/// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool).
+fn map_page(plan: &MappingPlan, index: usize, items: &[Value]) -> MappedPage {
+    let resource = &plan.resources()[index];
+    let mut page = MappedPage {
+        items: items.len(),
+        ..MappedPage::default()
+    };
+    for item in items {
+        match resource.map_item(item) {
+            Ok(outcome) => {
+                page.filtered_out += outcome.filtered_out;
+                page.dropped += outcome.dropped.len();
+                for warning in outcome.warnings {
+                    page.warnings
+                        .entry(warning.field)
+                        .or_insert((0, warning.message))
+                        .0 += 1;
+                }
+                for entity in outcome.passed {
+                    match prepare(entity) {
+                        Ok(mapped) => page.entities.push(mapped),
+                        Err(error) => page.serialize_error = Some(error),
+                    }
+                }
+            }
+            Err(error) => {
+                page.selector_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    page
+}
+
+fn prepare(entity: Entity) -> Result<Mapped, String> {
+    let key = entity.identifier.as_str().map(|identifier| EntityKey {
+        blueprint: entity.blueprint.clone(),
+        identifier: identifier.to_owned(),
+    });
+    let relations = entity
+        .relations
+        .iter()
+        .flat_map(|(name, value)| relation_targets(value).map(move |id| (name.clone(), id)))
+        .collect();
+    let json = serde_json::value::to_raw_value(&entity)
+        .map_err(|e| format!("entity could not be serialized: {e}"))?;
+    Ok(Mapped {
+        key,
+        fingerprint: Fingerprint::of_entity(&entity),
+        blueprint: entity.blueprint,
+        json,
+        relations,
+    })
+}
+
+/// Target identifiers of one relation value (a string, or a list of strings for many-relations;
+/// search queries resolve at Port and are not tracked).
+fn relation_targets(value: &Value) -> impl Iterator<Item = String> + '_ {
+    let items: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::Array(items) => Box::new(items.iter()),
+        other => Box::new(std::iter::once(other)),
+    };
+    items.filter_map(|v| v.as_str().map(str::to_owned))
+}
+
+/// Entities of one bulk request: (identifier for reports, serialized entity).
+type Batch = Vec<(String, Box<RawValue>)>;
+
+type UpsertResult = (
+    String,
+    Vec<String>,
+    Result<BulkUpsertReport, port_client::Error>,
+    Duration,
+);
+
+/// Batches changed entities per blueprint and keeps a bounded number of upserts in flight.
+struct UpsertSink<'a, I> {
+    resync: &'a Resync<I>,
+    report: &'a mut ResourceReport,
+    batchers: HashMap<String, Batcher<(String, Box<RawValue>)>>,
+    inflight: FuturesUnordered<futures::future::BoxFuture<'a, UpsertResult>>,
+    options: UpsertOptions,
+}
+
+impl<'a, I: Integration> UpsertSink<'a, I> {
+    fn new(resync: &'a Resync<I>, report: &'a mut ResourceReport) -> Self {
+        Self {
+            options: UpsertOptions {
+                merge: resync.app_config.enable_merge_entity,
+                create_missing_related_entities: resync.app_config.create_missing_related_entities,
+            },
+            resync,
+            report,
+            batchers: HashMap::new(),
+            inflight: FuturesUnordered::new(),
+        }
+    }
+
+    async fn accept(
+        &mut self,
+        page: MappedPage,
+        snapshot: &Snapshot,
+        out: &mut LaneOutput,
+        written: &mut HashSet<String>,
+    ) {
+        telemetry::page_fetched(&self.report.kind, self.report.index, page.items);
+        self.report.fetched += page.items;
+        self.report.filtered_out += page.filtered_out;
+        self.report.dropped += page.dropped;
+        for (field, (count, example)) in &page.warnings {
+            self.report.field_warnings += count;
+            telemetry::field_warnings(&self.report.kind, self.report.index, field, *count, example);
+        }
+        if let Some(error) = page.selector_error {
+            self.report.fail(format!("selector failed: {error}"));
+        }
+        if let Some(error) = page.serialize_error {
+            self.report.fail(error);
+        }
+        let merge = self.options.merge;
+        for entity in page.entities {
+            self.report.mapped += 1;
+            written.insert(entity.blueprint.clone());
+            for (relation, target) in entity.relations {
+                out.relation_refs
+                    .insert((entity.blueprint.clone(), relation, target));
+            }
+            if let Some(key) = entity.key {
+                let unchanged = snapshot.get(&key).is_some_and(|port| {
+                    if merge {
+                        port.covers(&entity.fingerprint)
+                    } else {
+                        port.same_as(&entity.fingerprint)
+                    }
+                });
+                out.seen.insert(key.clone());
+                if unchanged {
+                    self.report.unchanged += 1;
+                    continue;
+                }
+                self.push(entity.blueprint, key.identifier, entity.json)
+                    .await;
+            } else {
+                // A search-query identifier resolves at Port: always written, never reconciled.
+                self.push(entity.blueprint, "(search query)".to_owned(), entity.json)
+                    .await;
+            }
+        }
+    }
+
+    async fn push(&mut self, blueprint: String, identifier: String, json: Box<RawValue>) {
+        let limits = self.resync.settings.batch;
+        let bytes = json.get().len();
+        let batcher = self
+            .batchers
+            .entry(blueprint.clone())
+            .or_insert_with(|| Batcher::new(limits));
+        if let Some(batch) = batcher.push((identifier, json), bytes) {
+            self.send(blueprint, batch).await;
+        }
+    }
+
+    async fn send(&mut self, blueprint: String, batch: Vec<(String, Box<RawValue>)>) {
+        while self.inflight.len() >= self.resync.settings.upsert_concurrency.max(1) {
+            if let Some(done) = self.inflight.next().await {
+                self.settle(done);
+            }
+        }
+        let port = &self.resync.port;
+        let options = self.options;
+        self.inflight.push(Box::pin(async move {
+            let started = Instant::now();
+            let (ids, bodies): (Vec<String>, Vec<Box<RawValue>>) = batch.into_iter().unzip();
+            let result = port
+                .entities()
+                .bulk_upsert(&blueprint, &bodies, &options)
+                .await;
+            (blueprint, ids, result, started.elapsed())
+        }));
+    }
+
+    fn settle(&mut self, (blueprint, ids, result, elapsed): UpsertResult) {
+        match result {
+            Ok(outcome) => {
+                self.report.upserted += outcome.upserted.len();
+                telemetry::batch_upserted(
+                    &blueprint,
+                    outcome.upserted.len(),
+                    outcome.failed.len(),
+                    elapsed,
+                );
+                for failure in outcome.failed {
+                    let identifier = ids
+                        .get(failure.index)
+                        .cloned()
+                        .unwrap_or_else(|| failure.identifier.clone());
+                    self.rejected(Rejection {
+                        blueprint: blueprint.clone(),
+                        identifier,
+                        status: failure.status_code,
+                        reason: format!("{}: {}", failure.error, failure.message),
+                    });
+                }
+            }
+            Err(error) => {
+                // The whole request failed after retries: every entity in it is unwritten, and the
+                // resource is failed so that its blueprint is not reconciled on incomplete data.
+                self.report
+                    .fail(format!("bulk upsert to `{blueprint}` failed: {error}"));
+                for identifier in ids {
+                    self.rejected(Rejection {
+                        blueprint: blueprint.clone(),
+                        identifier,
+                        status: error.status().unwrap_or(0),
+                        reason: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn rejected(&mut self, rejection: Rejection) {
+        telemetry::entity_rejected(&self.report.kind, &rejection);
+        self.report.reject(rejection);
+    }
+
+    async fn finish(mut self) {
+        let pending: Vec<(String, Batch)> = self
+            .batchers
+            .iter_mut()
+            .filter_map(|(blueprint, batcher)| {
+                batcher.flush().map(|batch| (blueprint.clone(), batch))
+            })
+            .collect();
+        for (blueprint, batch) in pending {
+            self.send(blueprint, batch).await;
+        }
+        while let Some(done) = self.inflight.next().await {
+            self.settle(done);
+        }
+    }
+}

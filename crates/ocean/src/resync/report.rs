@@ -1,0 +1,161 @@
+//! What a resync did, per resource and for the deletion phase: the numbers a person reads after a
+//! run, and the basis of the resync state reported to Port.
+
+use std::{fmt, time::Duration};
+
+use super::reconcile::SkipReason;
+
+/// How many rejected entities are kept with their reasons per resource (all are counted; the
+/// list is capped so a mapping that fails everywhere cannot grow memory without bound).
+pub const MAX_REJECTIONS_KEPT: usize = 100;
+
+/// One entity Port refused, with Port's own reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Blueprint the entity was written to.
+    pub blueprint: String,
+    /// Identifier of the refused entity.
+    pub identifier: String,
+    /// HTTP status Port gave the entity (inside a 207, or of the whole request).
+    pub status: u16,
+    /// Port's error code and message.
+    pub reason: String,
+}
+
+/// The outcome of one resource (`{kind}-{index}` in Ocean's words).
+#[derive(Debug, Clone, Default)]
+pub struct ResourceReport {
+    /// The resource's kind.
+    pub kind: String,
+    /// Position of the resource in the port-app-config.
+    pub index: usize,
+    /// Raw items fetched from the third-party API.
+    pub fetched: usize,
+    /// Entities that passed the selector and were mapped.
+    pub mapped: usize,
+    /// Items the selector filtered out.
+    pub filtered_out: usize,
+    /// Items dropped because their identifier or blueprint mapped to null or "".
+    pub dropped: usize,
+    /// Entities identical to what Port holds, so not written.
+    pub unchanged: usize,
+    /// Entities Port accepted.
+    pub upserted: usize,
+    /// Entities Port refused (counted; the first [`MAX_REJECTIONS_KEPT`] are in `rejections`).
+    pub rejected: usize,
+    /// Port's reasons for the first rejected entities.
+    pub rejections: Vec<Rejection>,
+    /// Mapping fields that failed to evaluate (value sent as null), counted per item.
+    pub field_warnings: usize,
+    /// Why the resource did not complete; its blueprint is then protected from deletion.
+    pub failure: Option<String>,
+    /// Wall time of the resource.
+    pub duration: Duration,
+}
+
+impl ResourceReport {
+    /// Records a rejection, keeping the reason while under the cap.
+    pub fn reject(&mut self, rejection: Rejection) {
+        self.rejected += 1;
+        if self.rejections.len() < MAX_REJECTIONS_KEPT {
+            self.rejections.push(rejection);
+        }
+    }
+
+    /// Records why the resource failed (the first cause wins; later ones are consequences).
+    pub fn fail(&mut self, reason: impl Into<String>) {
+        if self.failure.is_none() {
+            self.failure = Some(reason.into());
+        }
+    }
+}
+
+/// The outcome of the deletion phase.
+#[derive(Debug, Clone, Default)]
+pub struct DeletionReport {
+    /// Entities deleted, per blueprint.
+    pub deleted: Vec<(String, usize)>,
+    /// Why some deletions did not happen.
+    pub skipped: Vec<SkipReason>,
+    /// Delete requests that failed.
+    pub errors: Vec<String>,
+}
+
+impl DeletionReport {
+    /// Total entities deleted.
+    #[must_use]
+    pub fn total_deleted(&self) -> usize {
+        self.deleted.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The outcome of one full resync.
+#[derive(Debug, Clone, Default)]
+pub struct ResyncReport {
+    /// One entry per resource, in port-app-config order.
+    pub resources: Vec<ResourceReport>,
+    /// Deletions done and skipped.
+    pub deletion: DeletionReport,
+    /// A failure that concerned the whole run (e.g. Port's entities could not be listed).
+    pub failure: Option<String>,
+    /// Wall time of the run.
+    pub duration: Duration,
+}
+
+impl ResyncReport {
+    /// True when every resource completed and nothing failed at the run level: what Ocean
+    /// reports as `completed` rather than `failed`.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none()
+            && self.deletion.errors.is_empty()
+            && self.resources.iter().all(|r| r.failure.is_none())
+    }
+
+    /// Total entities upserted across resources.
+    #[must_use]
+    pub fn total_upserted(&self) -> usize {
+        self.resources.iter().map(|r| r.upserted).sum()
+    }
+
+    /// Total entities rejected across resources.
+    #[must_use]
+    pub fn total_rejected(&self) -> usize {
+        self.resources.iter().map(|r| r.rejected).sum()
+    }
+}
+
+impl fmt::Display for ResyncReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<24} {:>8} {:>8} {:>9} {:>9} {:>9} {:>8}  status",
+            "resource", "fetched", "mapped", "unchanged", "upserted", "rejected", "ms"
+        )?;
+        for r in &self.resources {
+            writeln!(
+                f,
+                "{:<24} {:>8} {:>8} {:>9} {:>9} {:>9} {:>8}  {}",
+                format!("{}-{}", r.kind, r.index),
+                r.fetched,
+                r.mapped,
+                r.unchanged,
+                r.upserted,
+                r.rejected,
+                r.duration.as_millis(),
+                r.failure.as_deref().unwrap_or("ok"),
+            )?;
+        }
+        writeln!(f, "deleted: {}", self.deletion.total_deleted())?;
+        for skip in &self.deletion.skipped {
+            writeln!(f, "deletion skipped: {skip}")?;
+        }
+        for error in &self.deletion.errors {
+            writeln!(f, "deletion error: {error}")?;
+        }
+        if let Some(failure) = &self.failure {
+            writeln!(f, "resync failed: {failure}")?;
+        }
+        Ok(())
+    }
+}

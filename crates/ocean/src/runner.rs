@@ -1,0 +1,202 @@
+//! Runs resyncs the way Ocean's listeners do: make sure the integration record exists, load and
+//! compile the mapping, mark the resync state `running`, resync, then mark it `completed` or
+//! `failed` (ocean-framework.md §2.3, §4, §5).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use port_client::{Client, UserAgent};
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use crate::{
+    Integration,
+    resync::{Resync, ResyncReport, ResyncSettings},
+};
+
+/// Why a run could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Port call needed before resyncing failed.
+    #[error("{action}: {source}")]
+    Port {
+        /// What we were doing.
+        action: &'static str,
+        /// The client error.
+        #[source]
+        source: port_client::Error,
+    },
+    /// The port-app-config could not be read.
+    #[error("the port-app-config {origin} is invalid: {source}")]
+    MappingInvalid {
+        /// Where it came from (the integration record or a file).
+        origin: String,
+        /// The parse error.
+        #[source]
+        source: mapping::Error,
+    },
+    /// The port-app-config has jq expressions that do not compile.
+    #[error("the port-app-config {origin} has expressions that do not compile:\n{source}")]
+    MappingCompile {
+        /// Where it came from.
+        origin: String,
+        /// Every failing expression.
+        #[source]
+        source: mapping::CompileErrors,
+    },
+}
+
+/// Settings of a [`Runner`].
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    /// The integration's identifier in Port (`OCEAN__INTEGRATION__IDENTIFIER`).
+    pub identifier: String,
+    /// The integration's type (`azure-devops`).
+    pub integration_type: String,
+    /// Our version, sent on the integration record and in the User-Agent.
+    pub version: String,
+    /// A local port-app-config that replaces the one on the integration record.
+    pub local_mapping: Option<(String, PortAppConfig)>,
+    /// The mapping written to a newly created integration record.
+    pub default_mapping: Option<PortAppConfig>,
+    /// What jq's `env`/`$ENV` see: the process environment when
+    /// `OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS` is true, else `None` (an empty object).
+    pub jq_env: Option<serde_json::Map<String, Value>>,
+    /// `OCEAN__SCHEDULED_RESYNC_INTERVAL` in minutes, reported in the resync state.
+    pub scheduled_interval_minutes: Option<u64>,
+    /// Resync tuning.
+    pub resync: ResyncSettings,
+}
+
+/// Drives resyncs of one integration against one Port organization.
+pub struct Runner<I> {
+    port: Client,
+    integration: Arc<I>,
+    settings: RunnerSettings,
+}
+
+impl<I: Integration> Runner<I> {
+    /// A runner using `port` (whose User-Agent must match `settings`).
+    pub fn new(port: Client, integration: Arc<I>, settings: RunnerSettings) -> Self {
+        Self {
+            port,
+            integration,
+            settings,
+        }
+    }
+
+    /// The User-Agent (and so the entity datasource) of this integration.
+    #[must_use]
+    pub fn user_agent(&self) -> UserAgent {
+        UserAgent {
+            integration_type: self.settings.integration_type.clone(),
+            version: self.settings.version.clone(),
+            identifier: self.settings.identifier.clone(),
+        }
+    }
+
+    /// Creates the integration record when Port does not have it yet.
+    pub async fn ensure_integration(&self) -> Result<Value, Error> {
+        let id = &self.settings.identifier;
+        let port = |action| move |source| Error::Port { action, source };
+        if let Some(existing) = self
+            .port
+            .integration()
+            .get(id)
+            .await
+            .map_err(port("reading the integration record"))?
+        {
+            return Ok(existing);
+        }
+        info!(identifier = %id, "Creating the integration record in Port.");
+        let config = self.settings.default_mapping.as_ref().map_or_else(
+            || json!({}),
+            |m| serde_json::to_value(m).unwrap_or_else(|_| json!({})),
+        );
+        let body = json!({
+            "installationId": id,
+            "installationAppType": self.settings.integration_type,
+            "version": self.settings.version,
+            "changelogDestination": {},
+            "config": config,
+        });
+        self.port
+            .integration()
+            .create(&body)
+            .await
+            .map_err(port("creating the integration record"))
+    }
+
+    /// Loads the mapping (local file, else the integration record) and compiles it.
+    pub async fn mapping(&self) -> Result<(Arc<PortAppConfig>, Arc<MappingPlan>), Error> {
+        let (origin, app_config) = if let Some((origin, local)) = &self.settings.local_mapping {
+            (origin.clone(), local.clone())
+        } else {
+            let record = self.ensure_integration().await?;
+            let origin = format!("of integration `{}` in Port", self.settings.identifier);
+            let config = record.get("config").cloned().unwrap_or(Value::Null);
+            let parsed =
+                PortAppConfig::from_value(config).map_err(|source| Error::MappingInvalid {
+                    origin: origin.clone(),
+                    source,
+                })?;
+            (origin, parsed)
+        };
+        if app_config.resources.is_empty() {
+            warn!(origin = %origin, "The port-app-config has no resources: nothing to sync.");
+        }
+        let options = CompileOptions {
+            env: self.settings.jq_env.clone(),
+        };
+        let plan = MappingPlan::compile(&app_config, &options)
+            .map_err(|source| Error::MappingCompile { origin, source })?;
+        Ok((Arc::new(app_config), Arc::new(plan)))
+    }
+
+    /// Runs one full resync with resync-state reporting. A failed resync is a report, not an
+    /// error; errors are failures to start (mapping unreadable, Port unreachable).
+    pub async fn resync(&self) -> Result<ResyncReport, Error> {
+        let (app_config, plan) = self.mapping().await?;
+        self.patch_state("running", Some(Timestamp::now()), None)
+            .await;
+        let resync = Resync {
+            port: self.port.clone(),
+            integration: Arc::clone(&self.integration),
+            app_config,
+            plan,
+            user_agent: self.user_agent(),
+            settings: self.settings.resync.clone(),
+        };
+        let report = resync.run().await;
+        let status = if report.succeeded() {
+            "completed"
+        } else {
+            "failed"
+        };
+        self.patch_state(status, None, Some(Timestamp::now())).await;
+        Ok(report)
+    }
+
+    /// Reports the resync state; failures are logged, not raised (as in Ocean).
+    async fn patch_state(&self, status: &str, start: Option<Timestamp>, end: Option<Timestamp>) {
+        let mut body = json!({
+            "status": status,
+            "lastResyncEnd": end.map(|t| t.to_string()),
+            "nextResync": Value::Null,
+            // Sic: Port's API spells it this way (ocean-framework.md §2.3).
+            "intervalInMinuets": self.settings.scheduled_interval_minutes,
+        });
+        if let Some(start) = start {
+            body["lastResyncStart"] = json!(start.to_string());
+        }
+        if let Err(error) = self
+            .port
+            .integration()
+            .patch_resync_state(&self.settings.identifier, &body)
+            .await
+        {
+            warn!(status, error = %error, "Could not report the resync state to Port.");
+        }
+    }
+}

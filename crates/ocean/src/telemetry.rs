@@ -1,0 +1,123 @@
+//! Named telemetry events: each recurring situation is one function here that emits both its log
+//! line and its metric (STYLE.md rule 9; names in docs/specs/telemetry.md).
+//!
+//! Levels follow operator impact: ERROR = data not written or action needed, WARN = recovered or
+//! skipped safely, INFO = lifecycle, DEBUG = per page.
+
+use std::time::Duration;
+
+use metrics::{counter, histogram};
+use tracing::{debug, error, info, warn};
+
+use crate::resync::report::{Rejection, ResourceReport, ResyncReport};
+
+/// A page of raw items arrived from the integration.
+pub fn page_fetched(kind: &str, index: usize, items: usize) {
+    debug!(kind, index, items, "Fetched a page.");
+    counter!("ocean_items_fetched_total", "kind" => kind.to_owned()).increment(items as u64);
+}
+
+/// A bulk upsert request finished.
+pub fn batch_upserted(blueprint: &str, upserted: usize, rejected: usize, elapsed: Duration) {
+    debug!(
+        blueprint,
+        upserted,
+        rejected,
+        ms = elapsed.as_millis(),
+        "Upserted a batch."
+    );
+    histogram!("ocean_upsert_batch_duration_seconds").record(elapsed.as_secs_f64());
+    counter!("ocean_entities_total", "blueprint" => blueprint.to_owned(), "outcome" => "upserted")
+        .increment(upserted as u64);
+}
+
+/// Port refused one entity: it is logged with blueprint, identifier and Port's reason
+/// (invariant 2: no entity is lost silently).
+pub fn entity_rejected(kind: &str, rejection: &Rejection) {
+    error!(
+        kind,
+        blueprint = %rejection.blueprint,
+        identifier = %rejection.identifier,
+        status = rejection.status,
+        reason = %rejection.reason,
+        "Port rejected an entity."
+    );
+    counter!("ocean_entities_total", "blueprint" => rejection.blueprint.clone(), "outcome" => "rejected")
+        .increment(1);
+}
+
+/// Mapping fields failed to evaluate on some items of a page (values sent as null, as Ocean does).
+pub fn field_warnings(kind: &str, index: usize, field: &str, count: usize, example: &str) {
+    warn!(
+        kind,
+        index, field, count, example, "Mapping field failed to evaluate; sent as null."
+    );
+    counter!("ocean_mapping_field_errors_total", "kind" => kind.to_owned()).increment(count as u64);
+}
+
+/// A resource finished (completed or failed).
+pub fn resource_finished(report: &ResourceReport) {
+    let kind = report.kind.as_str();
+    if let Some(failure) = &report.failure {
+        error!(
+            kind,
+            index = report.index,
+            fetched = report.fetched,
+            upserted = report.upserted,
+            failure = %failure,
+            "Resource failed; its blueprints are protected from deletion in this resync."
+        );
+    } else {
+        info!(
+            kind,
+            index = report.index,
+            fetched = report.fetched,
+            mapped = report.mapped,
+            unchanged = report.unchanged,
+            upserted = report.upserted,
+            rejected = report.rejected,
+            ms = report.duration.as_millis(),
+            "Resource synced."
+        );
+    }
+    let outcome = if report.failure.is_some() {
+        "failed"
+    } else {
+        "completed"
+    };
+    counter!("ocean_resources_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+    counter!("ocean_entities_total", "kind" => kind.to_owned(), "outcome" => "unchanged")
+        .increment(report.unchanged as u64);
+}
+
+/// Deletion of some entities was skipped for safety.
+pub fn deletion_skipped(reason: &dyn std::fmt::Display) {
+    warn!(reason = %reason, "Skipping deletion.");
+    counter!("ocean_deletions_skipped_total").increment(1);
+}
+
+/// Entities were deleted after reconciliation.
+pub fn entities_deleted(blueprint: &str, count: usize) {
+    info!(blueprint, count, "Deleted stale entities.");
+    counter!("ocean_entities_total", "blueprint" => blueprint.to_owned(), "outcome" => "deleted")
+        .increment(count as u64);
+}
+
+/// A resync finished.
+pub fn resync_finished(report: &ResyncReport) {
+    let status = if report.succeeded() {
+        "completed"
+    } else {
+        "failed"
+    };
+    info!(
+        status,
+        upserted = report.total_upserted(),
+        rejected = report.total_rejected(),
+        deleted = report.deletion.total_deleted(),
+        ms = report.duration.as_millis(),
+        "Resync finished."
+    );
+    histogram!("ocean_resync_duration_seconds", "status" => status)
+        .record(report.duration.as_secs_f64());
+}

@@ -1,0 +1,305 @@
+//! End-to-end resync tests: a scripted integration → the real pipeline → sim-port over HTTP on
+//! 127.0.0.1, inspected through the simulator's state.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on broken fixtures"
+)]
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use futures::{StreamExt, stream};
+use mapping::{CompileOptions, MappingPlan, PortAppConfig, SelectorConfig};
+use ocean::{
+    Integration, PageStream,
+    resync::{Resync, ResyncReport, ResyncSettings, reconcile::SkipReason},
+};
+use serde_json::{Value, json};
+use testkit::PortEnv;
+
+const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
+
+/// A fetch failure scripted by a test.
+#[derive(Debug, thiserror::Error)]
+#[error("scripted fetch failure")]
+struct ScriptedFailure;
+
+/// Pages of one kind; `None` is a page whose fetch fails.
+type Pages = Vec<Option<Vec<Value>>>;
+
+/// Pages per kind, replaceable between resyncs.
+#[derive(Default, Clone)]
+struct Script(Arc<Mutex<HashMap<String, Pages>>>);
+
+impl Script {
+    fn set(&self, kind: &str, pages: Pages) {
+        self.0.lock().unwrap().insert(kind.to_owned(), pages);
+    }
+}
+
+impl Integration for Script {
+    type Error = ScriptedFailure;
+
+    fn fetch(&self, kind: &str, _selector: &SelectorConfig) -> Option<PageStream<ScriptedFailure>> {
+        let pages = self.0.lock().unwrap().get(kind)?.clone();
+        Some(stream::iter(pages.into_iter().map(|p| p.ok_or(ScriptedFailure))).boxed())
+    }
+}
+
+const MAPPING: &str = r#"
+deleteDependentEntities: true
+createMissingRelatedEntities: true
+resources:
+  - kind: project
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .id
+          title: .name
+          blueprint: '"azureDevopsProject"'
+          properties:
+            state: .state
+  - kind: repository
+    selector:
+      query: '.name != "skip-me"'
+    port:
+      entity:
+        mappings:
+          identifier: .id
+          title: .name
+          blueprint: '"azureDevopsRepository"'
+          properties:
+            url: .url
+          relations:
+            project: .project
+  - kind: work-item
+    port:
+      entity:
+        mappings:
+          identifier: .id | tostring
+          title: .title
+          blueprint: '"azureDevopsWorkItem"'
+          properties:
+            type: .type
+          relations:
+            project: .project
+            column: '"column-1"'
+"#;
+
+fn projects(ids: &[&str]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| json!({"id": id, "name": format!("Project {id}"), "state": "wellFormed"}))
+        .collect()
+}
+
+fn repos(ids: &[&str], project: &str) -> Vec<Value> {
+    ids.iter()
+        .map(|id| json!({"id": id, "name": id, "url": format!("https://example.com/{id}"), "project": project}))
+        .collect()
+}
+
+struct Harness {
+    env: PortEnv,
+    script: Script,
+    resync: Resync<Script>,
+}
+
+impl Harness {
+    async fn new(mapping: &str) -> Self {
+        let env = PortEnv::start().await.expect("sim-port starts");
+        let script = Script::default();
+        let app_config = PortAppConfig::from_yaml(mapping).expect("mapping parses");
+        let plan = MappingPlan::compile(&app_config, &CompileOptions::default())
+            .expect("mapping compiles");
+        let resync = Resync {
+            port: env.client("it"),
+            integration: Arc::new(script.clone()),
+            app_config: Arc::new(app_config),
+            plan: Arc::new(plan),
+            user_agent: testkit::user_agent("it"),
+            settings: ResyncSettings::default(),
+        };
+        Self {
+            env,
+            script,
+            resync,
+        }
+    }
+
+    async fn run(&self) -> ResyncReport {
+        self.resync.run().await
+    }
+
+    fn has(&self, blueprint: &str, identifier: &str) -> bool {
+        self.env.sim.state.entity(blueprint, identifier).is_some()
+    }
+}
+
+#[tokio::test]
+async fn second_resync_of_unchanged_data_makes_no_upsert_call() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script.set(
+        "repository",
+        vec![Some(repos(&["r1", "r2"], "p1")), Some(repos(&["r3"], "p2"))],
+    );
+    h.script.set("work-item", vec![]);
+    let first = h.run().await;
+    assert!(first.succeeded(), "{first}");
+    assert_eq!(first.total_upserted(), 5);
+    assert!(h.env.sim.state.stats().requests_to(BULK) > 0);
+
+    h.env.sim.state.reset_stats();
+    let second = h.run().await;
+    assert!(second.succeeded(), "{second}");
+    assert_eq!(second.total_upserted(), 0);
+    assert_eq!(
+        second.resources.iter().map(|r| r.unchanged).sum::<usize>(),
+        5
+    );
+    assert_eq!(h.env.sim.state.stats().requests_to(BULK), 0);
+    assert_eq!(second.deletion.total_deleted(), 0);
+}
+
+#[tokio::test]
+async fn a_changed_entity_is_the_only_one_written_again() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script.set("repository", vec![]);
+    h.script.set("work-item", vec![]);
+    h.run().await;
+    let mut changed = projects(&["p1", "p2"]);
+    changed[1]["state"] = json!("deleting");
+    h.script.set("project", vec![Some(changed)]);
+    let report = h.run().await;
+    assert_eq!(
+        (report.resources[0].upserted, report.resources[0].unchanged),
+        (1, 1)
+    );
+    let stored = h.env.sim.state.entity("azureDevopsProject", "p2").unwrap();
+    assert_eq!(stored["properties"]["state"], "deleting");
+}
+
+#[tokio::test]
+async fn a_failed_kind_deletes_nothing_while_other_kinds_reconcile() {
+    let h = Harness::new(MAPPING).await;
+    h.script
+        .set("project", vec![Some(projects(&["p1", "p2", "p3"]))]);
+    h.script
+        .set("repository", vec![Some(repos(&["r1", "r2", "r3"], "p1"))]);
+    h.script.set("work-item", vec![]);
+    assert!(h.run().await.succeeded());
+
+    // p3 disappears from the projects; the repository fetch fails after its first page.
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script
+        .set("repository", vec![Some(repos(&["r1"], "p1")), None]);
+    let report = h.run().await;
+    assert!(!report.succeeded());
+    assert!(
+        report.resources[1]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("fetch failed")
+    );
+    assert!(
+        !h.has("azureDevopsProject", "p3"),
+        "the clean kind reconciled"
+    );
+    assert!(h.has("azureDevopsRepository", "r2") && h.has("azureDevopsRepository", "r3"));
+    assert!(
+        report
+            .deletion
+            .skipped
+            .iter()
+            .any(|s| matches!(s, SkipReason::KindFailed { .. }))
+    );
+    assert_eq!(report.deletion.total_deleted(), 1);
+}
+
+#[tokio::test]
+async fn mass_deletion_above_the_threshold_is_refused_and_reported() {
+    let h = Harness::new(MAPPING).await;
+    let ids: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    h.script.set("project", vec![Some(projects(&refs))]);
+    h.script.set("repository", vec![]);
+    h.script.set("work-item", vec![]);
+    h.run().await;
+
+    h.script.set("project", vec![Some(vec![])]);
+    let report = h.run().await;
+    assert_eq!(report.deletion.total_deleted(), 0);
+    assert!(
+        report
+            .deletion
+            .skipped
+            .iter()
+            .any(|s| matches!(s, SkipReason::ThresholdExceeded { .. }))
+    );
+    assert_eq!(h.env.sim.state.entities().len(), 10);
+}
+
+#[tokio::test]
+async fn rejected_entities_are_reported_with_ports_reason_and_are_not_fatal() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1"]))]);
+    h.script.set("repository", vec![]);
+    h.script.set(
+        "work-item",
+        vec![Some(vec![
+            json!({"id": 1, "title": "ok", "type": "Bug", "project": "p1"}),
+            json!({"id": 2, "title": "not in the enum", "type": "Feature", "project": "p1"}),
+        ])],
+    );
+    let report = h.run().await;
+    let items = &report.resources[2];
+    assert_eq!((items.upserted, items.rejected), (1, 1));
+    assert_eq!(items.rejections[0].identifier, "2");
+    assert!(items.rejections[0].status >= 400);
+    assert!(!items.rejections[0].reason.is_empty());
+    assert!(
+        items.failure.is_none(),
+        "a rejection is reported, not a failed fetch"
+    );
+    assert!(h.has("azureDevopsWorkItem", "1"));
+}
+
+#[tokio::test]
+async fn relation_targets_of_kept_entities_are_not_deleted() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script.set("repository", vec![Some(repos(&["r1"], "p2"))]);
+    h.script.set("work-item", vec![]);
+    h.run().await;
+
+    // p2 is no longer listed, but the kept repository r1 still points at it.
+    h.script.set("project", vec![Some(projects(&["p1"]))]);
+    let report = h.run().await;
+    assert!(h.has("azureDevopsProject", "p2"));
+    assert_eq!(report.deletion.total_deleted(), 0);
+}
+
+#[tokio::test]
+async fn an_unsupported_kind_fails_its_resource_only() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1"]))]);
+    // "repository" and "work-item" are not scripted: the integration does not know them.
+    let report = h.run().await;
+    assert!(report.resources[0].failure.is_none());
+    assert!(
+        report.resources[1]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("not supported")
+    );
+    assert!(h.has("azureDevopsProject", "p1"));
+}

@@ -1,0 +1,127 @@
+//! Integration-record calls (`/v1/integration`): the record, its port-app-config, resync state,
+//! resync requests and kind examples (ocean-framework.md §2.3).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::{Client, Error};
+
+/// Integration-record calls; get it from [`Client::integration`].
+pub struct Integration<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Integration<'_> {
+    /// Reads the integration record; `None` when it is not installed yet.
+    pub async fn get(&self, id: &str) -> Result<Option<Value>, Error> {
+        self.client
+            .envelope(
+                Method::GET,
+                &["integration", id],
+                None,
+                false,
+                true,
+                "integration",
+            )
+            .await
+    }
+
+    /// Creates the integration record.
+    pub async fn create(&self, body: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope(
+                Method::POST,
+                &["integration"],
+                Some(body),
+                false,
+                false,
+                "integration",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Patches fields of the integration record.
+    pub async fn patch(&self, id: &str, changes: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope(
+                Method::PATCH,
+                &["integration", id],
+                Some(changes),
+                false,
+                false,
+                "integration",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Replaces the port-app-config of the integration.
+    pub async fn patch_config(&self, id: &str, config: &Value) -> Result<Value, Error> {
+        let body = json!({ "config": config });
+        self.client
+            .envelope(
+                Method::PATCH,
+                &["integration", id, "config"],
+                Some(&body),
+                false,
+                false,
+                "integration",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Reports the resync state (`{status, lastResyncStart, lastResyncEnd, nextResync,
+    /// intervalInMinuets}`, Port's spelling).
+    pub async fn patch_resync_state(&self, id: &str, state: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope(
+                Method::PATCH,
+                &["integration", id, "resync-state"],
+                Some(state),
+                false,
+                false,
+                "integration",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The latest resync request made in Port's UI (`request.updatedAt`), if any.
+    pub async fn resync_request(&self, id: &str) -> Result<Option<Value>, Error> {
+        let request = self
+            .client
+            .envelope(
+                Method::GET,
+                &["integration", id, "resync-request"],
+                None,
+                false,
+                true,
+                "request",
+            )
+            .await?;
+        Ok(request.filter(|r| !r.is_null()))
+    }
+
+    /// Sends up to five raw examples of a kind (shown by Port's mapping editor).
+    pub async fn post_kind_examples(
+        &self,
+        id: &str,
+        kind: &str,
+        examples: &[Value],
+    ) -> Result<(), Error> {
+        let body = json!({ "examples": examples.iter().take(5).collect::<Vec<_>>() });
+        self.client
+            .envelope(
+                Method::POST,
+                &["integration", id, "kinds", kind, "examples"],
+                Some(&body),
+                true,
+                false,
+                "ok",
+            )
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,46 @@
+//! One handler per Port API area (octocrab's handler pattern).
+
+pub mod blueprints;
+pub mod entities;
+pub mod integration;
+
+use bytes::Bytes;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::{
+    Client, Error,
+    client::{Call, decode},
+};
+
+impl Client {
+    /// Sends a JSON call and returns the value under `key` of Port's envelope (`None` on 404 when
+    /// `missing_ok`).
+    pub(crate) async fn envelope(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+        retry_post: bool,
+        missing_ok: bool,
+        key: &str,
+    ) -> Result<Option<Value>, Error> {
+        let idempotent = retry_post || !matches!(method, Method::POST | Method::PATCH);
+        let accept: &[u16] = if missing_ok { &[404] } else { &[] };
+        let call = Call {
+            method,
+            segments,
+            query: Vec::new(),
+            body: body.map(|b| Bytes::from(b.to_string())),
+            idempotent,
+            accept,
+        };
+        let (status, bytes) = self.inner.send(&call).await?;
+        if status == 404 {
+            return Ok(None);
+        }
+        let route = format!("/v1/{}", segments.join("/"));
+        let value: Value = decode(&route, &bytes)?;
+        Ok(Some(value.get(key).cloned().unwrap_or(Value::Null)))
+    }
+}

@@ -1,0 +1,124 @@
+//! Client-credentials token exchange (`POST /v1/auth/access_token`) and the token cache.
+//! Tokens are refreshed before they expire (at 80% of `expiresIn`; Ocean refreshes only after
+//! expiry and relies on the 401 retry) and whenever Port answers 401.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::{
+    Error,
+    client::Inner,
+    models::TokenResponse,
+    retry::{Outcome, RetryAction, classify},
+};
+
+/// A cached access token.
+pub(crate) struct Token {
+    /// `"{tokenType} {accessToken}"`, ready for the Authorization header.
+    pub(crate) header: SecretString,
+    refresh_at: Instant,
+}
+
+impl Token {
+    fn fresh(&self) -> bool {
+        Instant::now() < self.refresh_at
+    }
+}
+
+impl Inner {
+    /// A valid Authorization header value, fetching a new token when needed.
+    pub(crate) async fn authorization(&self) -> Result<SecretString, Error> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.fresh()) {
+            return Ok(token.header.clone());
+        }
+        let token = self.fetch_token().await?;
+        let header = token.header.clone();
+        *cached = Some(token);
+        Ok(header)
+    }
+
+    /// Forgets the cached token (after a 401), unless it was already replaced.
+    pub(crate) async fn invalidate(&self, used: &SecretString) {
+        let mut cached = self.token.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|t| t.header.expose_secret() == used.expose_secret())
+        {
+            *cached = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<Token, Error> {
+        let url = self.url(&["auth", "access_token"]);
+        let body = json!({
+            "clientId": self.client_id.expose_secret(),
+            "clientSecret": self.client_secret.expose_secret(),
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self.http.post(url.clone()).json(&body).send().await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(error) => match classify(Outcome::Transport, attempt, true, &[]) {
+                    RetryAction::Retry { after, reason } => {
+                        self.pause("POST /v1/auth/access_token", &reason, after)
+                            .await;
+                        continue;
+                    }
+                    _ => {
+                        return Err(Error::Transport {
+                            method: "POST".into(),
+                            route: "/v1/auth/access_token".into(),
+                            message: error.without_url().to_string(),
+                        });
+                    }
+                },
+            };
+            let status = response.status().as_u16();
+            if matches!(status, 401 | 403 | 422 | 400) {
+                return Err(Error::Auth {
+                    status,
+                    url: url.to_string(),
+                });
+            }
+            match classify(
+                Outcome::Status(status, response.headers()),
+                attempt,
+                true,
+                &[],
+            ) {
+                RetryAction::Done => return self.read_token(response).await,
+                RetryAction::Retry { after, reason } => {
+                    self.pause("POST /v1/auth/access_token", &reason, after)
+                        .await;
+                }
+                RetryAction::DontRetry { .. } => {
+                    return Err(Error::Auth {
+                        status,
+                        url: url.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn read_token(&self, response: reqwest::Response) -> Result<Token, Error> {
+        let route = "/v1/auth/access_token";
+        let bytes = response.bytes().await.map_err(|e| Error::Transport {
+            method: "POST".into(),
+            route: route.into(),
+            message: e.without_url().to_string(),
+        })?;
+        let parsed: TokenResponse = crate::client::decode(route, &bytes)?;
+        let lifetime = Duration::from_secs(parsed.expires_in);
+        Ok(Token {
+            header: SecretString::from(format!("{} {}", parsed.token_type, parsed.access_token)),
+            refresh_at: Instant::now() + lifetime.mul_f64(0.8),
+        })
+    }
+}
