@@ -35,6 +35,11 @@ enum Command {
     },
 }
 
+// mimalloc: the jq mapping allocates many small values; it maps ~1.6x faster than with the
+// system allocator (`cargo bench -p mapping`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status for a configuration error (every problem is printed first).
 const EXIT_CONFIG: u8 = 2;
 

@@ -38,6 +38,7 @@ mod entity;
 mod error;
 mod eval;
 mod jq;
+mod natives;
 mod plan;
 
 pub use config::{

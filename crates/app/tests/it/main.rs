@@ -113,6 +113,8 @@ fn a_broken_configuration_lists_every_problem_and_no_secret() {
             "missing `{expected}` in:\n{stderr}"
         );
     }
+    let problems = stderr.lines().filter(|l| l.starts_with("- ")).count();
+    assert_eq!(problems, 5, "three jq expressions, the URL and the listener:\n{stderr}");
     assert!(!stderr.contains(secret) && !stdout.contains(secret));
     assert!(!stderr.contains("port-secret-value"));
 }
