@@ -114,7 +114,10 @@ fn a_broken_configuration_lists_every_problem_and_no_secret() {
         );
     }
     let problems = stderr.lines().filter(|l| l.starts_with("- ")).count();
-    assert_eq!(problems, 5, "three jq expressions, the URL and the listener:\n{stderr}");
+    assert_eq!(
+        problems, 5,
+        "three jq expressions, the URL and the listener:\n{stderr}"
+    );
     assert!(!stderr.contains(secret) && !stdout.contains(secret));
     assert!(!stderr.contains("port-secret-value"));
 }
