@@ -1,6 +1,6 @@
-//! Port's Azure DevOps integration on ocean-rs. So far: its configuration ([`AdoConfig`], the
-//! `OCEAN__INTEGRATION__CONFIG__*` keys of the Python integration's `spec.yaml`). The kinds,
-//! selectors and webhooks come with the Azure DevOps client (issue 4).
+//! Port's Azure DevOps integration on ocean-rs: its configuration ([`AdoConfig`], the
+//! `OCEAN__INTEGRATION__CONFIG__*` keys of the Python integration's `spec.yaml`) and its kinds
+//! ([`AdoKind`], one file each under `kinds/`), served through [`AzureDevops`].
 //!
 //! ```
 //! use ado_kinds::AdoConfig;
@@ -20,5 +20,77 @@
 //! ```
 
 mod config;
+mod kinds;
 
+use ado_client::Client;
 pub use config::{AccountMode, AdoConfig};
+use mapping::SelectorConfig;
+use ocean::{Integration, PageStream};
+
+/// Every kind this integration implements so far (the default mapping's kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdoKind {
+    /// `project`
+    Project,
+    /// `repository`
+    Repository,
+    /// `repository-policy`
+    RepositoryPolicy,
+    /// `board`
+    Board,
+    /// `column`
+    Column,
+    /// `work-item`
+    WorkItem,
+    /// `release`
+    Release,
+}
+
+impl AdoKind {
+    /// The kind for a port-app-config `kind` string.
+    #[must_use]
+    pub fn parse(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "project" => Self::Project,
+            "repository" => Self::Repository,
+            "repository-policy" => Self::RepositoryPolicy,
+            "board" => Self::Board,
+            "column" => Self::Column,
+            "work-item" => Self::WorkItem,
+            "release" => Self::Release,
+            _ => return None,
+        })
+    }
+}
+
+/// The integration: one organization client, and the dispatch of kinds to their files.
+#[derive(Debug, Clone)]
+pub struct AzureDevops {
+    client: Client,
+}
+
+impl AzureDevops {
+    /// An integration reading from `client`'s organization.
+    #[must_use]
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl Integration for AzureDevops {
+    type Error = ado_client::Error;
+
+    fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
+        let c = &self.client;
+        let pages = match AdoKind::parse(kind)? {
+            AdoKind::Project => kinds::core::project::fetch(c, selector),
+            AdoKind::Repository => kinds::git::repository::fetch(c, selector),
+            AdoKind::RepositoryPolicy => kinds::git::repository_policy::fetch(c, selector),
+            AdoKind::Board => kinds::work::board::fetch(c, selector),
+            AdoKind::Column => kinds::work::column::fetch(c, selector),
+            AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),
+            AdoKind::Release => kinds::release::release::fetch(c, selector),
+        };
+        Some(kinds::with_organization(c, pages))
+    }
+}

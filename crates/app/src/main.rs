@@ -33,6 +33,15 @@ enum Command {
         #[arg(long, default_value_t = 5555)]
         port: u16,
     },
+    /// Run the Azure DevOps simulator alone.
+    SimAdo {
+        /// TCP port on 127.0.0.1.
+        #[arg(long, default_value_t = 5556)]
+        port: u16,
+        /// Organization size.
+        #[command(flatten)]
+        sizes: demo::DemoArgs,
+    },
 }
 
 // mimalloc: the jq mapping allocates many small values; it maps ~1.6x faster than with the
@@ -59,6 +68,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Demo(args)) => demo::run(args).await,
             Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
+            Some(Command::SimAdo { port, sizes }) => demo::serve_sim_ado(port, sizes).await,
             None => run::run(&cli.config, cli.once).await,
         }
     });

@@ -3,11 +3,11 @@
 
 use std::{path::Path, process::ExitCode, sync::Arc};
 
-use ado_kinds::{AccountMode, AdoConfig};
+use ado_client::{Client as AdoClient, ClientOptions};
+use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
 use anyhow::Context;
-use mapping::{CompileOptions, MappingPlan, PortAppConfig, SelectorConfig};
+use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
-    Integration, PageStream,
     config::{Config, ListenerKind, Overrides, Problems},
     resync::ResyncSettings,
     runner::{Runner, RunnerSettings},
@@ -17,18 +17,6 @@ use secrecy::ExposeSecret;
 use tracing::{error, info};
 
 use crate::{demo::DEFAULT_MAPPING, logging};
-
-/// Placeholder until the Azure DevOps client lands (issue 4): it implements no kind, so every
-/// resource fails with "kind not supported" and nothing is deleted.
-struct AzureDevops;
-
-impl Integration for AzureDevops {
-    type Error = std::convert::Infallible;
-
-    fn fetch(&self, _kind: &str, _selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
-        None
-    }
-}
 
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
@@ -52,6 +40,29 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     redactor.add(secrets(&config));
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
+    let runner = build_runner(&config, local_mapping)?;
+    if !matches!(config.event_listener.kind, ListenerKind::Once) {
+        error!(
+            "Only the ONCE event listener is implemented so far; running one resync and exiting."
+        );
+    }
+    let report = runner
+        .resync()
+        .await
+        .context("the resync could not start")?;
+    println!("{report}");
+    Ok(if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Wires the Port client, the Azure DevOps client and the runner from the configuration.
+fn build_runner(
+    config: &Config<AdoConfig>,
+    local_mapping: Option<(String, PortAppConfig)>,
+) -> anyhow::Result<Runner<AzureDevops>> {
     let user_agent = UserAgent {
         integration_type: config.integration.r#type.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -68,9 +79,23 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     resync.batch.max_items = config.upsert_entities_batch_max_length;
     resync.batch.max_bytes = config.upsert_entities_batch_max_size_in_bytes;
     resync.delete_batch_size = config.delete_entities_max_batch_size;
-    let runner = Runner::new(
+    let AccountMode::Single {
+        organization_url,
+        personal_access_token,
+    } = &config.integration.config.account
+    else {
+        anyhow::bail!(
+            "\"Multiple Accounts\" (service principal) mode is not implemented yet; use \"Single Account\" with a personal access token"
+        );
+    };
+    let options = ClientOptions {
+        timeout: config.client_timeout,
+        ..ClientOptions::default()
+    };
+    let ado = AdoClient::new(organization_url, personal_access_token, &options)?;
+    Ok(Runner::new(
         port,
-        Arc::new(AzureDevops),
+        Arc::new(AzureDevops::new(ado)),
         RunnerSettings {
             identifier: user_agent.identifier,
             integration_type: user_agent.integration_type,
@@ -84,22 +109,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
             scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
             resync,
         },
-    );
-    if !matches!(config.event_listener.kind, ListenerKind::Once) {
-        error!(
-            "Only the ONCE event listener is implemented so far; running one resync and exiting."
-        );
-    }
-    let report = runner
-        .resync()
-        .await
-        .context("the resync could not start")?;
-    println!("{report}");
-    Ok(if report.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    ))
 }
 
 /// Parses and compiles a local port-app-config, turning every failure into a problem.

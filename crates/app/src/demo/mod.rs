@@ -1,8 +1,6 @@
-//! `demo`: starts the Port simulator in-process, runs two full resyncs of a fixture Azure DevOps
-//! organization with the default mapping through the production code path (only the URLs differ),
-//! and prints what happened. `sim-port` serves the simulator alone.
-
-mod fixture;
+//! `demo`: starts the Azure DevOps and Port simulators in-process, runs two full resyncs with
+//! the default mapping through the production code path (only the URLs differ), and prints what
+//! happened. `sim-port` and `sim-ado` serve a simulator alone.
 
 use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Instant};
 
@@ -17,7 +15,8 @@ use secrecy::SecretString;
 use serde_json::Value;
 use sim_port::SimConfig;
 
-use self::fixture::FixtureOrg;
+use ado_client::{Client as AdoClient, ClientOptions};
+use ado_kinds::AzureDevops;
 
 /// The Python integration's default mapping (ocean-azure-devops.md §4.2), shipped in the binary.
 pub const DEFAULT_MAPPING: &str =
@@ -27,7 +26,7 @@ pub const DEFAULT_BLUEPRINTS: &str =
     include_str!("../../../../fixtures/port/azure-devops-blueprints.json");
 
 /// Size flags of the demo organization.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
     /// Projects in the fixture organization.
     #[arg(long, default_value_t = 3)]
@@ -41,6 +40,18 @@ pub struct DemoArgs {
     /// Releases per project.
     #[arg(long, default_value_t = 5)]
     releases: usize,
+}
+
+impl DemoArgs {
+    /// The simulator's sizes.
+    pub fn sizes(&self) -> sim_ado::Sizes {
+        sim_ado::Sizes {
+            projects: self.projects,
+            repositories: self.repositories,
+            work_items: self.work_items,
+            releases: self.releases,
+        }
+    }
 }
 
 /// Runs the demo and prints its report.
@@ -64,12 +75,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .build()?;
     create_blueprints(&port).await?;
 
-    let org = FixtureOrg {
-        projects: args.projects,
-        repositories: args.repositories,
-        work_items: args.work_items,
-        releases: args.releases,
-    };
+    let ado = sim_ado::spawn(sim_ado::SimConfig {
+        sizes: args.sizes(),
+        ..sim_ado::SimConfig::default()
+    })
+    .await
+    .context("starting sim-ado")?;
+    let org_url = ado.org_url().parse()?;
+    let client = AdoClient::new(
+        &org_url,
+        &SecretString::from(sim_ado::SimConfig::default().pat),
+        &ClientOptions::default(),
+    )?;
+    let org = AzureDevops::new(client);
     let runner = Runner::new(
         port,
         Arc::new(org),
@@ -91,6 +109,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let first = runner.resync().await?;
     print_report("first resync", &first);
+    println!(
+        "Azure DevOps requests during the first resync: {}\n",
+        ado.state.total_requests()
+    );
     sim.state.reset_stats();
     let second = runner.resync().await?;
     print_report("second resync (unchanged organization)", &second);
@@ -164,6 +186,26 @@ fn print_catalog(entities: &[Value], requests: &BTreeMap<String, u64>) {
     for (route, count) in requests {
         println!("{route:<60} {count:>6}");
     }
+}
+
+/// Serves the Azure DevOps simulator on 127.0.0.1:`port` until Ctrl-C.
+pub async fn serve_sim_ado(port: u16, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let origin = format!("http://{}", listener.local_addr()?);
+    let config = sim_ado::SimConfig {
+        sizes: args.sizes(),
+        ..sim_ado::SimConfig::default()
+    };
+    let state = sim_ado::AdoState::new(config, &origin);
+    eprintln!(
+        "sim-ado serving organization {origin}/{} (PAT \"sim-pat\")",
+        state.organization()
+    );
+    sim_ado::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Serves the Port simulator on 127.0.0.1:`port` until Ctrl-C.

@@ -1,0 +1,369 @@
+//! [`Client`]: one per organization. Every request goes through [`Client::send`]: a shared
+//! concurrency budget, a pause honoured by all requests after a `Retry-After`, PAT auth with
+//! `X-TFS-FedAuthRedirect: Suppress`, no redirects, sign-in pages turned into
+//! [`Error::InvalidPat`], and retries decided by [`crate::retry::classify`].
+
+use std::{sync::Arc, time::Duration};
+
+use base64::Engine;
+use bytes::Bytes;
+use reqwest::{Method, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::{sync::Semaphore, time::Instant};
+use tracing::warn;
+use url::Url;
+
+use crate::{
+    Error,
+    retry::{RetryAction, classify, retry_after},
+};
+
+/// The api-version sent with every call (the 7.1 GA specs).
+pub const API_VERSION: &str = "7.1";
+
+/// Which Azure DevOps host serves a call (ado-api.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `dev.azure.com/{org}`: core, git, work, wit.
+    Core,
+    /// `vsrm.dev.azure.com/{org}`: releases.
+    Release,
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Per-request timeout (`OCEAN__CLIENT_TIMEOUT`).
+    pub timeout: Duration,
+    /// Requests in flight per organization.
+    pub concurrency: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_mins(1),
+            concurrency: 16,
+        }
+    }
+}
+
+/// An Azure DevOps organization client; cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    core: Url,
+    release: Url,
+    authorization: SecretString,
+    budget: Semaphore,
+    /// No request starts before this instant (set from `Retry-After`, shared by all requests).
+    paused_until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("organization", &self.inner.core.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful response.
+pub(crate) struct Reply {
+    pub(crate) headers: header::HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Client {
+    /// A client for `organization_url` (`https://dev.azure.com/acme`, `https://acme.visualstudio.com`
+    /// or an Azure DevOps Server collection URL) with a personal access token.
+    pub fn new(
+        organization_url: &Url,
+        pat: &SecretString,
+        options: &ClientOptions,
+    ) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Build(e.to_string()))?;
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!(":{}", pat.expose_secret()));
+        let core = with_trailing_slash(organization_url.clone());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                release: release_host(&core),
+                core,
+                authorization: SecretString::from(format!("Basic {token}")),
+                budget: Semaphore::new(options.concurrency.max(1)),
+                paused_until: std::sync::Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The organization URL (for messages and enrichment).
+    #[must_use]
+    pub fn organization_url(&self) -> &str {
+        self.inner.core.as_str().trim_end_matches('/')
+    }
+
+    fn url(&self, host: Host, segments: &[&str], query: &[(&str, String)]) -> Url {
+        let mut url = match host {
+            Host::Core => self.inner.core.clone(),
+            Host::Release => self.inner.release.clone(),
+        };
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+            pairs.append_pair("api-version", API_VERSION);
+        }
+        url
+    }
+
+    /// GET returning the parsed JSON body and the response headers.
+    pub(crate) async fn get(
+        &self,
+        host: Host,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<(Value, header::HeaderMap), Error> {
+        let reply = self
+            .send(Method::GET, self.url(host, segments, query), None, true)
+            .await?;
+        Ok((decode(segments, &reply.body)?, reply.headers))
+    }
+
+    /// POST of a JSON body; `idempotent` allows retries after server errors (reads such as WIQL).
+    pub(crate) async fn post(
+        &self,
+        host: Host,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: &Value,
+        idempotent: bool,
+    ) -> Result<Value, Error> {
+        let reply = self
+            .send(
+                Method::POST,
+                self.url(host, segments, query),
+                Some(Bytes::from(body.to_string())),
+                idempotent,
+            )
+            .await?;
+        decode(segments, &reply.body)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        idempotent: bool,
+    ) -> Result<Reply, Error> {
+        let route = url.path().to_owned();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_pause().await;
+            let permit = self
+                .inner
+                .budget
+                .acquire()
+                .await
+                .map_err(|e| Error::Build(e.to_string()))?;
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(
+                    header::AUTHORIZATION,
+                    self.inner.authorization.expose_secret(),
+                )
+                .header(header::ACCEPT, "application/json")
+                .header("X-TFS-FedAuthRedirect", "Suppress");
+            if let Some(body) = &body {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let result = request.send().await;
+            drop(permit);
+            let response = match result {
+                Ok(response) => response,
+                Err(error) => match classify(None, None, attempt, idempotent) {
+                    RetryAction::Retry { after, reason } => {
+                        self.backoff(&route, &reason, after).await;
+                        continue;
+                    }
+                    _ => {
+                        return Err(Error::Transport {
+                            method: method.to_string(),
+                            route,
+                            message: chain(&error),
+                        });
+                    }
+                },
+            };
+            let status = response.status().as_u16();
+            if let Some(after) = retry_after(response.headers()) {
+                // Microsoft: honour Retry-After even on a success, before the next request.
+                self.pause(after);
+            }
+            if is_sign_in(status, response.headers()) {
+                return Err(Error::InvalidPat {
+                    organization: self.organization_url().to_owned(),
+                    status,
+                });
+            }
+            match classify(Some(status), Some(response.headers()), attempt, idempotent) {
+                RetryAction::Done if status == 404 => return Err(Error::NotFound { route }),
+                RetryAction::Done => {
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map_err(|e| Error::Transport {
+                        method: method.to_string(),
+                        route: route.clone(),
+                        message: chain(&e),
+                    })?;
+                    return Ok(Reply { headers, body });
+                }
+                RetryAction::Retry { after, reason } => self.backoff(&route, &reason, after).await,
+                RetryAction::DontRetry { .. } => {
+                    let message = service_message(&response.text().await.unwrap_or_default());
+                    return Err(Error::Http {
+                        method: method.to_string(),
+                        route,
+                        status,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    fn pause(&self, after: Duration) {
+        let until = Instant::now() + after.min(crate::retry::MAX_BACKOFF);
+        if let Ok(mut paused) = self.inner.paused_until.lock()
+            && paused.is_none_or(|p| p < until)
+        {
+            *paused = Some(until);
+        }
+    }
+
+    async fn wait_for_pause(&self) {
+        let until = self.inner.paused_until.lock().ok().and_then(|p| *p);
+        if let Some(until) = until.filter(|u| *u > Instant::now()) {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    async fn backoff(&self, route: &str, reason: &str, after: Duration) {
+        warn!(
+            route,
+            reason,
+            wait_ms = after.as_millis(),
+            "Retrying an Azure DevOps request."
+        );
+        self.pause(after);
+        self.wait_for_pause().await;
+    }
+}
+
+fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// `dev.azure.com/{org}` → `vsrm.dev.azure.com/{org}`; `{org}.visualstudio.com` →
+/// `{org}.vsrm.visualstudio.com`; any other host (Server, simulator) serves releases itself.
+fn release_host(core: &Url) -> Url {
+    let mut url = core.clone();
+    let host = core.host_str().unwrap_or_default().to_owned();
+    let mapped = if host == "dev.azure.com" {
+        Some("vsrm.dev.azure.com".to_owned())
+    } else {
+        host.strip_suffix(".visualstudio.com")
+            .filter(|org| !org.contains('.'))
+            .map(|org| format!("{org}.vsrm.visualstudio.com"))
+    };
+    if let Some(mapped) = mapped {
+        let _ = url.set_host(Some(&mapped));
+    }
+    url
+}
+
+/// A 203, any 3xx, or an HTML body is a sign-in page: the PAT was refused (ado-api.md §1).
+fn is_sign_in(status: u16, headers: &header::HeaderMap) -> bool {
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    status == 203
+        || status == 401
+        || (300..400).contains(&status)
+        || ((200..300).contains(&status) && html)
+}
+
+fn service_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| body.chars().take(500).collect())
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn decode(segments: &[&str], body: &[u8]) -> Result<Value, Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        route: segments.join("/"),
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_calls_go_to_the_vsrm_host_on_services_only() {
+        let host = |u: &str| {
+            release_host(&u.parse().unwrap())
+                .host_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(host("https://dev.azure.com/acme/"), "vsrm.dev.azure.com");
+        assert_eq!(
+            host("https://acme.visualstudio.com/"),
+            "acme.vsrm.visualstudio.com"
+        );
+        assert_eq!(
+            host("https://tfs.contoso.com/DefaultCollection/"),
+            "tfs.contoso.com"
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! A thin Azure DevOps REST client: PAT auth, one request budget per organization, throttling
+//! (`Retry-After`), bounded retries, and paging as streams. Items stay `serde_json::Value` so
+//! jq mappings see the service's JSON untouched (rust-stack.md §3).
+//!
+//! Principal types: [`Client`] (one per organization), [`Paging`] and [`Error`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ado_client::Error> {
+//! use ado_client::{Client, ClientOptions};
+//! use secrecy::SecretString;
+//!
+//! let org = "https://dev.azure.com/acme".parse().expect("valid URL");
+//! let client = Client::new(&org, &SecretString::from("pat"), &ClientOptions::default())?;
+//! let project = client.project("Fabrikam").await?;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod client;
+mod error;
+mod page;
+pub mod retry;
+
+pub use client::{API_VERSION, Client, ClientOptions, Host};
+pub use error::Error;
+pub use page::Paging;

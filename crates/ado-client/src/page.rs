@@ -1,0 +1,96 @@
+//! Paging, in one place (STYLE.md rule 7): continuation tokens in the `x-ms-continuationtoken`
+//! header, `$top`/`$skip` offsets, and unpaginated lists. Each returns a stream of pages.
+
+use futures::{Stream, stream};
+use serde_json::Value;
+
+use crate::{Client, Error, client::Host};
+
+/// How an endpoint pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `$top` + `continuationToken`; the next token is the response header
+    /// `x-ms-continuationtoken` (absent or empty at the end).
+    ContinuationHeader {
+        /// Page size.
+        top: usize,
+    },
+    /// `$top` + `$skip`; the last page is shorter than `$top`.
+    TopSkip {
+        /// Page size.
+        top: usize,
+    },
+    /// One response holds everything.
+    None,
+}
+
+struct Cursor {
+    token: Option<String>,
+    skip: usize,
+    done: bool,
+}
+
+impl Client {
+    /// Streams the pages (`value` arrays) of a GET list endpoint.
+    pub fn pages(
+        &self,
+        host: Host,
+        segments: Vec<String>,
+        query: Vec<(&'static str, String)>,
+        paging: Paging,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let client = self.clone();
+        let cursor = Cursor {
+            token: None,
+            skip: 0,
+            done: false,
+        };
+        stream::try_unfold(cursor, move |mut cursor| {
+            let (client, segments, mut query) = (client.clone(), segments.clone(), query.clone());
+            async move {
+                if cursor.done {
+                    return Ok(None);
+                }
+                match paging {
+                    Paging::ContinuationHeader { top } => {
+                        query.push(("$top", top.to_string()));
+                        if let Some(token) = &cursor.token {
+                            query.push(("continuationToken", token.clone()));
+                        }
+                    }
+                    Paging::TopSkip { top } => {
+                        query.push(("$top", top.to_string()));
+                        query.push(("$skip", cursor.skip.to_string()));
+                    }
+                    Paging::None => {}
+                }
+                let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                let (body, headers) = client.get(host, &refs, &query).await?;
+                let items = body
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                match paging {
+                    Paging::ContinuationHeader { .. } => {
+                        cursor.token = headers
+                            .iter()
+                            .find(|(name, _)| {
+                                name.as_str().eq_ignore_ascii_case("x-ms-continuationtoken")
+                            })
+                            .and_then(|(_, v)| v.to_str().ok())
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned);
+                        cursor.done = cursor.token.is_none();
+                    }
+                    Paging::TopSkip { top } => {
+                        cursor.skip += items.len();
+                        cursor.done = items.len() < top;
+                    }
+                    Paging::None => cursor.done = true,
+                }
+                Ok(Some((items, cursor)))
+            }
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! Retry decisions and the shared request budget for Azure DevOps (ado-api.md §4): 429 and
+//! `Retry-After` always honoured (also on a 200, before the next request), 5xx/408 and transport
+//! errors retried for GETs and idempotent POSTs only, with bounded exponential backoff + jitter.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+/// Attempts per request (the Python integration allows 10 with ~6-minute sleeps; a shorter,
+/// Retry-After-driven policy recovers faster).
+pub const MAX_ATTEMPTS: u32 = 6;
+/// Base of the exponential backoff.
+pub const BASE_DELAY: Duration = Duration::from_millis(500);
+/// Cap on one wait (also caps a server-sent `Retry-After`).
+pub const MAX_BACKOFF: Duration = Duration::from_mins(5);
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryAction {
+    /// Done (success, or a status the caller handles).
+    Done,
+    /// Try again after `after`.
+    Retry {
+        /// Wait first.
+        after: Duration,
+        /// Why.
+        reason: String,
+    },
+    /// Give up.
+    DontRetry {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Decides about attempt `attempt` (1-based) that ended with `status` (`None` = transport error).
+#[must_use]
+pub fn classify(
+    status: Option<u16>,
+    headers: Option<&HeaderMap>,
+    attempt: u32,
+    idempotent: bool,
+) -> RetryAction {
+    let retryable = match status {
+        Some(s) if (200..300).contains(&s) || s == 404 => return RetryAction::Done,
+        Some(429) => true,
+        Some(408 | 500 | 502 | 503 | 504) | None => idempotent,
+        Some(_) => false,
+    };
+    let reason = status.map_or_else(|| "transport error".to_owned(), |s| format!("HTTP {s}"));
+    if !retryable {
+        return RetryAction::DontRetry { reason };
+    }
+    if attempt >= MAX_ATTEMPTS {
+        return RetryAction::DontRetry {
+            reason: format!("{reason}; gave up after {attempt} attempts"),
+        };
+    }
+    let after = headers
+        .and_then(retry_after)
+        .unwrap_or_else(|| backoff(attempt));
+    RetryAction::Retry {
+        after: after.min(MAX_BACKOFF),
+        reason,
+    }
+}
+
+/// `Retry-After` in seconds (Azure DevOps sends integers; decimals accepted).
+#[must_use]
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    Duration::try_from_secs_f64(value).ok()
+}
+
+/// Exponential backoff with ±20% jitter, capped.
+#[must_use]
+pub fn backoff(attempt: u32) -> Duration {
+    let exp = BASE_DELAY.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    exp.mul_f64(0.8 + fastrand::f64() * 0.4).min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn throttling_is_retried_after_the_servers_delay_and_posts_only_when_idempotent() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(
+            classify(Some(429), Some(&h), 1, false),
+            RetryAction::Retry {
+                after: Duration::from_secs(3),
+                reason: "HTTP 429".into()
+            }
+        );
+        assert!(matches!(
+            classify(Some(503), None, 1, false),
+            RetryAction::DontRetry { .. }
+        ));
+        assert!(matches!(
+            classify(Some(503), None, 1, true),
+            RetryAction::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(Some(400), None, 1, true),
+            RetryAction::DontRetry { .. }
+        ));
+        assert!(matches!(
+            classify(Some(429), Some(&h), MAX_ATTEMPTS, true),
+            RetryAction::DontRetry { .. }
+        ));
+        assert_eq!(classify(Some(404), None, 1, true), RetryAction::Done);
+    }
+}

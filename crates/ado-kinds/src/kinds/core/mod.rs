@@ -1,0 +1,3 @@
+//! Core area kinds.
+
+pub mod project;

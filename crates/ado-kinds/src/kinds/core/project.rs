@@ -1,0 +1,33 @@
+//! `project`: every project; with `defaultTeam: true` each is replaced by its detail (which
+//! carries `defaultTeam` and `capabilities`), as the Python integration does.
+
+use ado_client::{Client, Error};
+use futures::{StreamExt, TryStreamExt, stream};
+use mapping::SelectorConfig;
+use ocean::PageStream;
+
+use super::super::{PROJECT_CONCURRENCY, flag, id_of};
+
+/// Streams the projects.
+pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+    let pages = client.projects();
+    if !flag(selector, "defaultTeam") {
+        return pages.boxed();
+    }
+    let client = client.clone();
+    pages
+        .and_then(move |page| {
+            let client = client.clone();
+            async move {
+                stream::iter(page)
+                    .map(|project| {
+                        let client = client.clone();
+                        async move { client.project(&id_of(&project)).await }
+                    })
+                    .buffered(PROJECT_CONCURRENCY)
+                    .try_collect()
+                    .await
+            }
+        })
+        .boxed()
+}

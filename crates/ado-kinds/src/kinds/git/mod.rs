@@ -1,0 +1,4 @@
+//! Git area kinds.
+
+pub mod repository;
+pub mod repository_policy;

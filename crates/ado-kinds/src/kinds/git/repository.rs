@@ -1,0 +1,63 @@
+//! `repository`: every repository of every project, disabled and empty ones included (as
+//! upstream), with `includedFiles` read from the default branch into `__includedFiles`
+//! (`{path: content or null}`).
+
+use ado_client::{Client, Error};
+use futures::future::try_join_all;
+use mapping::SelectorConfig;
+use ocean::PageStream;
+use serde_json::{Map, Value};
+
+use super::super::{id_of, per_project};
+
+/// Streams one page of repositories per project.
+pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+    let files: Vec<String> = selector
+        .extra
+        .get("includedFiles")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    per_project(client, move |client, project| {
+        let files = files.clone();
+        async move {
+            let project_id = id_of(&project);
+            let repositories = client.repositories(&project_id).await?;
+            if files.is_empty() {
+                return Ok(repositories);
+            }
+            try_join_all(
+                repositories
+                    .into_iter()
+                    .map(|repo| with_files(&client, &project_id, repo, &files)),
+            )
+            .await
+        }
+    })
+}
+
+async fn with_files(
+    client: &Client,
+    project: &str,
+    mut repo: Value,
+    files: &[String],
+) -> Result<Value, Error> {
+    let readable =
+        !repo["isDisabled"].as_bool().unwrap_or(false) && repo.get("defaultBranch").is_some();
+    let mut included = Map::new();
+    for path in files {
+        let content = if readable {
+            client.file(project, &id_of(&repo), path).await?
+        } else {
+            None
+        };
+        included.insert(path.clone(), content.map_or(Value::Null, Value::String));
+    }
+    repo["__includedFiles"] = Value::Object(included);
+    Ok(repo)
+}

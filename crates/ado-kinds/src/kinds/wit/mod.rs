@@ -1,0 +1,3 @@
+//! Work item tracking kinds.
+
+pub mod work_item;

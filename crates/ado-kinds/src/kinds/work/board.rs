@@ -1,0 +1,32 @@
+//! `board`: the boards of every team of every project (detail form, with columns), each with
+//! its project under `__project`.
+
+use ado_client::{Client, Error};
+use mapping::SelectorConfig;
+use ocean::PageStream;
+use serde_json::Value;
+
+use super::super::{id_of, per_project};
+
+/// Streams one page of boards per project.
+pub fn fetch(client: &Client, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(client, |client, project| async move {
+        boards_of(&client, &project).await
+    })
+}
+
+/// Every board of every team of `project`, deduplicated by id, with `__project`.
+pub(crate) async fn boards_of(client: &Client, project: &Value) -> Result<Vec<Value>, Error> {
+    let project_id = id_of(project);
+    let mut boards: Vec<Value> = Vec::new();
+    for team in client.teams(&project_id).await? {
+        for mut board in client.boards(&project_id, &id_of(&team)).await? {
+            if boards.iter().any(|b| b["id"] == board["id"]) {
+                continue;
+            }
+            board["__project"] = project.clone();
+            boards.push(board);
+        }
+    }
+    Ok(boards)
+}

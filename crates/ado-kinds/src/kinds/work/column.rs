@@ -1,0 +1,29 @@
+//! `column`: derived from boards without extra calls: one item per (work item type, state) pair
+//! of each column's `stateMappings`, with `__board`, `__stateType` and `__stateName` (as upstream).
+
+use ado_client::{Client, Error};
+use mapping::SelectorConfig;
+use ocean::PageStream;
+use serde_json::Value;
+
+use super::{super::per_project, board::boards_of};
+
+/// Streams one page of columns per project.
+pub fn fetch(client: &Client, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(client, |client, project| async move {
+        let mut columns = Vec::new();
+        for board in boards_of(&client, &project).await? {
+            for column in board["columns"].as_array().into_iter().flatten() {
+                for (state_type, state) in column["stateMappings"].as_object().into_iter().flatten()
+                {
+                    let mut item = column.clone();
+                    item["__board"] = board.clone();
+                    item["__stateType"] = Value::String(state_type.clone());
+                    item["__stateName"] = state.clone();
+                    columns.push(item);
+                }
+            }
+        }
+        Ok(columns)
+    })
+}

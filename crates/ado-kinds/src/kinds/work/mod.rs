@@ -1,0 +1,4 @@
+//! Boards area kinds.
+
+pub mod board;
+pub mod column;

@@ -1,0 +1,434 @@
+//! The HTTP surface of the simulator: the guard (counters, faults, PAT check) and one handler
+//! per endpoint, each with the endpoint's real paging.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{MatchedPath, Path, Query, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::{AdoState, seed::Project, wiql};
+
+type Shared = State<Arc<AdoState>>;
+type Params = Query<HashMap<String, String>>;
+
+/// WIQL's hard limit on ids per query result (VS402337).
+const WIQL_LIMIT: usize = 20_000;
+/// Work items per `GET _apis/wit/workitems?ids=` call.
+const MAX_IDS: usize = 200;
+
+/// All routes under `/{organization}`, with the guard layer.
+pub fn router(state: Arc<AdoState>) -> Router {
+    Router::new()
+        .route("/{org}/_apis/projects", get(projects))
+        .route("/{org}/_apis/projects/{project}", get(project))
+        .route("/{org}/_apis/projects/{project}/teams", get(teams))
+        .route("/{org}/{project}/_apis/git/repositories", get(repositories))
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/items",
+            get(item),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/policy/configurations",
+            get(policies),
+        )
+        .route("/{org}/{project}/{team}/_apis/work/boards", get(boards))
+        .route(
+            "/{org}/{project}/{team}/_apis/work/boards/{board}",
+            get(board),
+        )
+        .route("/{org}/{project}/_apis/wit/wiql", post(wiql_query))
+        .route("/{org}/{project}/_apis/wit/workitems", get(work_items))
+        .route("/{org}/{project}/_apis/release/releases", get(releases))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, type_key: &str, message: &str) -> Response {
+    let body = json!({"$id": "1", "innerException": null, "message": message, "typeName": format!("Microsoft.TeamFoundation.{type_key}"), "typeKey": type_key, "errorCode": 0, "eventId": 3000});
+    (status, Json(body)).into_response()
+}
+
+/// Counts, delays, injects scripted faults and checks the PAT like the service does.
+async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: Next) -> Response {
+    let route = format!("{} {}", request.method(), path.as_str());
+    let (latency, scripted) = {
+        let mut inner = state.lock();
+        *inner.requests.entry(route.clone()).or_default() += 1;
+        let scripted = inner
+            .scripted
+            .iter_mut()
+            .find(|s| s.3 > 0 && route.contains(&s.0))
+            .map(|s| {
+                s.3 -= 1;
+                (s.1, s.2)
+            });
+        (inner.latency, scripted)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some((status, retry_after)) = scripted {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = error(
+            code,
+            "InjectedFault",
+            &format!("TF400733: injected status {status}"),
+        );
+        if let Some(after) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(after));
+            response
+                .headers_mut()
+                .insert("x-ratelimit-remaining", HeaderValue::from(0));
+        }
+        return response;
+    }
+    if !pat_ok(&state, request.headers()) {
+        return bad_pat(request.headers());
+    }
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert("x-ratelimit-limit", HeaderValue::from(200));
+    response
+        .headers_mut()
+        .insert("x-ratelimit-remaining", HeaderValue::from(200));
+    response
+}
+
+fn pat_ok(state: &AdoState, headers: &HeaderMap) -> bool {
+    let Some(encoded) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&decoded);
+    text.split_once(':')
+        .is_some_and(|(_, pat)| pat == state.config.pat)
+}
+
+/// A bad PAT is not a 401 on Azure DevOps: a 203 with an HTML sign-in page, unless the client
+/// asked for `X-TFS-FedAuthRedirect: Suppress` (ado-api.md §1).
+fn bad_pat(headers: &HeaderMap) -> Response {
+    if headers
+        .get("x-tfs-fedauthredirect")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"suppress"))
+    {
+        let mut response = error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedRequestException",
+            "TF400813: The user is not authorized to access this resource.",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"https://dev.azure.com/\""),
+        );
+        return response;
+    }
+    let page = "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head><body>Sign in</body></html>";
+    (
+        StatusCode::NON_AUTHORITATIVE_INFORMATION,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
+fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
+    let value: Vec<Value> = values.into_iter().collect();
+    Json(json!({"count": value.len(), "value": value}))
+}
+
+fn number(params: &HashMap<String, String>, key: &str) -> Option<usize> {
+    params.get(key).and_then(|v| v.parse().ok())
+}
+
+fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
+    let key = key.replace("%20", " ");
+    projects.iter().find(|p| {
+        p.project["id"] == key.as_str()
+            || p.project["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&key))
+    })
+}
+
+fn not_found(what: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "ProjectDoesNotExistWithNameException",
+        &format!("TF200016: {what} does not exist."),
+    )
+}
+
+/// A page of `items` after `continuationToken` (an offset), with the next token as a header.
+fn continuation_page(
+    items: &[Value],
+    params: &HashMap<String, String>,
+    default_top: usize,
+) -> Response {
+    let top = number(params, "$top").unwrap_or(default_top).max(1);
+    let from = number(params, "continuationToken").unwrap_or(0);
+    let page: Vec<Value> = items.iter().skip(from).take(top).cloned().collect();
+    let mut response = list(page).into_response();
+    if from + top < items.len() {
+        response
+            .headers_mut()
+            .insert("x-ms-continuationtoken", HeaderValue::from(from + top));
+    }
+    response
+}
+
+async fn projects(State(state): Shared, Query(params): Params) -> Response {
+    let items: Vec<Value> = state
+        .lock()
+        .projects
+        .iter()
+        .map(|p| {
+            let mut summary = p.project.clone();
+            if let Some(o) = summary.as_object_mut() {
+                o.remove("defaultTeam");
+                o.remove("capabilities");
+            }
+            summary
+        })
+        .collect();
+    continuation_page(&items, &params, 100)
+}
+
+async fn project(State(state): Shared, Path((_, key)): Path<(String, String)>) -> Response {
+    match find(&state.lock().projects, &key) {
+        Some(p) => Json(p.project.clone()).into_response(),
+        None => not_found(&format!("The project {key}")),
+    }
+}
+
+async fn teams(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let top = number(&params, "$top").unwrap_or(100);
+    let skip = number(&params, "$skip").unwrap_or(0);
+    list(p.teams.iter().skip(skip).take(top).cloned()).into_response()
+}
+
+async fn repositories(State(state): Shared, Path((_, key)): Path<(String, String)>) -> Response {
+    match find(&state.lock().projects, &key) {
+        Some(p) => list(p.repositories.clone()).into_response(),
+        None => not_found(&format!("The project {key}")),
+    }
+}
+
+async fn item(
+    State(state): Shared,
+    Path((_, key, repo)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let path = params.get("path").map_or("", |p| p.trim_start_matches('/'));
+    match p.files.iter().find(|(r, f, _)| *r == repo && f == path) {
+        Some((_, file, content)) => Json(json!({
+            "objectId": format!("{:040x}", content.len()), "gitObjectType": "blob", "commitId": "0".repeat(40),
+            "path": format!("/{file}"), "content": content,
+            "contentMetadata": {"encoding": 65001, "contentType": "text/plain", "fileName": file, "extension": file.rsplit('.').next()}
+        }))
+        .into_response(),
+        None => error(StatusCode::NOT_FOUND, "GitItemNotFoundException", &format!("TF401174: The item '/{path}' could not be found in the repository.")),
+    }
+}
+
+async fn policies(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let repo = params.get("repositoryId");
+    let items: Vec<Value> = p
+        .policies
+        .iter()
+        .filter(|policy| {
+            repo.is_none_or(|r| policy["settings"]["scope"][0]["repositoryId"] == r.as_str())
+        })
+        .cloned()
+        .collect();
+    continuation_page(&items, &params, 100)
+}
+
+async fn boards(
+    State(state): Shared,
+    Path((_, key, team)): Path<(String, String, String)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    list(
+        p.boards
+            .iter()
+            .filter(|(t, _)| *t == team)
+            .map(|(_, b)| json!({"id": b["id"], "name": b["name"], "url": b["url"]})),
+    )
+    .into_response()
+}
+
+async fn board(
+    State(state): Shared,
+    Path((_, key, team, id)): Path<(String, String, String, String)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p
+        .boards
+        .iter()
+        .find(|(t, b)| *t == team && (b["id"] == id.as_str() || b["name"] == id.as_str()))
+    {
+        Some((_, b)) => Json(b.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "BoardDoesNotExistException",
+            "The board does not exist.",
+        ),
+    }
+}
+
+async fn wiql_query(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+    body: Bytes,
+) -> Response {
+    let Some(text) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["query"].as_str().map(str::to_owned))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgumentValueException",
+            "The request body must be {\"query\": \"...\"}.",
+        );
+    };
+    let query = match wiql::parse(&text) {
+        Ok(query) => query,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "WorkItemTrackingQueryInvalidSyntaxException",
+                &format!("TF51005: The query references a field or syntax that is not valid: {e}"),
+            );
+        }
+    };
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let mut ids: Vec<u64> = p
+        .work_items
+        .iter()
+        .filter(|w| query.matches(&w["fields"]))
+        .filter_map(|w| w["id"].as_u64())
+        .collect();
+    ids.sort_unstable();
+    if matches!(&query.order, Some((_, true))) {
+        ids.reverse();
+    }
+    match number(&params, "$top") {
+        Some(top) => ids.truncate(top),
+        None if ids.len() > WIQL_LIMIT => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "VssPropertyValidationException",
+                "VS402337: The number of work items returned exceeds the size limit of 20000. Change the query to return fewer items.",
+            );
+        }
+        None => {}
+    }
+    let base = &state.base;
+    let items: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "url": format!("{base}/_apis/wit/workItems/{id}")}))
+        .collect();
+    Json(json!({"queryType": "flat", "queryResultType": "workItem", "asOf": jiff::Timestamp::now().to_string(),
+        "columns": [{"referenceName": "System.Id", "name": "ID"}], "workItems": items}))
+    .into_response()
+}
+
+async fn work_items(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let ids: Vec<u64> = params
+        .get("ids")
+        .map(|s| s.split(',').filter_map(|i| i.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    if ids.is_empty() || ids.len() > MAX_IDS {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgumentValueException",
+            "VS403474: Between 1 and 200 work item ids must be given.",
+        );
+    }
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let omit = params
+        .get("errorPolicy")
+        .is_some_and(|e| e.eq_ignore_ascii_case("omit"));
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        match p.work_items.iter().find(|w| w["id"] == id) {
+            Some(w) => out.push(w.clone()),
+            None if omit => out.push(Value::Null),
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "WorkItemDoesNotExistException",
+                    &format!("TF401232: Work item {id} does not exist."),
+                );
+            }
+        }
+    }
+    list(out).into_response()
+}
+
+async fn releases(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    continuation_page(&p.releases, &params, 50)
+}

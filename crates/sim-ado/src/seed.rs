@@ -1,0 +1,221 @@
+//! A deterministic organization generated from sizes: projects with repositories (some disabled
+//! or empty), README/CODEOWNERS files, branch policies, teams with boards and columns, work items
+//! of several types (including `Feature`) and releases, in the wire shapes of the specs'
+//! `httpExamples` (`core`, `git`, `policy`, `work`, `wit`, `release`).
+
+use serde_json::{Value, json};
+
+/// How big the generated organization is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    /// Projects.
+    pub projects: usize,
+    /// Repositories per project.
+    pub repositories: usize,
+    /// Work items per project.
+    pub work_items: usize,
+    /// Releases per project.
+    pub releases: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Self {
+            projects: 3,
+            repositories: 5,
+            work_items: 40,
+            releases: 5,
+        }
+    }
+}
+
+/// One project and everything in it.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "`project` is the API's own name for the object"
+)]
+pub struct Project {
+    /// The project object (`GET _apis/projects/{id}` shape, with `defaultTeam`).
+    pub project: Value,
+    /// Repositories.
+    pub repositories: Vec<Value>,
+    /// Files by (repository id, path).
+    pub files: Vec<(String, String, String)>,
+    /// Branch policy configurations (each with `settings.scope[].repositoryId`).
+    pub policies: Vec<Value>,
+    /// Teams.
+    pub teams: Vec<Value>,
+    /// Boards by team id: (team id, board detail).
+    pub boards: Vec<(String, Value)>,
+    /// Work items (`GET _apis/wit/workitems` shape, `$expand=all`).
+    pub work_items: Vec<Value>,
+    /// Releases.
+    pub releases: Vec<Value>,
+}
+
+/// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
+const TYPES: [&str; 10] = [
+    "User Story",
+    "Bug",
+    "Task",
+    "Epic",
+    "Issue",
+    "User Story",
+    "Bug",
+    "Task",
+    "Task",
+    "Feature",
+];
+const STATES: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
+const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
+
+fn guid(kind: u32, a: usize, b: usize) -> String {
+    format!("{kind:08x}-{a:04x}-4{b:03x}-8000-{:012x}", a * 100_000 + b)
+}
+
+/// Generates project `p` of organization `base` (`http://host/{org}`).
+#[must_use]
+pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
+    let id = guid(1, p, 0);
+    let name = format!("Project {p}");
+    let team_id = guid(2, p, 0);
+    let project = json!({
+        "id": id, "name": name, "description": format!("Generated project {p}"),
+        "url": format!("{base}/_apis/projects/{id}"), "state": "wellFormed", "revision": 400 + p,
+        "visibility": "private", "lastUpdateTime": "2026-11-01T10:00:00.000Z",
+        "capabilities": {"versioncontrol": {"sourceControlType": "Git"}, "processTemplate": {"templateName": "Agile"}},
+        "defaultTeam": {"id": team_id, "name": format!("{name} Team"), "url": format!("{base}/_apis/projects/{id}/teams/{team_id}")}
+    });
+    let reference = json!({"id": id, "name": name, "url": format!("{base}/_apis/projects/{id}"), "state": "wellFormed", "revision": 400 + p, "visibility": "private"});
+    let mut out = Project {
+        project,
+        repositories: Vec::new(),
+        files: Vec::new(),
+        policies: Vec::new(),
+        teams: Vec::new(),
+        boards: Vec::new(),
+        work_items: Vec::new(),
+        releases: Vec::new(),
+    };
+    for r in 0..sizes.repositories {
+        repository(base, p, r, &reference, &mut out);
+    }
+    let team = json!({"id": team_id, "name": format!("{name} Team"), "url": format!("{base}/_apis/projects/{id}/teams/{team_id}"),
+        "description": "The default project team.", "identityUrl": format!("{base}/_apis/Identities/{team_id}"), "projectName": name, "projectId": id});
+    out.teams.push(team);
+    out.boards
+        .push((team_id.clone(), board(base, p, &id, &team_id)));
+    for w in 0..sizes.work_items {
+        out.work_items.push(work_item(base, p, w, &id, &name));
+    }
+    for r in 0..sizes.releases {
+        out.releases.push(release(base, p, r, &id, &name));
+    }
+    out
+}
+
+fn repository(base: &str, p: usize, r: usize, project: &Value, out: &mut Project) {
+    let id = guid(3, p, r);
+    let name = format!("repo-{p}-{r}");
+    let project_name = project["name"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(' ', "%20");
+    // Every seventh repository is disabled and every fifth one is empty (no default branch).
+    let disabled = r % 7 == 6;
+    let empty = r % 5 == 4;
+    let mut repo = json!({
+        "id": id, "name": name, "url": format!("{base}/{}/_apis/git/repositories/{id}", project["id"].as_str().unwrap_or_default()),
+        "project": project, "size": if empty { 0 } else { 1024 * (r + 1) },
+        "remoteUrl": format!("{base}/{project_name}/_git/{name}"), "sshUrl": format!("git@ssh.dev.azure.com:v3/org/{project_name}/{name}"),
+        "webUrl": format!("{base}/{project_name}/_git/{name}"), "isDisabled": disabled, "isInMaintenance": false
+    });
+    if !empty {
+        repo["defaultBranch"] = json!("refs/heads/main");
+        out.files.push((
+            id.clone(),
+            "README.md".to_owned(),
+            format!("# {name}\n\nService owned by team {}.\n", p % 3),
+        ));
+        if r % 2 == 1 {
+            out.files.push((
+                id.clone(),
+                "CODEOWNERS".to_owned(),
+                "* @platform-team\n".to_owned(),
+            ));
+        }
+        let scope =
+            json!([{"repositoryId": id, "refName": "refs/heads/main", "matchKind": "exact"}]);
+        out.policies.push(json!({
+            "id": p * 1000 + r * 2 + 1, "revision": 1, "isEnabled": true, "isBlocking": true, "isDeleted": false,
+            "type": {"id": "fa4e907d-c16b-4a4c-9dfa-4906e5d171dd", "displayName": "Minimum number of reviewers"},
+            "settings": {"minimumApproverCount": 1 + r % 3, "creatorVoteCounts": false, "scope": scope}
+        }));
+        out.policies.push(json!({
+            "id": p * 1000 + r * 2 + 2, "revision": 1, "isEnabled": true, "isBlocking": r.is_multiple_of(2), "isDeleted": false,
+            "type": {"id": "40e92b44-2fe1-4dd6-b3d8-74a9c21d0c6e", "displayName": "Work item linking"},
+            "settings": {"scope": scope}
+        }));
+    }
+    out.repositories.push(repo);
+}
+
+fn board(base: &str, p: usize, project_id: &str, team_id: &str) -> Value {
+    let id = guid(4, p, 0);
+    let columns: Vec<Value> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let kind = match i {
+                0 => "incoming",
+                3 => "outgoing",
+                _ => "inProgress",
+            };
+            json!({"id": guid(5, p, i), "name": name, "itemLimit": if kind == "inProgress" { 5 } else { 0 }, "columnType": kind,
+                "isSplit": false, "description": "", "stateMappings": {"User Story": name, "Bug": name}})
+        })
+        .collect();
+    json!({
+        "id": id, "name": "Stories", "url": format!("{base}/{project_id}/{team_id}/_apis/work/boards/{id}"),
+        "revision": 3, "isValid": true, "columns": columns,
+        "rows": [{"id": "00000000-0000-0000-0000-000000000000", "name": null}],
+        "fields": {"columnField": {"referenceName": "WEF_1_Kanban.Column"}, "doneField": {"referenceName": "WEF_1_Kanban.Column.Done"}}
+    })
+}
+
+fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &str) -> Value {
+    let id = p * 100_000 + w + 1;
+    let person = json!({"displayName": format!("User {}", w % 7), "uniqueName": format!("user{}@example.com", w % 7),
+        "id": guid(6, w % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, w % 7, 0)), "imageUrl": format!("{base}/_api/_common/identityImage?id={}", guid(6, w % 7, 0))});
+    let state = STATES[w % 4];
+    let day = 1 + w % 28;
+    json!({
+        "id": id, "rev": 1 + w % 5,
+        "fields": {
+            "System.Id": id, "System.AreaPath": project_name, "System.TeamProject": project_name, "System.IterationPath": project_name,
+            "System.WorkItemType": TYPES[w % TYPES.len()], "System.State": state, "System.Reason": "New",
+            "System.CreatedDate": format!("2026-10-{day:02}T08:00:00.123Z"), "System.CreatedBy": person,
+            "System.ChangedDate": format!("2026-11-{day:02}T09:30:00.456Z"), "System.ChangedBy": person,
+            "System.Title": format!("Work item {id}"), "System.BoardColumn": state, "System.BoardColumnDone": false,
+            "System.Description": format!("<div>Description of work item {id}.</div>"),
+            "Microsoft.VSTS.Scheduling.Effort": if w.is_multiple_of(4) { Value::Null } else { json!(w % 13) }
+        },
+        "relations": [],
+        "_links": {"self": {"href": format!("{base}/{project_id}/_apis/wit/workItems/{id}")}, "html": {"href": format!("{base}/{project_id}/_workitems/edit/{id}")}},
+        "url": format!("{base}/{project_id}/_apis/wit/workItems/{id}")
+    })
+}
+
+fn release(base: &str, p: usize, r: usize, project_id: &str, project_name: &str) -> Value {
+    let id = p * 1000 + r + 1;
+    let person = json!({"displayName": "Release Bot", "uniqueName": "release-bot@example.com", "id": guid(7, 0, 0)});
+    json!({
+        "id": id, "name": format!("Release-{}", r + 1), "status": if r.is_multiple_of(3) { "abandoned" } else { "active" },
+        "createdOn": format!("2026-11-{:02}T12:00:00.5Z", 1 + r % 28), "modifiedOn": format!("2026-11-{:02}T13:00:00Z", 1 + r % 28),
+        "createdBy": person, "modifiedBy": person, "reason": "manual", "description": "", "keepForever": false,
+        "releaseDefinition": {"id": 1, "name": "Deploy", "path": "\\"},
+        "projectReference": {"id": project_id, "name": project_name},
+        "_links": {"web": {"href": format!("{base}/{project_id}/_release?releaseId={id}&_a=release-summary")}}
+    })
+}
