@@ -404,10 +404,15 @@ async fn work_items(
     let omit = params
         .get("errorPolicy")
         .is_some_and(|e| e.eq_ignore_ascii_case("omit"));
+    let index: HashMap<u64, &Value> = p
+        .work_items
+        .iter()
+        .filter_map(|w| Some((w["id"].as_u64()?, w)))
+        .collect();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        match p.work_items.iter().find(|w| w["id"] == id) {
-            Some(w) => out.push(w.clone()),
+        match index.get(&id) {
+            Some(w) => out.push((*w).clone()),
             None if omit => out.push(Value::Null),
             None => {
                 return error(

@@ -1,0 +1,319 @@
+//! The default installation end to end: sim-ado → ado-client → the default kinds → the default
+//! mapping → the resync engine → sim-port, all over HTTP on 127.0.0.1.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use ado_client::{Client as AdoClient, ClientOptions, Error as AdoError};
+use ado_kinds::AzureDevops;
+use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use ocean::resync::{Resync, ResyncReport, ResyncSettings, reconcile::SkipReason};
+use secrecy::SecretString;
+use serde_json::json;
+use sim_ado::{RunningSim, SimConfig, Sizes};
+use testkit::PortEnv;
+
+const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
+
+struct Env {
+    ado: RunningSim,
+    port: PortEnv,
+    resync: Resync<AzureDevops>,
+}
+
+async fn env(sizes: Sizes) -> Env {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let app_config =
+        PortAppConfig::from_yaml(&testkit::fixture("mappings/azure-devops-default.yaml")).unwrap();
+    let plan = MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap();
+    let resync = Resync {
+        port: port.client("it-ado"),
+        integration: Arc::new(AzureDevops::new(client)),
+        app_config: Arc::new(app_config),
+        plan: Arc::new(plan),
+        user_agent: testkit::user_agent("it-ado"),
+        settings: ResyncSettings::default(),
+    };
+    Env { ado, port, resync }
+}
+
+impl Env {
+    async fn run(&self) -> ResyncReport {
+        self.resync.run().await
+    }
+
+    fn identifiers(&self, blueprint: &str) -> BTreeSet<String> {
+        self.port
+            .sim
+            .state
+            .entities()
+            .into_iter()
+            .filter(|e| {
+                e["blueprint"] == blueprint
+                    && self
+                        .port
+                        .sim
+                        .state
+                        .datasource_of(blueprint, e["identifier"].as_str().unwrap())
+                        .is_some()
+            })
+            .map(|e| e["identifier"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+const SMALL: Sizes = Sizes {
+    projects: 1,
+    repositories: 2,
+    work_items: 9,
+    releases: 2,
+};
+
+fn project_id(p: usize) -> String {
+    format!("00000001-{p:04x}-4000-8000-{:012x}", p * 100_000)
+}
+
+#[tokio::test]
+async fn a_full_resync_yields_exactly_the_expected_catalog() {
+    let env = env(SMALL).await;
+    let report = env.run().await;
+    assert!(report.succeeded(), "{report}");
+    let p = project_id(0);
+    assert_eq!(
+        env.identifiers("azureDevopsProject"),
+        BTreeSet::from([p.clone()])
+    );
+    let repos: BTreeSet<String> = (0..2)
+        .map(|r| format!("00000003-0000-4{r:03x}-8000-{r:012x}"))
+        .collect();
+    assert_eq!(env.identifiers("azureDevopsRepository"), repos);
+    // The default WIQL keeps items that are not Closed, or changed in the last 7 days.
+    let items = env.identifiers("azureDevopsWorkItem");
+    assert!(
+        items.iter().all(|i| i.starts_with(&format!("{p}/"))),
+        "{items:?}"
+    );
+    assert!(!items.is_empty() && items.len() <= 9);
+    assert_eq!(
+        env.identifiers("azureDevopsRelease"),
+        BTreeSet::from([format!("{p}/1"), format!("{p}/2")])
+    );
+    assert_eq!(env.identifiers("azureDevopsBoard").len(), 1);
+    assert_eq!(
+        env.identifiers("azureDevopsColumn").len(),
+        8,
+        "4 columns × 2 work item types"
+    );
+
+    let repo = env
+        .port
+        .sim
+        .state
+        .entity("azureDevopsRepository", repos.iter().next().unwrap())
+        .unwrap();
+    assert_eq!(repo["relations"]["project"], json!(p));
+    assert!(
+        repo["properties"]["readme"]
+            .as_str()
+            .unwrap()
+            .starts_with("# repo-0-0")
+    );
+    assert_eq!(
+        repo["properties"]["minimumApproverCount"],
+        json!(1),
+        "merged from repository-policy"
+    );
+    let project = env.port.sim.state.entity("azureDevopsProject", &p).unwrap();
+    assert_eq!(project["properties"]["defaultTeam"], "Project 0 Team");
+}
+
+#[tokio::test]
+async fn a_second_resync_of_an_unchanged_org_writes_nothing() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    env.port.sim.state.reset_stats();
+    let second = env.run().await;
+    assert!(second.succeeded(), "{second}");
+    assert_eq!(env.port.sim.state.stats().requests_to(BULK), 0);
+    assert_eq!(second.deletion.total_deleted(), 0);
+}
+
+#[tokio::test]
+async fn work_item_types_outside_the_blueprint_enum_are_rejected_and_reported_not_fatal() {
+    let env = env(Sizes {
+        work_items: 20,
+        ..SMALL
+    })
+    .await;
+    let report = env.run().await;
+    let items = report
+        .resources
+        .iter()
+        .find(|r| r.kind == "work-item")
+        .unwrap();
+    assert!(items.rejected >= 1, "{report}");
+    assert!(
+        items
+            .rejections
+            .iter()
+            .all(|r| r.reason.contains("Feature"))
+    );
+    assert!(items.failure.is_none());
+    assert!(items.upserted > 0);
+}
+
+#[tokio::test]
+async fn mutations_are_reflected_with_exactly_one_deletion() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let before = env.identifiers("azureDevopsRepository");
+    assert!(env.ado.state.delete_repository(0, "repo-0-1"));
+    assert!(env.ado.state.rename_repository(0, "repo-0-0", "renamed"));
+    let changed = env.ado.state.work_item_ids(0)[1];
+    assert!(
+        env.ado
+            .state
+            .update_work_item(changed, "System.Title", json!("New title"))
+    );
+    let report = env.run().await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(report.deletion.total_deleted(), 1, "{report}");
+    let after = env.identifiers("azureDevopsRepository");
+    assert_eq!(after.len(), before.len() - 1);
+    let renamed = env
+        .port
+        .sim
+        .state
+        .entity("azureDevopsRepository", after.iter().next().unwrap())
+        .unwrap();
+    assert_eq!(renamed["title"], "renamed");
+    let item = env
+        .port
+        .sim
+        .state
+        .entity(
+            "azureDevopsWorkItem",
+            &format!("{}/{changed}", project_id(0)),
+        )
+        .unwrap();
+    assert_eq!(item["title"], "New title");
+}
+
+#[tokio::test]
+async fn azure_devops_failing_mid_resync_deletes_nothing_of_that_kind() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let items_before = env.identifiers("azureDevopsWorkItem");
+    // Every work item read fails with a non-retryable error, and a release disappears.
+    env.ado.state.inject("/_apis/wit/workitems", 400, None, 100);
+    let report = env.run().await;
+    assert!(!report.succeeded());
+    let items = report
+        .resources
+        .iter()
+        .find(|r| r.kind == "work-item")
+        .unwrap();
+    assert!(items.failure.is_some());
+    assert!(report.deletion.skipped.iter().any(|s| matches!(s, SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsWorkItem")));
+    assert_eq!(env.identifiers("azureDevopsWorkItem"), items_before);
+}
+
+#[tokio::test]
+async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: SMALL,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("wrong-pat-value"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let error = client.project("anything").await.unwrap_err();
+    assert!(matches!(error, AdoError::InvalidPat { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(
+        text.contains("personalAccessToken") && text.contains(&ado.org_url()),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wrong-pat-value") && !format!("{client:?}").contains("wrong-pat-value")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_organization_is_a_clear_transport_error() {
+    let client = AdoClient::new(
+        &"http://127.0.0.1:9/acme".parse().unwrap(),
+        &SecretString::from("pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    // Connection refused is retried a bounded number of times, then reported.
+    let error = tokio::time::timeout(std::time::Duration::from_mins(2), client.project("p"))
+        .await
+        .expect("bounded retries")
+        .unwrap_err();
+    assert!(matches!(error, AdoError::Transport { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
+    use futures::TryStreamExt;
+    use ocean::Integration;
+    // 20,001 items need two WIQL windows of at most 19,999 ids: completeness proves the id-window
+    // paging, and every details request stays within 200 ids (the simulator refuses more).
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects: 1,
+            repositories: 0,
+            work_items: 20_001,
+            releases: 0,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let pages: Vec<Vec<serde_json::Value>> = AzureDevops::new(client)
+        .fetch("work-item", &mapping::SelectorConfig::default())
+        .expect("work-item is a kind")
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: BTreeSet<u64> = pages
+        .iter()
+        .flatten()
+        .map(|w| w["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20_001);
+    assert!(pages.iter().all(|p| p.len() <= 200));
+    assert_eq!(
+        ado.state
+            .requests()
+            .get("POST /{org}/{project}/_apis/wit/wiql"),
+        Some(&2)
+    );
+    assert!(pages[0][0]["__project"]["id"].is_string() && pages[0][0]["__projectId"].is_string());
+}
