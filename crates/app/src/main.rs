@@ -1,6 +1,7 @@
 //! The `ocean-azure-devops` binary: parses the command line, sets up logging, wires the crates
 //! together and maps failures to exit codes. `anyhow` lives only here.
 
+mod bench;
 mod demo;
 mod logging;
 mod run;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Start the simulators in-process, run a full resync with the default mapping, print a report.
     Demo(demo::DemoArgs),
+    /// Print the performance table: a medium organization at 0 ms and 30 ms of latency.
+    Bench,
     /// Run the Port API simulator alone.
     SimPort {
         /// TCP port on 127.0.0.1.
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Demo(args)) => demo::run(args).await,
+            Some(Command::Bench) => bench::run().await,
             Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
             Some(Command::SimAdo { port, sizes }) => demo::serve_sim_ado(port, sizes).await,
             None => run::run(&cli.config, cli.once).await,

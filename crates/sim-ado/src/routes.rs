@@ -49,6 +49,8 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .route("/{org}/{project}/_apis/wit/workitems", get(work_items))
         .route("/{org}/{project}/_apis/release/releases", get(releases))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        // Inspection, outside the guard: not counted, no PAT.
+        .route("/_control/requests", get(control_requests))
         .with_state(state)
 }
 
@@ -436,4 +438,9 @@ async fn releases(
         return not_found(&format!("The project {key}"));
     };
     continuation_page(&p.releases, &params, 50)
+}
+
+/// `GET /_control/requests`: requests per route template.
+async fn control_requests(State(state): Shared) -> Json<Value> {
+    Json(json!({ "requests": state.requests() }))
 }

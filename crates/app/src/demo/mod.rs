@@ -40,6 +40,9 @@ pub struct DemoArgs {
     /// Releases per project.
     #[arg(long, default_value_t = 5)]
     releases: usize,
+    /// Simulated Azure DevOps latency per response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 impl DemoArgs {
@@ -77,6 +80,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
+        latency: std::time::Duration::from_millis(args.latency_ms),
         ..sim_ado::SimConfig::default()
     })
     .await
@@ -126,7 +130,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Creates the default blueprints the way Ocean does: first without relations, then with them.
-async fn create_blueprints(port: &Client) -> anyhow::Result<()> {
+pub(crate) async fn create_blueprints(port: &Client) -> anyhow::Result<()> {
     let blueprints: Vec<Value> = serde_json::from_str(DEFAULT_BLUEPRINTS)?;
     for blueprint in &blueprints {
         let mut bare = blueprint.clone();
@@ -194,6 +198,7 @@ pub async fn serve_sim_ado(port: u16, args: DemoArgs) -> anyhow::Result<ExitCode
     let origin = format!("http://{}", listener.local_addr()?);
     let config = sim_ado::SimConfig {
         sizes: args.sizes(),
+        latency: std::time::Duration::from_millis(args.latency_ms),
         ..sim_ado::SimConfig::default()
     };
     let state = sim_ado::AdoState::new(config, &origin);

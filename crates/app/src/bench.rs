@@ -1,0 +1,202 @@
+//! `bench`: the same resync as `demo`, at a medium size (20 projects × 25 repositories, 250 work
+//! items and 50 releases per project), with 0 ms and 30 ms of simulated Azure DevOps latency.
+//! The simulators run as child processes (`sim-ado`, `sim-port`), so the CPU time and peak RSS
+//! printed are the integration's own.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, ExitCode, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use ado_client::{Client as AdoClient, ClientOptions};
+use ado_kinds::AzureDevops;
+use anyhow::Context;
+use mapping::PortAppConfig;
+use ocean::{
+    resync::ResyncSettings,
+    runner::{Runner, RunnerSettings},
+};
+use port_client::{Client, UserAgent};
+use secrecy::SecretString;
+
+use crate::demo::{DEFAULT_MAPPING, create_blueprints};
+
+/// Kills a child simulator when dropped.
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn spawn(args: &[String]) -> anyhow::Result<Sim> {
+    let exe = std::env::current_exe()?;
+    let child = Command::new(exe)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(Sim(child))
+}
+
+async fn wait_until_up(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// (user+system CPU seconds, peak RSS in KiB) of this process, from /proc.
+fn usage() -> (f64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    #[expect(clippy::cast_precision_loss, reason = "tick counts are small")]
+    let seconds = ticks as f64 / 100.0;
+    (seconds, hwm)
+}
+
+/// Runs the benchmark and prints its table.
+pub async fn run() -> anyhow::Result<ExitCode> {
+    println!(
+        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8}",
+        "latency", "wall s", "entities", "ent/s", "ADO req", "Port req", "CPU s", "RSS MiB"
+    );
+    for latency in [0u64, 30] {
+        let row = one(latency)
+            .await
+            .with_context(|| format!("bench at {latency} ms"))?;
+        println!("{row}");
+    }
+    println!(
+        "(CPU and peak RSS are this process's: the simulators run as child processes; RSS is the peak since start)"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn one(latency_ms: u64) -> anyhow::Result<String> {
+    let (ado_port, port_port) = (free_port()?, free_port()?);
+    let _ado = spawn(&[
+        "sim-ado".into(),
+        "--port".into(),
+        ado_port.to_string(),
+        "--projects".into(),
+        "20".into(),
+        "--repositories".into(),
+        "25".into(),
+        "--work-items".into(),
+        "250".into(),
+        "--releases".into(),
+        "50".into(),
+        "--latency-ms".into(),
+        latency_ms.to_string(),
+    ])?;
+    let _port = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
+    wait_until_up(ado_port).await;
+    wait_until_up(port_port).await;
+    let runner = bench_runner(ado_port, port_port).await?;
+    let (cpu_before, _) = usage();
+    let started = Instant::now();
+    let report = runner.resync().await?;
+    let wall = started.elapsed().as_secs_f64();
+    let (cpu_after, rss) = usage();
+    let entities: usize = report.resources.iter().map(|r| r.mapped).sum();
+    let ado_requests = http_count(ado_port, "/_control/requests").await;
+    let port_requests = http_count(port_port, "/_stats").await;
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "entity counts and KiB are far below 2^52"
+    )]
+    let (rate, rss_mib) = (entities as f64 / wall, rss as f64 / 1024.0);
+    Ok(format!(
+        "{:<10} {:>9.2} {:>10} {:>9.0} {:>9} {:>10} {:>9.2} {:>8.1}{}",
+        format!("{latency_ms} ms"),
+        wall,
+        entities,
+        rate,
+        ado_requests,
+        port_requests,
+        cpu_after - cpu_before,
+        rss_mib,
+        if report.succeeded() {
+            String::new()
+        } else {
+            "  (resync reported failures)".into()
+        }
+    ))
+}
+
+/// The production runner, pointed at the two simulators.
+async fn bench_runner(ado_port: u16, port_port: u16) -> anyhow::Result<Runner<AzureDevops>> {
+    let user_agent = UserAgent {
+        integration_type: "azure-devops".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        identifier: "bench".into(),
+    };
+    let port = Client::builder(
+        format!("http://127.0.0.1:{port_port}").parse()?,
+        SecretString::from("sim-client-id"),
+        SecretString::from("sim-client-secret"),
+    )
+    .user_agent(user_agent.clone())
+    .build()?;
+    create_blueprints(&port).await?;
+    let ado = AdoClient::new(
+        &format!("http://127.0.0.1:{ado_port}/acme").parse()?,
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )?;
+    Ok(Runner::new(
+        port,
+        Arc::new(AzureDevops::new(ado)),
+        RunnerSettings {
+            identifier: user_agent.identifier,
+            integration_type: user_agent.integration_type,
+            version: user_agent.version,
+            local_mapping: None,
+            default_mapping: Some(PortAppConfig::from_yaml(DEFAULT_MAPPING)?),
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+        },
+    ))
+}
+
+/// Total requests a simulator counted, from its inspection route.
+async fn http_count(port: u16, path: &str) -> u64 {
+    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}{path}")).await else {
+        return 0;
+    };
+    let Ok(body) = response.json::<serde_json::Value>().await else {
+        return 0;
+    };
+    let requests = body.get("requests").unwrap_or(&body);
+    requests.as_object().map_or(0, |m| {
+        m.values().filter_map(serde_json::Value::as_u64).sum()
+    })
+}
