@@ -84,8 +84,16 @@ fn usage() -> (f64, u64) {
 /// Runs the benchmark and prints its table.
 pub async fn run() -> anyhow::Result<ExitCode> {
     println!(
-        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8}",
-        "latency", "wall s", "entities", "ent/s", "ADO req", "Port req", "CPU s", "RSS MiB"
+        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "latency",
+        "wall s",
+        "entities",
+        "ent/s",
+        "ADO req",
+        "Port req",
+        "CPU s",
+        "base MiB",
+        "peak MiB"
     );
     for latency in [0u64, 30] {
         let row = one(latency)
@@ -94,7 +102,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         println!("{row}");
     }
     println!(
-        "(CPU and peak RSS are this process's: the simulators run as child processes; RSS is the peak since start)"
+        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far)"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -120,7 +128,7 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
     wait_until_up(ado_port).await;
     wait_until_up(port_port).await;
     let runner = bench_runner(ado_port, port_port).await?;
-    let (cpu_before, _) = usage();
+    let (cpu_before, rss_before) = usage();
     let started = Instant::now();
     let report = runner.resync().await?;
     let wall = started.elapsed().as_secs_f64();
@@ -132,9 +140,13 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
         clippy::cast_precision_loss,
         reason = "entity counts and KiB are far below 2^52"
     )]
-    let (rate, rss_mib) = (entities as f64 / wall, rss as f64 / 1024.0);
+    let (rate, rss_mib, base_mib) = (
+        entities as f64 / wall,
+        rss as f64 / 1024.0,
+        rss_before as f64 / 1024.0,
+    );
     Ok(format!(
-        "{:<10} {:>9.2} {:>10} {:>9.0} {:>9} {:>10} {:>9.2} {:>8.1}{}",
+        "{:<10} {:>9.2} {:>10} {:>9.0} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1}{}",
         format!("{latency_ms} ms"),
         wall,
         entities,
@@ -142,6 +154,7 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
         ado_requests,
         port_requests,
         cpu_after - cpu_before,
+        base_mib,
         rss_mib,
         if report.succeeded() {
             String::new()

@@ -57,7 +57,10 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Mapping runs on the blocking pool: a few threads keep both cores busy, and every extra
+    // thread costs a stack and an allocator heap (peak RSS in `bench`).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(4)
         .enable_all()
         .build()
     {
