@@ -8,13 +8,14 @@ use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
-    config::{Config, ListenerKind, Overrides, Problems},
+    config::{Config, Overrides, Problems},
+    listener::{self, Outcome},
     resync::ResyncSettings,
     runner::{Runner, RunnerSettings},
 };
 use port_client::{Client, UserAgent};
 use secrecy::ExposeSecret;
-use tracing::{error, info};
+use tracing::info;
 
 use crate::{demo::DEFAULT_MAPPING, logging};
 
@@ -41,21 +42,44 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
     let runner = build_runner(&config, local_mapping)?;
-    if !matches!(config.event_listener.kind, ListenerKind::Once) {
-        error!(
-            "Only the ONCE event listener is implemented so far; running one resync and exiting."
-        );
+    let outcome = listener::run(
+        &runner,
+        &config.event_listener.kind,
+        config.scheduled_resync_interval,
+        shutdown_signal(),
+    )
+    .await
+    .context("the resync could not start")??;
+    match outcome {
+        Outcome::Once(report) => {
+            println!("{report}");
+            Ok(if report.succeeded() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Outcome::Stopped(_) => {
+            info!("Stopped.");
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    let report = runner
-        .resync()
-        .await
-        .context("the resync could not start")?;
-    println!("{report}");
-    Ok(if report.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod).
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 /// Wires the Port client, the Azure DevOps client and the runner from the configuration.

@@ -25,6 +25,7 @@
 
 pub mod config;
 mod kind;
+pub mod listener;
 pub mod resync;
 pub mod runner;
 pub mod telemetry;

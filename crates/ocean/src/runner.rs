@@ -154,6 +154,24 @@ impl<I: Integration> Runner<I> {
         Ok((Arc::new(app_config), Arc::new(plan)))
     }
 
+    /// When the latest resync request from Port's UI was made (`request.updatedAt`), if any.
+    pub async fn resync_requested_at(&self) -> Result<Option<String>, Error> {
+        let request = self
+            .port
+            .integration()
+            .resync_request(&self.settings.identifier)
+            .await
+            .map_err(|source| Error::Port {
+                action: "reading resync requests",
+                source,
+            })?;
+        Ok(request.and_then(|r| {
+            r.get("updatedAt")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }))
+    }
+
     /// Runs one full resync with resync-state reporting. A failed resync is a report, not an
     /// error; errors are failures to start (mapping unreadable, Port unreachable).
     pub async fn resync(&self) -> Result<ResyncReport, Error> {

@@ -303,3 +303,68 @@ async fn an_unsupported_kind_fails_its_resource_only() {
     );
     assert!(h.has("azureDevopsProject", "p1"));
 }
+
+/// Resync-state reports (`running` + `completed`/`failed`) Port received: two per resync.
+fn state_patches(env: &PortEnv) -> u64 {
+    env.sim
+        .state
+        .stats()
+        .requests_to("PATCH /v1/integration/{id}/resync-state")
+}
+
+#[tokio::test(start_paused = true)]
+async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
+    use ocean::{
+        config::ListenerKind,
+        listener::{self, Outcome},
+        runner::{Runner, RunnerSettings},
+    };
+    let env = PortEnv::start().await.unwrap();
+    let script = Script::default();
+    script.set("project", vec![Some(projects(&["p1"]))]);
+    script.set("repository", vec![]);
+    script.set("work-item", vec![]);
+    let runner = Runner::new(
+        env.client("poller"),
+        Arc::new(script.clone()),
+        RunnerSettings {
+            identifier: "poller".into(),
+            integration_type: "azure-devops".into(),
+            version: "0.1.0".into(),
+            local_mapping: Some((
+                "test mapping".into(),
+                PortAppConfig::from_yaml(MAPPING).unwrap(),
+            )),
+            default_mapping: None,
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+        },
+    );
+    let kind = ListenerKind::Polling {
+        interval: std::time::Duration::from_mins(1),
+        resync_on_start: true,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sim = Arc::clone(&env.sim.state);
+    let driver = async {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        assert_eq!(state_patches(&env), 2, "one resync at start");
+        tokio::time::sleep(std::time::Duration::from_mins(1)).await;
+        assert_eq!(state_patches(&env), 2, "no request, no resync");
+        script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+        sim.request_resync("poller");
+        tokio::time::sleep(std::time::Duration::from_mins(1)).await;
+        assert_eq!(state_patches(&env), 4, "one resync for the request");
+        assert!(env.sim.state.entity("azureDevopsProject", "p2").is_some());
+        stop.send(()).unwrap();
+    };
+    let listen = listener::run(&runner, &kind, None, async {
+        let _ = stopped.await;
+    });
+    let (outcome, ()) = tokio::join!(listen, driver);
+    assert!(matches!(
+        outcome.unwrap().unwrap(),
+        Outcome::Stopped(Some(_))
+    ));
+}

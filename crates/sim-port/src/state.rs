@@ -189,6 +189,14 @@ impl SimState {
         );
     }
 
+    /// Records a resync request for integration `id`, as the "Resync" button in Port's UI does
+    /// (`GET /v1/integration/{id}/resync-request` then reports it).
+    pub fn request_resync(&self, id: &str) {
+        if let Some(integration) = self.lock().integrations.get_mut(id) {
+            integration["resyncRequest"] = json!({"updatedAt": jiff::Timestamp::now().to_string()});
+        }
+    }
+
     /// An integration record, if present.
     #[must_use]
     pub fn integration(&self, id: &str) -> Option<Value> {

@@ -1,0 +1,89 @@
+//! Event listeners: what triggers resyncs (ocean-framework.md §5). `ONCE` runs one resync;
+//! `POLLING` resyncs at start (when `resyncOnStart`) and whenever Port's "Resync" button made a
+//! newer request, checking every `interval`; `WEBHOOKS_ONLY` never resyncs. With any of them,
+//! `scheduledResyncInterval` adds a full resync every N minutes (first one after N minutes).
+//! Resyncs never overlap: a trigger that fires during a resync waits for it.
+
+use std::{future::Future, time::Duration};
+
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
+use tracing::{info, warn};
+
+use crate::{
+    Integration,
+    config::ListenerKind,
+    resync::ResyncReport,
+    runner::{Error, Runner},
+};
+
+/// How a listener run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `ONCE`: the report of its single resync.
+    Once(ResyncReport),
+    /// A long-running listener stopped on shutdown; the last report, if any resync ran.
+    Stopped(Option<ResyncReport>),
+}
+
+/// Listener types this build cannot run yet.
+#[derive(Debug, thiserror::Error)]
+#[error("the {0} event listener is not implemented yet; use POLLING, ONCE or WEBHOOKS_ONLY")]
+pub struct NotImplemented(pub &'static str);
+
+/// Runs the listener until it is done (`ONCE`) or `shutdown` completes.
+pub async fn run<I: Integration>(
+    runner: &Runner<I>,
+    kind: &ListenerKind,
+    scheduled: Option<Duration>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Result<Outcome, NotImplemented>, Error> {
+    let (poll, resync_on_start) = match kind {
+        ListenerKind::Once => return runner.resync().await.map(|r| Ok(Outcome::Once(r))),
+        ListenerKind::Polling {
+            interval,
+            resync_on_start,
+        } => (Some(*interval), *resync_on_start),
+        ListenerKind::WebhooksOnly => (None, false),
+        ListenerKind::Webhook { .. } => return Ok(Err(NotImplemented("WEBHOOK"))),
+        ListenerKind::Kafka { .. } => return Ok(Err(NotImplemented("KAFKA"))),
+    };
+    runner.ensure_integration().await?;
+    let mut last_request = runner.resync_requested_at().await.unwrap_or_else(|error| {
+        warn!(error = %error, "Could not read resync requests; polling goes on.");
+        None
+    });
+    let mut last = None;
+    if resync_on_start {
+        last = Some(runner.resync().await?);
+    }
+    // A period that never elapses, for the timer a listener does not use.
+    let far = Duration::from_hours(100 * 365 * 24);
+    let mut poll_tick = interval_at(Instant::now() + poll.unwrap_or(far), poll.unwrap_or(far));
+    let mut schedule_tick = interval_at(
+        Instant::now() + scheduled.unwrap_or(far),
+        scheduled.unwrap_or(far),
+    );
+    poll_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    schedule_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(Ok(Outcome::Stopped(last))),
+            _ = poll_tick.tick(), if poll.is_some() => {
+                let requested = runner.resync_requested_at().await.unwrap_or_else(|error| {
+                    warn!(error = %error, "Could not read resync requests; will retry.");
+                    last_request.clone()
+                });
+                if requested.is_some() && requested > last_request {
+                    info!(requested = ?requested, "Resync requested in Port.");
+                    last_request = requested;
+                    last = Some(runner.resync().await?);
+                }
+            }
+            _ = schedule_tick.tick(), if scheduled.is_some() => {
+                info!("Scheduled resync.");
+                last = Some(runner.resync().await?);
+            }
+        }
+    }
+}
