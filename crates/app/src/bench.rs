@@ -21,7 +21,7 @@ use ocean::{
 use port_client::{Client, UserAgent};
 use secrecy::SecretString;
 
-use crate::demo::{DEFAULT_MAPPING, create_blueprints};
+use crate::demo::{DEFAULT_MAPPING, initialize};
 
 /// Kills a child simulator when dropped.
 struct Sim(Child);
@@ -178,7 +178,7 @@ async fn bench_runner(ado_port: u16, port_port: u16) -> anyhow::Result<Runner<Az
     )
     .user_agent(user_agent.clone())
     .build()?;
-    create_blueprints(&port).await?;
+    initialize(&port, &user_agent, true).await?;
     let ado = AdoClient::new(
         &format!("http://127.0.0.1:{ado_port}/acme").parse()?,
         &SecretString::from("sim-pat"),

@@ -42,6 +42,14 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
     let runner = build_runner(&config, local_mapping)?;
+    let done = crate::demo::initialize(
+        runner.port(),
+        &runner.user_agent(),
+        config.initialize_port_resources,
+    )
+    .await
+    .context("initializing the default resources in Port")?;
+    info!(outcome = ?done, "Default resources checked.");
     let outcome = listener::run(
         &runner,
         &config.event_listener.kind,

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod config;
+pub mod defaults;
 mod kind;
 pub mod listener;
 pub mod resync;

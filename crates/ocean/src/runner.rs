@@ -86,6 +86,12 @@ impl<I: Integration> Runner<I> {
         }
     }
 
+    /// The Port client (its User-Agent is this integration's).
+    #[must_use]
+    pub fn port(&self) -> &Client {
+        &self.port
+    }
+
     /// The User-Agent (and so the entity datasource) of this integration.
     #[must_use]
     pub fn user_agent(&self) -> UserAgent {

@@ -368,3 +368,79 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
         Outcome::Stopped(Some(_))
     ));
 }
+
+#[tokio::test]
+async fn default_resources_are_created_once_in_oceans_order_and_never_over_existing_blueprints() {
+    use ocean::defaults::{DefaultResources, Initialized, Installation, initialize};
+    let sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let client = |id: &str| {
+        port_client::Client::builder(
+            sim.base_url().parse().unwrap(),
+            "sim-client-id".to_owned().into(),
+            "sim-client-secret".to_owned().into(),
+        )
+        .user_agent(testkit::user_agent(id))
+        .build()
+        .unwrap()
+    };
+    let defaults = DefaultResources {
+        port_app_config: serde_json::to_value(PortAppConfig::from_yaml(MAPPING).unwrap()).unwrap(),
+        blueprints: testkit::default_blueprints(),
+    };
+    let who = |id| Installation {
+        identifier: id,
+        integration_type: "azure-devops",
+        version: "0.1.0",
+    };
+
+    let first = initialize(&client("one"), &who("one"), &defaults, true)
+        .await
+        .unwrap();
+    assert_eq!(first, Initialized::Created);
+    let work_items = client("one")
+        .blueprints()
+        .get("azureDevopsWorkItem")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        work_items["relations"]["column"]["target"], "azureDevopsColumn",
+        "phase 2 added relations"
+    );
+    let record = sim.state.integration("one").unwrap();
+    assert_eq!(record["arePortResourcesInitialized"], true);
+    assert_eq!(record["config"]["resources"][0]["kind"], "project");
+
+    sim.state.reset_stats();
+    assert_eq!(
+        initialize(&client("one"), &who("one"), &defaults, true)
+            .await
+            .unwrap(),
+        Initialized::AlreadyDone
+    );
+    assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
+
+    // Another installation finds the blueprints already there and leaves them alone.
+    assert_eq!(
+        initialize(&client("two"), &who("two"), &defaults, true)
+            .await
+            .unwrap(),
+        Initialized::BlueprintsExisted
+    );
+    assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
+    assert_eq!(
+        sim.state.stats().requests_to("PATCH /v1/blueprints/{bp}"),
+        0
+    );
+
+    // With initializePortResources false only the record is created, with an empty mapping.
+    assert_eq!(
+        initialize(&client("three"), &who("three"), &defaults, false)
+            .await
+            .unwrap(),
+        Initialized::Disabled
+    );
+    assert_eq!(sim.state.integration("three").unwrap()["config"], json!({}));
+}

@@ -7,6 +7,7 @@ use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Instant};
 use anyhow::Context;
 use mapping::PortAppConfig;
 use ocean::{
+    defaults::{self, DefaultResources, Initialized, Installation},
     resync::{ResyncReport, ResyncSettings},
     runner::{Runner, RunnerSettings},
 };
@@ -76,7 +77,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .user_agent(user_agent.clone())
     .build()?;
-    create_blueprints(&port).await?;
+    initialize(&port, &user_agent, true).await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
@@ -129,28 +130,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Creates the default blueprints the way Ocean does: first without relations, then with them.
-pub(crate) async fn create_blueprints(port: &Client) -> anyhow::Result<()> {
-    let blueprints: Vec<Value> = serde_json::from_str(DEFAULT_BLUEPRINTS)?;
-    for blueprint in &blueprints {
-        let mut bare = blueprint.clone();
-        if let Some(object) = bare.as_object_mut() {
-            for key in [
-                "relations",
-                "mirrorProperties",
-                "calculationProperties",
-                "aggregationProperties",
-            ] {
-                object.remove(key);
-            }
-        }
-        port.blueprints().create(&bare).await?;
-    }
-    for blueprint in &blueprints {
-        let id = blueprint["identifier"].as_str().unwrap_or_default();
-        port.blueprints().patch(id, blueprint).await?;
-    }
-    Ok(())
+/// The integration's shipped defaults: the default mapping and blueprints.
+pub(crate) fn default_resources() -> anyhow::Result<DefaultResources> {
+    Ok(DefaultResources {
+        port_app_config: serde_json::to_value(PortAppConfig::from_yaml(DEFAULT_MAPPING)?)?,
+        blueprints: serde_json::from_str(DEFAULT_BLUEPRINTS)?,
+    })
+}
+
+/// Creates the integration record and the default blueprints as a first start does.
+pub(crate) async fn initialize(
+    port: &Client,
+    who: &UserAgent,
+    enabled: bool,
+) -> anyhow::Result<Initialized> {
+    let installation = Installation {
+        identifier: &who.identifier,
+        integration_type: &who.integration_type,
+        version: &who.version,
+    };
+    Ok(defaults::initialize(port, &installation, &default_resources()?, enabled).await?)
 }
 
 fn print_report(title: &str, report: &ResyncReport) {
