@@ -91,7 +91,11 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Some(Command::Demo(args)) => demo::run(args).await,
+            Some(Command::Demo(args)) => {
+                // Live progress: one log line per resource as it finishes (stderr).
+                logging::init("info");
+                demo::run(args).await
+            }
             Some(Command::Bench) => bench::run().await,
             Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
             Some(Command::SimAdo { port, sizes }) => demo::serve_sim_ado(port, sizes).await,

@@ -23,7 +23,7 @@ pub fn batch_upserted(blueprint: &str, upserted: usize, rejected: usize, elapsed
         blueprint,
         upserted,
         rejected,
-        ms = elapsed.as_millis(),
+        ms = millis(elapsed),
         "Upserted a batch."
     );
     histogram!("ocean_upsert_batch_duration_seconds").record(elapsed.as_secs_f64());
@@ -76,7 +76,7 @@ pub fn resource_finished(report: &ResourceReport) {
             unchanged = report.unchanged,
             upserted = report.upserted,
             rejected = report.rejected,
-            ms = report.duration.as_millis(),
+            ms = millis(report.duration),
             "Resource synced."
         );
     }
@@ -115,9 +115,14 @@ pub fn resync_finished(report: &ResyncReport) {
         upserted = report.total_upserted(),
         rejected = report.total_rejected(),
         deleted = report.deletion.total_deleted(),
-        ms = report.duration.as_millis(),
+        ms = millis(report.duration),
         "Resync finished."
     );
     histogram!("ocean_resync_duration_seconds", "status" => status)
         .record(report.duration.as_secs_f64());
+}
+
+/// Milliseconds as a plain integer field (tracing renders `u128` as a string).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
