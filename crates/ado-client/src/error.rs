@@ -52,6 +52,9 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A failure shared by several callers of one memoized request.
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
     /// The client could not be built (bad organization URL, TLS setup).
     #[error("cannot build the Azure DevOps client: {0}")]
     Build(String),

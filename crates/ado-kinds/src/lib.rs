@@ -21,6 +21,7 @@
 
 mod config;
 mod kinds;
+mod memo;
 
 use ado_client::Client;
 pub use config::{AccountMode, AdoConfig};
@@ -66,14 +67,19 @@ impl AdoKind {
 /// The integration: one organization client, and the dispatch of kinds to their files.
 #[derive(Debug, Clone)]
 pub struct AzureDevops {
-    client: Client,
+    source: kinds::Source,
 }
 
 impl AzureDevops {
     /// An integration reading from `client`'s organization.
     #[must_use]
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            source: kinds::Source {
+                client,
+                memo: std::sync::Arc::default(),
+            },
+        }
     }
 }
 
@@ -81,7 +87,7 @@ impl Integration for AzureDevops {
     type Error = ado_client::Error;
 
     fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
-        let c = &self.client;
+        let c = &self.source;
         let pages = match AdoKind::parse(kind)? {
             AdoKind::Project => kinds::core::project::fetch(c, selector),
             AdoKind::Repository => kinds::git::repository::fetch(c, selector),
@@ -91,6 +97,10 @@ impl Integration for AzureDevops {
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),
             AdoKind::Release => kinds::release::release::fetch(c, selector),
         };
-        Some(kinds::with_organization(c, pages))
+        Some(kinds::with_organization(&c.client, pages))
+    }
+
+    fn resync_started(&self) {
+        self.source.memo.clear();
     }
 }

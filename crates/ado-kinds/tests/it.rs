@@ -141,6 +141,28 @@ async fn a_full_resync_yields_exactly_the_expected_catalog() {
 }
 
 #[tokio::test]
+async fn shared_lists_are_fetched_once_per_resync_and_again_in_the_next() {
+    let env = env(Sizes {
+        projects: 2,
+        ..SMALL
+    })
+    .await;
+    let repositories = "GET /{org}/{project}/_apis/git/repositories";
+    let boards = "GET /{org}/{project}/{team}/_apis/work/boards";
+    assert!(env.run().await.succeeded());
+    // `repository` and two `repository-policy` resources share one listing per project, and
+    // `board` and `column` share the boards.
+    assert_eq!(env.ado.state.requests().get(repositories), Some(&2));
+    assert_eq!(env.ado.state.requests().get(boards), Some(&2));
+    assert!(env.run().await.succeeded());
+    assert_eq!(
+        env.ado.state.requests().get(repositories),
+        Some(&4),
+        "a new resync sees current data"
+    );
+}
+
+#[tokio::test]
 async fn a_second_resync_of_an_unchanged_org_writes_nothing() {
     let env = env(SMALL).await;
     assert!(env.run().await.succeeded());

@@ -19,4 +19,8 @@ pub trait Integration: Send + Sync + 'static {
     /// Starts fetching all items of `kind` with the resource's selector, or `None` when this
     /// integration does not implement that kind (the resource then fails, as in Ocean).
     fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>>;
+
+    /// Called when a resync starts, before any `fetch`: drop whatever was remembered from the
+    /// previous one (the integration may share fetched lists between kinds within a resync).
+    fn resync_started(&self) {}
 }

@@ -6,31 +6,86 @@ pub mod release;
 pub mod wit;
 pub mod work;
 
+use std::sync::Arc;
+
 use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt, stream};
 use ocean::PageStream;
 use serde_json::Value;
+
+use crate::memo::Memo;
+
+/// What kinds fetch through: the organization's client and the per-resync memo.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub(crate) client: Client,
+    pub(crate) memo: Arc<Memo>,
+}
+
+impl Source {
+    /// The repositories of a project, listed once per resync.
+    pub(crate) async fn repositories(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.to_owned());
+        self.memo
+            .get(format!("repositories/{project_id}"), move || async move {
+                client.repositories(&id).await
+            })
+            .await
+    }
+
+    /// The policies of a repository's branch, fetched once per resync.
+    pub(crate) async fn policies(
+        &self,
+        project_id: &str,
+        repository: &str,
+        branch: &str,
+    ) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, p, r, b) = (
+            self.client.clone(),
+            project_id.to_owned(),
+            repository.to_owned(),
+            branch.to_owned(),
+        );
+        self.memo
+            .get(
+                format!("policies/{project_id}/{repository}/{branch}"),
+                move || async move { client.repository_policies(&p, &r, &b).await },
+            )
+            .await
+    }
+
+    /// The boards of every team of a project (detail form, with `__project`), once per resync.
+    pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, p) = (self.client.clone(), project.clone());
+        self.memo
+            .get(format!("boards/{}", id_of(project)), move || async move {
+                work::board::boards_of(&client, &p).await
+            })
+            .await
+    }
+}
 
 /// Projects fetched concurrently by per-project kinds (the Python integration uses 5).
 pub(crate) const PROJECT_CONCURRENCY: usize = 5;
 
 /// Streams one page per project: `per_project` runs for every project of the organization
 /// (skipping projects with an excluded tag is the caller's selector concern).
-pub(crate) fn per_project<F, Fut>(client: &Client, per_project: F) -> PageStream<Error>
+pub(crate) fn per_project<F, Fut>(source: &Source, per_project: F) -> PageStream<Error>
 where
-    F: Fn(Client, Value) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Source, Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<Value>, Error>> + Send + 'static,
 {
-    let client = client.clone();
-    client
+    let source = source.clone();
+    source
+        .client
         .projects()
         .map_ok(move |page| {
-            let (client, f) = (client.clone(), per_project.clone());
+            let (source, f) = (source.clone(), per_project.clone());
             stream::iter(
                 page.into_iter()
-                    .map(move |project| Ok::<_, Error>((client.clone(), project))),
+                    .map(move |project| Ok::<_, Error>((source.clone(), project))),
             )
-            .map_ok(move |(client, project)| f(client, project))
+            .map_ok(move |(source, project)| f(source, project))
             .try_buffered(PROJECT_CONCURRENCY)
         })
         .try_flatten()

@@ -61,6 +61,7 @@ pub(super) struct LaneOutput {
 pub(super) async fn run<I: Integration>(resync: &Resync<I>) -> ResyncReport {
     let started = Instant::now();
     let mut report = ResyncReport::default();
+    resync.integration.resync_started();
     let snapshot = match Snapshot::load(&resync.port, &resync.user_agent).await {
         Ok(snapshot) => Some(snapshot),
         Err(error) => {

@@ -1,15 +1,16 @@
 //! `project`: every project; with `defaultTeam: true` each is replaced by its detail (which
 //! carries `defaultTeam` and `capabilities`), as the Python integration does.
 
-use ado_client::{Client, Error};
+use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::PageStream;
 
-use super::super::{PROJECT_CONCURRENCY, flag, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, flag, id_of};
 
 /// Streams the projects.
-pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let client = &source.client;
     let pages = client.projects();
     if !flag(selector, "defaultTeam") {
         return pages.boxed();

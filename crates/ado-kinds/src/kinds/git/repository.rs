@@ -8,10 +8,10 @@ use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::{Map, Value};
 
-use super::super::{id_of, per_project};
+use super::super::{Source, id_of, per_project};
 
 /// Streams one page of repositories per project.
-pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
     let files: Vec<String> = selector
         .extra
         .get("includedFiles")
@@ -23,18 +23,19 @@ pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
                 .collect()
         })
         .unwrap_or_default();
-    per_project(client, move |client, project| {
+    per_project(source, move |source, project| {
         let files = files.clone();
         async move {
             let project_id = id_of(&project);
-            let repositories = client.repositories(&project_id).await?;
+            let repositories = source.repositories(&project_id).await?.as_ref().clone();
             if files.is_empty() {
                 return Ok(repositories);
             }
+            let client = &source.client;
             try_join_all(
                 repositories
                     .into_iter()
-                    .map(|repo| with_files(&client, &project_id, repo, &files)),
+                    .map(|repo| with_files(client, &project_id, repo, &files)),
             )
             .await
         }

@@ -2,39 +2,39 @@
 //! the repository under `__repository` (disabled and empty repositories are skipped, as
 //! upstream's "healthy repository" filter does).
 
-use ado_client::{Client, Error};
+use ado_client::Error;
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{id_of, per_project};
+use super::super::{Source, id_of, per_project};
 
 /// Streams one page of policies per project.
-pub fn fetch(client: &Client, _selector: &SelectorConfig) -> PageStream<Error> {
-    per_project(client, |client, project| async move {
+pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(source, |source, project| async move {
         let project_id = id_of(&project);
-        let healthy: Vec<Value> = client
+        let healthy: Vec<Value> = source
             .repositories(&project_id)
             .await?
-            .into_iter()
+            .iter()
             .filter(|r| {
                 !r["isDisabled"].as_bool().unwrap_or(false) && r.get("defaultBranch").is_some()
             })
+            .cloned()
             .collect();
         let per_repo = try_join_all(healthy.into_iter().map(|repo| {
-            let (client, project_id) = (client.clone(), project_id.clone());
+            let (source, project_id) = (source.clone(), project_id.clone());
             async move {
                 let branch = repo["defaultBranch"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                let policies = client
-                    .repository_policies(&project_id, &id_of(&repo), &branch)
-                    .await?;
+                let policies = source.policies(&project_id, &id_of(&repo), &branch).await?;
                 Ok::<_, Error>(
                     policies
-                        .into_iter()
+                        .iter()
+                        .cloned()
                         .map(|mut p| {
                             p["__repository"] = repo.clone();
                             p

@@ -2,16 +2,17 @@
 //! (`expand` → `$expand`, `statusFilter`, `tagFilter`, `sourceBranchFilter`, `minCreatedTime`,
 //! `maxCreatedTime`).
 
-use ado_client::{Client, Error};
+use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, id_of};
 
 /// Streams pages of releases.
-pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let client = &source.client;
     let mut query: Vec<(&'static str, String)> = Vec::new();
     for (key, param) in [
         ("expand", "$expand"),

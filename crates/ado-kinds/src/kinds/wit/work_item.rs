@@ -8,7 +8,7 @@ use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, id_of};
 
 /// WIQL returns at most 20,000 ids; the Python integration asks for 19,999 per window.
 pub const WIQL_WINDOW: usize = 19_999;
@@ -16,7 +16,8 @@ pub const WIQL_WINDOW: usize = 19_999;
 pub const IDS_PER_REQUEST: usize = 200;
 
 /// Streams pages of up to 200 work items.
-pub fn fetch(client: &Client, selector: &SelectorConfig) -> PageStream<Error> {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let client = &source.client;
     let filter = selector
         .extra
         .get("wiql")

@@ -6,12 +6,12 @@ use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{id_of, per_project};
+use super::super::{Source, id_of, per_project};
 
 /// Streams one page of boards per project.
-pub fn fetch(client: &Client, _selector: &SelectorConfig) -> PageStream<Error> {
-    per_project(client, |client, project| async move {
-        boards_of(&client, &project).await
+pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(source, |source, project| async move {
+        Ok(source.boards(&project).await?.as_ref().clone())
     })
 }
 

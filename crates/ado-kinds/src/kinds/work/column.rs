@@ -1,18 +1,18 @@
 //! `column`: derived from boards without extra calls: one item per (work item type, state) pair
 //! of each column's `stateMappings`, with `__board`, `__stateType` and `__stateName` (as upstream).
 
-use ado_client::{Client, Error};
+use ado_client::Error;
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::{super::per_project, board::boards_of};
+use super::super::{Source, per_project};
 
 /// Streams one page of columns per project.
-pub fn fetch(client: &Client, _selector: &SelectorConfig) -> PageStream<Error> {
-    per_project(client, |client, project| async move {
+pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(source, |source, project| async move {
         let mut columns = Vec::new();
-        for board in boards_of(&client, &project).await? {
+        for board in source.boards(&project).await?.iter() {
             for column in board["columns"].as_array().into_iter().flatten() {
                 for (state_type, state) in column["stateMappings"].as_object().into_iter().flatten()
                 {
