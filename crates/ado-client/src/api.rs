@@ -211,4 +211,45 @@ impl Client {
             Paging::ContinuationHeader { top: 50 },
         )
     }
+
+    /// `GET {project}/_apis/git/repositories/{repository}/pullrequests` with `searchCriteria.*`
+    /// in `query` (`$top`/`$skip` pages of 100; `limit` caps the total, as upstream's
+    /// `maxResults`).
+    pub async fn pull_requests(
+        &self,
+        project: &str,
+        repository: &str,
+        query: Vec<(&'static str, String)>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Value>, Error> {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "repositories".into(),
+            repository.into(),
+            "pullrequests".into(),
+        ];
+        let top = limit.map_or(100, |l| l.clamp(1, 100));
+        let mut pages =
+            std::pin::pin!(self.pages(Host::Core, segments, query, Paging::TopSkip { top }));
+        let mut out = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            out.extend(page);
+            if limit.is_some_and(|l| out.len() >= l) {
+                out.truncate(limit.unwrap_or(usize::MAX));
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `GET _apis/git/pullrequests/{id}` (one pull request, any repository).
+    pub async fn pull_request(&self, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(Host::Core, &["_apis", "git", "pullrequests", &id], &[])
+            .await?
+            .0)
+    }
 }

@@ -11,12 +11,12 @@ use reqwest::{Method, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::{sync::Semaphore, time::Instant};
-use tracing::warn;
+use tracing::{debug, warn};
 use url::Url;
 
 use crate::{
     Error,
-    retry::{RetryAction, classify, retry_after},
+    retry::{RetryAction, classify, rate_limit_pause, retry_after},
 };
 
 /// The api-version sent with every call (the 7.1 GA specs).
@@ -61,6 +61,7 @@ struct Inner {
     release: Url,
     authorization: SecretString,
     budget: Semaphore,
+    concurrency: usize,
     /// No request starts before this instant (set from `Retry-After`, shared by all requests).
     paused_until: std::sync::Mutex<Option<Instant>>,
 }
@@ -102,6 +103,7 @@ impl Client {
                 core,
                 authorization: SecretString::from(format!("Basic {token}")),
                 budget: Semaphore::new(options.concurrency.max(1)),
+                concurrency: options.concurrency.max(1),
                 paused_until: std::sync::Mutex::new(None),
             }),
         })
@@ -175,13 +177,15 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.wait_for_pause().await;
             let permit = self
                 .inner
                 .budget
                 .acquire()
                 .await
                 .map_err(|e| Error::Build(e.to_string()))?;
+            // After the permit: a pause set while this request queued for it still holds it
+            // back (every request of the organization waits anyway).
+            self.wait_for_pause().await;
             let mut request = self
                 .inner
                 .http
@@ -216,10 +220,7 @@ impl Client {
                 },
             };
             let status = response.status().as_u16();
-            if let Some(after) = retry_after(response.headers()) {
-                // Microsoft: honour Retry-After even on a success, before the next request.
-                self.pause(after);
-            }
+            self.observe_throttling(&route, response.headers());
             if is_sign_in(status, response.headers()) {
                 return Err(Error::InvalidPat {
                     organization: self.organization_url().to_owned(),
@@ -248,6 +249,23 @@ impl Client {
                     });
                 }
             }
+        }
+    }
+
+    /// Microsoft's guidance (ado-api.md §4): honour `Retry-After` even on a success, before the
+    /// next request, and slow down when `X-RateLimit-Remaining` runs low.
+    fn observe_throttling(&self, route: &str, headers: &header::HeaderMap) {
+        if let Some(after) = retry_after(headers) {
+            self.pause(after);
+        }
+        let now = std::time::SystemTime::now();
+        if let Some(after) = rate_limit_pause(headers, self.inner.concurrency, now) {
+            debug!(
+                route,
+                wait_ms = after.as_millis(),
+                "Azure DevOps rate limit nearly spent; holding requests until its reset."
+            );
+            self.pause(after);
         }
     }
 

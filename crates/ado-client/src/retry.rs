@@ -78,6 +78,38 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Duration::try_from_secs_f64(value).ok()
 }
 
+/// How long to hold every new request back when the `X-RateLimit-*` headers say the budget is
+/// nearly spent: until `X-RateLimit-Reset` (Unix seconds) once `X-RateLimit-Remaining` is at or
+/// below a tenth of `X-RateLimit-Limit` or the organization's concurrency (that many requests
+/// may start, each costing a unit, before the next response is read). Azure DevOps sends these headers before it delays or blocks anything, so that clients
+/// can slow down first (ado-api.md §4); names are matched case-insensitively.
+#[must_use]
+pub fn rate_limit_pause(
+    headers: &HeaderMap,
+    concurrency: usize,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let number = |name: &str| -> Option<f64> {
+        headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok()
+    };
+    let remaining = number("x-ratelimit-remaining")?;
+    let limit = number("x-ratelimit-limit").unwrap_or(0.0);
+    let reset = number("x-ratelimit-reset")?;
+    #[expect(clippy::cast_precision_loss, reason = "concurrency is small")]
+    let reserve = (limit / 10.0).max(concurrency as f64);
+    if remaining > reserve {
+        return None;
+    }
+    let now = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Duration::try_from_secs_f64(reset - now)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .map(|d| d.min(MAX_BACKOFF))
+}
+
 /// Exponential backoff with ±20% jitter, capped.
 #[must_use]
 pub fn backoff(attempt: u32) -> Duration {
@@ -118,5 +150,35 @@ mod tests {
             RetryAction::DontRetry { .. }
         ));
         assert_eq!(classify(Some(404), None, 1, true), RetryAction::Done);
+    }
+
+    #[test]
+    fn a_nearly_spent_rate_limit_pauses_until_its_reset() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000);
+        let headers = |remaining: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("X-RateLimit-Limit", HeaderValue::from_static("200"));
+            h.insert("X-RateLimit-Remaining", HeaderValue::from_static(remaining));
+            h.insert("X-RateLimit-Reset", HeaderValue::from_static("1003"));
+            h
+        };
+        assert_eq!(rate_limit_pause(&headers("150"), 4, now), None);
+        assert_eq!(
+            rate_limit_pause(&headers("20"), 4, now),
+            Some(Duration::from_secs(3)),
+            "a tenth of the limit left"
+        );
+        assert_eq!(
+            rate_limit_pause(&headers("30"), 40, now),
+            Some(Duration::from_secs(3)),
+            "fewer left than requests that may start"
+        );
+        let past = now + Duration::from_secs(10);
+        assert_eq!(
+            rate_limit_pause(&headers("0"), 1, past),
+            None,
+            "reset passed"
+        );
+        assert_eq!(rate_limit_pause(&HeaderMap::new(), 1, now), None);
     }
 }

@@ -28,7 +28,8 @@ pub use config::{AccountMode, AdoConfig};
 use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
-/// Every kind this integration implements so far (the default mapping's kinds).
+/// Every kind this integration implements so far (the default mapping's kinds and
+/// `pull-request`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -37,6 +38,8 @@ pub enum AdoKind {
     Repository,
     /// `repository-policy`
     RepositoryPolicy,
+    /// `pull-request`
+    PullRequest,
     /// `board`
     Board,
     /// `column`
@@ -55,6 +58,7 @@ impl AdoKind {
             "project" => Self::Project,
             "repository" => Self::Repository,
             "repository-policy" => Self::RepositoryPolicy,
+            "pull-request" => Self::PullRequest,
             "board" => Self::Board,
             "column" => Self::Column,
             "work-item" => Self::WorkItem,
@@ -92,6 +96,7 @@ impl Integration for AzureDevops {
             AdoKind::Project => kinds::core::project::fetch(c, selector),
             AdoKind::Repository => kinds::git::repository::fetch(c, selector),
             AdoKind::RepositoryPolicy => kinds::git::repository_policy::fetch(c, selector),
+            AdoKind::PullRequest => kinds::git::pull_request::fetch(c, selector),
             AdoKind::Board => kinds::work::board::fetch(c, selector),
             AdoKind::Column => kinds::work::column::fetch(c, selector),
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),

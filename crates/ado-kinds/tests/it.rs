@@ -80,6 +80,7 @@ const SMALL: Sizes = Sizes {
     repositories: 2,
     work_items: 9,
     releases: 2,
+    pull_requests: 0,
 };
 
 fn project_id(p: usize) -> String {
@@ -198,12 +199,14 @@ async fn work_item_types_outside_the_blueprint_enum_are_rejected_and_reported_no
 }
 
 #[tokio::test]
-async fn mutations_are_reflected_with_exactly_one_deletion() {
+async fn mutations_are_reflected_and_each_deleted_object_is_one_deletion() {
     let env = env(SMALL).await;
     assert!(env.run().await.succeeded());
     let before = env.identifiers("azureDevopsRepository");
+    let renamed_id = "00000003-0000-4000-8000-000000000000";
     assert!(env.ado.state.delete_repository(0, "repo-0-1"));
     assert!(env.ado.state.rename_repository(0, "repo-0-0", "renamed"));
+    let added = env.ado.state.add_repository(0, "brand-new").unwrap();
     let changed = env.ado.state.work_item_ids(0)[1];
     assert!(
         env.ado
@@ -214,24 +217,147 @@ async fn mutations_are_reflected_with_exactly_one_deletion() {
     assert!(report.succeeded(), "{report}");
     assert_eq!(report.deletion.total_deleted(), 1, "{report}");
     let after = env.identifiers("azureDevopsRepository");
-    assert_eq!(after.len(), before.len() - 1);
-    let renamed = env
-        .port
-        .sim
-        .state
-        .entity("azureDevopsRepository", after.iter().next().unwrap())
+    assert_eq!(
+        after,
+        BTreeSet::from([renamed_id.to_owned(), added.clone()]),
+        "before: {before:?}"
+    );
+    let entity = |blueprint: &str, id: &str| env.port.sim.state.entity(blueprint, id).unwrap();
+    assert_eq!(
+        entity("azureDevopsRepository", renamed_id)["title"],
+        "renamed"
+    );
+    let new_repo = entity("azureDevopsRepository", &added);
+    assert_eq!(new_repo["title"], "brand-new");
+    assert_eq!(new_repo["relations"]["project"], json!(project_id(0)));
+    let item_id = format!("{}/{changed}", project_id(0));
+    assert_eq!(
+        entity("azureDevopsWorkItem", &item_id)["title"],
+        "New title"
+    );
+
+    // Deleting a work item that is in the catalog removes exactly that entity.
+    let items = env.identifiers("azureDevopsWorkItem");
+    assert!(env.ado.state.delete_work_item(changed));
+    let report = env.run().await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(report.deletion.total_deleted(), 1, "{report}");
+    let mut expected = items;
+    expected.remove(&item_id);
+    assert_eq!(env.identifiers("azureDevopsWorkItem"), expected);
+}
+
+#[tokio::test]
+async fn a_nearly_spent_rate_limit_slows_requests_down_before_any_429() {
+    // 40 requests per second, far fewer than these fetches make at full speed with 16 requests
+    // in flight: the client must hold back on X-RateLimit-Remaining, not on 429s.
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects: 4,
+            repositories: 10,
+            ..SMALL
+        },
+        rate_limit: Some(40),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let integration = AzureDevops::new(client);
+    let mut total = 0;
+    let files = json!({"includedFiles": ["README.md"]});
+    for (kind, selector) in [
+        ("project", json!({})),
+        ("repository", files),
+        ("repository-policy", json!({})),
+        ("work-item", json!({})),
+        ("board", json!({})),
+    ] {
+        total += fetch_all(&integration, kind, selector).await.unwrap().len();
+    }
+    assert!(total > 0);
+    assert!(
+        ado.state.total_requests() > 2 * 40,
+        "the limit must be exercised: {} requests",
+        ado.state.total_requests()
+    );
+    assert_eq!(ado.state.throttled(), 0, "{:?}", ado.state.requests());
+}
+
+async fn fetch_all(
+    integration: &AzureDevops,
+    kind: &str,
+    selector: serde_json::Value,
+) -> Result<Vec<serde_json::Value>, AdoError> {
+    use futures::TryStreamExt;
+    use ocean::Integration;
+    let selector: mapping::SelectorConfig = serde_json::from_value(selector).unwrap();
+    let pages: Vec<Vec<serde_json::Value>> = integration
+        .fetch(kind, &selector)
+        .expect("a kind")
+        .try_collect()
+        .await?;
+    Ok(pages.into_iter().flatten().collect())
+}
+
+#[tokio::test]
+async fn pull_requests_are_the_active_and_the_recently_closed_of_healthy_repositories() {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            repositories: 8,
+            pull_requests: 10,
+            ..SMALL
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let integration = AzureDevops::new(client);
+    // Repositories 0..8: 4 is empty and 6 disabled, so six healthy ones. Of 10 pull requests
+    // each, 4 are active and 4 of the 6 closed ones closed in the last 7 days.
+    let all = fetch_all(&integration, "pull-request", json!({}))
+        .await
         .unwrap();
-    assert_eq!(renamed["title"], "renamed");
-    let item = env
-        .port
-        .sim
-        .state
-        .entity(
-            "azureDevopsWorkItem",
-            &format!("{}/{changed}", project_id(0)),
-        )
+    assert_eq!(all.len(), 6 * 8);
+    let repos: BTreeSet<&str> = all
+        .iter()
+        .map(|pr| pr["repository"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !repos.contains("repo-0-4") && !repos.contains("repo-0-6"),
+        "{repos:?}"
+    );
+    let ids: BTreeSet<u64> = all
+        .iter()
+        .map(|pr| pr["pullRequestId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), all.len(), "no pull request twice");
+    assert!(all.iter().all(|pr| pr["__organizationName"] == "acme"));
+
+    // maxResults caps each closed status per repository; minTimeInDays widens the window.
+    let capped = fetch_all(&integration, "pull-request", json!({"maxResults": 1}))
+        .await
         .unwrap();
-    assert_eq!(item["title"], "New title");
+    assert_eq!(capped.len(), 6 * (4 + 1 + 1));
+    let wide = fetch_all(&integration, "pull-request", json!({"minTimeInDays": 30}))
+        .await
+        .unwrap();
+    assert_eq!(wide.len(), 6 * 10);
+    let error = fetch_all(&integration, "pull-request", json!({"maxResults": 0}))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("maxResults"), "{error}");
 }
 
 #[tokio::test]
@@ -307,6 +433,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
             repositories: 0,
             work_items: 20_001,
             releases: 0,
+            pull_requests: 0,
         },
         ..SimConfig::default()
     })

@@ -1,5 +1,5 @@
 //! `bench`: the same resync as `demo`, at a medium size (20 projects × 25 repositories, 250 work
-//! items and 50 releases per project), with 0 ms and 30 ms of simulated Azure DevOps latency.
+//! items and 50 releases per project, 10 pull requests per repository), with 0 ms and 30 ms of simulated Azure DevOps latency.
 //! The simulators run as child processes (`sim-ado`, `sim-port`), so the CPU time and peak RSS
 //! printed are the integration's own.
 
@@ -121,6 +121,8 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
         "250".into(),
         "--releases".into(),
         "50".into(),
+        "--pull-requests".into(),
+        "10".into(),
         "--latency-ms".into(),
         latency_ms.to_string(),
     ])?;

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod control;
 mod routes;
 mod seed;
 mod state;
@@ -37,6 +38,10 @@ pub struct SimConfig {
     pub sizes: Sizes,
     /// Delay before each API response.
     pub latency: Duration,
+    /// Throttling: requests allowed per one-second window (Azure DevOps counts TSTUs; one
+    /// request is one unit here). Past half of it, responses carry `X-RateLimit-Limit`,
+    /// `-Remaining` and `-Reset`; past all of it, `429` with `Retry-After` (ado-api.md §4).
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for SimConfig {
@@ -46,6 +51,7 @@ impl Default for SimConfig {
             pat: "sim-pat".to_owned(),
             sizes: Sizes::default(),
             latency: Duration::ZERO,
+            rate_limit: None,
         }
     }
 }

@@ -48,9 +48,14 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .route("/{org}/{project}/_apis/wit/wiql", post(wiql_query))
         .route("/{org}/{project}/_apis/wit/workitems", get(work_items))
         .route("/{org}/{project}/_apis/release/releases", get(releases))
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/pullrequests",
+            get(pull_requests),
+        )
+        .route("/{org}/_apis/git/pullrequests/{id}", get(pull_request))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
-        // Inspection, outside the guard: not counted, no PAT.
-        .route("/_control/requests", get(control_requests))
+        // Inspection and mutation, outside the guard: not counted, no PAT.
+        .merge(crate::control::router())
         .with_state(state)
 }
 
@@ -59,10 +64,10 @@ fn error(status: StatusCode, type_key: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Counts, delays, injects scripted faults and checks the PAT like the service does.
+/// Counts, delays, injects scripted faults, throttles and checks the PAT like the service does.
 async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: Next) -> Response {
     let route = format!("{} {}", request.method(), path.as_str());
-    let (latency, scripted) = {
+    let (latency, scripted, usage) = {
         let mut inner = state.lock();
         *inner.requests.entry(route.clone()).or_default() += 1;
         let scripted = inner
@@ -73,7 +78,18 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
                 s.3 -= 1;
                 (s.1, s.2)
             });
-        (inner.latency, scripted)
+        let usage = state.config.rate_limit.map(|limit| {
+            let now = unix_seconds();
+            if inner.window.0 != now {
+                inner.window = (now, 0);
+            }
+            inner.window.1 += 1;
+            if inner.window.1 > limit {
+                inner.throttled += 1;
+            }
+            (limit, inner.window.1, now + 1)
+        });
+        (inner.latency, scripted, usage)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -98,14 +114,42 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
     if !pat_ok(&state, request.headers()) {
         return bad_pat(request.headers());
     }
+    if let Some((limit, used, reset)) = usage
+        && used > limit
+    {
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RequestBlockedException",
+            "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Requests' in namespace 'Simulator'.",
+        );
+        rate_limit_headers(response.headers_mut(), limit, 0, reset);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return response;
+    }
     let mut response = next.run(request).await;
+    // Azure DevOps sends the X-RateLimit headers once a client nears its budget, before it
+    // delays or blocks anything (ado-api.md §4).
+    if let Some((limit, used, reset)) = usage
+        && used * 2 > limit
+    {
+        rate_limit_headers(response.headers_mut(), limit, limit - used, reset);
+    }
     response
-        .headers_mut()
-        .insert("x-ratelimit-limit", HeaderValue::from(200));
-    response
-        .headers_mut()
-        .insert("x-ratelimit-remaining", HeaderValue::from(200));
-    response
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
+    headers.insert("x-ratelimit-resource", HeaderValue::from_static("Requests"));
+    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
 fn pat_ok(state: &AdoState, headers: &HeaderMap) -> bool {
@@ -440,7 +484,73 @@ async fn releases(
     continuation_page(&p.releases, &params, 50)
 }
 
-/// `GET /_control/requests`: requests per route template.
-async fn control_requests(State(state): Shared) -> Json<Value> {
-    Json(json!({ "requests": state.requests() }))
+/// `searchCriteria.status` (default `active`; `all` for every status), `searchCriteria.minTime`
+/// against the creation or (with `queryTimeRangeType=closed`) the closing date, `$top`/`$skip`.
+async fn pull_requests(
+    State(state): Shared,
+    Path((_, key, repo)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    if !p.repositories.iter().any(|r| r["id"] == repo.as_str()) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "GitRepositoryNotFoundException",
+            &format!(
+                "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
+            ),
+        );
+    }
+    let status = params
+        .get("searchCriteria.status")
+        .map_or("active", String::as_str);
+    let date_field = match params
+        .get("searchCriteria.queryTimeRangeType")
+        .map(String::as_str)
+    {
+        Some("closed") => "closedDate",
+        _ => "creationDate",
+    };
+    let min_time = params
+        .get("searchCriteria.minTime")
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let top = number(&params, "$top").unwrap_or(101);
+    let skip = number(&params, "$skip").unwrap_or(0);
+    let items = p
+        .pull_requests
+        .iter()
+        .filter(|pr| pr["repository"]["id"] == repo.as_str())
+        .filter(|pr| status.eq_ignore_ascii_case("all") || pr["status"] == status)
+        .filter(|pr| {
+            min_time.is_none_or(|min| {
+                pr[date_field]
+                    .as_str()
+                    .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|d| d >= min)
+            })
+        })
+        .skip(skip)
+        .take(top)
+        .cloned();
+    list(items).into_response()
+}
+
+async fn pull_request(State(state): Shared, Path((_, id)): Path<(String, u64)>) -> Response {
+    let inner = state.lock();
+    match inner
+        .projects
+        .iter()
+        .flat_map(|p| &p.pull_requests)
+        .find(|pr| pr["pullRequestId"] == id)
+    {
+        Some(pr) => Json(pr.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "GitPullRequestNotFoundException",
+            &format!("TF401180: The requested pull request {id} was not found."),
+        ),
+    }
 }

@@ -16,6 +16,8 @@ pub struct Sizes {
     pub work_items: usize,
     /// Releases per project.
     pub releases: usize,
+    /// Pull requests per (non-empty) repository: active, completed and abandoned in turn.
+    pub pull_requests: usize,
 }
 
 impl Default for Sizes {
@@ -25,6 +27,7 @@ impl Default for Sizes {
             repositories: 5,
             work_items: 40,
             releases: 5,
+            pull_requests: 2,
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct Project {
     pub work_items: Vec<Value>,
     /// Releases.
     pub releases: Vec<Value>,
+    /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
+    pub pull_requests: Vec<Value>,
 }
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
@@ -97,9 +102,10 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         boards: Vec::new(),
         work_items: Vec::new(),
         releases: Vec::new(),
+        pull_requests: Vec::new(),
     };
     for r in 0..sizes.repositories {
-        repository(base, p, r, &reference, &mut out);
+        repository(base, p, r, &reference, sizes.pull_requests, &mut out);
     }
     let team = json!({"id": team_id, "name": format!("{name} Team"), "url": format!("{base}/_apis/projects/{id}/teams/{team_id}"),
         "description": "The default project team.", "identityUrl": format!("{base}/_apis/Identities/{team_id}"), "projectName": name, "projectId": id});
@@ -115,7 +121,16 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     out
 }
 
-fn repository(base: &str, p: usize, r: usize, project: &Value, out: &mut Project) {
+/// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of
+/// project `p` to `out`.
+pub fn repository(
+    base: &str,
+    p: usize,
+    r: usize,
+    project: &Value,
+    pull_requests: usize,
+    out: &mut Project,
+) {
     let id = guid(3, p, r);
     let name = format!("repo-{p}-{r}");
     let project_name = project["name"]
@@ -157,8 +172,46 @@ fn repository(base: &str, p: usize, r: usize, project: &Value, out: &mut Project
             "type": {"id": "40e92b44-2fe1-4dd6-b3d8-74a9c21d0c6e", "displayName": "Work item linking"},
             "settings": {"scope": scope}
         }));
+        if !disabled {
+            for i in 0..pull_requests {
+                out.pull_requests.push(pull_request(base, p, r, i, &repo));
+            }
+        }
     }
     out.repositories.push(repo);
+}
+
+fn days_ago(days: usize) -> jiff::Timestamp {
+    let hours = i64::try_from(days * 24).unwrap_or(i64::MAX / 3_600);
+    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
+}
+
+/// Pull request `i` of repository `r`: active, completed and abandoned in turn; closed ones
+/// closed `i` days before the simulator started (so `minTime` filters have something to cut).
+fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value {
+    let id = p * 100_000 + r * 100 + i + 1;
+    let status = ["active", "completed", "abandoned"][i % 3];
+    let person = json!({"displayName": format!("User {}", i % 7), "uniqueName": format!("user{}@example.com", i % 7),
+        "id": guid(6, i % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, i % 7, 0))});
+    let created = days_ago(i + 2);
+    let repository = json!({"id": repo["id"], "name": repo["name"], "url": repo["url"],
+        "project": {"id": repo["project"]["id"], "name": repo["project"]["name"], "state": "wellFormed"}});
+    let mut pr = json!({
+        "repository": repository, "pullRequestId": id, "codeReviewId": id, "status": status,
+        "createdBy": person, "creationDate": created.to_string(), "title": format!("Change {id}"),
+        "description": format!("Pull request {id}"), "sourceRefName": format!("refs/heads/feature/{id}"),
+        "targetRefName": "refs/heads/main", "mergeStatus": "succeeded", "isDraft": i % 5 == 4,
+        "mergeId": guid(8, p, r * 100 + i), "reviewers": [{"vote": 10 * (i % 2), "id": guid(6, (i + 1) % 7, 0),
+            "displayName": format!("User {}", (i + 1) % 7), "uniqueName": format!("user{}@example.com", (i + 1) % 7), "isRequired": true}],
+        "url": format!("{}/pullRequests/{id}", repo["url"].as_str().unwrap_or_default()),
+        "supportsIterations": true
+    });
+    if status != "active" {
+        let closed = days_ago(i);
+        pr["closedDate"] = json!(closed.to_string());
+        pr["closedBy"] = person;
+    }
+    pr
 }
 
 fn board(base: &str, p: usize, project_id: &str, team_id: &str) -> Value {

@@ -20,7 +20,17 @@ pub(crate) struct Inner {
     /// (route substring, status, retry-after, remaining)
     pub(crate) scripted: Vec<(String, u16, Option<u64>, u32)>,
     pub(crate) latency: Duration,
+    /// Repositories and projects added through mutations (their numbers in the seed scheme).
+    pub(crate) added: usize,
+    /// Throttling: the current one-second window (Unix seconds) and requests counted in it.
+    pub(crate) window: (u64, u32),
+    /// Requests answered 429 by the throttle (not scripted faults).
+    pub(crate) throttled: u64,
 }
+
+/// Numbers given to added repositories and projects start here, clear of generated ones (the
+/// first is neither a disabled nor an empty repository in the seed's scheme).
+const ADDED_BASE: usize = 0x901;
 
 /// The organization and the simulator's bookkeeping.
 #[derive(Debug)]
@@ -104,6 +114,60 @@ impl AdoState {
                     .filter_map(|w| w["id"].as_u64())
                     .collect()
             })
+    }
+
+    /// Requests the throttle answered with 429 (not counting scripted faults).
+    #[must_use]
+    pub fn throttled(&self) -> u64 {
+        self.lock().throttled
+    }
+
+    /// Adds a project (with the generated content of one at the configured sizes) and returns
+    /// its id.
+    pub fn add_project(&self) -> String {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let project = seed::project(&self.base, number, &self.config.sizes);
+        let id = project.project["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        inner.projects.push(project);
+        id
+    }
+
+    /// Deletes a project (by id or name) and everything in it.
+    pub fn delete_project(&self, key: &str) -> bool {
+        let mut inner = self.lock();
+        let before = inner.projects.len();
+        inner
+            .projects
+            .retain(|p| p.project["id"] != key && p.project["name"] != key);
+        before != inner.projects.len()
+    }
+
+    /// Adds a repository named `name` to project `project` (with a README, policies and pull
+    /// requests like a generated one) and returns its id.
+    pub fn add_repository(&self, project: usize, name: &str) -> Option<String> {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let sizes = self.config.sizes;
+        let p = inner.projects.get_mut(project)?;
+        let reference = json!({"id": p.project["id"], "name": p.project["name"], "url": p.project["url"],
+            "state": p.project["state"], "revision": p.project["revision"], "visibility": p.project["visibility"]});
+        seed::repository(
+            &self.base,
+            project,
+            number,
+            &reference,
+            sizes.pull_requests,
+            p,
+        );
+        let repo = p.repositories.last_mut()?;
+        repo["name"] = json!(name);
+        repo["id"].as_str().map(str::to_owned)
     }
 
     /// Deletes a repository (by name) from project `project`.

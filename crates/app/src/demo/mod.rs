@@ -41,9 +41,15 @@ pub struct DemoArgs {
     /// Releases per project.
     #[arg(long, default_value_t = 5)]
     releases: usize,
+    /// Pull requests per repository.
+    #[arg(long, default_value_t = 2)]
+    pull_requests: usize,
     /// Simulated Azure DevOps latency per response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Simulated Azure DevOps rate limit, in requests per second (none by default).
+    #[arg(long)]
+    rate_limit: Option<u32>,
 }
 
 impl DemoArgs {
@@ -54,6 +60,7 @@ impl DemoArgs {
             repositories: self.repositories,
             work_items: self.work_items,
             releases: self.releases,
+            pull_requests: self.pull_requests,
         }
     }
 }
@@ -82,6 +89,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
         latency: std::time::Duration::from_millis(args.latency_ms),
+        rate_limit: args.rate_limit,
         ..sim_ado::SimConfig::default()
     })
     .await
@@ -198,6 +206,7 @@ pub async fn serve_sim_ado(port: u16, args: DemoArgs) -> anyhow::Result<ExitCode
     let config = sim_ado::SimConfig {
         sizes: args.sizes(),
         latency: std::time::Duration::from_millis(args.latency_ms),
+        rate_limit: args.rate_limit,
         ..sim_ado::SimConfig::default()
     };
     let state = sim_ado::AdoState::new(config, &origin);

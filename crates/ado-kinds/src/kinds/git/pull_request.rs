@@ -1,0 +1,101 @@
+//! `pull-request`: per healthy repository, the active pull requests, then the abandoned and the
+//! completed ones closed in the last `minTimeInDays` days (at most `maxResults` of each per
+//! repository), as upstream does (ocean-azure-devops.md §3.1). Raw objects, no enrichment: the
+//! repository and its project are inside each pull request.
+//!
+//! Repositories without a default branch are skipped: an empty repository has no branches and
+//! so no pull requests (upstream asks anyway).
+
+use ado_client::Error;
+use futures::future::try_join_all;
+use mapping::SelectorConfig;
+use ocean::PageStream;
+use serde_json::Value;
+
+use super::super::{Source, id_of, per_project};
+
+/// Selector defaults of the Python integration.
+const MIN_TIME_IN_DAYS: u64 = 7;
+const MAX_RESULTS: u64 = 100;
+
+/// Streams one page of pull requests per project.
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let options = match Options::from(selector) {
+        Ok(options) => options,
+        Err(error) => return Box::pin(futures::stream::once(async { Err(error) })),
+    };
+    per_project(source, move |source, project| async move {
+        let project_id = id_of(&project);
+        let healthy: Vec<Value> = source
+            .repositories(&project_id)
+            .await?
+            .iter()
+            .filter(|r| {
+                !r["isDisabled"].as_bool().unwrap_or(false) && r.get("defaultBranch").is_some()
+            })
+            .cloned()
+            .collect();
+        let since = (jiff::Timestamp::now()
+            - jiff::SignedDuration::from_hours(24 * i64::try_from(options.days).unwrap_or(7)))
+        .to_string();
+        let per_repo = try_join_all(healthy.iter().map(|repo| {
+            let (client, p, r, since) = (
+                source.client.clone(),
+                project_id.clone(),
+                id_of(repo),
+                since.clone(),
+            );
+            async move {
+                let mut all = client
+                    .pull_requests(
+                        &p,
+                        &r,
+                        vec![("searchCriteria.status", "active".into())],
+                        None,
+                    )
+                    .await?;
+                for status in ["abandoned", "completed"] {
+                    let query = vec![
+                        ("searchCriteria.status", status.to_owned()),
+                        ("searchCriteria.queryTimeRangeType", "closed".to_owned()),
+                        ("searchCriteria.minTime", since.clone()),
+                    ];
+                    all.extend(
+                        client
+                            .pull_requests(&p, &r, query, Some(options.max))
+                            .await?,
+                    );
+                }
+                Ok::<_, Error>(all)
+            }
+        }))
+        .await?;
+        Ok(per_repo.into_iter().flatten().collect())
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    days: u64,
+    max: usize,
+}
+
+impl Options {
+    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+        let positive = |option: &str, default: u64| match selector.extra.get(option) {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => value
+                .as_u64()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| Error::Selector {
+                    kind: "pull-request".into(),
+                    option: option.into(),
+                    message: format!("must be a whole number of at least 1, not {value}"),
+                }),
+        };
+        Ok(Self {
+            days: positive("minTimeInDays", MIN_TIME_IN_DAYS)?,
+            max: usize::try_from(positive("maxResults", MAX_RESULTS)?).unwrap_or(usize::MAX),
+        })
+    }
+}
