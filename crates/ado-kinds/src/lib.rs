@@ -20,6 +20,7 @@
 //! ```
 
 mod config;
+pub mod defaults;
 mod kinds;
 mod memo;
 

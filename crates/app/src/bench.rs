@@ -1,27 +1,23 @@
 //! `bench`: the same resync as `demo`, at a medium size (20 projects × 25 repositories, 250 work
-//! items and 50 releases per project, 10 pull requests per repository), with 0 ms and 30 ms of simulated Azure DevOps latency.
+//! items and 50 releases per project, 10 pull requests per repository), with 0 ms and 30 ms of
+//! simulated Azure DevOps latency.
 //! The simulators run as child processes (`sim-ado`, `sim-port`), so the CPU time and peak RSS
 //! printed are the integration's own.
 
 use std::{
     net::TcpListener,
     process::{Child, Command, ExitCode, Stdio},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::AzureDevops;
 use anyhow::Context;
-use mapping::PortAppConfig;
-use ocean::{
-    resync::ResyncSettings,
-    runner::{Runner, RunnerSettings},
-};
+use ocean::runner::Runner;
 use port_client::{Client, UserAgent};
 use secrecy::SecretString;
 
-use crate::demo::{DEFAULT_MAPPING, initialize};
+use crate::wiring::{self, Extras};
 
 /// Kills a child simulator when dropped.
 struct Sim(Child);
@@ -180,26 +176,13 @@ async fn bench_runner(ado_port: u16, port_port: u16) -> anyhow::Result<Runner<Az
     )
     .user_agent(user_agent.clone())
     .build()?;
-    initialize(&port, &user_agent, true).await?;
+    wiring::initialize(&port, &user_agent, true, None).await?;
     let ado = AdoClient::new(
         &format!("http://127.0.0.1:{ado_port}/acme").parse()?,
         &SecretString::from("sim-pat"),
         &ClientOptions::default(),
     )?;
-    Ok(Runner::new(
-        port,
-        Arc::new(AzureDevops::new(ado)),
-        RunnerSettings {
-            identifier: user_agent.identifier,
-            integration_type: user_agent.integration_type,
-            version: user_agent.version,
-            local_mapping: None,
-            default_mapping: Some(PortAppConfig::from_yaml(DEFAULT_MAPPING)?),
-            jq_env: None,
-            scheduled_interval_minutes: None,
-            resync: ResyncSettings::default(),
-        },
-    ))
+    wiring::runner(port, ado, &user_agent, Extras::default())
 }
 
 /// Total requests a simulator counted, from its inspection route.

@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod logging;
 mod run;
+mod wiring;
 
 use std::{os::unix::process::CommandExt, path::PathBuf, process::ExitCode};
 

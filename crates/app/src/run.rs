@@ -1,23 +1,27 @@
 //! The default command: run the integration from Ocean's environment variables and
 //! `config.yaml`, as the container does.
 
-use std::{path::Path, process::ExitCode, sync::Arc};
+use std::{path::Path, process::ExitCode};
 
 use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use ocean::defaults::Origin;
 use ocean::{
     config::{Config, Overrides, Problems},
     listener::{self, Outcome},
     resync::ResyncSettings,
-    runner::{Runner, RunnerSettings},
+    runner::Runner,
 };
 use port_client::{Client, UserAgent};
 use secrecy::ExposeSecret;
 use tracing::info;
 
-use crate::{demo::DEFAULT_MAPPING, logging};
+use crate::{
+    logging,
+    wiring::{self, Extras},
+};
 
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
@@ -42,10 +46,15 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
     let runner = build_runner(&config, local_mapping)?;
-    let done = crate::demo::initialize(
+    let origin = config
+        .create_port_resources_origin
+        .as_deref()
+        .and_then(Origin::parse);
+    let done = wiring::initialize(
         runner.port(),
         &runner.user_agent(),
         config.initialize_port_resources,
+        origin,
     )
     .await
     .context("initializing the default resources in Port")?;
@@ -125,23 +134,14 @@ fn build_runner(
         ..ClientOptions::default()
     };
     let ado = AdoClient::new(organization_url, personal_access_token, &options)?;
-    Ok(Runner::new(
-        port,
-        Arc::new(AzureDevops::new(ado)),
-        RunnerSettings {
-            identifier: user_agent.identifier,
-            integration_type: user_agent.integration_type,
-            version: user_agent.version,
-            local_mapping,
-            default_mapping: config
-                .initialize_port_resources
-                .then(|| PortAppConfig::from_yaml(DEFAULT_MAPPING))
-                .transpose()?,
-            jq_env: config.jq_environment(),
-            scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
-            resync,
-        },
-    ))
+    let extras = Extras {
+        local_mapping,
+        jq_env: config.jq_environment(),
+        scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
+        resync,
+        no_default_mapping: !config.initialize_port_resources,
+    };
+    wiring::runner(port, ado, &user_agent, extras)
 }
 
 /// Parses and compiles a local port-app-config, turning every failure into a problem.

@@ -1,12 +1,21 @@
-//! Default resources on first start (`initializePortResources`, ocean-framework.md §6, origin
-//! `Default`): the integration record with the default mapping, then the default blueprints in
-//! Ocean's three phases, then `arePortResourcesInitialized`.
+//! Default resources on first start (`initializePortResources`, ocean-framework.md §6).
+//!
+//! The origin (`createPortResourcesOrigin`) decides who creates them: the record's own origin
+//! wins over the configured one. `Default` (also `Ocean`, and an unset origin): the integration
+//! record with the default mapping, the default blueprints in Ocean's three phases, then the
+//! scorecards and pages, then `arePortResourcesInitialized`. `Empty`: a record with an empty
+//! mapping, marked initialized. `Port`: the record is created with
+//! `integration_modes=create_resources` and Port provisions the mapping, which is awaited with
+//! Ocean's backoff.
 //!
 //! Ocean's skip rules are kept: nothing happens once the record says the resources were
 //! initialized; when `initializePortResources` is false only the record is created; when any
-//! default blueprint already exists, no blueprint is created or changed (the user's own
-//! blueprints are never touched). A failure while creating blueprints deletes the ones just
-//! created, as Ocean's rollback does.
+//! default blueprint already exists, nothing is created or changed (the user's own blueprints,
+//! scorecards and pages are never touched). A failure while creating blueprints deletes the
+//! ones just created, as Ocean's rollback does; a scorecard or page that fails is logged.
+//!
+//! Unlike Ocean, an unset origin never turns into `Port` from Port's provisioning flags: we
+//! create the defaults ourselves unless told `Port`.
 
 use port_client::Client;
 use serde_json::{Value, json};
@@ -32,7 +41,48 @@ pub struct DefaultResources {
     pub port_app_config: Value,
     /// The default blueprints, in creation order.
     pub blueprints: Vec<Value>,
+    /// Scorecards as Ocean's `scorecards.json`: `[{"blueprint", "data": [scorecard, ...]}]`.
+    pub scorecards: Vec<Value>,
+    /// Pages, each a `POST /v1/pages` body.
+    pub pages: Vec<Value>,
 }
+
+/// `createPortResourcesOrigin`: who creates the default resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// This integration creates them (Ocean's `Default`; `Ocean` is its old name).
+    Default,
+    /// Nothing is created: an empty mapping.
+    Empty,
+    /// Port provisions them.
+    Port,
+}
+
+impl Origin {
+    /// The origin for a configured or recorded name; `None` for an unknown one.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "Default" | "Ocean" => Some(Self::Default),
+            "Empty" => Some(Self::Empty),
+            "Port" => Some(Self::Port),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Default => "Default",
+            Self::Empty => "Empty",
+            Self::Port => "Port",
+        }
+    }
+}
+
+/// Attempts and first delay of the wait for Port's provisioning (Ocean: 30 attempts from 3 s,
+/// ×1.55 each time).
+const PROVISION_ATTEMPTS: u32 = 30;
+const PROVISION_FIRST_DELAY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Identity of the integration record.
 #[derive(Debug, Clone)]
@@ -56,6 +106,10 @@ pub enum Initialized {
     BlueprintsExisted,
     /// The default blueprints were created.
     Created,
+    /// Origin `Empty`: an empty mapping, nothing else.
+    Empty,
+    /// Origin `Port`: Port provisioned the mapping.
+    ProvisionedByPort,
 }
 
 fn port(action: &'static str) -> impl FnOnce(port_client::Error) -> Error {
@@ -68,30 +122,23 @@ pub async fn initialize(
     who: &Installation<'_>,
     defaults: &DefaultResources,
     initialize_port_resources: bool,
+    configured_origin: Option<Origin>,
 ) -> Result<Initialized, Error> {
     let integrations = client.integration();
     let existing = integrations
         .get(who.identifier)
         .await
         .map_err(port("reading the integration record"))?;
-    let record = if let Some(record) = existing {
-        record
-    } else {
-        info!(
-            identifier = who.identifier,
-            "Creating the integration record."
-        );
-        let config = if initialize_port_resources {
-            defaults.port_app_config.clone()
-        } else {
-            json!({})
-        };
-        let body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
-            "version": who.version, "changelogDestination": {}, "config": config});
-        integrations
-            .create(&body)
-            .await
-            .map_err(port("creating the integration record"))?
+    let origin = existing
+        .as_ref()
+        .and_then(|r| r.get("createPortResourcesOrigin"))
+        .and_then(Value::as_str)
+        .and_then(Origin::parse)
+        .or(configured_origin)
+        .unwrap_or(Origin::Default);
+    let record = match existing {
+        Some(record) => record,
+        None => create_record(client, who, defaults, initialize_port_resources, origin).await?,
     };
     if record
         .get("arePortResourcesInitialized")
@@ -100,19 +147,33 @@ pub async fn initialize(
     {
         return Ok(Initialized::AlreadyDone);
     }
+    match origin {
+        Origin::Empty => {
+            integrations
+                .patch(
+                    who.identifier,
+                    &json!({"config": {"resources": []}, "arePortResourcesInitialized": true}),
+                )
+                .await
+                .map_err(port("writing the empty mapping"))?;
+            return Ok(Initialized::Empty);
+        }
+        Origin::Port => return await_provisioning(client, who.identifier, &record).await,
+        Origin::Default => {}
+    }
     if !initialize_port_resources {
         return Ok(Initialized::Disabled);
     }
-    if record
-        .get("config")
-        .is_none_or(|c| c.as_object().is_none_or(serde_json::Map::is_empty))
-    {
+    if is_empty_config(&record) {
         integrations
             .patch_config(who.identifier, &defaults.port_app_config)
             .await
             .map_err(port("writing the default mapping"))?;
     }
     let outcome = create_blueprints(client, &defaults.blueprints).await?;
+    if outcome == Initialized::Created {
+        create_scorecards_and_pages(client, defaults).await;
+    }
     integrations
         .patch(
             who.identifier,
@@ -121,6 +182,109 @@ pub async fn initialize(
         .await
         .map_err(port("marking the default resources as initialized"))?;
     Ok(outcome)
+}
+
+/// A new record: with the default mapping (origin `Default`), an empty one (`Empty`), or none
+/// and a request that Port provisions it (`Port`).
+async fn create_record(
+    client: &Client,
+    who: &Installation<'_>,
+    defaults: &DefaultResources,
+    initialize_port_resources: bool,
+    origin: Origin,
+) -> Result<Value, Error> {
+    info!(
+        identifier = who.identifier,
+        origin = origin.name(),
+        "Creating the integration record."
+    );
+    let config = match origin {
+        Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
+        Origin::Empty => json!({"resources": []}),
+        _ => json!({}),
+    };
+    let mut body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
+        "version": who.version, "changelogDestination": {}, "config": config,
+        "createPortResourcesOrigin": origin.name()});
+    let integrations = client.integration();
+    let created = if origin == Origin::Port {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("config");
+        }
+        integrations.create_provisioned(&body).await
+    } else {
+        integrations.create(&body).await
+    };
+    created.map_err(port("creating the integration record"))
+}
+
+fn is_empty_config(record: &Value) -> bool {
+    record
+        .get("config")
+        .is_none_or(|c| c.as_object().is_none_or(serde_json::Map::is_empty))
+}
+
+/// Polls the record until Port has written its mapping.
+async fn await_provisioning(
+    client: &Client,
+    identifier: &str,
+    record: &Value,
+) -> Result<Initialized, Error> {
+    let mut delay = PROVISION_FIRST_DELAY;
+    let mut record = record.clone();
+    for _ in 0..PROVISION_ATTEMPTS {
+        if !is_empty_config(&record) {
+            info!("Port provisioned the default resources.");
+            return Ok(Initialized::ProvisionedByPort);
+        }
+        info!(
+            wait_ms = delay.as_millis(),
+            "Waiting for Port to provision the default resources."
+        );
+        tokio::time::sleep(delay).await;
+        delay = delay.mul_f64(1.55);
+        record = client
+            .integration()
+            .get(identifier)
+            .await
+            .map_err(port("reading the integration record"))?
+            .unwrap_or_default();
+    }
+    Err(Error::Provisioning {
+        attempts: PROVISION_ATTEMPTS,
+    })
+}
+
+/// Scorecards and pages, all at once; a failure is logged and the others go on (as Ocean).
+async fn create_scorecards_and_pages(client: &Client, defaults: &DefaultResources) {
+    let api = client.blueprints();
+    let scorecards = defaults.scorecards.iter().flat_map(|group| {
+        let blueprint = group["blueprint"].as_str().unwrap_or_default();
+        group["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(move |scorecard| (blueprint, scorecard))
+    });
+    let scorecards = futures::future::join_all(scorecards.map(|(blueprint, scorecard)| {
+        let api = &api;
+        async move {
+            let id = scorecard["identifier"].as_str().unwrap_or_default();
+            if let Err(error) = api.create_scorecard(blueprint, scorecard).await {
+                warn!(blueprint, scorecard = id, %error, "Could not create a default scorecard.");
+            }
+        }
+    }));
+    let pages = futures::future::join_all(defaults.pages.iter().map(|page| {
+        let api = &api;
+        async move {
+            let id = page["identifier"].as_str().unwrap_or_default();
+            if let Err(error) = api.create_page(page).await {
+                warn!(page = id, %error, "Could not create a default page.");
+            }
+        }
+    }));
+    futures::future::join(scorecards, pages).await;
 }
 
 async fn create_blueprints(client: &Client, blueprints: &[Value]) -> Result<Initialized, Error> {

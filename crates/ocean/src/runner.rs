@@ -45,6 +45,14 @@ pub enum Error {
         #[source]
         source: mapping::CompileErrors,
     },
+    /// Origin `Port`: Port did not provision the mapping in time.
+    #[error(
+        "Port did not provision the default resources after {attempts} checks; check the integration in Port, or set OCEAN__CREATE_PORT_RESOURCES_ORIGIN=Default to create them here"
+    )]
+    Provisioning {
+        /// Checks made.
+        attempts: u32,
+    },
 }
 
 /// Settings of a [`Runner`].

@@ -370,8 +370,113 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one first-start scenario, step by step"
+)]
 async fn default_resources_are_created_once_in_oceans_order_and_never_over_existing_blueprints() {
     use ocean::defaults::{DefaultResources, Initialized, Installation, initialize};
+    let sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let client = |id: &str| {
+        port_client::Client::builder(
+            sim.base_url().parse().unwrap(),
+            "sim-client-id".to_owned().into(),
+            "sim-client-secret".to_owned().into(),
+        )
+        .user_agent(testkit::user_agent(id))
+        .build()
+        .unwrap()
+    };
+    let json = |path: &str| serde_json::from_str(&testkit::fixture(path)).unwrap();
+    let defaults = DefaultResources {
+        port_app_config: serde_json::to_value(PortAppConfig::from_yaml(MAPPING).unwrap()).unwrap(),
+        blueprints: testkit::default_blueprints(),
+        scorecards: json("port/azure-devops-scorecards.json"),
+        pages: json("port/azure-devops-pages.json"),
+    };
+    let who = |id| Installation {
+        identifier: id,
+        integration_type: "azure-devops",
+        version: "0.1.0",
+    };
+
+    let first = initialize(&client("one"), &who("one"), &defaults, true, None)
+        .await
+        .unwrap();
+    assert_eq!(first, Initialized::Created);
+    let work_items = client("one")
+        .blueprints()
+        .get("azureDevopsWorkItem")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        work_items["relations"]["column"]["target"], "azureDevopsColumn",
+        "phase 2 added relations"
+    );
+    let record = sim.state.integration("one").unwrap();
+    assert_eq!(record["arePortResourcesInitialized"], true);
+    let scorecards = sim.state.scorecards();
+    assert_eq!(
+        scorecards.len(),
+        1,
+        "sim-port checked its rules' properties"
+    );
+    assert_eq!(scorecards[0].0, "azureDevopsRepository");
+    assert_eq!(scorecards[0].1["identifier"], "ProductionReadiness");
+    let pages: Vec<Value> = sim
+        .state
+        .pages()
+        .iter()
+        .map(|p| p["identifier"].clone())
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            json!("azureDevops-Service-Dashboard"),
+            json!("azureDevopsProductionReadinessDashboard")
+        ]
+    );
+    assert_eq!(record["config"]["resources"][0]["kind"], "project");
+
+    sim.state.reset_stats();
+    assert_eq!(
+        initialize(&client("one"), &who("one"), &defaults, true, None)
+            .await
+            .unwrap(),
+        Initialized::AlreadyDone
+    );
+    assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
+
+    // Another installation finds the blueprints already there and leaves them alone.
+    assert_eq!(
+        initialize(&client("two"), &who("two"), &defaults, true, None)
+            .await
+            .unwrap(),
+        Initialized::BlueprintsExisted
+    );
+    assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
+    assert_eq!(
+        sim.state.stats().requests_to("PATCH /v1/blueprints/{bp}"),
+        0
+    );
+    assert_eq!(sim.state.stats().requests_to("POST /v1/pages"), 0);
+
+    // With initializePortResources false only the record is created, with an empty mapping.
+    assert_eq!(
+        initialize(&client("three"), &who("three"), &defaults, false, None)
+            .await
+            .unwrap(),
+        Initialized::Disabled
+    );
+    assert_eq!(sim.state.integration("three").unwrap()["config"], json!({}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_empty_and_port_origins_create_no_resources_here() {
+    use ocean::defaults::{DefaultResources, Initialized, Installation, Origin, initialize};
     let sim = sim_port::spawn(sim_port::SimConfig::default())
         .await
         .unwrap();
@@ -388,59 +493,48 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
     let defaults = DefaultResources {
         port_app_config: serde_json::to_value(PortAppConfig::from_yaml(MAPPING).unwrap()).unwrap(),
         blueprints: testkit::default_blueprints(),
+        ..DefaultResources::default()
     };
     let who = |id| Installation {
         identifier: id,
         integration_type: "azure-devops",
         version: "0.1.0",
     };
-
-    let first = initialize(&client("one"), &who("one"), &defaults, true)
-        .await
-        .unwrap();
-    assert_eq!(first, Initialized::Created);
-    let work_items = client("one")
-        .blueprints()
-        .get("azureDevopsWorkItem")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        work_items["relations"]["column"]["target"], "azureDevopsColumn",
-        "phase 2 added relations"
-    );
-    let record = sim.state.integration("one").unwrap();
+    let empty = initialize(
+        &client("e"),
+        &who("e"),
+        &defaults,
+        true,
+        Some(Origin::Empty),
+    )
+    .await
+    .unwrap();
+    assert_eq!(empty, Initialized::Empty);
+    let record = sim.state.integration("e").unwrap();
+    assert_eq!(record["config"], json!({"resources": []}));
     assert_eq!(record["arePortResourcesInitialized"], true);
-    assert_eq!(record["config"]["resources"][0]["kind"], "project");
 
-    sim.state.reset_stats();
+    // Port provisions the mapping a while after the record is created; we wait for it.
+    let provisioner = {
+        let port = client("p");
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            port.integration()
+                .patch_config("p", &json!({"resources": [{"kind": "project"}]}))
+                .await
+                .unwrap();
+        })
+    };
+    let started = tokio::time::Instant::now();
+    let port = initialize(&client("p"), &who("p"), &defaults, true, Some(Origin::Port))
+        .await
+        .unwrap();
+    provisioner.await.unwrap();
+    assert_eq!(port, Initialized::ProvisionedByPort);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(10));
     assert_eq!(
-        initialize(&client("one"), &who("one"), &defaults, true)
-            .await
-            .unwrap(),
-        Initialized::AlreadyDone
+        sim.state.integration("p").unwrap()["createPortResourcesOrigin"],
+        "Port"
     );
     assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
-
-    // Another installation finds the blueprints already there and leaves them alone.
-    assert_eq!(
-        initialize(&client("two"), &who("two"), &defaults, true)
-            .await
-            .unwrap(),
-        Initialized::BlueprintsExisted
-    );
-    assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
-    assert_eq!(
-        sim.state.stats().requests_to("PATCH /v1/blueprints/{bp}"),
-        0
-    );
-
-    // With initializePortResources false only the record is created, with an empty mapping.
-    assert_eq!(
-        initialize(&client("three"), &who("three"), &defaults, false)
-            .await
-            .unwrap(),
-        Initialized::Disabled
-    );
-    assert_eq!(sim.state.integration("three").unwrap()["config"], json!({}));
 }

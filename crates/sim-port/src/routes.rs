@@ -53,6 +53,9 @@ pub fn router(state: Arc<SimState>) -> Router {
                 .patch(patch_blueprint)
                 .delete(delete_blueprint),
         )
+        .route("/v1/blueprints/{bp}/scorecards", post(create_scorecard))
+        .route("/v1/pages", post(create_page))
+        .route("/v1/pages/{id}", get(get_page))
         .route("/v1/blueprints/{bp}/entities", post(upsert_one))
         .route("/v1/blueprints/{bp}/entities/bulk", post(bulk_upsert))
         .route(
@@ -327,6 +330,70 @@ async fn create_blueprint(State(state): Shared, Json(body): Json<Value>) -> Resp
     }
     inner.blueprints.insert(id, body.clone());
     Json(json!({"ok": true, "blueprint": body})).into_response()
+}
+
+/// A scorecard's rules may only name properties of its blueprint (or `$` meta-properties).
+async fn create_scorecard(
+    State(state): Shared,
+    Path(bp): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(id) = body.get("identifier").and_then(Value::as_str) else {
+        return error(422, "invalid_request", "identifier is required");
+    };
+    let mut inner = state.lock();
+    let Some(blueprint) = inner.blueprints.get(&bp) else {
+        return error(
+            404,
+            "not_found",
+            format!("blueprint \"{bp}\" was not found"),
+        );
+    };
+    let unknown = body["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rule| rule["query"]["conditions"].as_array().into_iter().flatten())
+        .filter_map(|condition| condition["property"].as_str())
+        .find(|p| !p.starts_with('$') && blueprint["schema"]["properties"].get(*p).is_none());
+    if let Some(property) = unknown {
+        return error(
+            422,
+            "invalid_request",
+            format!(
+                "scorecard \"{id}\" uses property \"{property}\" that blueprint \"{bp}\" does not have"
+            ),
+        );
+    }
+    let key = (bp, id.to_owned());
+    if inner.scorecards.contains_key(&key) {
+        return error(
+            409,
+            "conflict",
+            format!("scorecard \"{id}\" already exists"),
+        );
+    }
+    inner.scorecards.insert(key, body.clone());
+    Json(json!({"ok": true, "scorecard": body})).into_response()
+}
+
+async fn create_page(State(state): Shared, Json(body): Json<Value>) -> Response {
+    let Some(id) = body.get("identifier").and_then(Value::as_str) else {
+        return error(422, "invalid_request", "identifier is required");
+    };
+    let mut inner = state.lock();
+    if inner.pages.contains_key(id) {
+        return error(409, "conflict", format!("page \"{id}\" already exists"));
+    }
+    inner.pages.insert(id.to_owned(), body.clone());
+    Json(json!({"ok": true, "page": body})).into_response()
+}
+
+async fn get_page(State(state): Shared, Path(id): Path<String>) -> Response {
+    match state.lock().pages.get(&id) {
+        Some(page) => Json(json!({"ok": true, "page": page})).into_response(),
+        None => error(404, "not_found", format!("page \"{id}\" was not found")),
+    }
 }
 
 async fn patch_blueprint(

@@ -55,6 +55,10 @@ pub(crate) struct Inner {
     pub(crate) blueprints: BTreeMap<String, Value>,
     pub(crate) entities: BTreeMap<(String, String), Stored>,
     pub(crate) integrations: BTreeMap<String, Value>,
+    /// Scorecards by (blueprint, identifier).
+    pub(crate) scorecards: BTreeMap<(String, String), Value>,
+    /// Pages by identifier.
+    pub(crate) pages: BTreeMap<String, Value>,
     pub(crate) stats: Stats,
     pub(crate) scripted: Vec<Scripted>,
     pub(crate) faults: crate::Faults,
@@ -89,6 +93,22 @@ impl SimState {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every scorecard, as (blueprint, scorecard).
+    #[must_use]
+    pub fn scorecards(&self) -> Vec<(String, Value)> {
+        self.lock()
+            .scorecards
+            .iter()
+            .map(|((bp, _), s)| (bp.clone(), s.clone()))
+            .collect()
+    }
+
+    /// Every page.
+    #[must_use]
+    pub fn pages(&self) -> Vec<Value> {
+        self.lock().pages.values().cloned().collect()
     }
 
     /// Every entity, in Port's shape (with `createdAt` and `updatedAt`).

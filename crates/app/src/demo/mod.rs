@@ -2,29 +2,18 @@
 //! the default mapping through the production code path (only the URLs differ), and prints what
 //! happened. `sim-port` and `sim-ado` serve a simulator alone.
 
-use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, process::ExitCode, time::Instant};
 
 use anyhow::Context;
-use mapping::PortAppConfig;
-use ocean::{
-    defaults::{self, DefaultResources, Initialized, Installation},
-    resync::{ResyncReport, ResyncSettings},
-    runner::{Runner, RunnerSettings},
-};
+use ocean::resync::ResyncReport;
 use port_client::{Client, UserAgent};
 use secrecy::SecretString;
 use serde_json::Value;
 use sim_port::SimConfig;
 
 use ado_client::{Client as AdoClient, ClientOptions};
-use ado_kinds::AzureDevops;
 
-/// The Python integration's default mapping (ocean-azure-devops.md §4.2), shipped in the binary.
-pub const DEFAULT_MAPPING: &str =
-    include_str!("../../../../fixtures/mappings/azure-devops-default.yaml");
-/// The default blueprints (ocean-azure-devops.md §4.1).
-pub const DEFAULT_BLUEPRINTS: &str =
-    include_str!("../../../../fixtures/port/azure-devops-blueprints.json");
+use crate::wiring::{self, Extras};
 
 /// Size flags of the demo organization.
 #[derive(Debug, Clone, clap::Args)]
@@ -84,7 +73,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .user_agent(user_agent.clone())
     .build()?;
-    initialize(&port, &user_agent, true).await?;
+    wiring::initialize(&port, &user_agent, true, None).await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
@@ -100,21 +89,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &SecretString::from(sim_ado::SimConfig::default().pat),
         &ClientOptions::default(),
     )?;
-    let org = AzureDevops::new(client);
-    let runner = Runner::new(
-        port,
-        Arc::new(org),
-        RunnerSettings {
-            identifier: user_agent.identifier.clone(),
-            integration_type: user_agent.integration_type.clone(),
-            version: user_agent.version.clone(),
-            local_mapping: None,
-            default_mapping: Some(PortAppConfig::from_yaml(DEFAULT_MAPPING)?),
-            jq_env: None,
-            scheduled_interval_minutes: None,
-            resync: ResyncSettings::default(),
-        },
-    );
+    let runner = wiring::runner(port, client, &user_agent, Extras::default())?;
     println!(
         "ocean-azure-devops demo: fixture organization {args:?}, Port simulator at {}\n",
         sim.base_url()
@@ -136,28 +111,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// The integration's shipped defaults: the default mapping and blueprints.
-pub(crate) fn default_resources() -> anyhow::Result<DefaultResources> {
-    Ok(DefaultResources {
-        port_app_config: serde_json::to_value(PortAppConfig::from_yaml(DEFAULT_MAPPING)?)?,
-        blueprints: serde_json::from_str(DEFAULT_BLUEPRINTS)?,
-    })
-}
-
-/// Creates the integration record and the default blueprints as a first start does.
-pub(crate) async fn initialize(
-    port: &Client,
-    who: &UserAgent,
-    enabled: bool,
-) -> anyhow::Result<Initialized> {
-    let installation = Installation {
-        identifier: &who.identifier,
-        integration_type: &who.integration_type,
-        version: &who.version,
-    };
-    Ok(defaults::initialize(port, &installation, &default_resources()?, enabled).await?)
 }
 
 fn print_report(title: &str, report: &ResyncReport) {

@@ -1,4 +1,4 @@
-//! Blueprint calls (`/v1/blueprints`).
+//! Blueprint calls (`/v1/blueprints`), with the scorecards and pages built on blueprints.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -51,6 +51,29 @@ impl Blueprints<'_> {
                 false,
                 "blueprint",
             )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Creates a scorecard on blueprint `id` (`POST /v1/blueprints/{id}/scorecards`).
+    pub async fn create_scorecard(&self, id: &str, scorecard: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope(
+                Method::POST,
+                &["blueprints", id, "scorecards"],
+                Some(scorecard),
+                false,
+                false,
+                "scorecard",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Creates a page (`POST /v1/pages`).
+    pub async fn create_page(&self, page: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope(Method::POST, &["pages"], Some(page), false, false, "page")
             .await
             .map(Option::unwrap_or_default)
     }

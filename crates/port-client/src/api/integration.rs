@@ -41,6 +41,23 @@ impl Integration<'_> {
             .map(Option::unwrap_or_default)
     }
 
+    /// Creates the integration record and asks Port to provision its default resources
+    /// (`integration_modes=create_resources`, the `Port` origin of `createPortResourcesOrigin`).
+    pub async fn create_provisioned(&self, body: &Value) -> Result<Value, Error> {
+        self.client
+            .envelope_with_query(
+                Method::POST,
+                &["integration"],
+                vec![("integration_modes", "create_resources".to_owned())],
+                Some(body),
+                false,
+                false,
+                "integration",
+            )
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
     /// Patches fields of the integration record.
     pub async fn patch(&self, id: &str, changes: &Value) -> Result<Value, Error> {
         self.client

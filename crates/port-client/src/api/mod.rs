@@ -25,12 +25,39 @@ impl Client {
         missing_ok: bool,
         key: &str,
     ) -> Result<Option<Value>, Error> {
+        self.envelope_with_query(
+            method,
+            segments,
+            Vec::new(),
+            body,
+            retry_post,
+            missing_ok,
+            key,
+        )
+        .await
+    }
+
+    /// [`Client::envelope`] with query parameters.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "private plumbing of one call's parts"
+    )]
+    pub(crate) async fn envelope_with_query(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: Vec<(&'static str, String)>,
+        body: Option<&Value>,
+        retry_post: bool,
+        missing_ok: bool,
+        key: &str,
+    ) -> Result<Option<Value>, Error> {
         let idempotent = retry_post || !matches!(method, Method::POST | Method::PATCH);
         let accept: &[u16] = if missing_ok { &[404] } else { &[] };
         let call = Call {
             method,
             segments,
-            query: Vec::new(),
+            query,
             body: body.map(|b| Bytes::from(b.to_string())),
             idempotent,
             accept,

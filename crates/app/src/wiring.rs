@@ -1,0 +1,74 @@
+//! The production wiring, in one place: `run`, `demo` and `bench` build the same runner and
+//! initialize the same default resources; only URLs and a few settings differ.
+
+use std::sync::Arc;
+
+use ado_client::Client as AdoClient;
+use ado_kinds::AzureDevops;
+use mapping::PortAppConfig;
+use ocean::{
+    defaults::{self, Initialized, Installation, Origin},
+    resync::ResyncSettings,
+    runner::{Runner, RunnerSettings},
+};
+use port_client::{Client, UserAgent};
+use serde_json::Value;
+
+/// Settings that vary between `run` and the simulator-backed commands.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    /// `OCEAN__PORT_APP_CONFIG_FILE`, parsed.
+    pub(crate) local_mapping: Option<(String, PortAppConfig)>,
+    /// What jq's `env` sees.
+    pub(crate) jq_env: Option<serde_json::Map<String, Value>>,
+    /// `OCEAN__SCHEDULED_RESYNC_INTERVAL`, in minutes.
+    pub(crate) scheduled_interval_minutes: Option<u64>,
+    /// Batching and deletion settings.
+    pub(crate) resync: ResyncSettings,
+    /// `initializePortResources` is off: a new record gets no default mapping.
+    pub(crate) no_default_mapping: bool,
+}
+
+/// The runner for one organization.
+pub(crate) fn runner(
+    port: Client,
+    ado: AdoClient,
+    user_agent: &UserAgent,
+    extras: Extras,
+) -> anyhow::Result<Runner<AzureDevops>> {
+    let default_mapping = if extras.no_default_mapping {
+        None
+    } else {
+        Some(ado_kinds::defaults::default_mapping().map_err(anyhow::Error::from_boxed)?)
+    };
+    Ok(Runner::new(
+        port,
+        Arc::new(AzureDevops::new(ado)),
+        RunnerSettings {
+            identifier: user_agent.identifier.clone(),
+            integration_type: user_agent.integration_type.clone(),
+            version: user_agent.version.clone(),
+            local_mapping: extras.local_mapping,
+            default_mapping,
+            jq_env: extras.jq_env,
+            scheduled_interval_minutes: extras.scheduled_interval_minutes,
+            resync: extras.resync,
+        },
+    ))
+}
+
+/// Creates the integration record and the default resources as a first start does.
+pub(crate) async fn initialize(
+    port: &Client,
+    who: &UserAgent,
+    enabled: bool,
+    origin: Option<Origin>,
+) -> anyhow::Result<Initialized> {
+    let installation = Installation {
+        identifier: &who.identifier,
+        integration_type: &who.integration_type,
+        version: &who.version,
+    };
+    let resources = ado_kinds::defaults::resources().map_err(anyhow::Error::from_boxed)?;
+    Ok(defaults::initialize(port, &installation, &resources, enabled, origin).await?)
+}
