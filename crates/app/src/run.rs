@@ -63,6 +63,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         &runner,
         &config.event_listener.kind,
         config.scheduled_resync_interval,
+        &tokio::sync::Notify::new(),
         shutdown_signal(),
     )
     .await

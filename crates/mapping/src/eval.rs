@@ -43,9 +43,19 @@ pub struct FieldWarning {
 impl ResourcePlan {
     /// Maps one raw item (see the module docs).
     pub fn map_item(&self, raw: &Value) -> Result<ItemOutcome, MapError> {
+        self.map_item_with(raw, true)
+    }
+
+    /// Maps one raw item whatever the selector says: what a deleted object's entity was (a
+    /// deleted object may no longer match a selector that its live version matched).
+    pub fn map_item_unfiltered(&self, raw: &Value) -> Result<ItemOutcome, MapError> {
+        self.map_item_with(raw, false)
+    }
+
+    fn map_item_with(&self, raw: &Value, select: bool) -> Result<ItemOutcome, MapError> {
         let mut outcome = ItemOutcome::default();
         let Some(items_to_parse) = &self.items_to_parse else {
-            self.map_one(&to_val(raw), &mut outcome)?;
+            self.map_one(&to_val(raw), select, &mut outcome)?;
             return Ok(outcome);
         };
         let input = to_val(raw);
@@ -78,13 +88,18 @@ impl ResourcePlan {
             if let Value::Object(map) = &mut copy {
                 map.insert(self.items_name.clone(), from_val(element));
             }
-            self.map_one(&to_val(&copy), &mut outcome)?;
+            self.map_one(&to_val(&copy), select, &mut outcome)?;
         }
         Ok(outcome)
     }
 
-    fn map_one(&self, input: &Val, outcome: &mut ItemOutcome) -> Result<(), MapError> {
-        if !self.selected(input)? {
+    fn map_one(
+        &self,
+        input: &Val,
+        select: bool,
+        outcome: &mut ItemOutcome,
+    ) -> Result<(), MapError> {
+        if select && !self.selected(input)? {
             outcome.filtered_out += 1;
             return Ok(());
         }

@@ -27,8 +27,10 @@ pub mod config;
 pub mod defaults;
 mod kind;
 pub mod listener;
+pub mod live;
 pub mod resync;
 pub mod runner;
+pub mod server;
 pub mod telemetry;
 
 pub use kind::{Integration, PageStream};

@@ -1,12 +1,17 @@
 //! Event listeners: what triggers resyncs (ocean-framework.md §5). `ONCE` runs one resync;
 //! `POLLING` resyncs at start (when `resyncOnStart`) and whenever Port's "Resync" button made a
-//! newer request, checking every `interval`; `WEBHOOKS_ONLY` never resyncs. With any of them,
+//! newer request, checking every `interval`; `WEBHOOK` resyncs on `POST /resync` (the
+//! `triggers` given here); `WEBHOOKS_ONLY` never resyncs. With any of them,
 //! `scheduledResyncInterval` adds a full resync every N minutes (first one after N minutes).
-//! Resyncs never overlap: a trigger that fires during a resync waits for it.
+//! Resyncs never overlap, and triggers that fire during a resync coalesce into one follow-up
+//! (a [`Notify`] keeps at most one permit).
 
 use std::{future::Future, time::Duration};
 
-use tokio::time::{Instant, MissedTickBehavior, interval_at};
+use tokio::{
+    sync::Notify,
+    time::{Instant, MissedTickBehavior, interval_at},
+};
 use tracing::{info, warn};
 
 use crate::{
@@ -27,7 +32,9 @@ pub enum Outcome {
 
 /// Listener types this build cannot run yet.
 #[derive(Debug, thiserror::Error)]
-#[error("the {0} event listener is not implemented yet; use POLLING, ONCE or WEBHOOKS_ONLY")]
+#[error(
+    "the {0} event listener is not implemented yet; use POLLING, WEBHOOK, ONCE or WEBHOOKS_ONLY"
+)]
 pub struct NotImplemented(pub &'static str);
 
 /// Runs the listener until it is done (`ONCE`) or `shutdown` completes.
@@ -35,6 +42,7 @@ pub async fn run<I: Integration>(
     runner: &Runner<I>,
     kind: &ListenerKind,
     scheduled: Option<Duration>,
+    triggers: &Notify,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Result<Outcome, NotImplemented>, Error> {
     let (poll, resync_on_start) = match kind {
@@ -43,8 +51,7 @@ pub async fn run<I: Integration>(
             interval,
             resync_on_start,
         } => (Some(*interval), *resync_on_start),
-        ListenerKind::WebhooksOnly => (None, false),
-        ListenerKind::Webhook { .. } => return Ok(Err(NotImplemented("WEBHOOK"))),
+        ListenerKind::WebhooksOnly | ListenerKind::Webhook { .. } => (None, false),
         ListenerKind::Kafka { .. } => return Ok(Err(NotImplemented("KAFKA"))),
     };
     runner.ensure_integration().await?;
@@ -79,6 +86,10 @@ pub async fn run<I: Integration>(
                     last_request = requested;
                     last = Some(runner.resync().await?);
                 }
+            }
+            () = triggers.notified() => {
+                info!("Resync requested.");
+                last = Some(runner.resync().await?);
             }
             _ = schedule_tick.tick(), if scheduled.is_some() => {
                 info!("Scheduled resync.");

@@ -82,6 +82,7 @@ pub struct Runner<I> {
     port: Client,
     integration: Arc<I>,
     settings: RunnerSettings,
+    health: Arc<crate::server::Health>,
 }
 
 impl<I: Integration> Runner<I> {
@@ -91,7 +92,20 @@ impl<I: Integration> Runner<I> {
             port,
             integration,
             settings,
+            health: Arc::default(),
         }
+    }
+
+    /// Readiness inputs this runner updates (Port reachability, the last resync's outcome).
+    #[must_use]
+    pub fn health(&self) -> &Arc<crate::server::Health> {
+        &self.health
+    }
+
+    /// The integration.
+    #[must_use]
+    pub fn integration(&self) -> &Arc<I> {
+        &self.integration
     }
 
     /// The Port client (its User-Agent is this integration's).
@@ -189,7 +203,16 @@ impl<I: Integration> Runner<I> {
     /// Runs one full resync with resync-state reporting. A failed resync is a report, not an
     /// error; errors are failures to start (mapping unreadable, Port unreachable).
     pub async fn resync(&self) -> Result<ResyncReport, Error> {
-        let (app_config, plan) = self.mapping().await?;
+        let (app_config, plan) = match self.mapping().await {
+            Ok(mapping) => mapping,
+            Err(error) => {
+                self.health
+                    .set_port_reachable(!matches!(error, Error::Port { .. }));
+                self.health.set_last_resync(false);
+                return Err(error);
+            }
+        };
+        self.health.set_port_reachable(true);
         self.patch_state("running", Some(Timestamp::now()), None)
             .await;
         let resync = Resync {
@@ -201,6 +224,7 @@ impl<I: Integration> Runner<I> {
             settings: self.settings.resync.clone(),
         };
         let report = resync.run().await;
+        self.health.set_last_resync(report.succeeded());
         let status = if report.succeeded() {
             "completed"
         } else {

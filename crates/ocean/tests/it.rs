@@ -359,7 +359,8 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
         assert!(env.sim.state.entity("azureDevopsProject", "p2").is_some());
         stop.send(()).unwrap();
     };
-    let listen = listener::run(&runner, &kind, None, async {
+    let triggers = tokio::sync::Notify::new();
+    let listen = listener::run(&runner, &kind, None, &triggers, async {
         let _ = stopped.await;
     });
     let (outcome, ()) = tokio::join!(listen, driver);
@@ -537,4 +538,58 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
         "Port"
     );
     assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn resync_requests_coalesce_into_one_follow_up_never_a_stack() {
+    use ocean::{
+        config::ListenerKind,
+        listener,
+        runner::{Runner, RunnerSettings},
+    };
+    let env = PortEnv::start().await.unwrap();
+    let script = Script::default();
+    script.set("project", vec![Some(projects(&["p1"]))]);
+    script.set("repository", vec![]);
+    script.set("work-item", vec![]);
+    let runner = Runner::new(
+        env.client("hooked"),
+        Arc::new(script.clone()),
+        RunnerSettings {
+            identifier: "hooked".into(),
+            integration_type: "azure-devops".into(),
+            version: "0.1.0".into(),
+            local_mapping: Some((
+                "test mapping".into(),
+                PortAppConfig::from_yaml(MAPPING).unwrap(),
+            )),
+            default_mapping: None,
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+        },
+    );
+    let kind = ListenerKind::Webhook { app_host: None };
+    let triggers = tokio::sync::Notify::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = async {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        assert_eq!(state_patches(&env), 0, "WEBHOOK does not resync on start");
+        // Ten POST /resync in a burst: the first starts a resync, the nine others arrive
+        // before it is done and coalesce into one follow-up.
+        for _ in 0..10 {
+            triggers.notify_one();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        assert_eq!(state_patches(&env), 4, "ten requests, two resyncs");
+        triggers.notify_one();
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        assert_eq!(state_patches(&env), 6, "a later request, one more");
+        stop.send(()).unwrap();
+    };
+    let listen = listener::run(&runner, &kind, None, &triggers, async {
+        let _ = stopped.await;
+    });
+    let (outcome, ()) = tokio::join!(listen, driver);
+    assert!(outcome.unwrap().is_ok());
 }

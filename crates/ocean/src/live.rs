@@ -1,0 +1,414 @@
+//! Live events (ocean-framework.md §7.1), done so that nothing is lost and order holds:
+//!
+//! - The integration says how to authenticate a request, what an event is and which object it
+//!   concerns ([`LiveEvents::classify`] returns an ordering key), and how to turn it into raw
+//!   objects of kinds ([`LiveEvents::process`] → [`Changes`]).
+//! - [`Queue`] holds accepted events in bounded shards chosen by the ordering key, so events for
+//!   one object apply in arrival order while different objects proceed in parallel. A full shard
+//!   refuses the event (the HTTP layer answers 503 and Azure DevOps delivers it again).
+//! - Workers map the changes with the live mapping (re-read at most every
+//!   [`MAPPING_TTL`]) and write them to Port: upserts as in a resync, and deletions only of
+//!   entities Port lists under this integration's datasource.
+//! - On shutdown the queue is closed and the workers drain it before they stop.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    hash::{Hash, Hasher},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::future::BoxFuture;
+use mapping::{MappingPlan, PortAppConfig};
+use metrics::{counter, gauge, histogram};
+use port_client::{Client, UpsertOptions, UserAgent};
+use serde_json::{Value, json};
+use tokio::{
+    sync::{Mutex, mpsc},
+    task::JoinSet,
+    time::Instant,
+};
+use tracing::{debug, info, warn};
+
+use crate::runner;
+
+/// How long a loaded mapping is used before it is read again from Port.
+pub const MAPPING_TTL: Duration = Duration::from_secs(10);
+/// Attempts per event when processing fails (Ocean retries 3 times).
+pub const ATTEMPTS: u32 = 4;
+
+/// What an integration tells the framework about an incoming request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Classified {
+    /// Process it; events with the same key apply in order.
+    Accept {
+        /// The object the event concerns (e.g. `workitem:42`).
+        key: String,
+        /// For logs and metrics.
+        event_type: String,
+    },
+    /// A well-formed event this integration does not handle: answered 200 and counted.
+    Ignore {
+        /// For logs and metrics.
+        event_type: String,
+    },
+    /// Not a valid event: answered 400 with this reason.
+    Invalid(String),
+}
+
+/// Raw objects an event produced, by kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Objects to map and upsert.
+    pub updated: Vec<(String, Vec<Value>)>,
+    /// Objects whose entities are to be deleted (when this integration owns them).
+    pub deleted: Vec<(String, Vec<Value>)>,
+}
+
+/// The integration's side of live events.
+pub trait LiveEvents: Send + Sync + 'static {
+    /// Whether a request with this `Authorization` header may be processed.
+    fn authenticate(&self, authorization: Option<&str>) -> bool;
+    /// Checks the payload's shape.
+    fn classify(&self, payload: &Value) -> Classified;
+    /// Turns an accepted event into raw objects, for the `kinds` the live mapping has.
+    fn process(
+        &self,
+        payload: Value,
+        kinds: Vec<String>,
+    ) -> impl Future<Output = Result<Changes, String>> + Send;
+}
+
+/// Loads the current mapping (the runner's, from Port or a local file).
+pub type MappingLoader =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<LiveMapping, runner::Error>> + Send + Sync>;
+
+struct Job {
+    payload: Value,
+    event_type: String,
+    received: Instant,
+}
+
+/// Accepted events waiting for a worker.
+#[derive(Clone)]
+pub struct Queue {
+    shards: Arc<std::sync::Mutex<Option<Vec<mpsc::Sender<Job>>>>>,
+    depth: Arc<AtomicUsize>,
+}
+
+/// Why [`Queue::push`] refused an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The shard is full: try again later.
+    Full,
+    /// Shutting down.
+    Closed,
+}
+
+impl Queue {
+    /// Queues an accepted event on the shard of `key`.
+    pub fn push(&self, key: &str, event_type: String, payload: Value) -> Result<(), Refused> {
+        let guard = self
+            .shards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(shards) = guard.as_ref() else {
+            return Err(Refused::Closed);
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let shard = usize::try_from(hasher.finish() % shards.len() as u64).unwrap_or(0);
+        let job = Job {
+            payload,
+            event_type,
+            received: Instant::now(),
+        };
+        match shards[shard].try_send(job) {
+            Ok(()) => {
+                let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
+                #[expect(clippy::cast_precision_loss, reason = "a gauge")]
+                gauge!("ocean_live_queue_depth").set(depth as f64);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Err(Refused::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refused::Closed),
+        }
+    }
+
+    /// Events accepted and not yet processed.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
+    /// Refuses new events; the workers finish the queued ones and stop.
+    pub fn close(&self) {
+        self.shards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+}
+
+/// Live processing for one integration.
+pub struct Live<L> {
+    events: Arc<L>,
+    port: Client,
+    user_agent: UserAgent,
+    load_mapping: MappingLoader,
+    mapping: Mutex<Option<(Instant, LiveMapping)>>,
+}
+
+/// A loaded mapping: the port-app-config and its compiled plan.
+pub type LiveMapping = (Arc<PortAppConfig>, Arc<MappingPlan>);
+
+impl<L: LiveEvents> Live<L> {
+    /// Live processing writing to `port` as `user_agent`, with mappings from `load_mapping`.
+    pub fn new(
+        events: Arc<L>,
+        port: Client,
+        user_agent: UserAgent,
+        load_mapping: MappingLoader,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            events,
+            port,
+            user_agent,
+            load_mapping,
+            mapping: Mutex::new(None),
+        })
+    }
+
+    /// The integration's event logic.
+    #[must_use]
+    pub fn events(&self) -> &Arc<L> {
+        &self.events
+    }
+
+    /// Starts `shards` workers, each with a queue of `capacity` events. The returned set ends
+    /// when the queue was closed and drained.
+    pub fn start(self: &Arc<Self>, shards: usize, capacity: usize) -> (Queue, JoinSet<()>) {
+        let mut senders = Vec::with_capacity(shards.max(1));
+        let mut workers = JoinSet::new();
+        let depth = Arc::new(AtomicUsize::new(0));
+        for _ in 0..shards.max(1) {
+            let (tx, mut rx) = mpsc::channel::<Job>(capacity.max(1));
+            senders.push(tx);
+            let (live, depth) = (Arc::clone(self), Arc::clone(&depth));
+            workers.spawn(async move {
+                while let Some(job) = rx.recv().await {
+                    live.handle(job).await;
+                    let left = depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+                    #[expect(clippy::cast_precision_loss, reason = "a gauge")]
+                    gauge!("ocean_live_queue_depth").set(left as f64);
+                }
+            });
+        }
+        let queue = Queue {
+            shards: Arc::new(std::sync::Mutex::new(Some(senders))),
+            depth,
+        };
+        (queue, workers)
+    }
+
+    async fn current_mapping(&self) -> Result<LiveMapping, String> {
+        let mut cached = self.mapping.lock().await;
+        if let Some((at, mapping)) = cached.as_ref()
+            && at.elapsed() < MAPPING_TTL
+        {
+            return Ok(mapping.clone());
+        }
+        let mapping = (self.load_mapping)().await.map_err(|e| e.to_string())?;
+        *cached = Some((Instant::now(), mapping.clone()));
+        Ok(mapping)
+    }
+
+    async fn handle(&self, job: Job) {
+        let Job {
+            payload,
+            event_type,
+            received,
+        } = job;
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            match self.handle_once(payload.clone()).await {
+                Ok(applied) => break Ok(applied),
+                Err(error) if attempt < ATTEMPTS => {
+                    let wait = Duration::from_secs(1 << (attempt - 1));
+                    warn!(event_type, attempt, %error, wait_ms = wait.as_millis(), "Live event failed; retrying.");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => break Err(error),
+            }
+        };
+        histogram!("ocean_live_event_seconds").record(received.elapsed().as_secs_f64());
+        match outcome {
+            Ok(applied) => {
+                counter!("ocean_webhook_events_total", "event_type" => event_type.clone(), "outcome" => "applied").increment(1);
+                info!(
+                    event_type,
+                    upserted = applied.upserted,
+                    deleted = applied.deleted,
+                    rejected = applied.rejected,
+                    ms = u64::try_from(received.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    "Applied a live event."
+                );
+            }
+            Err(error) => {
+                counter!("ocean_webhook_events_total", "event_type" => event_type.clone(), "outcome" => "failed").increment(1);
+                tracing::error!(event_type, %error, attempts = attempt, "A live event could not be applied; the next resync will catch up.");
+            }
+        }
+    }
+
+    async fn handle_once(&self, payload: Value) -> Result<Applied, String> {
+        let (config, plan) = self.current_mapping().await?;
+        let kinds: BTreeSet<String> = plan
+            .resources()
+            .iter()
+            .map(|r| r.kind().to_owned())
+            .collect();
+        let changes = self
+            .events
+            .process(payload, kinds.into_iter().collect())
+            .await?;
+        self.apply(&changes, &config, &plan).await
+    }
+
+    /// Maps `changes` with every resource of their kind and writes them to Port.
+    pub async fn apply(
+        &self,
+        changes: &Changes,
+        config: &PortAppConfig,
+        plan: &MappingPlan,
+    ) -> Result<Applied, String> {
+        let mut upserts: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut deletes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for resource in plan.resources() {
+            for (kind, items) in &changes.updated {
+                if kind != resource.kind() {
+                    continue;
+                }
+                for item in items {
+                    let outcome = resource.map_item(item).map_err(|e| e.to_string())?;
+                    for entity in outcome.passed {
+                        let value = serde_json::to_value(&entity).map_err(|e| e.to_string())?;
+                        upserts.entry(entity.blueprint).or_default().push(value);
+                    }
+                }
+            }
+            for (kind, items) in &changes.deleted {
+                if kind != resource.kind() {
+                    continue;
+                }
+                for item in items {
+                    let outcome = resource
+                        .map_item_unfiltered(item)
+                        .map_err(|e| e.to_string())?;
+                    for entity in outcome.passed {
+                        if let Some(id) = entity.identifier.as_str() {
+                            deletes
+                                .entry(entity.blueprint)
+                                .or_default()
+                                .insert(id.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let mut applied = Applied::default();
+        let options = UpsertOptions {
+            merge: config.enable_merge_entity,
+            create_missing_related_entities: config.create_missing_related_entities,
+        };
+        for (blueprint, entities) in &upserts {
+            let raw: Vec<Box<serde_json::value::RawValue>> = entities
+                .iter()
+                .filter_map(|e| serde_json::value::to_raw_value(e).ok())
+                .collect();
+            let report = self
+                .port
+                .entities()
+                .bulk_upsert(blueprint, &raw, &options)
+                .await
+                .map_err(|e| e.to_string())?;
+            applied.upserted += report.upserted.len();
+            applied.rejected += report.failed.len();
+            for rejected in &report.failed {
+                warn!(blueprint, identifier = %rejected.identifier, reason = %rejected.message, "Port rejected a live entity.");
+            }
+        }
+        for (blueprint, ids) in &mut deletes {
+            // An object both updated and deleted by one event keeps its entity.
+            for entity in upserts.get(blueprint).into_iter().flatten() {
+                if let Some(id) = entity["identifier"].as_str() {
+                    ids.remove(id);
+                }
+            }
+            applied.deleted += self
+                .delete_owned(blueprint, ids, config.delete_dependent_entities)
+                .await?;
+        }
+        Ok(applied)
+    }
+
+    /// Deletes those of `ids` that Port lists under our datasource.
+    async fn delete_owned(
+        &self,
+        blueprint: &str,
+        ids: &BTreeSet<String>,
+        delete_dependents: bool,
+    ) -> Result<usize, String> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let query = json!({"combinator": "and", "rules": [
+            {"property": "$blueprint", "operator": "=", "value": blueprint},
+            {"property": "$identifier", "operator": "in", "value": ids},
+            {"property": "$datasource", "operator": "contains", "value": self.user_agent.datasource_suffix()},
+            {"property": "$datasource", "operator": "contains", "value": self.user_agent.datasource_prefix()},
+        ]});
+        let owned: Vec<String> = self
+            .port
+            .entities()
+            .search(&query, &["identifier"])
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .filter_map(|e| e["identifier"].as_str().map(str::to_owned))
+            .collect();
+        if owned.len() < ids.len() {
+            debug!(
+                blueprint,
+                skipped = ids.len() - owned.len(),
+                "Not deleting entities this integration does not own."
+            );
+        }
+        if owned.is_empty() {
+            return Ok(0);
+        }
+        let deleted = self
+            .port
+            .entities()
+            .bulk_delete(blueprint, &owned, delete_dependents)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(deleted.len())
+    }
+}
+
+/// What applying one event wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Entities upserted.
+    pub upserted: usize,
+    /// Entities Port refused.
+    pub rejected: usize,
+    /// Entities deleted.
+    pub deleted: usize,
+}

@@ -1,0 +1,243 @@
+//! The HTTP server (ocean-framework.md §7): `POST /integration/webhook` (live events),
+//! `POST /resync` (the `WEBHOOK` listener), `GET /health/live`, `GET /health/ready` and
+//! `GET /metrics`, all under an optional path prefix.
+//!
+//! Unlike Ocean, readiness means something: the configuration was valid (the server only starts
+//! after it loaded), Port was reachable at the last attempt, and the last resync did not fail.
+//! The webhook route answers at once: 401 for a wrong password, 400 for a malformed event, 200
+//! for an event that is queued or deliberately ignored, and 503 when the queue is full so that
+//! Azure DevOps delivers the event again.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use metrics::counter;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tracing::{debug, warn};
+
+use crate::live::{Classified, LiveEvents, Queue, Refused};
+
+/// Largest webhook body accepted (Azure DevOps push events with many commits are large).
+pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
+
+/// What readiness depends on; updated by the runner and the binary.
+#[derive(Debug)]
+pub struct Health {
+    port_reachable: AtomicBool,
+    last_resync_failed: AtomicBool,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            port_reachable: AtomicBool::new(true),
+            last_resync_failed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Health {
+    /// Records whether the last Port call before or during a resync worked.
+    pub fn set_port_reachable(&self, reachable: bool) {
+        self.port_reachable.store(reachable, Ordering::Relaxed);
+    }
+
+    /// Records the outcome of the last resync.
+    pub fn set_last_resync(&self, succeeded: bool) {
+        self.last_resync_failed.store(!succeeded, Ordering::Relaxed);
+    }
+
+    /// Why the integration is not ready, if it is not.
+    #[must_use]
+    pub fn not_ready(&self) -> Vec<&'static str> {
+        let mut reasons = Vec::new();
+        if !self.port_reachable.load(Ordering::Relaxed) {
+            reasons.push("Port was unreachable at the last attempt");
+        }
+        if self.last_resync_failed.load(Ordering::Relaxed) {
+            reasons.push("the last resync failed");
+        }
+        reasons
+    }
+}
+
+/// Renders the Prometheus exposition text.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Everything the routes need.
+pub struct ServerState<L> {
+    /// Live events: the integration's logic and the queue (absent: no webhook route).
+    pub live: Option<(Arc<L>, Queue)>,
+    /// Readiness inputs.
+    pub health: Arc<Health>,
+    /// `/metrics` (absent: 404).
+    pub metrics: Option<MetricsRender>,
+    /// `POST /resync` triggers (the `WEBHOOK` listener; absent: 404).
+    pub resync: Option<Arc<Notify>>,
+}
+
+impl<L> Clone for ServerState<L> {
+    fn clone(&self) -> Self {
+        Self {
+            live: self.live.clone(),
+            health: Arc::clone(&self.health),
+            metrics: self.metrics.clone(),
+            resync: self.resync.clone(),
+        }
+    }
+}
+
+/// The routes, under `/{prefix}` when a prefix is given (`OCEAN__PATH_PREFIX`).
+pub fn router<L: LiveEvents>(prefix: Option<&str>, state: ServerState<L>) -> Router {
+    let routes = Router::new()
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready::<L>))
+        .route("/metrics", get(metrics::<L>))
+        .route("/resync", post(resync::<L>))
+        .route(
+            "/integration/webhook",
+            post(webhook::<L>).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+        )
+        .with_state(state);
+    match prefix
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
+        Some(prefix) => Router::new().nest(&format!("/{prefix}"), routes),
+        None => routes,
+    }
+}
+
+async fn live() -> Json<Value> {
+    Json(json!({"status": "healthy", "check": "live"}))
+}
+
+async fn ready<L: LiveEvents>(State(state): State<ServerState<L>>) -> Response {
+    let reasons = state.health.not_ready();
+    if reasons.is_empty() {
+        Json(json!({"status": "healthy", "check": "ready"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unhealthy", "check": "ready", "reasons": reasons})),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics<L: LiveEvents>(State(state): State<ServerState<L>>) -> Response {
+    match &state.metrics {
+        Some(render) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            )],
+            render(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn resync<L: LiveEvents>(State(state): State<ServerState<L>>) -> Response {
+    match &state.resync {
+        Some(trigger) => {
+            // A permit is stored when no resync waits: requests during a resync coalesce into
+            // one follow-up.
+            trigger.notify_one();
+            Json(json!({"status": "ok"})).into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn answer(status: StatusCode, outcome: &'static str, event_type: &str, message: &str) -> Response {
+    counter!("ocean_webhook_events_total", "event_type" => event_type.to_owned(), "outcome" => outcome)
+        .increment(1);
+    let body = if status.is_success() {
+        json!({"status": outcome})
+    } else {
+        json!({"status": "error", "message": message})
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn webhook<L: LiveEvents>(
+    State(state): State<ServerState<L>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((events, queue)) = &state.live else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if !events.authenticate(authorization) {
+        warn!("Refused a webhook request: wrong or missing credentials.");
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "",
+            "wrong or missing credentials",
+        );
+    }
+    let payload: Value = match serde_json::from_slice(&body) {
+        Ok(payload) => payload,
+        Err(error) => {
+            warn!(%error, bytes = body.len(), "Refused a webhook request: the body is not JSON.");
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "",
+                &format!("the body is not JSON: {error}"),
+            );
+        }
+    };
+    match events.classify(&payload) {
+        Classified::Invalid(reason) => {
+            warn!(%reason, "Refused a webhook request: not a valid event.");
+            answer(StatusCode::BAD_REQUEST, "invalid", "", &reason)
+        }
+        Classified::Ignore { event_type } => {
+            debug!(event_type, "Ignored an event no kind handles.");
+            answer(StatusCode::OK, "ignored", &event_type, "")
+        }
+        Classified::Accept { key, event_type } => {
+            match queue.push(&key, event_type.clone(), payload) {
+                Ok(()) => answer(StatusCode::OK, "ok", &event_type, ""),
+                Err(refused) => {
+                    warn!(
+                        event_type,
+                        ?refused,
+                        "Queue full or closing; asking the sender to retry."
+                    );
+                    let mut response = answer(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "refused",
+                        &event_type,
+                        "busy; deliver again later",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    if refused == Refused::Closed {
+                        debug!("Shutting down.");
+                    }
+                    response
+                }
+            }
+        }
+    }
+}
