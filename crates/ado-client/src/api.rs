@@ -252,4 +252,92 @@ impl Client {
             .await?
             .0)
     }
+
+    /// `GET {project}/_apis/wit/workitems/{id}?$expand=` (one work item).
+    pub async fn work_item(&self, project: &str, id: u64, expand: &str) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Core,
+                &[project, "_apis", "wit", "workitems", &id],
+                &[("$expand", expand.to_owned())],
+            )
+            .await?
+            .0)
+    }
+
+    /// `GET _apis/git/repositories/{id}` (one repository, any project).
+    pub async fn repository(&self, id: &str) -> Result<Value, Error> {
+        Ok(self
+            .get(Host::Core, &["_apis", "git", "repositories", id], &[])
+            .await?
+            .0)
+    }
+
+    /// `GET {project}/_apis/release/releases/{id}` on the release host.
+    pub async fn release(&self, project: &str, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Release,
+                &[project, "_apis", "release", "releases", &id],
+                &[],
+            )
+            .await?
+            .0)
+    }
+
+    /// `GET _apis/hooks/subscriptions?publisherId=&eventType=` (service-hook subscriptions).
+    pub async fn subscriptions(
+        &self,
+        publisher: &str,
+        event_type: &str,
+    ) -> Result<Vec<Value>, Error> {
+        let query = [
+            ("publisherId", publisher.to_owned()),
+            ("eventType", event_type.to_owned()),
+        ];
+        let (body, _) = self
+            .get(Host::Core, &["_apis", "hooks", "subscriptions"], &query)
+            .await?;
+        Ok(body
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// `POST _apis/hooks/subscriptions` on `host` (not retried: a retry could duplicate it).
+    pub async fn create_subscription(&self, host: Host, body: &Value) -> Result<Value, Error> {
+        self.post(host, &["_apis", "hooks", "subscriptions"], &[], body, false)
+            .await
+    }
+
+    /// `PUT _apis/hooks/subscriptions/{id}` (replaces inputs, e.g. new credentials).
+    pub async fn replace_subscription(
+        &self,
+        host: Host,
+        id: &str,
+        body: &Value,
+    ) -> Result<Value, Error> {
+        self.call(
+            reqwest::Method::PUT,
+            host,
+            &["_apis", "hooks", "subscriptions", id],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE _apis/hooks/subscriptions/{id}`.
+    pub async fn delete_subscription(&self, host: Host, id: &str) -> Result<(), Error> {
+        self.call(
+            reqwest::Method::DELETE,
+            host,
+            &["_apis", "hooks", "subscriptions", id],
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
 }

@@ -29,6 +29,8 @@ pub enum Host {
     Core,
     /// `vsrm.dev.azure.com/{org}`: releases.
     Release,
+    /// `advsec.dev.azure.com/{org}`: Advanced Security.
+    AdvancedSecurity,
 }
 
 /// Client settings.
@@ -59,6 +61,7 @@ struct Inner {
     http: reqwest::Client,
     core: Url,
     release: Url,
+    advsec: Url,
     authorization: SecretString,
     budget: Semaphore,
     concurrency: usize,
@@ -100,6 +103,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 release: release_host(&core),
+                advsec: service_host(&core, "advsec"),
                 core,
                 authorization: SecretString::from(format!("Basic {token}")),
                 budget: Semaphore::new(options.concurrency.max(1)),
@@ -119,6 +123,7 @@ impl Client {
         let mut url = match host {
             Host::Core => self.inner.core.clone(),
             Host::Release => self.inner.release.clone(),
+            Host::AdvancedSecurity => self.inner.advsec.clone(),
         };
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -144,6 +149,29 @@ impl Client {
             .send(Method::GET, self.url(host, segments, query), None, true)
             .await?;
         Ok((decode(segments, &reply.body)?, reply.headers))
+    }
+
+    /// PUT or DELETE (or another method) with an optional JSON body; an empty answer is `Null`.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        host: Host,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<Value, Error> {
+        let idempotent = matches!(method, Method::PUT | Method::DELETE | Method::GET);
+        let reply = self
+            .send(
+                method,
+                self.url(host, segments, &[]),
+                body.map(|b| Bytes::from(b.to_string())),
+                idempotent,
+            )
+            .await?;
+        if reply.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        decode(segments, &reply.body)
     }
 
     /// POST of a JSON body; `idempotent` allows retries after server errors (reads such as WIQL).
@@ -319,6 +347,16 @@ fn release_host(core: &Url) -> Url {
     };
     if let Some(mapped) = mapped {
         let _ = url.set_host(Some(&mapped));
+    }
+    url
+}
+
+/// `dev.azure.com/{org}` → `{service}.dev.azure.com/{org}`; any other host (Server, the
+/// simulator) serves the service itself (as upstream, `visualstudio.com` is not mapped).
+fn service_host(core: &Url, service: &str) -> Url {
+    let mut url = core.clone();
+    if core.host_str() == Some("dev.azure.com") {
+        let _ = url.set_host(Some(&format!("{service}.dev.azure.com")));
     }
     url
 }

@@ -23,6 +23,7 @@ mod config;
 pub mod defaults;
 mod kinds;
 mod memo;
+pub mod webhooks;
 
 use ado_client::Client;
 pub use config::{AccountMode, AdoConfig};

@@ -75,11 +75,12 @@ pub trait LiveEvents: Send + Sync + 'static {
     fn authenticate(&self, authorization: Option<&str>) -> bool;
     /// Checks the payload's shape.
     fn classify(&self, payload: &Value) -> Classified;
-    /// Turns an accepted event into raw objects, for the `kinds` the live mapping has.
+    /// Turns an accepted event into raw objects for the kinds (and selectors) of the live
+    /// mapping `config`.
     fn process(
         &self,
         payload: Value,
-        kinds: Vec<String>,
+        config: Arc<PortAppConfig>,
     ) -> impl Future<Output = Result<Changes, String>> + Send;
 }
 
@@ -268,15 +269,7 @@ impl<L: LiveEvents> Live<L> {
 
     async fn handle_once(&self, payload: Value) -> Result<Applied, String> {
         let (config, plan) = self.current_mapping().await?;
-        let kinds: BTreeSet<String> = plan
-            .resources()
-            .iter()
-            .map(|r| r.kind().to_owned())
-            .collect();
-        let changes = self
-            .events
-            .process(payload, kinds.into_iter().collect())
-            .await?;
+        let changes = self.events.process(payload, Arc::clone(&config)).await?;
         self.apply(&changes, &config, &plan).await
     }
 

@@ -16,6 +16,7 @@
 //! ```
 
 mod control;
+mod hooks;
 mod routes;
 mod seed;
 mod state;

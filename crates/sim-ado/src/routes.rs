@@ -53,13 +53,24 @@ pub fn router(state: Arc<AdoState>) -> Router {
             get(pull_requests),
         )
         .route("/{org}/_apis/git/pullrequests/{id}", get(pull_request))
+        .route("/{org}/_apis/git/repositories/{id}", get(repository))
+        .route("/{org}/{project}/_apis/wit/workitems/{id}", get(work_item))
+        .route("/{org}/{project}/_apis/release/releases/{id}", get(release))
+        .route(
+            "/{org}/_apis/hooks/subscriptions",
+            get(crate::hooks::list).post(crate::hooks::create),
+        )
+        .route(
+            "/{org}/_apis/hooks/subscriptions/{id}",
+            axum::routing::put(crate::hooks::replace).delete(crate::hooks::remove),
+        )
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())
         .with_state(state)
 }
 
-fn error(status: StatusCode, type_key: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, type_key: &str, message: &str) -> Response {
     let body = json!({"$id": "1", "innerException": null, "message": message, "typeName": format!("Microsoft.TeamFoundation.{type_key}"), "typeKey": type_key, "errorCode": 0, "eventId": 3000});
     (status, Json(body)).into_response()
 }
@@ -536,6 +547,59 @@ async fn pull_requests(
         .take(top)
         .cloned();
     list(items).into_response()
+}
+
+async fn repository(State(state): Shared, Path((_, id)): Path<(String, String)>) -> Response {
+    let inner = state.lock();
+    match inner
+        .projects
+        .iter()
+        .flat_map(|p| &p.repositories)
+        .find(|r| r["id"] == id.as_str())
+    {
+        Some(repo) => Json(repo.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "GitRepositoryNotFoundException",
+            &format!("TF401019: The Git repository with name or identifier {id} does not exist."),
+        ),
+    }
+}
+
+async fn work_item(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p.work_items.iter().find(|w| w["id"] == id) {
+        Some(item) => Json(item.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "WorkItemDoesNotExistException",
+            &format!("TF401232: Work item {id} does not exist."),
+        ),
+    }
+}
+
+async fn release(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p.releases.iter().find(|r| r["id"] == id) {
+        Some(release) => Json(release.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "ReleaseNotFoundException",
+            &format!("VS402852: A release with id {id} does not exist."),
+        ),
+    }
 }
 
 async fn pull_request(State(state): Shared, Path((_, id)): Path<(String, u64)>) -> Response {

@@ -26,6 +26,12 @@ pub(crate) struct Inner {
     pub(crate) window: (u64, u32),
     /// Requests answered 429 by the throttle (not scripted faults).
     pub(crate) throttled: u64,
+    /// Service-hook subscriptions, as created (passwords kept; masked when listed).
+    pub(crate) subscriptions: Vec<Value>,
+    /// Events delivered (2xx) and delivery attempts that failed.
+    pub(crate) delivered: u64,
+    pub(crate) delivery_failures: u64,
+    pub(crate) notifications: u64,
 }
 
 /// Numbers given to added repositories and projects start here, clear of generated ones (the
@@ -38,6 +44,8 @@ pub struct AdoState {
     pub(crate) config: SimConfig,
     pub(crate) base: String,
     inner: Mutex<Inner>,
+    /// Itself, for deliveries that outlive the call that caused them.
+    pub(crate) this: std::sync::Weak<AdoState>,
 }
 
 impl AdoState {
@@ -53,10 +61,11 @@ impl AdoState {
             latency: config.latency,
             ..Inner::default()
         };
-        Arc::new(Self {
+        Arc::new_cyclic(|this| Self {
             config,
             base,
             inner: Mutex::new(inner),
+            this: this.clone(),
         })
     }
 
@@ -167,6 +176,9 @@ impl AdoState {
         );
         let repo = p.repositories.last_mut()?;
         repo["name"] = json!(name);
+        let repo = repo.clone();
+        drop(inner);
+        self.repository_created(&repo);
         repo["id"].as_str().map(str::to_owned)
     }
 
@@ -196,6 +208,10 @@ impl AdoState {
     }
 
     /// Changes a field of a work item (anywhere in the organization).
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build the value inline"
+    )]
     pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
         let mut inner = self.lock();
         let item = inner
@@ -204,18 +220,30 @@ impl AdoState {
             .flat_map(|p| p.work_items.iter_mut())
             .find(|w| w["id"] == id);
         let Some(item) = item else { return false };
-        item["fields"][field] = value;
+        let old = item["fields"][field].clone();
+        item["fields"][field] = value.clone();
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
+        let item = item.clone();
+        drop(inner);
+        self.work_item_updated(&item, field, &old, &value);
         true
     }
 
     /// Deletes a work item.
     pub fn delete_work_item(&self, id: u64) -> bool {
         let mut inner = self.lock();
-        inner.projects.iter_mut().any(|p| {
-            let before = p.work_items.len();
-            p.work_items.retain(|w| w["id"] != id);
-            before != p.work_items.len()
-        })
+        let mut removed = None;
+        for p in &mut inner.projects {
+            if let Some(i) = p.work_items.iter().position(|w| w["id"] == id) {
+                removed = Some((p.project["id"].clone(), p.work_items.remove(i)));
+                break;
+            }
+        }
+        drop(inner);
+        let Some((project, item)) = removed else {
+            return false;
+        };
+        self.work_item_deleted(&project, &item);
+        true
     }
 }

@@ -95,19 +95,23 @@ where
 /// Adds `__organizationUrl` and `__organizationName` to every item, as every kind of the Python
 /// integration does.
 pub(crate) fn with_organization(client: &Client, stream: PageStream<Error>) -> PageStream<Error> {
+    let client = client.clone();
+    stream
+        .map_ok(move |page| with_organization_fields(&client, page))
+        .boxed()
+}
+
+/// Adds `__organizationUrl` and `__organizationName` to the items of one page.
+pub(crate) fn with_organization_fields(client: &Client, mut page: Vec<Value>) -> Vec<Value> {
     let url = client.organization_url().to_owned();
     let name = organization_name(&url);
-    stream
-        .map_ok(move |mut page| {
-            for item in &mut page {
-                if let Some(object) = item.as_object_mut() {
-                    object.insert("__organizationUrl".into(), Value::String(url.clone()));
-                    object.insert("__organizationName".into(), Value::String(name.clone()));
-                }
-            }
-            page
-        })
-        .boxed()
+    for item in &mut page {
+        if let Some(object) = item.as_object_mut() {
+            object.insert("__organizationUrl".into(), Value::String(url.clone()));
+            object.insert("__organizationName".into(), Value::String(name.clone()));
+        }
+    }
+    page
 }
 
 /// `https://dev.azure.com/{org}` → org; `https://{org}.visualstudio.com` → org; else the last

@@ -12,17 +12,7 @@ use super::super::{Source, id_of, per_project};
 
 /// Streams one page of repositories per project.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let files: Vec<String> = selector
-        .extra
-        .get("includedFiles")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let files = included_files(selector);
     per_project(source, move |source, project| {
         let files = files.clone();
         async move {
@@ -40,6 +30,44 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
             .await
         }
     })
+}
+
+/// The selector's `includedFiles`.
+fn included_files(selector: &SelectorConfig) -> Vec<String> {
+    selector
+        .extra
+        .get("includedFiles")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A repository from a live event, with the files any `repository` resource includes.
+pub(crate) async fn enrich(
+    client: &Client,
+    repo: Value,
+    config: &mapping::PortAppConfig,
+) -> Result<Value, String> {
+    let mut files: Vec<String> = config
+        .resources
+        .iter()
+        .filter(|r| r.kind == "repository")
+        .flat_map(|r| included_files(&r.selector))
+        .collect();
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Ok(repo);
+    }
+    let project = id_of(&repo["project"]);
+    with_files(client, &project, repo, &files)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn with_files(

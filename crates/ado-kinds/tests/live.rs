@@ -1,0 +1,209 @@
+//! Real time end to end: sim-ado's service hooks → our HTTP server → live processing →
+//! sim-port, all over HTTP on 127.0.0.1.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::{sync::Arc, time::Duration};
+
+use ado_client::{Client as AdoClient, ClientOptions};
+use ado_kinds::{
+    AzureDevops,
+    webhooks::{
+        AdoLive,
+        subscriptions::{self, Settings},
+    },
+};
+use futures::FutureExt;
+use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use ocean::{
+    live::Live,
+    resync::{Resync, ResyncSettings},
+    server::{self, Health, ServerState},
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sim_ado::{SimConfig, Sizes};
+use testkit::PortEnv;
+
+const SECRET: &str = "hook-s3cret";
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one real-time scenario, step by step"
+)]
+async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects: 2,
+            repositories: 2,
+            work_items: 6,
+            releases: 1,
+            pull_requests: 0,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
+    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    let resync = Resync {
+        port: port.client("live"),
+        integration: Arc::new(AzureDevops::new(client.clone())),
+        app_config: Arc::clone(&app_config),
+        plan: Arc::clone(&plan),
+        user_agent: testkit::user_agent("live"),
+        settings: ResyncSettings::default(),
+    };
+    assert!(resync.run().await.succeeded());
+
+    // Our server, with live processing behind it.
+    let events = AdoLive::new(client.clone(), Some(&SecretString::from(SECRET)));
+    let loader: ocean::live::MappingLoader = {
+        let (c, p) = (Arc::clone(&app_config), Arc::clone(&plan));
+        Arc::new(move || {
+            let mapping: (Arc<PortAppConfig>, Arc<MappingPlan>) = (Arc::clone(&c), Arc::clone(&p));
+            async move { Ok(mapping) }.boxed()
+        })
+    };
+    let live = Live::new(
+        Arc::clone(&events),
+        port.client("live"),
+        testkit::user_agent("live"),
+        loader,
+    );
+    let (queue, _workers) = live.start(4, 100);
+    let state = ServerState {
+        live: Some((Arc::clone(&events), queue.clone())),
+        health: Arc::new(Health::default()),
+        metrics: None,
+        resync: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, server::router(None, state))
+            .await
+            .unwrap();
+    });
+
+    // Subscriptions: 23 per project, created once.
+    let settings = |secret: &str| Settings {
+        app_host: format!("http://{addr}").parse().unwrap(),
+        username: "port".into(),
+        secret: Some(SecretString::from(secret.to_owned())),
+        projects_limited: true,
+        fingerprint_key: SecretString::from("sim-pat"),
+    };
+    let first = subscriptions::ensure(&client, &settings(SECRET))
+        .await
+        .unwrap();
+    assert_eq!((first.created, first.kept), (46, 0), "{first:?}");
+    let again = subscriptions::ensure(&client, &settings(SECRET))
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.kept), (0, 46), "restart creates none");
+
+    // A changed work item reaches Port through its workitem.updated event.
+    let project = "00000001-0000-4000-8000-000000000000";
+    let id = ado.state.work_item_ids(0)[0];
+    let entity_id = format!("{project}/{id}");
+    assert!(
+        ado.state
+            .update_work_item(id, "System.Title", json!("Live title"))
+    );
+    eventually("the work item title is in Port", || {
+        port.sim
+            .state
+            .entity("azureDevopsWorkItem", &entity_id)
+            .is_some_and(|e| e["title"] == "Live title")
+    })
+    .await;
+
+    // A deleted work item is deleted; a new repository appears.
+    assert!(ado.state.delete_work_item(id));
+    eventually("the work item is gone from Port", || {
+        port.sim
+            .state
+            .entity("azureDevopsWorkItem", &entity_id)
+            .is_none()
+    })
+    .await;
+    let repo = ado.state.add_repository(1, "born-live").unwrap();
+    eventually("the new repository is in Port", || {
+        port.sim
+            .state
+            .entity("azureDevopsRepository", &repo)
+            .is_some_and(|e| e["title"] == "born-live")
+    })
+    .await;
+    assert_eq!(ado.state.deliveries().1, 0, "no delivery failed");
+
+    // A wrong password is refused and nothing is processed.
+    let http = reqwest::Client::new();
+    let forged = json!({"eventType": "workitem.deleted", "publisherId": "tfs",
+        "resource": {"id": ado.state.work_item_ids(0)[1]}, "resourceContainers": {"project": {"id": project}}});
+    let refused = http
+        .post(format!("http://{addr}/integration/webhook"))
+        .basic_auth("port", Some("guess"))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let unauthenticated = http
+        .post(format!("http://{addr}/integration/webhook"))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let still = format!("{project}/{}", ado.state.work_item_ids(0)[1]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        port.sim
+            .state
+            .entity("azureDevopsWorkItem", &still)
+            .is_some()
+    );
+
+    // Azure DevOps disabled one subscription; a new secret must reach every subscription.
+    let some = ado.state.subscriptions()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(ado.state.set_subscription_status(&some, "disabledBySystem"));
+    let repaired = subscriptions::ensure(&client, &settings(SECRET))
+        .await
+        .unwrap();
+    assert_eq!((repaired.recreated, repaired.kept), (1, 45), "{repaired:?}");
+    let rotated = subscriptions::ensure(&client, &settings("new-secret"))
+        .await
+        .unwrap();
+    assert_eq!(rotated.updated, 46, "{rotated:?}");
+    assert_eq!(ado.state.subscriptions().len(), 46, "never duplicated");
+    let masked: Vec<Value> = ado
+        .state
+        .subscriptions()
+        .iter()
+        .map(|s| s["consumerInputs"]["basicAuthPassword"].clone())
+        .collect();
+    assert!(masked.iter().all(|p| p == "********"));
+}
