@@ -17,6 +17,7 @@
 
 mod control;
 mod hooks;
+mod objects;
 mod routes;
 mod seed;
 mod state;

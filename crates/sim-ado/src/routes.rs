@@ -50,12 +50,24 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .route("/{org}/{project}/_apis/release/releases", get(releases))
         .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/pullrequests",
-            get(pull_requests),
+            get(crate::objects::pull_requests),
         )
-        .route("/{org}/_apis/git/pullrequests/{id}", get(pull_request))
-        .route("/{org}/_apis/git/repositories/{id}", get(repository))
-        .route("/{org}/{project}/_apis/wit/workitems/{id}", get(work_item))
-        .route("/{org}/{project}/_apis/release/releases/{id}", get(release))
+        .route(
+            "/{org}/_apis/git/pullrequests/{id}",
+            get(crate::objects::pull_request),
+        )
+        .route(
+            "/{org}/_apis/git/repositories/{id}",
+            get(crate::objects::repository),
+        )
+        .route(
+            "/{org}/{project}/_apis/wit/workitems/{id}",
+            get(crate::objects::work_item),
+        )
+        .route(
+            "/{org}/{project}/_apis/release/releases/{id}",
+            get(crate::objects::release),
+        )
         .route(
             "/{org}/_apis/hooks/subscriptions",
             get(crate::hooks::list).post(crate::hooks::create),
@@ -206,16 +218,16 @@ fn bad_pat(headers: &HeaderMap) -> Response {
         .into_response()
 }
 
-fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
+pub(crate) fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
     let value: Vec<Value> = values.into_iter().collect();
     Json(json!({"count": value.len(), "value": value}))
 }
 
-fn number(params: &HashMap<String, String>, key: &str) -> Option<usize> {
+pub(crate) fn number(params: &HashMap<String, String>, key: &str) -> Option<usize> {
     params.get(key).and_then(|v| v.parse().ok())
 }
 
-fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
+pub(crate) fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
     let key = key.replace("%20", " ");
     projects.iter().find(|p| {
         p.project["id"] == key.as_str()
@@ -225,7 +237,7 @@ fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
     })
 }
 
-fn not_found(what: &str) -> Response {
+pub(crate) fn not_found(what: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "ProjectDoesNotExistWithNameException",
@@ -493,128 +505,4 @@ async fn releases(
         return not_found(&format!("The project {key}"));
     };
     continuation_page(&p.releases, &params, 50)
-}
-
-/// `searchCriteria.status` (default `active`; `all` for every status), `searchCriteria.minTime`
-/// against the creation or (with `queryTimeRangeType=closed`) the closing date, `$top`/`$skip`.
-async fn pull_requests(
-    State(state): Shared,
-    Path((_, key, repo)): Path<(String, String, String)>,
-    Query(params): Params,
-) -> Response {
-    let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    if !p.repositories.iter().any(|r| r["id"] == repo.as_str()) {
-        return error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!(
-                "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
-            ),
-        );
-    }
-    let status = params
-        .get("searchCriteria.status")
-        .map_or("active", String::as_str);
-    let date_field = match params
-        .get("searchCriteria.queryTimeRangeType")
-        .map(String::as_str)
-    {
-        Some("closed") => "closedDate",
-        _ => "creationDate",
-    };
-    let min_time = params
-        .get("searchCriteria.minTime")
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let top = number(&params, "$top").unwrap_or(101);
-    let skip = number(&params, "$skip").unwrap_or(0);
-    let items = p
-        .pull_requests
-        .iter()
-        .filter(|pr| pr["repository"]["id"] == repo.as_str())
-        .filter(|pr| status.eq_ignore_ascii_case("all") || pr["status"] == status)
-        .filter(|pr| {
-            min_time.is_none_or(|min| {
-                pr[date_field]
-                    .as_str()
-                    .and_then(|d| d.parse::<jiff::Timestamp>().ok())
-                    .is_some_and(|d| d >= min)
-            })
-        })
-        .skip(skip)
-        .take(top)
-        .cloned();
-    list(items).into_response()
-}
-
-async fn repository(State(state): Shared, Path((_, id)): Path<(String, String)>) -> Response {
-    let inner = state.lock();
-    match inner
-        .projects
-        .iter()
-        .flat_map(|p| &p.repositories)
-        .find(|r| r["id"] == id.as_str())
-    {
-        Some(repo) => Json(repo.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!("TF401019: The Git repository with name or identifier {id} does not exist."),
-        ),
-    }
-}
-
-async fn work_item(
-    State(state): Shared,
-    Path((_, key, id)): Path<(String, String, u64)>,
-) -> Response {
-    let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    match p.work_items.iter().find(|w| w["id"] == id) {
-        Some(item) => Json(item.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "WorkItemDoesNotExistException",
-            &format!("TF401232: Work item {id} does not exist."),
-        ),
-    }
-}
-
-async fn release(
-    State(state): Shared,
-    Path((_, key, id)): Path<(String, String, u64)>,
-) -> Response {
-    let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    match p.releases.iter().find(|r| r["id"] == id) {
-        Some(release) => Json(release.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "ReleaseNotFoundException",
-            &format!("VS402852: A release with id {id} does not exist."),
-        ),
-    }
-}
-
-async fn pull_request(State(state): Shared, Path((_, id)): Path<(String, u64)>) -> Response {
-    let inner = state.lock();
-    match inner
-        .projects
-        .iter()
-        .flat_map(|p| &p.pull_requests)
-        .find(|pr| pr["pullRequestId"] == id)
-    {
-        Some(pr) => Json(pr.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "GitPullRequestNotFoundException",
-            &format!("TF401180: The requested pull request {id} was not found."),
-        ),
-    }
 }

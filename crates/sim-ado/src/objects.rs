@@ -1,0 +1,150 @@
+//! Git, work item and release handlers beyond the lists in `routes`: pull requests (list with
+//! `searchCriteria`, and by id), and single repositories, work items and releases (what live
+//! events re-read).
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    AdoState,
+    routes::{error, find, list, not_found, number},
+};
+
+type Shared = State<Arc<AdoState>>;
+type Params = Query<HashMap<String, String>>;
+
+/// `searchCriteria.status` (default `active`; `all` for every status), `searchCriteria.minTime`
+/// against the creation or (with `queryTimeRangeType=closed`) the closing date, `$top`/`$skip`.
+pub(crate) async fn pull_requests(
+    State(state): Shared,
+    Path((_, key, repo)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    if !p.repositories.iter().any(|r| r["id"] == repo.as_str()) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "GitRepositoryNotFoundException",
+            &format!(
+                "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
+            ),
+        );
+    }
+    let status = params
+        .get("searchCriteria.status")
+        .map_or("active", String::as_str);
+    let date_field = match params
+        .get("searchCriteria.queryTimeRangeType")
+        .map(String::as_str)
+    {
+        Some("closed") => "closedDate",
+        _ => "creationDate",
+    };
+    let min_time = params
+        .get("searchCriteria.minTime")
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let top = number(&params, "$top").unwrap_or(101);
+    let skip = number(&params, "$skip").unwrap_or(0);
+    let items = p
+        .pull_requests
+        .iter()
+        .filter(|pr| pr["repository"]["id"] == repo.as_str())
+        .filter(|pr| status.eq_ignore_ascii_case("all") || pr["status"] == status)
+        .filter(|pr| {
+            min_time.is_none_or(|min| {
+                pr[date_field]
+                    .as_str()
+                    .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|d| d >= min)
+            })
+        })
+        .skip(skip)
+        .take(top)
+        .cloned();
+    list(items).into_response()
+}
+
+pub(crate) async fn repository(
+    State(state): Shared,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let inner = state.lock();
+    match inner
+        .projects
+        .iter()
+        .flat_map(|p| &p.repositories)
+        .find(|r| r["id"] == id.as_str())
+    {
+        Some(repo) => Json(repo.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "GitRepositoryNotFoundException",
+            &format!("TF401019: The Git repository with name or identifier {id} does not exist."),
+        ),
+    }
+}
+
+pub(crate) async fn work_item(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p.work_items.iter().find(|w| w["id"] == id) {
+        Some(item) => Json(item.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "WorkItemDoesNotExistException",
+            &format!("TF401232: Work item {id} does not exist."),
+        ),
+    }
+}
+
+pub(crate) async fn release(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p.releases.iter().find(|r| r["id"] == id) {
+        Some(release) => Json(release.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "ReleaseNotFoundException",
+            &format!("VS402852: A release with id {id} does not exist."),
+        ),
+    }
+}
+
+pub(crate) async fn pull_request(
+    State(state): Shared,
+    Path((_, id)): Path<(String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    match inner
+        .projects
+        .iter()
+        .flat_map(|p| &p.pull_requests)
+        .find(|pr| pr["pullRequestId"] == id)
+    {
+        Some(pr) => Json(pr.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "GitPullRequestNotFoundException",
+            &format!("TF401180: The requested pull request {id} was not found."),
+        ),
+    }
+}
