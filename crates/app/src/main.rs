@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod logging;
+mod realtime;
 mod run;
 mod wiring;
 

@@ -1,7 +1,7 @@
 //! The default command: run the integration from Ocean's environment variables and
 //! `config.yaml`, as the container does.
 
-use std::{path::Path, process::ExitCode};
+use std::{path::Path, process::ExitCode, sync::Arc, time::Duration};
 
 use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
@@ -9,7 +9,7 @@ use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::defaults::Origin;
 use ocean::{
-    config::{Config, Overrides, Problems},
+    config::{Config, ListenerKind, Overrides, Problems},
     listener::{self, Outcome},
     resync::ResyncSettings,
     runner::Runner,
@@ -19,9 +19,12 @@ use secrecy::ExposeSecret;
 use tracing::info;
 
 use crate::{
-    logging,
+    logging, realtime,
     wiring::{self, Extras},
 };
+
+/// Time left to apply queued live events after SIGTERM (Kubernetes waits 30 s by default).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
@@ -45,7 +48,8 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     redactor.add(secrets(&config));
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
-    let runner = build_runner(&config, local_mapping)?;
+    let (runner, ado) = build_runner(&config, local_mapping)?;
+    let runner = Arc::new(runner);
     let origin = config
         .create_port_resources_origin
         .as_deref()
@@ -59,15 +63,24 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     .await
     .context("initializing the default resources in Port")?;
     info!(outcome = ?done, "Default resources checked.");
+    let triggers = Arc::new(tokio::sync::Notify::new());
+    let realtime = if matches!(config.event_listener.kind, ListenerKind::Once) {
+        None
+    } else {
+        Some(realtime::start(&config, &runner, &ado, &triggers).await?)
+    };
     let outcome = listener::run(
         &runner,
         &config.event_listener.kind,
         config.scheduled_resync_interval,
-        &tokio::sync::Notify::new(),
+        &triggers,
         shutdown_signal(),
     )
-    .await
-    .context("the resync could not start")??;
+    .await;
+    if let Some(realtime) = realtime {
+        realtime.stop(SHUTDOWN_GRACE).await;
+    }
+    let outcome = outcome.context("the resync could not start")??;
     match outcome {
         Outcome::Once(report) => {
             println!("{report}");
@@ -104,7 +117,7 @@ async fn shutdown_signal() {
 fn build_runner(
     config: &Config<AdoConfig>,
     local_mapping: Option<(String, PortAppConfig)>,
-) -> anyhow::Result<Runner<AzureDevops>> {
+) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
     let user_agent = UserAgent {
         integration_type: config.integration.r#type.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -142,7 +155,7 @@ fn build_runner(
         resync,
         no_default_mapping: !config.initialize_port_resources,
     };
-    wiring::runner(port, ado, &user_agent, extras)
+    Ok((wiring::runner(port, ado.clone(), &user_agent, extras)?, ado))
 }
 
 /// Parses and compiles a local port-app-config, turning every failure into a problem.

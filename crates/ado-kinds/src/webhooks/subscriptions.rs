@@ -165,6 +165,38 @@ fn plan(settings: &Settings, projects: &[Option<String>], existing: &[Vec<Value>
     plan
 }
 
+async fn apply(
+    client: &Client,
+    settings: &Settings,
+    (publisher, event_type, project, action): Planned,
+) -> (&'static str, Result<&'static str, Error>) {
+    let body = settings.body(publisher, event_type, project.as_deref());
+    let host = host(publisher);
+    let result = match action {
+        Action::Keep => Ok("kept"),
+        Action::Create => client
+            .create_subscription(host, &body)
+            .await
+            .map(|_| "created"),
+        Action::Update(id) => {
+            let mut body = body;
+            body["id"] = json!(id);
+            client
+                .replace_subscription(host, &id, &body)
+                .await
+                .map(|_| "updated")
+        }
+        Action::Recreate(id) => match client.delete_subscription(host, &id).await {
+            Ok(()) => client
+                .create_subscription(host, &body)
+                .await
+                .map(|_| "recreated"),
+            Err(error) => Err(error),
+        },
+    };
+    (event_type, result)
+}
+
 /// Creates, repairs or updates the subscriptions; never deletes one that is not ours.
 pub async fn ensure(client: &Client, settings: &Settings) -> Result<Outcome, Error> {
     let projects: Vec<Option<String>> = if settings.projects_limited {
@@ -178,40 +210,21 @@ pub async fn ensure(client: &Client, settings: &Settings) -> Result<Outcome, Err
     } else {
         vec![None]
     };
-    let existing: Vec<Vec<Value>> = stream::iter(SUBSCRIBED_EVENTS)
-        .map(|(publisher, event_type)| client.subscriptions(publisher, event_type))
+    // Futures are built first and then streamed (not mapped inside the stream): closures over
+    // borrowed tuples in a stream trip rustc's `Send` inference when the caller spawns this.
+    let reads: Vec<_> = SUBSCRIBED_EVENTS
+        .iter()
+        .map(|&(publisher, event_type)| client.subscriptions(publisher, event_type))
+        .collect();
+    let existing: Vec<Vec<Value>> = stream::iter(reads)
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
-    let plan = plan(settings, &projects, &existing);
-    let results: Vec<(&str, Result<&'static str, Error>)> = stream::iter(plan)
-        .map(|(publisher, event_type, project, action)| async move {
-            let body = settings.body(publisher, event_type, project.as_deref());
-            let host = host(publisher);
-            let result = match action {
-                Action::Keep => Ok("kept"),
-                Action::Create => client
-                    .create_subscription(host, &body)
-                    .await
-                    .map(|_| "created"),
-                Action::Update(id) => {
-                    let mut body = body;
-                    body["id"] = json!(id);
-                    client
-                        .replace_subscription(host, &id, &body)
-                        .await
-                        .map(|_| "updated")
-                }
-                Action::Recreate(id) => match client.delete_subscription(host, &id).await {
-                    Ok(()) => client
-                        .create_subscription(host, &body)
-                        .await
-                        .map(|_| "recreated"),
-                    Err(error) => Err(error),
-                },
-            };
-            (event_type, result)
-        })
+    let writes: Vec<_> = plan(settings, &projects, &existing)
+        .into_iter()
+        .map(|planned| apply(client, settings, planned))
+        .collect();
+    let results: Vec<(&str, Result<&'static str, Error>)> = stream::iter(writes)
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;

@@ -121,3 +121,108 @@ fn a_broken_configuration_lists_every_problem_and_no_secret() {
     assert!(!stderr.contains(secret) && !stdout.contains(secret));
     assert!(!stderr.contains("port-secret-value"));
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one process lifecycle, step by step")]
+async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_sigterm() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let mut child = tokio::process::Command::from(binary())
+        .env("OCEAN__PORT__BASE_URL", port_sim.base_url())
+        .env("OCEAN__PORT__CLIENT_ID", "sim-client-id")
+        .env("OCEAN__PORT__CLIENT_SECRET", "sim-client-secret")
+        .env("OCEAN__EVENT_LISTENER__TYPE", "WEBHOOKS_ONLY")
+        .env("OCEAN__INTEGRATION__IDENTIFIER", "served")
+        .env(
+            "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
+            ado.org_url(),
+        )
+        .env(
+            "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
+            "sim-pat",
+        )
+        .env("OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET", "hook-secret")
+        .env("APPLICATION__PORT", http_port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let http = reqwest::Client::new();
+    let mut live = None;
+    for _ in 0..200 {
+        if let Ok(response) = http.get(format!("{base}/health/live")).send().await {
+            live = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(live, Some(reqwest::StatusCode::OK), "the server came up");
+    let ready = http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let hook = format!("{base}/integration/webhook");
+    let unauthenticated = http.post(&hook).body("{}").send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let garbage = http
+        .post(&hook)
+        .basic_auth("port", Some("hook-secret"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    let ignored = http
+        .post(&hook)
+        .basic_auth("port", Some("hook-secret"))
+        .json(&serde_json::json!({"eventType": "build.complete", "publisherId": "tfs", "resource": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ignored.status(), 200);
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("ocean_webhook_events_total") && metrics.contains("outcome=\"ignored\""),
+        "{metrics}"
+    );
+
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops within the grace period")
+        .unwrap();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = pipe.read_to_string(&mut stderr).await;
+    }
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(
+        !stderr.contains("hook-secret") && !stderr.contains("sim-pat"),
+        "{stderr}"
+    );
+}
