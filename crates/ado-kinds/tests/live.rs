@@ -207,3 +207,118 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
         .collect();
     assert!(masked.iter().all(|p| p == "********"));
 }
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "setup, the generator and the checks in one place")]
+async fn ten_thousand_random_bodies_never_break_the_server() {
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let client = AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
+    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    let events = AdoLive::new(client, None);
+    let loader: ocean::live::MappingLoader = Arc::new(move || {
+        let mapping: (Arc<PortAppConfig>, Arc<MappingPlan>) =
+            (Arc::clone(&app_config), Arc::clone(&plan));
+        async move { Ok(mapping) }.boxed()
+    });
+    let live = Live::new(
+        Arc::clone(&events),
+        port.client("fuzz"),
+        testkit::user_agent("fuzz"),
+        loader,
+    );
+    let (queue, _workers) = live.start(4, 50);
+    let state = ServerState {
+        live: Some((events, queue)),
+        health: Arc::new(Health::default()),
+        metrics: None,
+        resync: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, server::router(None, state))
+            .await
+            .unwrap();
+    });
+    let http = reqwest::Client::new();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let event_types = [
+        "workitem.updated",
+        "workitem.created",
+        "workitem.deleted",
+        "git.repo.created",
+        "git.pullrequest.updated",
+        "ms.vss-release.release-created-event",
+        "build.complete",
+        "nonsense",
+    ];
+    let fragments = [
+        json!(null),
+        json!(7),
+        json!(-1),
+        json!(1e300),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!({"id": 3, "workItemId": "nope"}),
+        json!({"repository": {"id": 5}}),
+        json!({"release": {"id": 1}, "pullRequestId": 2}),
+    ];
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for i in 0..10_000 {
+        let body: Vec<u8> = match i % 3 {
+            0 => (0..rng.usize(0..200)).map(|_| rng.u8(..)).collect(),
+            1 => {
+                let pick =
+                    |rng: &mut fastrand::Rng| fragments[rng.usize(..fragments.len())].clone();
+                json!({
+                    "eventType": event_types[rng.usize(..event_types.len())],
+                    "publisherId": if rng.bool() { json!("tfs") } else { pick(&mut rng) },
+                    "resource": pick(&mut rng),
+                    "resourceContainers": {"project": {"id": pick(&mut rng)}},
+                })
+                .to_string()
+                .into_bytes()
+            }
+            _ => {
+                let mut text = json!({"eventType": "workitem.updated", "publisherId": "tfs",
+                    "resource": {"workItemId": rng.u64(..)}, "resourceContainers": {"project": {"id": "p"}}})
+                .to_string()
+                .into_bytes();
+                let cut = rng.usize(..text.len());
+                text.truncate(cut);
+                text
+            }
+        };
+        let status = http
+            .post(format!("http://{addr}/integration/webhook"))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        *statuses.entry(status).or_default() += 1;
+    }
+    assert!(
+        statuses.keys().all(|s| [200, 400, 503].contains(s)),
+        "only accepted, refused as invalid, or busy: {statuses:?}"
+    );
+    assert!(
+        statuses.get(&400).copied().unwrap_or(0) > 5_000,
+        "{statuses:?}"
+    );
+    let alive = http
+        .get(format!("http://{addr}/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200, "still serving after {statuses:?}");
+}
