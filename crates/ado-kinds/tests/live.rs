@@ -209,7 +209,10 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
 }
 
 #[tokio::test]
-#[expect(clippy::too_many_lines, reason = "setup, the generator and the checks in one place")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "setup, the generator and the checks in one place"
+)]
 async fn ten_thousand_random_bodies_never_break_the_server() {
     let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
     let port = PortEnv::start().await.unwrap();

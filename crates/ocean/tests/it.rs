@@ -304,6 +304,28 @@ async fn an_unsupported_kind_fails_its_resource_only() {
     assert!(h.has("azureDevopsProject", "p1"));
 }
 
+/// A runner over `script` with the test mapping as a local file.
+fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runner<Script> {
+    use ocean::runner::{Runner, RunnerSettings};
+    Runner::new(
+        env.client(id),
+        Arc::new(script.clone()),
+        RunnerSettings {
+            identifier: id.into(),
+            integration_type: "azure-devops".into(),
+            version: "0.1.0".into(),
+            local_mapping: Some((
+                "test mapping".into(),
+                PortAppConfig::from_yaml(MAPPING).unwrap(),
+            )),
+            default_mapping: None,
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+        },
+    )
+}
+
 /// Resync-state reports (`running` + `completed`/`failed`) Port received: two per resync.
 fn state_patches(env: &PortEnv) -> u64 {
     env.sim
@@ -317,30 +339,13 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
     use ocean::{
         config::ListenerKind,
         listener::{self, Outcome},
-        runner::{Runner, RunnerSettings},
     };
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
     script.set("project", vec![Some(projects(&["p1"]))]);
     script.set("repository", vec![]);
     script.set("work-item", vec![]);
-    let runner = Runner::new(
-        env.client("poller"),
-        Arc::new(script.clone()),
-        RunnerSettings {
-            identifier: "poller".into(),
-            integration_type: "azure-devops".into(),
-            version: "0.1.0".into(),
-            local_mapping: Some((
-                "test mapping".into(),
-                PortAppConfig::from_yaml(MAPPING).unwrap(),
-            )),
-            default_mapping: None,
-            jq_env: None,
-            scheduled_interval_minutes: None,
-            resync: ResyncSettings::default(),
-        },
-    );
+    let runner = local_runner(&env, &script, "poller");
     let kind = ListenerKind::Polling {
         interval: std::time::Duration::from_mins(1),
         resync_on_start: true,
@@ -542,33 +547,13 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
 
 #[tokio::test(start_paused = true)]
 async fn resync_requests_coalesce_into_one_follow_up_never_a_stack() {
-    use ocean::{
-        config::ListenerKind,
-        listener,
-        runner::{Runner, RunnerSettings},
-    };
+    use ocean::{config::ListenerKind, listener};
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
     script.set("project", vec![Some(projects(&["p1"]))]);
     script.set("repository", vec![]);
     script.set("work-item", vec![]);
-    let runner = Runner::new(
-        env.client("hooked"),
-        Arc::new(script.clone()),
-        RunnerSettings {
-            identifier: "hooked".into(),
-            integration_type: "azure-devops".into(),
-            version: "0.1.0".into(),
-            local_mapping: Some((
-                "test mapping".into(),
-                PortAppConfig::from_yaml(MAPPING).unwrap(),
-            )),
-            default_mapping: None,
-            jq_env: None,
-            scheduled_interval_minutes: None,
-            resync: ResyncSettings::default(),
-        },
-    );
+    let runner = local_runner(&env, &script, "hooked");
     let kind = ListenerKind::Webhook { app_host: None };
     let triggers = tokio::sync::Notify::new();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
