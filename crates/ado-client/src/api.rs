@@ -236,8 +236,10 @@ impl Client {
         let mut out = Vec::new();
         while let Some(page) = pages.try_next().await? {
             out.extend(page);
-            if limit.is_some_and(|l| out.len() >= l) {
-                out.truncate(limit.unwrap_or(usize::MAX));
+            if let Some(limit) = limit
+                && out.len() >= limit
+            {
+                out.truncate(limit);
                 break;
             }
         }

@@ -68,33 +68,29 @@ pub fn classify(
 /// `Retry-After` in seconds (Azure DevOps sends integers; decimals accepted).
 #[must_use]
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<f64>()
-        .ok()?;
-    Duration::try_from_secs_f64(value).ok()
+    Duration::try_from_secs_f64(header_number(headers, "retry-after")?).ok()
+}
+
+/// A numeric header (names match case-insensitively); `None` when absent or not a number.
+fn header_number(headers: &HeaderMap, name: &str) -> Option<f64> {
+    headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok()
 }
 
 /// How long to hold every new request back when the `X-RateLimit-*` headers say the budget is
 /// nearly spent: until `X-RateLimit-Reset` (Unix seconds) once `X-RateLimit-Remaining` is at or
 /// below a tenth of `X-RateLimit-Limit` or the organization's concurrency (that many requests
-/// may start, each costing a unit, before the next response is read). Azure DevOps sends these headers before it delays or blocks anything, so that clients
-/// can slow down first (ado-api.md §4); names are matched case-insensitively.
+/// may start, each costing a unit, before the next response is read). Azure DevOps sends these
+/// headers before it delays or blocks anything, so that clients can slow down first
+/// (ado-api.md §4).
 #[must_use]
 pub fn rate_limit_pause(
     headers: &HeaderMap,
     concurrency: usize,
     now: std::time::SystemTime,
 ) -> Option<Duration> {
-    let number = |name: &str| -> Option<f64> {
-        headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok()
-    };
-    let remaining = number("x-ratelimit-remaining")?;
-    let limit = number("x-ratelimit-limit").unwrap_or(0.0);
-    let reset = number("x-ratelimit-reset")?;
+    let remaining = header_number(headers, "x-ratelimit-remaining")?;
+    let limit = header_number(headers, "x-ratelimit-limit").unwrap_or(0.0);
+    let reset = header_number(headers, "x-ratelimit-reset")?;
     #[expect(clippy::cast_precision_loss, reason = "concurrency is small")]
     let reserve = (limit / 10.0).max(concurrency as f64);
     if remaining > reserve {
