@@ -24,54 +24,66 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         Ok(options) => options,
         Err(error) => return Box::pin(futures::stream::once(async { Err(error) })),
     };
-    per_project(source, move |source, project| async move {
-        let project_id = id_of(&project);
-        let healthy: Vec<Value> = source
-            .repositories(&project_id)
-            .await?
-            .iter()
-            .filter(|r| {
-                !r["isDisabled"].as_bool().unwrap_or(false) && r.get("defaultBranch").is_some()
-            })
-            .cloned()
-            .collect();
-        let since = (jiff::Timestamp::now()
-            - jiff::SignedDuration::from_hours(24 * i64::try_from(options.days).unwrap_or(7)))
-        .to_string();
-        let per_repo = try_join_all(healthy.iter().map(|repo| {
-            let (client, p, r, since) = (
-                source.client.clone(),
-                project_id.clone(),
-                id_of(repo),
-                since.clone(),
-            );
-            async move {
-                let mut all = client
-                    .pull_requests(
-                        &p,
-                        &r,
-                        vec![("searchCriteria.status", "active".into())],
-                        None,
-                    )
-                    .await?;
-                for status in ["abandoned", "completed"] {
-                    let query = vec![
-                        ("searchCriteria.status", status.to_owned()),
-                        ("searchCriteria.queryTimeRangeType", "closed".to_owned()),
-                        ("searchCriteria.minTime", since.clone()),
-                    ];
-                    all.extend(
-                        client
-                            .pull_requests(&p, &r, query, Some(options.max))
-                            .await?,
-                    );
+    let since = since(options.days);
+    per_project(source, move |source, project| {
+        let since = since.clone();
+        async move {
+            let project_id = id_of(&project);
+            let healthy: Vec<Value> = source
+                .repositories(&project_id)
+                .await?
+                .iter()
+                .filter(|r| super::has_branches(r))
+                .cloned()
+                .collect();
+            let per_repo = try_join_all(healthy.iter().map(|repo| {
+                let (client, p, r, since) = (
+                    source.client.clone(),
+                    project_id.clone(),
+                    id_of(repo),
+                    since.clone(),
+                );
+                async move {
+                    let mut all = client
+                        .pull_requests(
+                            &p,
+                            &r,
+                            vec![("searchCriteria.status", "active".into())],
+                            None,
+                        )
+                        .await?;
+                    for status in ["abandoned", "completed"] {
+                        let query = vec![
+                            ("searchCriteria.status", status.to_owned()),
+                            ("searchCriteria.queryTimeRangeType", "closed".to_owned()),
+                            ("searchCriteria.minTime", since.clone()),
+                        ];
+                        all.extend(
+                            client
+                                .pull_requests(&p, &r, query, Some(options.max))
+                                .await?,
+                        );
+                    }
+                    Ok::<_, Error>(all)
                 }
-                Ok::<_, Error>(all)
-            }
-        }))
-        .await?;
-        Ok(per_repo.into_iter().flatten().collect())
+            }))
+            .await?;
+            Ok(per_repo.into_iter().flatten().collect())
+        }
     })
+}
+
+/// `searchCriteria.minTime` for closed pull requests: `days` before now, once per resync (an
+/// absurd number of days reaches back to the earliest representable time, not a panic).
+fn since(days: u64) -> String {
+    let hours = i64::try_from(days)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(24)
+        .min(i64::MAX / 3_600);
+    jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(hours))
+        .unwrap_or(jiff::Timestamp::MIN)
+        .to_string()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -97,5 +109,16 @@ impl Options {
             days: positive("minTimeInDays", MIN_TIME_IN_DAYS)?,
             max: usize::try_from(positive("maxResults", MAX_RESULTS)?).unwrap_or(usize::MAX),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_number_of_days_gives_a_time_not_a_panic() {
+        assert_eq!(since(u64::MAX), jiff::Timestamp::MIN.to_string());
+        assert!(since(7) < jiff::Timestamp::now().to_string());
     }
 }

@@ -18,9 +18,7 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
             .repositories(&project_id)
             .await?
             .iter()
-            .filter(|r| {
-                !r["isDisabled"].as_bool().unwrap_or(false) && r.get("defaultBranch").is_some()
-            })
+            .filter(|r| super::has_branches(r))
             .cloned()
             .collect();
         let per_repo = try_join_all(healthy.into_iter().map(|repo| {
