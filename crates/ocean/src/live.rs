@@ -23,7 +23,7 @@ use std::{
 };
 
 use futures::future::BoxFuture;
-use mapping::{MappingPlan, PortAppConfig};
+use mapping::{Entity, MappingPlan, PortAppConfig};
 use metrics::{counter, gauge, histogram};
 use port_client::{Client, UpsertOptions, UserAgent};
 use serde_json::{Value, json};
@@ -280,7 +280,7 @@ impl<L: LiveEvents> Live<L> {
         config: &PortAppConfig,
         plan: &MappingPlan,
     ) -> Result<Applied, String> {
-        let mut upserts: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut upserts: BTreeMap<String, Vec<Entity>> = BTreeMap::new();
         let mut deletes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for resource in plan.resources() {
             for (kind, items) in &changes.updated {
@@ -290,8 +290,10 @@ impl<L: LiveEvents> Live<L> {
                 for item in items {
                     let outcome = resource.map_item(item).map_err(|e| e.to_string())?;
                     for entity in outcome.passed {
-                        let value = serde_json::to_value(&entity).map_err(|e| e.to_string())?;
-                        upserts.entry(entity.blueprint).or_default().push(value);
+                        upserts
+                            .entry(entity.blueprint.clone())
+                            .or_default()
+                            .push(entity);
                     }
                 }
             }
@@ -320,10 +322,11 @@ impl<L: LiveEvents> Live<L> {
             create_missing_related_entities: config.create_missing_related_entities,
         };
         for (blueprint, entities) in &upserts {
-            let raw: Vec<Box<serde_json::value::RawValue>> = entities
+            let raw = entities
                 .iter()
-                .filter_map(|e| serde_json::value::to_raw_value(e).ok())
-                .collect();
+                .map(serde_json::value::to_raw_value)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("an entity could not be serialized: {e}"))?;
             let report = self
                 .port
                 .entities()
@@ -339,7 +342,7 @@ impl<L: LiveEvents> Live<L> {
         for (blueprint, ids) in &mut deletes {
             // An object both updated and deleted by one event keeps its entity.
             for entity in upserts.get(blueprint).into_iter().flatten() {
-                if let Some(id) = entity["identifier"].as_str() {
+                if let Some(id) = entity.identifier.as_str() {
                     ids.remove(id);
                 }
             }

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tracing::{debug, warn};
 
-use crate::live::{Classified, LiveEvents, Queue, Refused};
+use crate::live::{Classified, LiveEvents, Queue};
 
 /// Largest webhook body accepted (Azure DevOps push events with many commits are large).
 pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
@@ -232,9 +232,6 @@ async fn webhook<L: LiveEvents>(
                     response
                         .headers_mut()
                         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                    if refused == Refused::Closed {
-                        debug!("Shutting down.");
-                    }
                     response
                 }
             }
