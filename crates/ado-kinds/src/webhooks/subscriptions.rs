@@ -165,35 +165,41 @@ fn plan(settings: &Settings, projects: &[Option<String>], existing: &[Vec<Value>
     plan
 }
 
+/// What [`apply`] did to one subscription.
+enum Done {
+    Kept,
+    Created,
+    Recreated,
+    Updated,
+}
+
 async fn apply(
     client: &Client,
     settings: &Settings,
     (publisher, event_type, project, action): Planned,
-) -> (&'static str, Result<&'static str, Error>) {
-    let body = settings.body(publisher, event_type, project.as_deref());
+) -> (&'static str, Result<Done, Error>) {
+    let mut body = settings.body(publisher, event_type, project.as_deref());
     let host = host(publisher);
-    let result = match action {
-        Action::Keep => Ok("kept"),
-        Action::Create => client
-            .create_subscription(host, &body)
-            .await
-            .map(|_| "created"),
-        Action::Update(id) => {
-            let mut body = body;
-            body["id"] = json!(id);
-            client
-                .replace_subscription(host, &id, &body)
-                .await
-                .map(|_| "updated")
-        }
-        Action::Recreate(id) => match client.delete_subscription(host, &id).await {
-            Ok(()) => client
-                .create_subscription(host, &body)
-                .await
-                .map(|_| "recreated"),
-            Err(error) => Err(error),
-        },
-    };
+    let result = async {
+        Ok(match action {
+            Action::Keep => Done::Kept,
+            Action::Create => {
+                client.create_subscription(host, &body).await?;
+                Done::Created
+            }
+            Action::Update(id) => {
+                body["id"] = json!(id);
+                client.replace_subscription(host, &id, &body).await?;
+                Done::Updated
+            }
+            Action::Recreate(id) => {
+                client.delete_subscription(host, &id).await?;
+                client.create_subscription(host, &body).await?;
+                Done::Recreated
+            }
+        })
+    }
+    .await;
     (event_type, result)
 }
 
@@ -224,17 +230,17 @@ pub async fn ensure(client: &Client, settings: &Settings) -> Result<Outcome, Err
         .into_iter()
         .map(|planned| apply(client, settings, planned))
         .collect();
-    let results: Vec<(&str, Result<&'static str, Error>)> = stream::iter(writes)
+    let results: Vec<(&str, Result<Done, Error>)> = stream::iter(writes)
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     let mut outcome = Outcome::default();
     for (event_type, result) in results {
         match result {
-            Ok("kept") => outcome.kept += 1,
-            Ok("created") => outcome.created += 1,
-            Ok("recreated") => outcome.recreated += 1,
-            Ok(_) => outcome.updated += 1,
+            Ok(Done::Kept) => outcome.kept += 1,
+            Ok(Done::Created) => outcome.created += 1,
+            Ok(Done::Recreated) => outcome.recreated += 1,
+            Ok(Done::Updated) => outcome.updated += 1,
             Err(error) => {
                 warn!(event_type, %error, "Could not set up a service-hook subscription.");
                 outcome.failed.push(format!("{event_type}: {error}"));
