@@ -139,17 +139,23 @@ impl AdoState {
             "project": {"id": project}})
     }
 
-    pub(crate) fn work_item_updated(&self, item: &Value, field: &str, old: &Value, new: &Value) {
+    pub(crate) fn work_item_updated(
+        &self,
+        project: &Value,
+        item: &Value,
+        field: &str,
+        old: &Value,
+        new: &Value,
+    ) {
         let id = item["id"].as_u64().unwrap_or_default();
         let rev = item["rev"].as_u64().unwrap_or_default();
-        let project = self.project_of_work_item(id);
         let resource = json!({
             "id": rev, "workItemId": id, "rev": rev,
             "fields": {field: {"oldValue": old, "newValue": new}},
             "revision": item,
             "url": format!("{}/_apis/wit/workItems/{id}/updates/{rev}", self.base),
         });
-        self.notify("tfs", "workitem.updated", &project, &resource);
+        self.notify("tfs", "workitem.updated", project, &resource);
     }
 
     pub(crate) fn work_item_deleted(&self, project: &Value, item: &Value) {
@@ -159,14 +165,6 @@ impl AdoState {
     pub(crate) fn repository_created(&self, repo: &Value) {
         let resource = json!({"repository": repo});
         self.notify("tfs", "git.repo.created", &repo["project"]["id"], &resource);
-    }
-
-    fn project_of_work_item(&self, id: u64) -> Value {
-        self.lock()
-            .projects
-            .iter()
-            .find(|p| p.work_items.iter().any(|w| w["id"] == id))
-            .map_or(Value::Null, |p| p.project["id"].clone())
     }
 
     /// Delivers an event to every enabled subscription for it, in the background.

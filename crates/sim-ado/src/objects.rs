@@ -11,6 +11,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use serde_json::Value;
+
 use crate::{
     AdoState,
     routes::{error, find, list, not_found, number},
@@ -78,19 +80,16 @@ pub(crate) async fn repository(
     Path((_, id)): Path<(String, String)>,
 ) -> Response {
     let inner = state.lock();
-    match inner
+    let found = inner
         .projects
         .iter()
         .flat_map(|p| &p.repositories)
-        .find(|r| r["id"] == id.as_str())
-    {
-        Some(repo) => Json(repo.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!("TF401019: The Git repository with name or identifier {id} does not exist."),
-        ),
-    }
+        .find(|r| r["id"] == id.as_str());
+    one(
+        found,
+        "GitRepositoryNotFoundException",
+        &format!("TF401019: The Git repository with name or identifier {id} does not exist."),
+    )
 }
 
 pub(crate) async fn work_item(
@@ -101,14 +100,11 @@ pub(crate) async fn work_item(
     let Some(p) = find(&inner.projects, &key) else {
         return not_found(&format!("The project {key}"));
     };
-    match p.work_items.iter().find(|w| w["id"] == id) {
-        Some(item) => Json(item.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "WorkItemDoesNotExistException",
-            &format!("TF401232: Work item {id} does not exist."),
-        ),
-    }
+    one(
+        p.work_items.iter().find(|w| w["id"] == id),
+        "WorkItemDoesNotExistException",
+        &format!("TF401232: Work item {id} does not exist."),
+    )
 }
 
 pub(crate) async fn release(
@@ -119,14 +115,11 @@ pub(crate) async fn release(
     let Some(p) = find(&inner.projects, &key) else {
         return not_found(&format!("The project {key}"));
     };
-    match p.releases.iter().find(|r| r["id"] == id) {
-        Some(release) => Json(release.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "ReleaseNotFoundException",
-            &format!("VS402852: A release with id {id} does not exist."),
-        ),
-    }
+    one(
+        p.releases.iter().find(|r| r["id"] == id),
+        "ReleaseNotFoundException",
+        &format!("VS402852: A release with id {id} does not exist."),
+    )
 }
 
 pub(crate) async fn pull_request(
@@ -134,17 +127,22 @@ pub(crate) async fn pull_request(
     Path((_, id)): Path<(String, u64)>,
 ) -> Response {
     let inner = state.lock();
-    match inner
+    let found = inner
         .projects
         .iter()
         .flat_map(|p| &p.pull_requests)
-        .find(|pr| pr["pullRequestId"] == id)
-    {
-        Some(pr) => Json(pr.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "GitPullRequestNotFoundException",
-            &format!("TF401180: The requested pull request {id} was not found."),
-        ),
+        .find(|pr| pr["pullRequestId"] == id);
+    one(
+        found,
+        "GitPullRequestNotFoundException",
+        &format!("TF401180: The requested pull request {id} was not found."),
+    )
+}
+
+/// The object found, or a 404 in the service's error shape.
+fn one(found: Option<&Value>, type_key: &str, message: &str) -> Response {
+    match found {
+        Some(object) => Json(object.clone()).into_response(),
+        None => error(StatusCode::NOT_FOUND, type_key, message),
     }
 }

@@ -92,7 +92,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         "capabilities": {"versioncontrol": {"sourceControlType": "Git"}, "processTemplate": {"templateName": "Agile"}},
         "defaultTeam": {"id": team_id, "name": format!("{name} Team"), "url": format!("{base}/_apis/projects/{id}/teams/{team_id}")}
     });
-    let reference = json!({"id": id, "name": name, "url": format!("{base}/_apis/projects/{id}"), "state": "wellFormed", "revision": 400 + p, "visibility": "private"});
+    let reference = reference(&project);
     let mut out = Project {
         project,
         repositories: Vec::new(),
@@ -119,6 +119,16 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         out.releases.push(release(base, p, r, &id, &name));
     }
     out
+}
+
+/// The project reference that repositories embed (`TeamProjectReference`).
+#[must_use]
+pub fn reference(project: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in ["id", "name", "url", "state", "revision", "visibility"] {
+        out.insert(key.to_owned(), project[key].clone());
+    }
+    Value::Object(out)
 }
 
 /// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of

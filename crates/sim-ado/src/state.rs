@@ -164,8 +164,7 @@ impl AdoState {
         inner.added += 1;
         let sizes = self.config.sizes;
         let p = inner.projects.get_mut(project)?;
-        let reference = json!({"id": p.project["id"], "name": p.project["name"], "url": p.project["url"],
-            "state": p.project["state"], "revision": p.project["revision"], "visibility": p.project["visibility"]});
+        let reference = seed::reference(&p.project);
         seed::repository(
             &self.base,
             project,
@@ -214,18 +213,22 @@ impl AdoState {
     )]
     pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
         let mut inner = self.lock();
-        let item = inner
-            .projects
-            .iter_mut()
-            .flat_map(|p| p.work_items.iter_mut())
-            .find(|w| w["id"] == id);
-        let Some(item) = item else { return false };
+        let found = inner.projects.iter_mut().find_map(|p| {
+            let project = p.project["id"].clone();
+            p.work_items
+                .iter_mut()
+                .find(|w| w["id"] == id)
+                .map(|item| (project, item))
+        });
+        let Some((project, item)) = found else {
+            return false;
+        };
         let old = item["fields"][field].clone();
         item["fields"][field] = value.clone();
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
         let item = item.clone();
         drop(inner);
-        self.work_item_updated(&item, field, &old, &value);
+        self.work_item_updated(&project, &item, field, &old, &value);
         true
     }
 
