@@ -18,7 +18,6 @@ use ocean::{
     runner::Runner,
     server::{self, ServerState},
 };
-use secrecy::SecretString;
 use tokio::{sync::Notify, task::JoinSet};
 use tracing::{error, info, warn};
 
@@ -126,14 +125,9 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
     Some(subscriptions::Settings {
         app_host,
         username: integration.webhook_auth_username.clone(),
-        secret: integration
-            .webhook_secret
-            .as_ref()
-            .map(|s| SecretString::from(secrecy::ExposeSecret::expose_secret(s).to_owned())),
+        secret: integration.webhook_secret.clone(),
         projects_limited: integration.is_projects_limited,
-        fingerprint_key: SecretString::from(
-            secrecy::ExposeSecret::expose_secret(personal_access_token).to_owned(),
-        ),
+        fingerprint_key: personal_access_token.clone(),
     })
 }
 

@@ -79,7 +79,7 @@ impl AdoLive {
     pub fn new(client: Client, secret: Option<&SecretString>) -> Arc<Self> {
         Arc::new(Self {
             client,
-            expected: secret.map(|s| SecretString::from(s.expose_secret().to_owned())),
+            expected: secret.cloned(),
         })
     }
 }
