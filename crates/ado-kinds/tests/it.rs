@@ -22,6 +22,16 @@ struct Env {
     resync: Resync<AzureDevops>,
 }
 
+/// A client of the simulated organization with its PAT.
+fn client(ado: &RunningSim) -> AdoClient {
+    AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap()
+}
+
 async fn env(sizes: Sizes) -> Env {
     let ado = sim_ado::spawn(SimConfig {
         sizes,
@@ -30,12 +40,7 @@ async fn env(sizes: Sizes) -> Env {
     .await
     .unwrap();
     let port = PortEnv::start().await.unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&ado);
     let app_config =
         PortAppConfig::from_yaml(&testkit::fixture("mappings/azure-devops-default.yaml")).unwrap();
     let plan = MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap();
@@ -262,12 +267,7 @@ async fn a_nearly_spent_rate_limit_slows_requests_down_before_any_429() {
     })
     .await
     .unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&ado);
     let integration = AzureDevops::new(client);
     let mut total = 0;
     let files = json!({"includedFiles": ["README.md"]});
@@ -317,12 +317,7 @@ async fn pull_requests_are_the_active_and_the_recently_closed_of_healthy_reposit
     })
     .await
     .unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&ado);
     let integration = AzureDevops::new(client);
     // Repositories 0..8: 4 is empty and 6 disabled, so six healthy ones. Of 10 pull requests
     // each, 4 are active and 4 of the 6 closed ones closed in the last 7 days.
@@ -439,12 +434,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
     })
     .await
     .unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
+    let client = client(&ado);
     let pages: Vec<Vec<serde_json::Value>> = AzureDevops::new(client)
         .fetch("work-item", &mapping::SelectorConfig::default())
         .expect("work-item is a kind")

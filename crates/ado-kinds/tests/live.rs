@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::{
@@ -37,6 +37,50 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     panic!("timed out waiting until {what}");
 }
 
+fn client(ado: &sim_ado::RunningSim) -> AdoClient {
+    AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap()
+}
+
+fn default_mapping() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
+    let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
+    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    (app_config, plan)
+}
+
+/// Our HTTP server on 127.0.0.1 with live processing (4 workers, `capacity` events each)
+/// writing to `port` as installation `id`, with the default mapping.
+async fn serve(events: Arc<AdoLive>, port: &PortEnv, id: &str, capacity: usize) -> SocketAddr {
+    let loader: ocean::live::MappingLoader = Arc::new(|| async { Ok(default_mapping()) }.boxed());
+    let live = Live::new(
+        Arc::clone(&events),
+        port.client(id),
+        testkit::user_agent(id),
+        loader,
+    );
+    let (queue, workers) = live.start(4, capacity);
+    let state = ServerState {
+        live: Some((events, queue)),
+        health: Arc::new(Health::default()),
+        metrics: None,
+        resync: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        // The workers live as long as the server.
+        let _workers = workers;
+        axum::serve(listener, server::router(None, state))
+            .await
+            .unwrap();
+    });
+    addr
+}
+
 #[tokio::test]
 #[expect(
     clippy::too_many_lines,
@@ -56,14 +100,8 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
     .await
     .unwrap();
     let port = PortEnv::start().await.unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
-    let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
-    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    let client = client(&ado);
+    let (app_config, plan) = default_mapping();
     let resync = Resync {
         port: port.client("live"),
         integration: Arc::new(AzureDevops::new(client.clone())),
@@ -76,33 +114,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
 
     // Our server, with live processing behind it.
     let events = AdoLive::new(client.clone(), Some(&SecretString::from(SECRET)));
-    let loader: ocean::live::MappingLoader = {
-        let (c, p) = (Arc::clone(&app_config), Arc::clone(&plan));
-        Arc::new(move || {
-            let mapping: (Arc<PortAppConfig>, Arc<MappingPlan>) = (Arc::clone(&c), Arc::clone(&p));
-            async move { Ok(mapping) }.boxed()
-        })
-    };
-    let live = Live::new(
-        Arc::clone(&events),
-        port.client("live"),
-        testkit::user_agent("live"),
-        loader,
-    );
-    let (queue, _workers) = live.start(4, 100);
-    let state = ServerState {
-        live: Some((Arc::clone(&events), queue.clone())),
-        health: Arc::new(Health::default()),
-        metrics: None,
-        resync: None,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, server::router(None, state))
-            .await
-            .unwrap();
-    });
+    let addr = serve(events, &port, "live", 100).await;
 
     // Subscriptions: 23 per project, created once.
     let settings = |secret: &str| Settings {
@@ -209,47 +221,10 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "setup, the generator and the checks in one place"
-)]
 async fn ten_thousand_random_bodies_never_break_the_server() {
     let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
     let port = PortEnv::start().await.unwrap();
-    let client = AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap();
-    let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
-    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
-    let events = AdoLive::new(client, None);
-    let loader: ocean::live::MappingLoader = Arc::new(move || {
-        let mapping: (Arc<PortAppConfig>, Arc<MappingPlan>) =
-            (Arc::clone(&app_config), Arc::clone(&plan));
-        async move { Ok(mapping) }.boxed()
-    });
-    let live = Live::new(
-        Arc::clone(&events),
-        port.client("fuzz"),
-        testkit::user_agent("fuzz"),
-        loader,
-    );
-    let (queue, _workers) = live.start(4, 50);
-    let state = ServerState {
-        live: Some((events, queue)),
-        health: Arc::new(Health::default()),
-        metrics: None,
-        resync: None,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, server::router(None, state))
-            .await
-            .unwrap();
-    });
+    let addr = serve(AdoLive::new(client(&ado), None), &port, "fuzz", 50).await;
     let http = reqwest::Client::new();
     let mut rng = fastrand::Rng::with_seed(7);
     let event_types = [
