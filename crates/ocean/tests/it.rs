@@ -326,6 +326,15 @@ fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runn
     )
 }
 
+/// The installation identity the default-resources tests use.
+fn installation(id: &str) -> ocean::defaults::Installation<'_> {
+    ocean::defaults::Installation {
+        identifier: id,
+        integration_type: "azure-devops",
+        version: "0.1.0",
+    }
+}
+
 /// Resync-state reports (`running` + `completed`/`failed`) Port received: two per resync.
 fn state_patches(env: &PortEnv) -> u64 {
     env.sim
@@ -381,20 +390,11 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
     reason = "one first-start scenario, step by step"
 )]
 async fn default_resources_are_created_once_in_oceans_order_and_never_over_existing_blueprints() {
-    use ocean::defaults::{DefaultResources, Initialized, Installation, initialize};
+    use ocean::defaults::{DefaultResources, Initialized, initialize};
     let sim = sim_port::spawn(sim_port::SimConfig::default())
         .await
         .unwrap();
-    let client = |id: &str| {
-        port_client::Client::builder(
-            sim.base_url().parse().unwrap(),
-            "sim-client-id".to_owned().into(),
-            "sim-client-secret".to_owned().into(),
-        )
-        .user_agent(testkit::user_agent(id))
-        .build()
-        .unwrap()
-    };
+    let client = |id: &str| testkit::client(&sim, id);
     let json = |path: &str| serde_json::from_str(&testkit::fixture(path)).unwrap();
     let defaults = DefaultResources {
         port_app_config: serde_json::to_value(PortAppConfig::from_yaml(MAPPING).unwrap()).unwrap(),
@@ -402,13 +402,8 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
         scorecards: json("port/azure-devops-scorecards.json"),
         pages: json("port/azure-devops-pages.json"),
     };
-    let who = |id| Installation {
-        identifier: id,
-        integration_type: "azure-devops",
-        version: "0.1.0",
-    };
 
-    let first = initialize(&client("one"), &who("one"), &defaults, true, None)
+    let first = initialize(&client("one"), &installation("one"), &defaults, true, None)
         .await
         .unwrap();
     assert_eq!(first, Initialized::Created);
@@ -449,7 +444,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
 
     sim.state.reset_stats();
     assert_eq!(
-        initialize(&client("one"), &who("one"), &defaults, true, None)
+        initialize(&client("one"), &installation("one"), &defaults, true, None)
             .await
             .unwrap(),
         Initialized::AlreadyDone
@@ -458,7 +453,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
 
     // Another installation finds the blueprints already there and leaves them alone.
     assert_eq!(
-        initialize(&client("two"), &who("two"), &defaults, true, None)
+        initialize(&client("two"), &installation("two"), &defaults, true, None)
             .await
             .unwrap(),
         Initialized::BlueprintsExisted
@@ -472,9 +467,15 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
 
     // With initializePortResources false only the record is created, with an empty mapping.
     assert_eq!(
-        initialize(&client("three"), &who("three"), &defaults, false, None)
-            .await
-            .unwrap(),
+        initialize(
+            &client("three"),
+            &installation("three"),
+            &defaults,
+            false,
+            None
+        )
+        .await
+        .unwrap(),
         Initialized::Disabled
     );
     assert_eq!(sim.state.integration("three").unwrap()["config"], json!({}));
@@ -482,33 +483,19 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
 
 #[tokio::test(start_paused = true)]
 async fn the_empty_and_port_origins_create_no_resources_here() {
-    use ocean::defaults::{DefaultResources, Initialized, Installation, Origin, initialize};
+    use ocean::defaults::{DefaultResources, Initialized, Origin, initialize};
     let sim = sim_port::spawn(sim_port::SimConfig::default())
         .await
         .unwrap();
-    let client = |id: &str| {
-        port_client::Client::builder(
-            sim.base_url().parse().unwrap(),
-            "sim-client-id".to_owned().into(),
-            "sim-client-secret".to_owned().into(),
-        )
-        .user_agent(testkit::user_agent(id))
-        .build()
-        .unwrap()
-    };
+    let client = |id: &str| testkit::client(&sim, id);
     let defaults = DefaultResources {
         port_app_config: serde_json::to_value(PortAppConfig::from_yaml(MAPPING).unwrap()).unwrap(),
         blueprints: testkit::default_blueprints(),
         ..DefaultResources::default()
     };
-    let who = |id| Installation {
-        identifier: id,
-        integration_type: "azure-devops",
-        version: "0.1.0",
-    };
     let empty = initialize(
         &client("e"),
-        &who("e"),
+        &installation("e"),
         &defaults,
         true,
         Some(Origin::Empty),
@@ -532,9 +519,15 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
         })
     };
     let started = tokio::time::Instant::now();
-    let port = initialize(&client("p"), &who("p"), &defaults, true, Some(Origin::Port))
-        .await
-        .unwrap();
+    let port = initialize(
+        &client("p"),
+        &installation("p"),
+        &defaults,
+        true,
+        Some(Origin::Port),
+    )
+    .await
+    .unwrap();
     provisioner.await.unwrap();
     assert_eq!(port, Initialized::ProvisionedByPort);
     assert!(started.elapsed() >= std::time::Duration::from_secs(10));

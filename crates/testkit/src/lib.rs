@@ -78,15 +78,21 @@ impl PortEnv {
     /// A Port client for integration `identifier`, with the simulator's credentials.
     #[must_use]
     pub fn client(&self, identifier: &str) -> Client {
-        let defaults = SimConfig::default();
-        Client::builder(
-            self.sim.base_url().parse().expect("simulator URL is valid"),
-            SecretString::from(defaults.client_id),
-            SecretString::from(defaults.client_secret),
-        )
-        .user_agent(user_agent(identifier))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client builds")
+        client(&self.sim, identifier)
     }
+}
+
+/// A Port client of `sim` with its default credentials, as installation `identifier`.
+#[must_use]
+pub fn client(sim: &sim_port::RunningSim, identifier: &str) -> Client {
+    let defaults = SimConfig::default();
+    Client::builder(
+        sim.base_url().parse().expect("simulator URL is valid"),
+        SecretString::from(defaults.client_id),
+        SecretString::from(defaults.client_secret),
+    )
+    .user_agent(user_agent(identifier))
+    .timeout(Duration::from_secs(30))
+    .build()
+    .expect("client builds")
 }
