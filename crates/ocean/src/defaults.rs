@@ -136,9 +136,15 @@ pub async fn initialize(
         .and_then(Origin::parse)
         .or(configured_origin)
         .unwrap_or(Origin::Default);
-    let record = match existing {
-        Some(record) => record,
-        None => create_record(client, who, defaults, initialize_port_resources, origin).await?,
+    let record = if let Some(record) = existing {
+        record
+    } else {
+        let config = match origin {
+            Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
+            Origin::Empty => json!({"resources": []}),
+            _ => json!({}),
+        };
+        create_record(client, who, config, origin).await?
     };
     if record
         .get("arePortResourcesInitialized")
@@ -184,13 +190,12 @@ pub async fn initialize(
     Ok(outcome)
 }
 
-/// A new record: with the default mapping (origin `Default`), an empty one (`Empty`), or none
-/// and a request that Port provisions it (`Port`).
-async fn create_record(
+/// A new record with `config` as its mapping; with origin `Port`, none, and a request that Port
+/// provisions it.
+pub(crate) async fn create_record(
     client: &Client,
     who: &Installation<'_>,
-    defaults: &DefaultResources,
-    initialize_port_resources: bool,
+    config: Value,
     origin: Origin,
 ) -> Result<Value, Error> {
     info!(
@@ -198,11 +203,6 @@ async fn create_record(
         origin = origin.name(),
         "Creating the integration record."
     );
-    let config = match origin {
-        Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
-        Origin::Empty => json!({"resources": []}),
-        _ => json!({}),
-    };
     let mut body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
         "version": who.version, "changelogDestination": {}, "config": config,
         "createPortResourcesOrigin": origin.name()});

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use port_client::{Client, UserAgent};
 use serde_json::{Value, json};
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::{
     Integration,
@@ -124,36 +124,33 @@ impl<I: Integration> Runner<I> {
         }
     }
 
-    /// Creates the integration record when Port does not have it yet.
+    /// Creates the integration record when Port does not have it yet (as origin `Default`,
+    /// with the default mapping when there is one).
     pub async fn ensure_integration(&self) -> Result<Value, Error> {
         let id = &self.settings.identifier;
-        let port = |action| move |source| Error::Port { action, source };
-        if let Some(existing) = self
-            .port
-            .integration()
-            .get(id)
-            .await
-            .map_err(port("reading the integration record"))?
+        if let Some(existing) =
+            self.port
+                .integration()
+                .get(id)
+                .await
+                .map_err(|source| Error::Port {
+                    action: "reading the integration record",
+                    source,
+                })?
         {
             return Ok(existing);
         }
-        info!(identifier = %id, "Creating the integration record in Port.");
         let config = self.settings.default_mapping.as_ref().map_or_else(
             || json!({}),
             |m| serde_json::to_value(m).unwrap_or_else(|_| json!({})),
         );
-        let body = json!({
-            "installationId": id,
-            "installationAppType": self.settings.integration_type,
-            "version": self.settings.version,
-            "changelogDestination": {},
-            "config": config,
-        });
-        self.port
-            .integration()
-            .create(&body)
+        let who = crate::defaults::Installation {
+            identifier: id,
+            integration_type: &self.settings.integration_type,
+            version: &self.settings.version,
+        };
+        crate::defaults::create_record(&self.port, &who, config, crate::defaults::Origin::Default)
             .await
-            .map_err(port("creating the integration record"))
     }
 
     /// Loads the mapping (local file, else the integration record) and compiles it.
