@@ -38,6 +38,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
                 .and_then(|path| check_mapping_file(Path::new(&path), problems));
         },
     )?;
+    let shutdown = shutdown_signal()?;
     let redactor = logging::init(
         &config
             .application
@@ -74,7 +75,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         &config.event_listener.kind,
         config.scheduled_resync_interval,
         &triggers,
-        shutdown_signal(),
+        shutdown,
     )
     .await;
     if let Some(realtime) = realtime {
@@ -97,20 +98,20 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod).
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod). The handlers
+/// are installed when this is called, not when the future is first polled: a SIGTERM that
+/// arrives while the server starts must not kill the process with the default action.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
+    })
 }
 
 /// Wires the Port client, the Azure DevOps client and the runner from the configuration.
