@@ -80,7 +80,7 @@ fn usage() -> (f64, u64) {
 /// Runs the benchmark and prints its table.
 pub async fn run() -> anyhow::Result<ExitCode> {
     println!(
-        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8} {:>9}",
         "latency",
         "wall s",
         "entities",
@@ -89,7 +89,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         "Port req",
         "CPU s",
         "base MiB",
-        "peak MiB"
+        "peak MiB",
+        "heap MiB"
     );
     for latency in [0u64, 30] {
         let row = one(latency)
@@ -98,7 +99,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         println!("{row}");
     }
     println!(
-        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far)"
+        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; heap: highest live heap so far)"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -136,15 +137,16 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
     let port_requests = http_count(port_port, "/_stats").await;
     #[expect(
         clippy::cast_precision_loss,
-        reason = "entity counts and KiB are far below 2^52"
+        reason = "entity counts and byte counts are far below 2^52"
     )]
-    let (rate, rss_mib, base_mib) = (
+    let (rate, rss_mib, base_mib, heap_mib) = (
         entities as f64 / wall,
         rss as f64 / 1024.0,
         rss_before as f64 / 1024.0,
+        crate::ALLOCATOR.max_allocated() as f64 / f64::from(1 << 20),
     );
     Ok(format!(
-        "{:<10} {:>9.2} {:>10} {:>9.0} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1}{}",
+        "{:<10} {:>9.2} {:>10} {:>9.0} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1} {:>9.1}{}",
         format!("{latency_ms} ms"),
         wall,
         entities,
@@ -154,6 +156,7 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
         cpu_after - cpu_before,
         base_mib,
         rss_mib,
+        heap_mib,
         if report.succeeded() {
             String::new()
         } else {

@@ -16,27 +16,6 @@ use serde_json::{Map, Number, Value};
 
 type Filter = jaq_core::Filter<JustLut<Val>>;
 
-/// Definitions prepended to every expression. Each restores jq 1.7.1's behaviour where jaq 3
-/// differs (rust-stack.md §1): `ltrimstr`/`rtrimstr` pass non-strings through, `join` renders
-/// null as "" and numbers/booleans as JSON, `todate` drops fractional seconds, `@base64d`
-/// accepts unpadded input, `limit` with a negative count yields everything, and `@csv`, `@tsv`,
-/// `IN`, `INDEX` exist. `env` reads `$ENV`, which the host binds (to `{}` when environment
-/// access is disabled, as `OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS=false` does).
-const PRELUDE: &str = r#"def ltrimstr($x): __ltrimstr_jq($x);
-def rtrimstr($x): __rtrimstr_jq($x);
-def join($x): __join_jq($x);
-def todate: if type == "number" then floor else . end | todateiso8601;
-def limit($n; f): if $n > 0 then __limit($n; f) elif $n == 0 then empty else f end;
-def @base64d: tostring | . + (("=" * ((4 - (length % 4)) % 4)) // "") | decode_base64;
-def @csv: map(if type == "string" then "\"" + gsub("\""; "\"\"") + "\"" elif type == "null" then "" elif type == "boolean" or type == "number" then tojson else error("is not valid in a csv row") end) | join(",");
-def @tsv: map(if type == "string" then gsub("\\\\"; "\\\\") | gsub("\t"; "\\t") | gsub("\n"; "\\n") | gsub("\r"; "\\r") elif type == "null" then "" elif type == "boolean" or type == "number" then tojson else error("is not valid in a tsv row") end) | join("\t");
-def IN(s): any(s == .; .);
-def IN(src; s): any(src == s; .);
-def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row | idx_expr | tostring] |= $row);
-def INDEX(idx_expr): INDEX(.[]; idx_expr);
-def env: $ENV;
-"#;
-
 /// `gsub("literal"; "literal")` where neither side has regex syntax, escapes or interpolation.
 /// jaq compiles the regex of `gsub` on every call; a literal replacement is a split and a join
 /// with the same result, much faster (every default mapping has `gsub(" "; "")`).
@@ -101,23 +80,13 @@ impl Jq {
         let rewritten = LITERAL_GSUB
             .replace_all(&rewritten, r#"__gsub_literal("$1"; "$2")"#)
             .into_owned();
-        let code = format!("{PRELUDE}{rewritten}");
+        let code = rewritten.as_str();
         let arena = Arena::default();
-        let loader = Loader::new(
-            jaq_core::defs()
-                .chain(jaq_std::defs())
-                .chain(jaq_json::defs()),
-        );
+        let loader = Loader::new(crate::library::needed_by(code));
         let modules = loader
-            .load(
-                &arena,
-                File {
-                    code: code.as_str(),
-                    path: (),
-                },
-            )
+            .load(&arena, File { code, path: () })
             .map_err(|errors| JqCompileError {
-                message: describe_load_errors(&code, &rewritten, errors),
+                message: describe_load_errors(code, &rewritten, errors),
             })?;
         let filter = Compiler::default()
             .with_funs(natives())
@@ -131,7 +100,7 @@ impl Jq {
                         format!(
                             "undefined {} `{name}`{}",
                             undefined.as_str(),
-                            at(&code, &rewritten, name)
+                            at(code, &rewritten, name)
                         )
                     })
                     .collect::<Vec<_>>()

@@ -38,6 +38,7 @@ mod entity;
 mod error;
 mod eval;
 mod jq;
+mod library;
 mod natives;
 mod plan;
 
