@@ -19,6 +19,8 @@ use secrecy::SecretString;
 
 use crate::wiring::{self, Extras};
 
+mod live;
+
 /// Kills a child simulator when dropped.
 struct Sim(Child);
 
@@ -101,6 +103,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     println!(
         "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; heap: highest live heap so far)"
     );
+    live::run(&[50, 200]).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -126,7 +129,11 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
     let _port = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
     wait_until_up(ado_port).await;
     wait_until_up(port_port).await;
-    let runner = bench_runner(ado_port, port_port).await?;
+    let (runner, _) = bench_runner(
+        &format!("http://127.0.0.1:{ado_port}/acme"),
+        &format!("http://127.0.0.1:{port_port}"),
+    )
+    .await?;
     let (cpu_before, rss_before) = usage();
     let started = Instant::now();
     let report = runner.resync().await?;
@@ -165,15 +172,19 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
     ))
 }
 
-/// The production runner, pointed at the two simulators.
-async fn bench_runner(ado_port: u16, port_port: u16) -> anyhow::Result<Runner<AzureDevops>> {
+/// The production runner (and its Azure DevOps client), pointed at the two simulators, with
+/// the default resources created in Port.
+async fn bench_runner(
+    ado_url: &str,
+    port_url: &str,
+) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
     let user_agent = UserAgent {
         integration_type: "azure-devops".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         identifier: "bench".into(),
     };
     let port = Client::builder(
-        format!("http://127.0.0.1:{port_port}").parse()?,
+        port_url.parse()?,
         SecretString::from("sim-client-id"),
         SecretString::from("sim-client-secret"),
     )
@@ -181,11 +192,12 @@ async fn bench_runner(ado_port: u16, port_port: u16) -> anyhow::Result<Runner<Az
     .build()?;
     wiring::initialize(&port, &user_agent, true, None).await?;
     let ado = AdoClient::new(
-        &format!("http://127.0.0.1:{ado_port}/acme").parse()?,
+        &ado_url.parse()?,
         &SecretString::from("sim-pat"),
         &ClientOptions::default(),
     )?;
-    wiring::runner(port, ado, &user_agent, Extras::default())
+    let runner = wiring::runner(port, ado.clone(), &user_agent, Extras::default())?;
+    Ok((runner, ado))
 }
 
 /// Total requests a simulator counted, from its inspection route.

@@ -18,6 +18,7 @@ use ocean::{
     runner::Runner,
     server::{self, ServerState},
 };
+use secrecy::SecretString;
 use tokio::{sync::Notify, task::JoinSet};
 use tracing::{error, info, warn};
 
@@ -25,7 +26,7 @@ use tracing::{error, info, warn};
 const QUEUE_PER_WORKER: usize = 1_000;
 /// At least this many workers: events for different objects proceed in parallel, events for
 /// one object stay in order whatever the count.
-const MIN_WORKERS: usize = 4;
+pub(crate) const MIN_WORKERS: usize = 4;
 
 /// The running parts; [`Realtime::stop`] ends them.
 pub(crate) struct Realtime {
@@ -35,19 +36,45 @@ pub(crate) struct Realtime {
     stop_server: tokio::sync::oneshot::Sender<()>,
 }
 
+/// What [`start`] needs from the configuration (`bench` builds one for the simulators).
+pub(crate) struct Settings {
+    pub(crate) bind: std::net::SocketAddr,
+    pub(crate) path_prefix: Option<String>,
+    pub(crate) workers: usize,
+    pub(crate) secret: Option<SecretString>,
+    /// Set for the `WEBHOOK` listener: `POST /resync` notifies it.
+    pub(crate) resync: Option<Arc<Notify>>,
+    /// Set when `appHost` is: subscriptions are reconciled in the background.
+    pub(crate) subscriptions: Option<subscriptions::Settings>,
+}
+
+impl Settings {
+    /// From Ocean's configuration: `0.0.0.0:${APPLICATION__PORT}`, `eventWorkersCount` (at
+    /// least [`MIN_WORKERS`]), `webhookSecret`, and subscriptions when `appHost` is set.
+    pub(crate) fn from_config(config: &Config<AdoConfig>, triggers: &Arc<Notify>) -> Self {
+        Self {
+            bind: (std::net::Ipv4Addr::UNSPECIFIED, config.application.port).into(),
+            path_prefix: config.path_prefix.clone(),
+            workers: config.event_workers_count.max(MIN_WORKERS),
+            secret: config.integration.config.webhook_secret.clone(),
+            resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
+                .then(|| Arc::clone(triggers)),
+            subscriptions: subscription_settings(config),
+        }
+    }
+}
+
 /// Starts the server and workers, and reconciles subscriptions in the background when
 /// `appHost` is set.
 pub(crate) async fn start(
-    config: &Config<AdoConfig>,
+    settings: Settings,
     runner: &Arc<Runner<AzureDevops>>,
     ado: &AdoClient,
-    triggers: &Arc<Notify>,
 ) -> anyhow::Result<Realtime> {
-    let secret = config.integration.config.webhook_secret.as_ref();
-    if secret.is_none() {
+    if settings.secret.is_none() {
         warn!("No webhookSecret is set: webhook requests are accepted without authentication.");
     }
-    let events = AdoLive::new(ado.clone(), secret);
+    let events = AdoLive::new(ado.clone(), settings.secret.as_ref());
     let loader: MappingLoader = {
         let runner = Arc::clone(runner);
         Arc::new(move || {
@@ -61,8 +88,7 @@ pub(crate) async fn start(
         runner.user_agent(),
         loader,
     );
-    let workers_count = config.event_workers_count.max(MIN_WORKERS);
-    let (queue, workers) = live.start(workers_count, QUEUE_PER_WORKER);
+    let (queue, workers) = live.start(settings.workers, QUEUE_PER_WORKER);
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .ok()
@@ -71,15 +97,13 @@ pub(crate) async fn start(
         live: Some((events, queue.clone())),
         health: Arc::clone(runner.health()),
         metrics,
-        resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
-            .then(|| Arc::clone(triggers)),
+        resync: settings.resync,
     };
-    let router = server::router(config.path_prefix.as_deref(), state);
-    let address = ("0.0.0.0", config.application.port);
-    let listener = tokio::net::TcpListener::bind(address)
+    let router = server::router(settings.path_prefix.as_deref(), state);
+    let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
-        .with_context(|| format!("binding the HTTP server to port {}", address.1))?;
-    info!(port = address.1, "HTTP server listening.");
+        .with_context(|| format!("binding the HTTP server to {}", settings.bind))?;
+    info!(port = settings.bind.port(), "HTTP server listening.");
     let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let shutdown = async {
@@ -92,10 +116,10 @@ pub(crate) async fn start(
             error!(%error, "The HTTP server stopped.");
         }
     });
-    if let Some(settings) = subscription_settings(config) {
+    if let Some(subscriptions) = settings.subscriptions {
         let ado = ado.clone();
         tokio::spawn(async move {
-            if let Err(error) = subscriptions::ensure(&ado, &settings).await {
+            if let Err(error) = subscriptions::ensure(&ado, &subscriptions).await {
                 error!(%error, "Could not set up service-hook subscriptions; live events will not arrive until the next start.");
             }
         });

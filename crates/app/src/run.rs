@@ -68,7 +68,14 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     let realtime = if matches!(config.event_listener.kind, ListenerKind::Once) {
         None
     } else {
-        Some(realtime::start(&config, &runner, &ado, &triggers).await?)
+        Some(
+            realtime::start(
+                realtime::Settings::from_config(&config, &triggers),
+                &runner,
+                &ado,
+            )
+            .await?,
+        )
     };
     let outcome = listener::run(
         &runner,

@@ -87,7 +87,10 @@ pub(crate) async fn bulk_upsert(
             .unwrap_or("unknown")
             .to_owned();
         match upsert(&mut inner, &bp, &entity, &opts) {
-            Ok((identifier, created)) => ok.push(json!({"identifier": identifier, "index": index, "created": created})),
+            Ok((identifier, created)) => {
+                state.wrote(&bp, &identifier);
+                ok.push(json!({"identifier": identifier, "index": index, "created": created}));
+            }
             Err(r) => errors.push(json!({"identifier": label, "index": index, "statusCode": r.status, "error": r.error, "message": r.message})),
         }
     }
@@ -121,6 +124,7 @@ pub(crate) async fn upsert_one(
     }
     match upsert(&mut inner, &bp, &entity, &opts) {
         Ok((identifier, _)) => {
+            state.wrote(&bp, &identifier);
             let stored = inner
                 .entities
                 .get(&(bp, identifier))

@@ -48,6 +48,9 @@ pub(crate) struct Scripted {
     pub(crate) remaining: u32,
 }
 
+/// Entity writes kept for a slow observer of [`SimState::watch_writes`].
+const WRITES_BUFFERED: usize = 65_536;
+
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
     pub(crate) tokens: HashMap<String, Instant>,
@@ -70,6 +73,8 @@ pub(crate) struct Inner {
 pub struct SimState {
     pub(crate) config: SimConfig,
     inner: Mutex<Inner>,
+    /// (blueprint, identifier) of every entity written, for observers (`watch_writes`).
+    writes: tokio::sync::broadcast::Sender<(String, String)>,
 }
 
 impl SimState {
@@ -84,7 +89,24 @@ impl SimState {
         Arc::new(Self {
             config,
             inner: Mutex::new(inner),
+            writes: tokio::sync::broadcast::channel(WRITES_BUFFERED).0,
         })
+    }
+
+    /// Every entity write from now on, as (blueprint, identifier), in the order applied (the
+    /// event-latency benchmark times them). An observer more than `WRITES_BUFFERED` writes
+    /// behind is told how many it missed.
+    #[must_use]
+    pub fn watch_writes(&self) -> tokio::sync::broadcast::Receiver<(String, String)> {
+        self.writes.subscribe()
+    }
+
+    pub(crate) fn wrote(&self, blueprint: &str, identifier: &str) {
+        if self.writes.receiver_count() > 0 {
+            let _ = self
+                .writes
+                .send((blueprint.to_owned(), identifier.to_owned()));
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {

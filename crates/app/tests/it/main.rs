@@ -7,6 +7,8 @@
     reason = "tests fail loudly on broken fixtures"
 )]
 
+mod shutdown;
+
 use std::process::{Command, Output};
 
 fn binary() -> Command {
@@ -122,28 +124,21 @@ fn a_broken_configuration_lists_every_problem_and_no_secret() {
     assert!(!stderr.contains("port-secret-value"));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-#[tokio::test]
-#[expect(clippy::too_many_lines, reason = "one process lifecycle, step by step")]
-async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_sigterm() {
-    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let http_port = free_port();
-    let mut child = tokio::process::Command::from(binary())
+/// The binary as a long-running webhook server (`WEBHOOKS_ONLY`) on `http_port`, pointed at
+/// the two simulators, with a webhook secret; stderr piped.
+fn served(
+    port_sim: &sim_port::RunningSim,
+    ado: &sim_ado::RunningSim,
+    http_port: u16,
+    identifier: &str,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::from(binary());
+    command
         .env("OCEAN__PORT__BASE_URL", port_sim.base_url())
         .env("OCEAN__PORT__CLIENT_ID", "sim-client-id")
         .env("OCEAN__PORT__CLIENT_SECRET", "sim-client-secret")
         .env("OCEAN__EVENT_LISTENER__TYPE", "WEBHOOKS_ONLY")
-        .env("OCEAN__INTEGRATION__IDENTIFIER", "served")
+        .env("OCEAN__INTEGRATION__IDENTIFIER", identifier)
         .env(
             "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
             ado.org_url(),
@@ -155,7 +150,26 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         .env("OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET", "hook-secret")
         .env("APPLICATION__PORT", http_port.to_string())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_sigterm() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let mut child = served(&port_sim, &ado, http_port, "served")
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{http_port}");
