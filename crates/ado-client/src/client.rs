@@ -229,7 +229,7 @@ impl Client {
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
-            let result = request.send().await;
+            let result = send_recorded(&url, request).await;
             drop(permit);
             let response = match result {
                 Ok(response) => response,
@@ -400,6 +400,45 @@ fn decode(segments: &[&str], body: &[u8]) -> Result<Value, Error> {
     })
 }
 
+/// Sends `request`, recording `ocean_api_requests_total{api="azure-devops", endpoint, status}`
+/// and the request duration. `endpoint` is the API area and resource (`wit/workitemsbatch`,
+/// `git/repositories`): at most two word segments after `_apis`, so ids and names never become
+/// label values.
+async fn send_recorded(
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let started = std::time::Instant::now();
+    let result = request.send().await;
+    let endpoint = endpoint(url.path());
+    let status = result.as_ref().map_or_else(
+        |_| "error".to_owned(),
+        |response| response.status().as_u16().to_string(),
+    );
+    metrics::histogram!("ocean_api_request_duration_seconds", "api" => "azure-devops", "endpoint" => endpoint.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("ocean_api_requests_total", "api" => "azure-devops", "endpoint" => endpoint, "status" => status)
+        .increment(1);
+    result
+}
+
+fn endpoint(path: &str) -> String {
+    let words: Vec<&str> = path
+        .split('/')
+        .skip_while(|segment| *segment != "_apis")
+        .skip(1)
+        .take(2)
+        .take_while(|segment| {
+            !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphabetic())
+        })
+        .collect();
+    if words.is_empty() {
+        "other".to_owned()
+    } else {
+        words.join("/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +460,22 @@ mod tests {
             host("https://tfs.contoso.com/DefaultCollection/"),
             "tfs.contoso.com"
         );
+    }
+
+    #[test]
+    fn endpoint_labels_name_the_api_not_the_object() {
+        assert_eq!(
+            super::endpoint("/acme/p-1/_apis/wit/workitemsbatch"),
+            "wit/workitemsbatch"
+        );
+        assert_eq!(
+            super::endpoint("/acme/_apis/git/repositories/8f1e/pullrequests"),
+            "git/repositories"
+        );
+        assert_eq!(
+            super::endpoint("/acme/_apis/projects/0b4e-77/teams"),
+            "projects"
+        );
+        assert_eq!(super::endpoint("/acme/somewhere"), "other");
     }
 }

@@ -46,12 +46,28 @@ pub(crate) struct Settings {
     pub(crate) resync: Option<Arc<Notify>>,
     /// Set when `appHost` is: subscriptions are reconciled in the background.
     pub(crate) subscriptions: Option<subscriptions::Settings>,
+    /// Renders `GET /metrics` (see [`install_metrics`]).
+    pub(crate) metrics: Option<server::MetricsRender>,
+}
+
+/// Installs the Prometheus recorder for the whole process; call it before the first request,
+/// since anything recorded earlier is lost. `None` if a recorder is already installed.
+pub(crate) fn install_metrics() -> Option<server::MetricsRender> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok()
+        .map(|handle| Arc::new(move || handle.render()) as server::MetricsRender)
 }
 
 impl Settings {
     /// From Ocean's configuration: `0.0.0.0:${APPLICATION__PORT}`, `eventWorkersCount` (at
-    /// least [`MIN_WORKERS`]), `webhookSecret`, and subscriptions when `appHost` is set.
-    pub(crate) fn from_config(config: &Config<AdoConfig>, triggers: &Arc<Notify>) -> Self {
+    /// least [`MIN_WORKERS`]), `webhookSecret`, subscriptions when `appHost` is set, and
+    /// and `metrics` from the caller's earlier [`install_metrics`].
+    pub(crate) fn from_config(
+        config: &Config<AdoConfig>,
+        triggers: &Arc<Notify>,
+        metrics: Option<server::MetricsRender>,
+    ) -> Self {
         Self {
             bind: (std::net::Ipv4Addr::UNSPECIFIED, config.application.port).into(),
             path_prefix: config.path_prefix.clone(),
@@ -60,6 +76,7 @@ impl Settings {
             resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
                 .then(|| Arc::clone(triggers)),
             subscriptions: subscription_settings(config),
+            metrics,
         }
     }
 }
@@ -89,14 +106,10 @@ pub(crate) async fn start(
         loader,
     );
     let (queue, workers) = live.start(settings.workers, QUEUE_PER_WORKER);
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .ok()
-        .map(|handle| Arc::new(move || handle.render()) as server::MetricsRender);
     let state = ServerState {
         live: Some((events, queue.clone())),
         health: Arc::clone(runner.health()),
-        metrics,
+        metrics: settings.metrics,
         resync: settings.resync,
     };
     let router = server::router(settings.path_prefix.as_deref(), state);

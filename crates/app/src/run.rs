@@ -49,6 +49,9 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     redactor.add(secrets(&config));
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
+    let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
+    // Before the first request: requests made earlier would be missing from `/metrics`.
+    let metrics = long_running.then(realtime::install_metrics).flatten();
     let (runner, ado) = build_runner(&config, local_mapping)?;
     let runner = Arc::new(runner);
     let origin = config
@@ -65,17 +68,17 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     .context("initializing the default resources in Port")?;
     info!(outcome = ?done, "Default resources checked.");
     let triggers = Arc::new(tokio::sync::Notify::new());
-    let realtime = if matches!(config.event_listener.kind, ListenerKind::Once) {
-        None
-    } else {
+    let realtime = if long_running {
         Some(
             realtime::start(
-                realtime::Settings::from_config(&config, &triggers),
+                realtime::Settings::from_config(&config, &triggers, metrics),
                 &runner,
                 &ado,
             )
             .await?,
         )
+    } else {
+        None
     };
     let outcome = listener::run(
         &runner,

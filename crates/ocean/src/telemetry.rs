@@ -86,7 +86,9 @@ pub fn resource_finished(report: &ResourceReport) {
         "completed"
     };
     counter!("ocean_resources_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
-    counter!("ocean_entities_total", "kind" => kind.to_owned(), "outcome" => "unchanged")
+    // Its own name: `ocean_entities_total` is labelled by blueprint, and one metric name
+    // should keep one label set.
+    counter!("ocean_entities_unchanged_total", "kind" => kind.to_owned())
         .increment(report.unchanged as u64);
 }
 

@@ -180,7 +180,7 @@ impl Inner {
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
-            let response = match request.send().await {
+            let response = match send_recorded(call.segments, request).await {
                 Ok(response) => response,
                 Err(error) => {
                     match classify(Outcome::Transport, attempt, call.idempotent, call.accept) {
@@ -277,4 +277,68 @@ pub(crate) fn decode<T: DeserializeOwned>(route: &str, bytes: &[u8]) -> Result<T
         path: e.path().to_string(),
         message: e.into_inner().to_string(),
     })
+}
+
+/// Sends `request`, recording `ocean_api_requests_total{api="port", endpoint, status}` and the
+/// request duration. `endpoint` is the route with names replaced (`blueprints/{}/entities/bulk`),
+/// so blueprint, entity and integration identifiers never become label values.
+async fn send_recorded(
+    segments: &[&str],
+    request: reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let started = std::time::Instant::now();
+    let result = request.send().await;
+    let endpoint = endpoint(segments);
+    let status = result.as_ref().map_or_else(
+        |_| "error".to_owned(),
+        |response| response.status().as_u16().to_string(),
+    );
+    metrics::histogram!("ocean_api_request_duration_seconds", "api" => "port", "endpoint" => endpoint.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("ocean_api_requests_total", "api" => "port", "endpoint" => endpoint, "status" => status)
+        .increment(1);
+    result
+}
+
+/// Segments that name something (the one after `blueprints`, `integration`, ...) become `{}`.
+fn endpoint(segments: &[&str]) -> String {
+    const NAMED_AFTER: [&str; 5] = [
+        "blueprints",
+        "integration",
+        "scorecards",
+        "pages",
+        "entities",
+    ];
+    const VERBS: [&str; 2] = ["bulk", "search"];
+    let mut out = Vec::with_capacity(segments.len());
+    let mut previous = "";
+    for segment in segments {
+        let named = NAMED_AFTER.contains(&previous) && !VERBS.contains(segment);
+        out.push(if named { "{}" } else { segment });
+        previous = segment;
+    }
+    out.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoint_labels_hide_names() {
+        assert_eq!(
+            super::endpoint(&["blueprints", "azureDevopsRepository", "entities", "bulk"]),
+            "blueprints/{}/entities/bulk"
+        );
+        assert_eq!(
+            super::endpoint(&["blueprints", "b", "entities", "e-1"]),
+            "blueprints/{}/entities/{}"
+        );
+        assert_eq!(
+            super::endpoint(&["integration", "my-ado"]),
+            "integration/{}"
+        );
+        assert_eq!(
+            super::endpoint(&["auth", "access_token"]),
+            "auth/access_token"
+        );
+    }
 }

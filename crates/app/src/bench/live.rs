@@ -62,6 +62,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
             projects_limited: true,
             fingerprint_key: SecretString::from("sim-pat"),
         }),
+        metrics: None,
     };
     let live = realtime::start(settings, &runner, &client).await?;
     let expected = EVENTS_PER_PROJECT * sizes.projects;

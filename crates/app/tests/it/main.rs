@@ -218,7 +218,11 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         .await
         .unwrap();
     assert!(
-        metrics.contains("ocean_webhook_events_total") && metrics.contains("outcome=\"ignored\""),
+        metrics.contains("ocean_webhook_events_total")
+            && metrics.contains("outcome=\"ignored\"")
+            && metrics.contains(
+                "ocean_api_requests_total{api=\"port\",endpoint=\"blueprints/{}\",status=\"200\"}"
+            ),
         "{metrics}"
     );
 
