@@ -31,7 +31,7 @@ impl Drop for Sim {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -174,7 +174,7 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
 
 /// The production runner (and its Azure DevOps client), pointed at the two simulators, with
 /// the default resources created in Port.
-async fn bench_runner(
+pub(crate) async fn bench_runner(
     ado_url: &str,
     port_url: &str,
 ) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {

@@ -28,8 +28,15 @@ const QUEUE_PER_WORKER: usize = 1_000;
 /// one object stay in order whatever the count.
 pub(crate) const MIN_WORKERS: usize = 4;
 
+/// How often the subscriptions are reconciled after the start: projects created since get
+/// theirs, and subscriptions Azure DevOps disabled or put on probation are recreated (upstream
+/// only does this when the integration starts). Costs 24 list requests.
+const SUBSCRIPTIONS_EVERY: Duration = Duration::from_mins(10);
+
 /// The running parts; [`Realtime::stop`] ends them.
 pub(crate) struct Realtime {
+    /// Reconciles the subscriptions every `subscriptions_every`.
+    reconcile: Option<tokio::task::JoinHandle<()>>,
     queue: Queue,
     workers: JoinSet<()>,
     server: tokio::task::JoinHandle<()>,
@@ -44,8 +51,10 @@ pub(crate) struct Settings {
     pub(crate) secret: Option<SecretString>,
     /// Set for the `WEBHOOK` listener: `POST /resync` notifies it.
     pub(crate) resync: Option<Arc<Notify>>,
-    /// Set when `appHost` is: subscriptions are reconciled in the background.
+    /// Set when `appHost` is: subscriptions are reconciled in the background, at start and
+    /// then every `subscriptions_every`.
     pub(crate) subscriptions: Option<subscriptions::Settings>,
+    pub(crate) subscriptions_every: Duration,
     /// Renders `GET /metrics` (see [`install_metrics`]).
     pub(crate) metrics: Option<server::MetricsRender>,
 }
@@ -76,6 +85,7 @@ impl Settings {
             resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
                 .then(|| Arc::clone(triggers)),
             subscriptions: subscription_settings(config),
+            subscriptions_every: SUBSCRIPTIONS_EVERY,
             metrics,
         }
     }
@@ -129,15 +139,21 @@ pub(crate) async fn start(
             error!(%error, "The HTTP server stopped.");
         }
     });
-    if let Some(subscriptions) = settings.subscriptions {
-        let ado = ado.clone();
+    let reconcile = settings.subscriptions.map(|subscriptions| {
+        let (ado, every) = (ado.clone(), settings.subscriptions_every);
         tokio::spawn(async move {
-            if let Err(error) = subscriptions::ensure(&ado, &subscriptions).await {
-                error!(%error, "Could not set up service-hook subscriptions; live events will not arrive until the next start.");
+            // The first tick is immediate.
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(error) = subscriptions::ensure(&ado, &subscriptions).await {
+                    error!(%error, retry_in_s = every.as_secs(), "Could not reconcile the service-hook subscriptions.");
+                }
             }
-        });
-    }
+        })
+    });
     Ok(Realtime {
+        reconcile,
         queue,
         workers,
         server,
@@ -171,6 +187,9 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
 impl Realtime {
     /// Stops taking events, applies the queued ones within `grace`, then stops the server.
     pub(crate) async fn stop(mut self, grace: Duration) {
+        if let Some(reconcile) = &self.reconcile {
+            reconcile.abort();
+        }
         self.queue.close();
         let pending = self.queue.depth();
         if pending > 0 {
@@ -188,5 +207,73 @@ impl Realtime {
         }
         let _ = self.stop_server.send(());
         let _ = self.server.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if check() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn subscriptions_follow_new_projects_and_repair_disabled_ones_while_running() {
+        let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+        let port = sim_port::spawn(sim_port::SimConfig::default())
+            .await
+            .unwrap();
+        let (runner, client) = crate::bench::bench_runner(&ado.org_url(), &port.base_url())
+            .await
+            .unwrap();
+        let bind = std::net::SocketAddr::from(([127, 0, 0, 1], crate::bench::free_port().unwrap()));
+        let settings = Settings {
+            bind,
+            path_prefix: None,
+            workers: MIN_WORKERS,
+            secret: None,
+            resync: None,
+            subscriptions: Some(subscriptions::Settings {
+                app_host: format!("http://{bind}").parse().unwrap(),
+                username: "port".to_owned(),
+                secret: None,
+                projects_limited: true,
+                fingerprint_key: SecretString::from("sim-pat"),
+            }),
+            subscriptions_every: Duration::from_millis(200),
+            metrics: None,
+        };
+        let realtime = start(settings, &Arc::new(runner), &client).await.unwrap();
+        let count = || ado.state.subscriptions().len();
+        until("the 3 projects are subscribed", || count() == 3 * 23).await;
+
+        ado.state.add_project();
+        until("the new project is subscribed", || count() == 4 * 23).await;
+        let first = ado.state.subscriptions()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            ado.state
+                .set_subscription_status(&first, "disabledBySystem")
+        );
+        until("the disabled subscription is repaired", || {
+            ado.state
+                .subscriptions()
+                .iter()
+                .all(|s| s["status"] == "enabled")
+        })
+        .await;
+        assert_eq!(count(), 4 * 23, "repaired, not duplicated");
+        realtime.stop(Duration::from_secs(1)).await;
     }
 }

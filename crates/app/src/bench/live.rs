@@ -62,6 +62,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
             projects_limited: true,
             fingerprint_key: SecretString::from("sim-pat"),
         }),
+        subscriptions_every: Duration::from_mins(10),
         metrics: None,
     };
     let live = realtime::start(settings, &runner, &client).await?;
