@@ -32,7 +32,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
     let sizes = Sizes {
         projects: 4,
         repositories: 2,
-        work_items: 600,
+        work_items: 800,
         releases: 1,
         pull_requests: 0,
     };
