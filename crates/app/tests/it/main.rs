@@ -154,6 +154,24 @@ fn served(
     command
 }
 
+/// Sends SIGTERM, waits for the exit (within the 25 s grace period and some margin), and
+/// returns the exit status and everything the process wrote to stderr.
+async fn terminate(mut child: tokio::process::Child) -> (std::process::ExitStatus, String) {
+    use tokio::io::AsyncReadExt;
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait())
+        .await
+        .expect("stops within the grace period")
+        .unwrap();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr).await;
+    }
+    (status, stderr)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -169,7 +187,7 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         .unwrap();
     let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
     let http_port = free_port();
-    let mut child = served(&port_sim, &ado, http_port, "served")
+    let child = served(&port_sim, &ado, http_port, "served")
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{http_port}");
@@ -226,18 +244,7 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         "{metrics}"
     );
 
-    let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
-        .await
-        .expect("stops within the grace period")
-        .unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        let _ = pipe.read_to_string(&mut stderr).await;
-    }
+    let (status, stderr) = terminate(child).await;
     assert!(status.success(), "{status}\n{stderr}");
     assert!(
         !stderr.contains("hook-secret") && !stderr.contains("sim-pat"),

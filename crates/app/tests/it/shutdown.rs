@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{free_port, served};
+use super::{free_port, served, terminate};
 
 /// Service-hook events subscribed per project (ocean-azure-devops.md §5.1).
 const EVENTS_PER_PROJECT: usize = 23;
@@ -17,7 +17,7 @@ async fn sigterm_applies_every_queued_event_before_exiting() {
         .unwrap();
     let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
     let http_port = free_port();
-    let mut child = served(&port_sim, &ado, http_port, "draining")
+    let child = served(&port_sim, &ado, http_port, "draining")
         .env(
             "OCEAN__INTEGRATION__CONFIG__APP_HOST",
             format!("http://127.0.0.1:{http_port}"),
@@ -59,21 +59,7 @@ async fn sigterm_applies_every_queued_event_before_exiting() {
         "every delivery was accepted"
     );
 
-    let pid = child.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
-        .await
-        .expect("stops within the grace period")
-        .unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        let _ = pipe.read_to_string(&mut stderr).await;
-    }
+    let (status, stderr) = terminate(child).await;
     assert!(status.success(), "{status}\n{stderr}");
     assert!(
         stderr.contains("Applying queued live events before stopping."),
