@@ -24,8 +24,6 @@ const SECONDS: u32 = 10;
 const WORK_ITEMS: &str = "azureDevopsWorkItem";
 /// How long after the last change a missing write counts as lost.
 const SETTLE: Duration = Duration::from_secs(15);
-/// The service-hook events subscribed per project (ocean-azure-devops.md §5.1).
-const EVENTS_PER_PROJECT: usize = 23;
 
 /// Runs the latency benchmark at each rate and prints its table.
 pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
@@ -66,7 +64,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         metrics: None,
     };
     let live = realtime::start(settings, &runner, &client).await?;
-    let expected = EVENTS_PER_PROJECT * sizes.projects;
+    let expected = ado_kinds::webhooks::SUBSCRIBED_EVENTS.len() * sizes.projects;
     let started = Instant::now();
     while ado.state.subscriptions().len() < expected {
         anyhow::ensure!(
