@@ -4,7 +4,7 @@
 use futures::{Stream, TryStreamExt};
 use serde_json::{Value, json};
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, Error, Host, Paging, page::take_list};
 
 impl Client {
     /// `GET _apis/projects` (pages of 100, continuation header).
@@ -179,17 +179,12 @@ impl Client {
             ("$expand", expand.to_owned()),
             ("errorPolicy", "omit".to_owned()),
         ];
-        let (body, _) = self
+        let (mut body, _) = self
             .get(Host::Core, &[project, "_apis", "wit", "workitems"], &query)
             .await?;
-        Ok(body
-            .get("value")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|w| !w.is_null())
-            .cloned()
-            .collect())
+        let mut items = take_list(&mut body);
+        items.retain(|w| !w.is_null());
+        Ok(items)
     }
 
     /// `GET {project}/_apis/release/releases` on the release host (pages of 50).
@@ -299,14 +294,10 @@ impl Client {
             ("publisherId", publisher.to_owned()),
             ("eventType", event_type.to_owned()),
         ];
-        let (body, _) = self
+        let (mut body, _) = self
             .get(Host::Core, &["_apis", "hooks", "subscriptions"], &query)
             .await?;
-        Ok(body
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default())
+        Ok(take_list(&mut body))
     }
 
     /// `POST _apis/hooks/subscriptions` on `host` (not retried: a retry could duplicate it).

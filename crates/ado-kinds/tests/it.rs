@@ -297,12 +297,15 @@ async fn fetch_all(
     use futures::TryStreamExt;
     use ocean::Integration;
     let selector: mapping::SelectorConfig = serde_json::from_value(selector).unwrap();
-    let pages: Vec<Vec<serde_json::Value>> = integration
+    let pages: Vec<ocean::Page> = integration
         .fetch(kind, &selector)
         .expect("a kind")
         .try_collect()
         .await?;
-    Ok(pages.into_iter().flatten().collect())
+    Ok(pages
+        .into_iter()
+        .flat_map(ocean::Page::into_items)
+        .collect())
 }
 
 #[tokio::test]
@@ -438,6 +441,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
     let pages: Vec<Vec<serde_json::Value>> = AzureDevops::new(client)
         .fetch("work-item", &mapping::SelectorConfig::default())
         .expect("work-item is a kind")
+        .map_ok(ocean::Page::into_items)
         .try_collect()
         .await
         .unwrap();

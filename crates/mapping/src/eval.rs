@@ -40,23 +40,96 @@ pub struct FieldWarning {
     pub message: String,
 }
 
+/// Fields that every item of a page has in common (e.g. `__project` for one project's work
+/// items), converted for jq once per page and shared by reference between the items, instead
+/// of a copy in every raw item (heap and conversion time, NOTES.md).
+#[derive(Debug, Clone, Default)]
+pub struct SharedFields {
+    json: Map<String, Value>,
+    vals: Vec<(Val, Val)>,
+}
+
+impl SharedFields {
+    /// Converts `fields` once.
+    #[must_use]
+    pub fn new(fields: Map<String, Value>) -> Self {
+        let vals = fields
+            .iter()
+            .map(|(k, v)| (Val::from(k.clone()), to_val(v)))
+            .collect();
+        Self { json: fields, vals }
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
+    /// The jq input for `raw` with these fields: as if they had been inserted into the raw
+    /// object (appended, or replacing a key it already has, in place). Non-objects are left
+    /// as they are.
+    fn input(&self, raw: &Value) -> Val {
+        match raw {
+            Value::Object(map) if !self.is_empty() => Val::obj(
+                map.iter()
+                    .map(|(k, v)| (Val::from(k.clone()), to_val(v)))
+                    .chain(self.vals.iter().cloned())
+                    .collect(),
+            ),
+            _ => to_val(raw),
+        }
+    }
+
+    /// `raw` with these fields inserted (for the rare paths that need the JSON itself).
+    fn merged(&self, raw: &Value) -> Value {
+        let mut copy = raw.clone();
+        if let Value::Object(map) = &mut copy {
+            map.extend(self.json.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        copy
+    }
+}
+
 impl ResourcePlan {
     /// Maps one raw item (see the module docs).
     pub fn map_item(&self, raw: &Value) -> Result<ItemOutcome, MapError> {
-        self.map_item_with(raw, true)
+        self.map_item_with(raw, &SharedFields::default(), true)
+    }
+
+    /// Maps one raw item of a page whose items all have `shared` (see [`SharedFields`]).
+    pub fn map_item_sharing(
+        &self,
+        raw: &Value,
+        shared: &SharedFields,
+    ) -> Result<ItemOutcome, MapError> {
+        self.map_item_with(raw, shared, true)
     }
 
     /// Maps one raw item whatever the selector says: what a deleted object's entity was (a
     /// deleted object may no longer match a selector that its live version matched).
     pub fn map_item_unfiltered(&self, raw: &Value) -> Result<ItemOutcome, MapError> {
-        self.map_item_with(raw, false)
+        self.map_item_with(raw, &SharedFields::default(), false)
     }
 
-    fn map_item_with(&self, raw: &Value, select: bool) -> Result<ItemOutcome, MapError> {
+    fn map_item_with(
+        &self,
+        raw: &Value,
+        shared: &SharedFields,
+        select: bool,
+    ) -> Result<ItemOutcome, MapError> {
         let mut outcome = ItemOutcome::default();
         let Some(items_to_parse) = &self.items_to_parse else {
-            self.map_one(&to_val(raw), select, &mut outcome)?;
+            self.map_one(&shared.input(raw), select, &mut outcome)?;
             return Ok(outcome);
+        };
+        // `itemsToParse` copies the item per element anyway: work on the merged JSON.
+        let merged;
+        let raw = if shared.is_empty() {
+            raw
+        } else {
+            merged = shared.merged(raw);
+            &merged
         };
         let input = to_val(raw);
         let elements = match items_to_parse.first(&input, &self.env) {

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use mapping::{CompileOptions, ItemOutcome, MapError, MappingPlan, PortAppConfig};
+use mapping::{CompileOptions, ItemOutcome, MapError, MappingPlan, PortAppConfig, SharedFields};
 use serde_json::{Value, json};
 
 const DEFAULT: &str = include_str!("../../../fixtures/mappings/azure-devops-default.yaml");
@@ -128,6 +128,55 @@ fn items_to_parse_yields_one_entity_per_element_without_the_parsed_array() {
     assert_eq!(
         entities[1]["properties"],
         json!({"team": "t", "rest": null})
+    );
+}
+
+#[test]
+fn shared_page_fields_map_as_if_each_item_had_them() {
+    // Key order matters to `keys_unsorted`: shared fields come after the item's own keys and
+    // replace a key the item already has in place, as an insertion into the raw object would.
+    let yaml = one(
+        "  - kind: k\n    selector:\n      query: .__project.name == \"Alpha\"\n    port:\n      entity:\n        mappings:\n          identifier: .id | tostring\n          blueprint: '\"b\"'\n          properties:\n            keys: keys_unsorted\n            project: .__project.name\n  - kind: k\n    port:\n      itemsToParse: .__project.teams\n      entity:\n        mappings:\n          identifier: .item\n          blueprint: '\"team\"'\n          properties:\n            of: .id\n",
+    );
+    let plan = plan(&yaml);
+    let shared = serde_json::from_value::<serde_json::Map<String, Value>>(
+        json!({"__project": {"name": "Alpha", "teams": ["t1", "t2"]}, "kind": "shared"}),
+    )
+    .unwrap();
+    let fields = SharedFields::new(shared.clone());
+    for raw in [
+        json!({"id": 1, "kind": "own", "z": true}),
+        json!({"id": 2}),
+        json!("not an object"),
+    ] {
+        let mut merged = raw.clone();
+        if let Value::Object(map) = &mut merged {
+            map.extend(shared.clone());
+        }
+        for resource in plan.resources() {
+            assert_eq!(
+                resource
+                    .map_item_sharing(&raw, &fields)
+                    .map_err(|e| e.to_string()),
+                resource.map_item(&merged).map_err(|e| e.to_string()),
+                "{raw}"
+            );
+        }
+    }
+    let first = plan.resources()[0]
+        .map_item_sharing(&json!({"id": 1, "kind": "own"}), &fields)
+        .unwrap();
+    assert_eq!(
+        first.passed[0].properties["keys"],
+        json!(["id", "kind", "__project"])
+    );
+    assert_eq!(
+        plan.resources()[1]
+            .map_item_sharing(&json!({"id": 1}), &fields)
+            .unwrap()
+            .passed
+            .len(),
+        2
     );
 }
 

@@ -2,11 +2,53 @@
 
 use futures::stream::BoxStream;
 use mapping::SelectorConfig;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// A stream of pages of raw items, exactly as the third-party API returned them (plus any
-/// enrichment keys such as `__project`). An `Err` ends the kind's fetch as failed.
-pub type PageStream<E> = BoxStream<'static, Result<Vec<Value>, E>>;
+/// A stream of pages of raw items. An `Err` ends the kind's fetch as failed.
+pub type PageStream<E> = BoxStream<'static, Result<Page, E>>;
+
+/// Raw items exactly as the third-party API returned them, plus enrichment keys such as
+/// `__project`. Keys that every item of the page shares go in `shared`, once: the mapping sees
+/// each item as if they had been inserted into it (see [`mapping::SharedFields`]), without a
+/// copy per item (a project's 200 work items would otherwise hold 200 copies of the project).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<Value>,
+    /// Keys added to every item (after its own keys, replacing one it already has).
+    pub shared: Map<String, Value>,
+}
+
+impl Page {
+    /// A page whose items all have `shared`.
+    #[must_use]
+    pub fn sharing(items: Vec<Value>, shared: Map<String, Value>) -> Self {
+        Self { items, shared }
+    }
+
+    /// The items with the shared keys inserted into each (for callers that need plain JSON).
+    #[must_use]
+    pub fn into_items(self) -> Vec<Value> {
+        let Self { mut items, shared } = self;
+        if !shared.is_empty() {
+            for item in &mut items {
+                if let Value::Object(map) = item {
+                    map.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+        }
+        items
+    }
+}
+
+impl From<Vec<Value>> for Page {
+    fn from(items: Vec<Value>) -> Self {
+        Self {
+            items,
+            shared: Map::new(),
+        }
+    }
+}
 
 /// An integration (Azure DevOps, or a fixture in tests): it knows how to fetch each of its kinds.
 ///

@@ -17,7 +17,7 @@
 //! impl Integration for Fixed {
 //!     type Error = std::io::Error;
 //!     fn fetch(&self, kind: &str, _selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
-//!         (kind == "thing").then(|| stream::iter([Ok(vec![serde_json::json!({"id": 1})])]).boxed())
+//!         (kind == "thing").then(|| stream::iter([Ok(vec![serde_json::json!({"id": 1})].into())]).boxed())
 //!     }
 //! }
 //! assert!(Fixed.fetch("other", &SelectorConfig::default()).is_none());
@@ -33,4 +33,4 @@ pub mod runner;
 pub mod server;
 pub mod telemetry;
 
-pub use kind::{Integration, PageStream};
+pub use kind::{Integration, Page, PageStream};

@@ -46,7 +46,14 @@ impl Integration for Script {
 
     fn fetch(&self, kind: &str, _selector: &SelectorConfig) -> Option<PageStream<ScriptedFailure>> {
         let pages = self.0.lock().unwrap().get(kind)?.clone();
-        Some(stream::iter(pages.into_iter().map(|p| p.ok_or(ScriptedFailure))).boxed())
+        Some(
+            stream::iter(
+                pages
+                    .into_iter()
+                    .map(|p| p.map(ocean::Page::from).ok_or(ScriptedFailure)),
+            )
+            .boxed(),
+        )
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt, stream};
-use ocean::PageStream;
-use serde_json::Value;
+use ocean::{Page, PageStream};
+use serde_json::{Map, Value};
 
 use crate::memo::Memo;
 
@@ -68,12 +68,12 @@ impl Source {
 /// Projects fetched concurrently by per-project kinds (the Python integration uses 5).
 pub(crate) const PROJECT_CONCURRENCY: usize = 5;
 
-/// Streams one page per project: `per_project` runs for every project of the organization
-/// (skipping projects with an excluded tag is the caller's selector concern).
+/// Streams the pages `per_project` makes for every project of the organization (skipping
+/// projects with an excluded tag is the caller's selector concern).
 pub(crate) fn per_project<F, Fut>(source: &Source, per_project: F) -> PageStream<Error>
 where
     F: Fn(Source, Value) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Vec<Value>, Error>> + Send + 'static,
+    Fut: Future<Output = Result<Vec<Page>, Error>> + Send + 'static,
 {
     let source = source.clone();
     source
@@ -87,31 +87,38 @@ where
             )
             .map_ok(move |(source, project)| f(source, project))
             .try_buffered(PROJECT_CONCURRENCY)
+            .map_ok(|pages| stream::iter(pages.into_iter().map(Ok)))
+            .try_flatten()
         })
         .try_flatten()
         .boxed()
 }
 
-/// Adds `__organizationUrl` and `__organizationName` to every item, as every kind of the Python
-/// integration does.
+/// Adds `__organizationUrl` and `__organizationName` to every item (as shared keys of each
+/// page), as every kind of the Python integration does.
 pub(crate) fn with_organization(client: &Client, stream: PageStream<Error>) -> PageStream<Error> {
-    let client = client.clone();
+    let fields = organization_fields(client);
     stream
-        .map_ok(move |page| with_organization_fields(&client, page))
+        .map_ok(move |mut page| {
+            page.shared.extend(fields.clone());
+            page
+        })
         .boxed()
 }
 
-/// Adds `__organizationUrl` and `__organizationName` to the items of one page.
-pub(crate) fn with_organization_fields(client: &Client, mut page: Vec<Value>) -> Vec<Value> {
+/// `__organizationUrl` and `__organizationName` of the client's organization.
+pub(crate) fn organization_fields(client: &Client) -> Map<String, Value> {
     let url = client.organization_url().to_owned();
     let name = organization_name(&url);
-    for item in &mut page {
-        if let Some(object) = item.as_object_mut() {
-            object.insert("__organizationUrl".into(), Value::String(url.clone()));
-            object.insert("__organizationName".into(), Value::String(name.clone()));
-        }
-    }
-    page
+    Map::from_iter([
+        ("__organizationUrl".to_owned(), Value::String(url)),
+        ("__organizationName".to_owned(), Value::String(name)),
+    ])
+}
+
+/// One key and value, as a page's shared keys.
+pub(crate) fn shared(key: &str, value: Value) -> Map<String, Value> {
+    Map::from_iter([(key.to_owned(), value)])
 }
 
 /// `https://dev.azure.com/{org}` → org; `https://{org}.visualstudio.com` → org; else the last

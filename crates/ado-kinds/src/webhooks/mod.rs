@@ -17,11 +17,14 @@ use std::sync::Arc;
 use ado_client::{Client, Error};
 use base64::Engine;
 use mapping::PortAppConfig;
-use ocean::live::{Changes, Classified, LiveEvents};
+use ocean::{
+    Page,
+    live::{Changes, Classified, LiveEvents},
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::kinds::with_organization_fields;
+use crate::kinds::{organization_fields, wit::work_item::project_fields};
 
 /// Every (publisher, event type) the Python integration subscribes to (§5.1).
 pub const SUBSCRIBED_EVENTS: [(&str, &str); 23] = [
@@ -192,14 +195,16 @@ impl LiveEvents for AdoLive {
         let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
         let mut changes = Changes::default();
         let client = &self.client;
-        let stamp = |items: Vec<Value>| with_organization_fields(client, items);
+        // The keys a resync adds, in the same order.
+        let organization = organization_fields(client);
+        let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
         match target {
             Target::WorkItem { project, id } if wants("work-item") => {
                 let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
-                let enrich = |mut item: Value| {
-                    item["__projectId"] = json!(project);
-                    item["__project"] = project_object.clone();
-                    item
+                let enrich = |item: Value| {
+                    let mut shared = project_fields(project.clone(), project_object.clone());
+                    shared.extend(organization.clone());
+                    Page::sharing(vec![item], shared).into_items()
                 };
                 let current = if event_type == "workitem.deleted" {
                     None
@@ -207,16 +212,12 @@ impl LiveEvents for AdoLive {
                     found(client.work_item(&project, id, "All").await)?
                 };
                 if let Some(item) = current {
-                    changes
-                        .updated
-                        .push(("work-item".into(), stamp(vec![enrich(item)])));
+                    changes.updated.push(("work-item".into(), enrich(item)));
                 } else {
                     // Gone (deleted, or deleted since the event): its entity goes too.
                     let mut gone = payload["resource"].clone();
                     gone["id"] = json!(id);
-                    changes
-                        .deleted
-                        .push(("work-item".into(), stamp(vec![enrich(gone)])));
+                    changes.deleted.push(("work-item".into(), enrich(gone)));
                 }
             }
             Target::Repository { id } if wants("repository") => {

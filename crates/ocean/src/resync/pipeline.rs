@@ -8,7 +8,7 @@ use std::{
 };
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use mapping::{Entity, MappingPlan};
+use mapping::{Entity, MappingPlan, SharedFields};
 use port_client::{BulkUpsertReport, UpsertOptions};
 use serde_json::{Value, value::RawValue};
 
@@ -20,7 +20,7 @@ use super::{
     report::{Rejection, ResourceReport, ResyncReport},
     snapshot::Snapshot,
 };
-use crate::{Integration, telemetry};
+use crate::{Integration, Page, telemetry};
 
 /// An entity mapped on the blocking pool, ready to diff and send.
 struct Mapped {
@@ -167,11 +167,9 @@ async fn run_resource<I: Integration>(
             let plan = Arc::clone(&plan);
             async move {
                 match page {
-                    Ok(items) => {
-                        tokio::task::spawn_blocking(move || map_page(&plan, index, &items))
-                            .await
-                            .map_err(|e| format!("mapping worker failed: {e}"))
-                    }
+                    Ok(items) => tokio::task::spawn_blocking(move || map_page(&plan, index, items))
+                        .await
+                        .map_err(|e| format!("mapping worker failed: {e}")),
                     Err(error) => Err(format!("fetch failed: {error}")),
                 }
             }
@@ -194,14 +192,15 @@ async fn run_resource<I: Integration>(
 }
 
 /// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool).
-fn map_page(plan: &MappingPlan, index: usize, items: &[Value]) -> MappedPage {
+fn map_page(plan: &MappingPlan, index: usize, raw: Page) -> MappedPage {
     let resource = &plan.resources()[index];
     let mut page = MappedPage {
-        items: items.len(),
+        items: raw.items.len(),
         ..MappedPage::default()
     };
-    for item in items {
-        match resource.map_item(item) {
+    let shared = SharedFields::new(raw.shared);
+    for item in &raw.items {
+        match resource.map_item_sharing(item, &shared) {
             Ok(outcome) => {
                 page.filtered_out += outcome.filtered_out;
                 page.dropped += outcome.dropped.len();

@@ -4,7 +4,7 @@
 use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::PageStream;
+use ocean::{Page, PageStream};
 
 use super::super::{PROJECT_CONCURRENCY, Source, flag, id_of};
 
@@ -13,7 +13,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
     let client = &source.client;
     let pages = client.projects();
     if !flag(selector, "defaultTeam") {
-        return pages.boxed();
+        return pages.map_ok(Page::from).boxed();
     }
     let client = client.clone();
     pages
@@ -26,8 +26,9 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
                         async move { client.project(&id_of(&project)).await }
                     })
                     .buffered(PROJECT_CONCURRENCY)
-                    .try_collect()
+                    .try_collect::<Vec<_>>()
                     .await
+                    .map(Page::from)
             }
         })
         .boxed()

@@ -68,7 +68,9 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
                 }
             }))
             .await?;
-            Ok(per_repo.into_iter().flatten().collect())
+            Ok(vec![
+                per_repo.into_iter().flatten().collect::<Vec<_>>().into(),
+            ])
         }
     })
 }

@@ -19,15 +19,16 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
             let project_id = id_of(&project);
             let repositories = source.repositories(&project_id).await?.as_ref().clone();
             if files.is_empty() {
-                return Ok(repositories);
+                return Ok(vec![repositories.into()]);
             }
             let client = &source.client;
-            try_join_all(
+            let repositories = try_join_all(
                 repositories
                     .into_iter()
                     .map(|repo| with_files(client, &project_id, repo, &files)),
             )
-            .await
+            .await?;
+            Ok(vec![repositories.into()])
         }
     })
 }

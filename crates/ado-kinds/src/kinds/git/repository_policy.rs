@@ -1,16 +1,17 @@
 //! `repository-policy`: branch policies of each healthy repository's default branch, each with
 //! the repository under `__repository` (disabled and empty repositories are skipped, as
-//! upstream's "healthy repository" filter does).
+//! upstream's "healthy repository" filter does): one page per repository, `__repository`
+//! shared by its policies.
 
 use ado_client::Error;
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
-use ocean::PageStream;
+use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, id_of, per_project};
+use super::super::{Source, id_of, per_project, shared};
 
-/// Streams one page of policies per project.
+/// Streams one page of policies per repository.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
         let project_id = id_of(&project);
@@ -29,19 +30,13 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
                     .unwrap_or_default()
                     .to_owned();
                 let policies = source.policies(&project_id, &id_of(&repo), &branch).await?;
-                Ok::<_, Error>(
-                    policies
-                        .iter()
-                        .cloned()
-                        .map(|mut p| {
-                            p["__repository"] = repo.clone();
-                            p
-                        })
-                        .collect::<Vec<_>>(),
-                )
+                Ok::<_, Error>(Page::sharing(
+                    policies.as_ref().clone(),
+                    shared("__repository", repo),
+                ))
             }
         }))
         .await?;
-        Ok(per_repo.into_iter().flatten().collect())
+        Ok(per_repo)
     })
 }

@@ -5,7 +5,7 @@
 use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::PageStream;
+use ocean::{Page, PageStream};
 use serde_json::Value;
 
 use super::super::{PROJECT_CONCURRENCY, Source, id_of};
@@ -35,7 +35,12 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         .map_ok(move |page| {
             let (client, query) = (client.clone(), query.clone());
             stream::iter(page.into_iter().map(Ok::<_, Error>))
-                .map_ok(move |project| client.releases(&id_of(&project), query.clone()).boxed())
+                .map_ok(move |project| {
+                    client
+                        .releases(&id_of(&project), query.clone())
+                        .map_ok(Page::from)
+                        .boxed()
+                })
                 .try_flatten_unordered(PROJECT_CONCURRENCY)
         })
         .try_flatten()

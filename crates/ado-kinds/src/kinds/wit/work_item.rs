@@ -1,12 +1,12 @@
 //! `work-item`: per project, WIQL with id-range paging so a project with more than 20,000
 //! matches still syncs completely (ocean-azure-devops.md §3.2), then details 200 ids at a time,
-//! each item with `__projectId` and `__project`.
+//! each item with `__projectId` and `__project` (shared keys of the page).
 
 use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::PageStream;
-use serde_json::Value;
+use ocean::{Page, PageStream};
+use serde_json::{Map, Value};
 
 use super::super::{PROJECT_CONCURRENCY, Source, id_of};
 
@@ -62,17 +62,21 @@ fn project_items(
                 let (client, project, expand) = (client.clone(), project.clone(), expand.clone());
                 async move {
                     let project_id = id_of(&project);
-                    let mut items = client.work_items(&project_id, &chunk, &expand).await?;
-                    for item in &mut items {
-                        item["__projectId"] = Value::String(project_id.clone());
-                        item["__project"] = project.clone();
-                    }
-                    Ok(items)
+                    let items = client.work_items(&project_id, &chunk, &expand).await?;
+                    Ok(Page::sharing(items, project_fields(project_id, project)))
                 }
             })
         })
         .try_flatten()
         .boxed()
+}
+
+/// `__projectId` and `__project`, the keys the Python integration adds to each work item.
+pub(crate) fn project_fields(project_id: String, project: Value) -> Map<String, Value> {
+    Map::from_iter([
+        ("__projectId".to_owned(), Value::String(project_id)),
+        ("__project".to_owned(), project),
+    ])
 }
 
 /// Every matching id of `project`, in windows of `[System.Id] > last`.

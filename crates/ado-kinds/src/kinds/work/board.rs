@@ -11,7 +11,7 @@ use super::super::{Source, id_of, per_project};
 /// Streams one page of boards per project.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
-        Ok(source.boards(&project).await?.as_ref().clone())
+        Ok(vec![source.boards(&project).await?.as_ref().clone().into()])
     })
 }
 
