@@ -73,8 +73,15 @@ fn names(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// The definitions `code` can reach, in library order.
-pub(crate) fn needed_by(code: &str) -> Vec<Def<&'static str>> {
+/// What an expression can reach: definitions (in library order) and every name that `code`
+/// or those definitions mention (native filters are looked up among these).
+pub(crate) struct Needed {
+    pub(crate) defs: Vec<Def<&'static str>>,
+    pub(crate) names: HashSet<String>,
+}
+
+/// What `code` can reach.
+pub(crate) fn needed_by(code: &str) -> Needed {
     let mut wanted = names(code);
     let mut keep = vec![false; LIBRARY.len()];
     // Backwards: a definition only calls earlier ones, so when we reach one, everything that
@@ -85,12 +92,16 @@ pub(crate) fn needed_by(code: &str) -> Vec<Def<&'static str>> {
             wanted.extend(entry.mentions.iter().cloned());
         }
     }
-    LIBRARY
+    let defs = LIBRARY
         .iter()
         .zip(keep)
         .filter(|(_, keep)| *keep)
         .map(|(entry, _)| entry.def.clone())
-        .collect()
+        .collect();
+    Needed {
+        defs,
+        names: wanted,
+    }
 }
 
 #[cfg(test)]
@@ -98,7 +109,7 @@ mod tests {
     use super::*;
 
     fn kept(code: &str) -> Vec<&'static str> {
-        needed_by(code).iter().map(|def| def.name).collect()
+        needed_by(code).defs.iter().map(|def| def.name).collect()
     }
 
     #[test]
