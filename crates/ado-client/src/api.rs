@@ -146,13 +146,25 @@ impl Client {
     }
 
     /// `POST {project}/_apis/wit/wiql?$top=` → work item ids (a read: retried like a GET).
-    pub async fn wiql(&self, project: &str, query: &str, top: usize) -> Result<Vec<u64>, Error> {
+    /// `time_precision` sets `timePrecision=true`: date literals may then carry a time of day
+    /// (without it the service compares days and refuses such literals).
+    pub async fn wiql(
+        &self,
+        project: &str,
+        query: &str,
+        top: usize,
+        time_precision: bool,
+    ) -> Result<Vec<u64>, Error> {
         let body = json!({ "query": query });
+        let mut params = vec![("$top", top.to_string())];
+        if time_precision {
+            params.push(("timePrecision", "true".to_owned()));
+        }
         let result = self
             .post(
                 Host::Core,
                 &[project, "_apis", "wit", "wiql"],
-                &[("$top", top.to_string())],
+                &params,
                 &body,
                 true,
             )

@@ -33,10 +33,21 @@ pub(crate) const MIN_WORKERS: usize = 4;
 /// only does this when the integration starts). Costs 24 list requests.
 const SUBSCRIPTIONS_EVERY: Duration = Duration::from_mins(10);
 
+/// How often changes are caught up: work items changed since the previous catch-up are read
+/// and written, so that an event Azure DevOps never delivered reaches Port within this time
+/// (one WIQL query per project, and reads of only what changed).
+const CATCH_UP_EVERY: Duration = Duration::from_mins(5);
+
+/// How much earlier than the previous catch-up's start each one reaches back: for clock skew
+/// between Azure DevOps and this host, and for changes saved while the previous one ran.
+const CATCH_UP_OVERLAP: Duration = Duration::from_mins(2);
+
 /// The running parts; [`Realtime::stop`] ends them.
 pub(crate) struct Realtime {
     /// Reconciles the subscriptions every `subscriptions_every`.
     reconcile: Option<tokio::task::JoinHandle<()>>,
+    /// Catches up changes every `catch_up.every`.
+    catch_up: Option<tokio::task::JoinHandle<()>>,
     queue: Queue,
     workers: JoinSet<()>,
     server: tokio::task::JoinHandle<()>,
@@ -55,8 +66,21 @@ pub(crate) struct Settings {
     /// then every `subscriptions_every`.
     pub(crate) subscriptions: Option<subscriptions::Settings>,
     pub(crate) subscriptions_every: Duration,
+    /// Set when live events are expected (`appHost`, or a `WEBHOOK`/`WEBHOOKS_ONLY`
+    /// listener): see [`CatchUp`].
+    pub(crate) catch_up: Option<CatchUp>,
     /// Renders `GET /metrics` (see [`install_metrics`]).
     pub(crate) metrics: Option<server::MetricsRender>,
+}
+
+/// Periodic catch-up of changes whose events never arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct CatchUp {
+    pub(crate) every: Duration,
+    /// The listener resyncs at start: the first catch-up covers only what changed since.
+    /// Otherwise it starts at once from the last resync Port recorded (the time the
+    /// integration was down is covered too).
+    pub(crate) resync_on_start: bool,
 }
 
 /// Installs the Prometheus recorder for the whole process; call it before the first request,
@@ -86,6 +110,7 @@ impl Settings {
                 .then(|| Arc::clone(triggers)),
             subscriptions: subscription_settings(config),
             subscriptions_every: SUBSCRIPTIONS_EVERY,
+            catch_up: catch_up_settings(config),
             metrics,
         }
     }
@@ -139,6 +164,17 @@ pub(crate) async fn start(
             error!(%error, "The HTTP server stopped.");
         }
     });
+    let catch_up = match settings.catch_up {
+        Some(catch_up) => {
+            let from = catch_up_from(runner, catch_up.resync_on_start).await;
+            Some(tokio::spawn(catch_up_loop(
+                Arc::clone(&live),
+                from,
+                catch_up.every,
+            )))
+        }
+        None => None,
+    };
     let reconcile = settings.subscriptions.map(|subscriptions| {
         let (ado, every) = (ado.clone(), settings.subscriptions_every);
         tokio::spawn(async move {
@@ -154,10 +190,78 @@ pub(crate) async fn start(
     });
     Ok(Realtime {
         reconcile,
+        catch_up,
         queue,
         workers,
         server,
         stop_server,
+    })
+}
+
+/// Where the first catch-up starts, and whether it runs at once: after the last resync
+/// recorded in Port when the listener does not resync at start; otherwise, one period after
+/// now (the resync covers the past).
+async fn catch_up_from(
+    runner: &Runner<AzureDevops>,
+    resync_on_start: bool,
+) -> Option<jiff::Timestamp> {
+    if resync_on_start {
+        return None;
+    }
+    let record = runner
+        .ensure_integration()
+        .await
+        .inspect_err(
+            |error| warn!(%error, "Could not read the last resync time; catch-up starts from now."),
+        )
+        .ok()?;
+    record["resyncState"]["lastResyncStart"]
+        .as_str()?
+        .parse()
+        .ok()
+}
+
+/// Catches up every `every`; the first time at once from `from` when given (else one period
+/// from now). A failed catch-up is retried from the same point next time.
+async fn catch_up_loop(live: Arc<Live<AdoLive>>, from: Option<jiff::Timestamp>, every: Duration) {
+    let now = tokio::time::Instant::now();
+    let first = if from.is_some() { now } else { now + every };
+    let mut since = from.unwrap_or_else(jiff::Timestamp::now);
+    let mut tick = tokio::time::interval_at(first, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let overlap = jiff::SignedDuration::try_from(CATCH_UP_OVERLAP).unwrap_or_default();
+    loop {
+        tick.tick().await;
+        let started = jiff::Timestamp::now();
+        match live.catch_up(since - overlap).await {
+            Ok(applied) => {
+                info!(since = %since, upserted = applied.upserted, rejected = applied.rejected, "Caught up changes.");
+                since = started;
+            }
+            Err(error) => {
+                warn!(since = %since, %error, "Catch-up failed; the next one starts from the same point.");
+            }
+        }
+    }
+}
+
+/// Catch-up runs wherever live events are expected: with `appHost` (subscriptions) or a
+/// webhook listener.
+fn catch_up_settings(config: &Config<AdoConfig>) -> Option<CatchUp> {
+    let live = subscription_settings(config).is_some()
+        || matches!(
+            config.event_listener.kind,
+            ListenerKind::Webhook { .. } | ListenerKind::WebhooksOnly
+        );
+    live.then_some(CatchUp {
+        every: CATCH_UP_EVERY,
+        resync_on_start: matches!(
+            config.event_listener.kind,
+            ListenerKind::Polling {
+                resync_on_start: true,
+                ..
+            }
+        ),
     })
 }
 
@@ -187,8 +291,8 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
 impl Realtime {
     /// Stops taking events, applies the queued ones within `grace`, then stops the server.
     pub(crate) async fn stop(mut self, grace: Duration) {
-        if let Some(reconcile) = &self.reconcile {
-            reconcile.abort();
+        for task in [&self.reconcile, &self.catch_up].into_iter().flatten() {
+            task.abort();
         }
         self.queue.close();
         let pending = self.queue.depth();
@@ -213,6 +317,8 @@ impl Realtime {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use serde_json::json;
 
     use super::*;
 
@@ -250,6 +356,7 @@ mod tests {
                 fingerprint_key: SecretString::from("sim-pat"),
             }),
             subscriptions_every: Duration::from_millis(200),
+            catch_up: None,
             metrics: None,
         };
         let realtime = start(settings, &Arc::new(runner), &client).await.unwrap();
@@ -275,5 +382,71 @@ mod tests {
         .await;
         assert_eq!(count(), 4 * 23, "repaired, not duplicated");
         realtime.stop(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_change_whose_event_never_arrived_is_caught_up_from_the_last_resync() {
+        let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+        let port = sim_port::spawn(sim_port::SimConfig::default())
+            .await
+            .unwrap();
+        let (runner, client) = crate::bench::bench_runner(&ado.org_url(), &port.base_url())
+            .await
+            .unwrap();
+        let runner = Arc::new(runner);
+        assert!(runner.resync().await.unwrap().succeeded());
+
+        // The integration is down (no subscriptions, no server): two work items change.
+        let project = "00000001-0000-4000-8000-000000000000";
+        let ids = ado.state.work_item_ids(0);
+        for id in &ids[..2] {
+            assert!(
+                ado.state
+                    .update_work_item(*id, "System.Title", json!(format!("Missed {id}")))
+            );
+        }
+        let mut writes = port.state.watch_writes();
+
+        // It starts with a listener that does not resync at start.
+        let settings = Settings {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], crate::bench::free_port().unwrap())),
+            path_prefix: None,
+            workers: MIN_WORKERS,
+            secret: None,
+            resync: None,
+            subscriptions: None,
+            subscriptions_every: Duration::from_mins(10),
+            catch_up: Some(CatchUp {
+                every: Duration::from_hours(1),
+                resync_on_start: false,
+            }),
+            metrics: None,
+        };
+        let realtime = start(settings, &runner, &client).await.unwrap();
+        let title = |id: u64| {
+            port.state
+                .entity("azureDevopsWorkItem", &format!("{project}/{id}"))
+                .map(|e| e["title"].clone())
+        };
+        until("both changes are in Port", || {
+            ids[..2]
+                .iter()
+                .all(|id| title(*id) == Some(json!(format!("Missed {id}"))))
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        realtime.stop(Duration::from_secs(1)).await;
+
+        // Only what changed was written: not a resync.
+        let mut written = std::collections::BTreeSet::new();
+        while let Ok((blueprint, identifier)) = writes.try_recv() {
+            written.insert(format!("{blueprint}:{identifier}"));
+        }
+        let expected: std::collections::BTreeSet<String> = ids[..2]
+            .iter()
+            .map(|id| format!("azureDevopsWorkItem:{project}/{id}"))
+            .collect();
+        assert_eq!(written, expected);
+        assert_eq!(title(ids[2]), Some(json!(format!("Work item {}", ids[2]))));
     }
 }

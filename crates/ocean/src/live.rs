@@ -22,7 +22,7 @@ use std::{
     time::Duration,
 };
 
-use futures::future::BoxFuture;
+use futures::{StreamExt, future::BoxFuture, stream::BoxStream};
 use mapping::{Entity, MappingPlan, PortAppConfig};
 use metrics::{counter, gauge, histogram};
 use port_client::{Client, UpsertOptions, UserAgent};
@@ -82,6 +82,16 @@ pub trait LiveEvents: Send + Sync + 'static {
         payload: Value,
         config: Arc<PortAppConfig>,
     ) -> impl Future<Output = Result<Changes, String>> + Send;
+    /// Catch-up: objects of the live mapping's kinds changed at or after `since`, a page at a
+    /// time, for the kinds that can be asked that way. None by default.
+    fn changed_since(
+        &self,
+        since: jiff::Timestamp,
+        config: Arc<PortAppConfig>,
+    ) -> BoxStream<'static, Result<Changes, String>> {
+        let _ = (since, config);
+        futures::stream::empty().boxed()
+    }
 }
 
 /// Loads the current mapping (the runner's, from Port or a local file).
@@ -271,6 +281,26 @@ impl<L: LiveEvents> Live<L> {
         let (config, plan) = self.current_mapping().await?;
         let changes = self.events.process(payload, Arc::clone(&config)).await?;
         self.apply(&changes, &config, &plan).await
+    }
+
+    /// Catch-up (recovers events that never arrived): maps and writes what
+    /// [`LiveEvents::changed_since`] yields, as live events are written. Stops at the first
+    /// error; what was written until then stays.
+    pub async fn catch_up(&self, since: jiff::Timestamp) -> Result<Applied, String> {
+        let (config, plan) = self.current_mapping().await?;
+        let mut pages = self.events.changed_since(since, Arc::clone(&config));
+        let mut total = Applied::default();
+        while let Some(changes) = pages.next().await {
+            let applied = self.apply(&changes?, &config, &plan).await?;
+            total.upserted += applied.upserted;
+            total.rejected += applied.rejected;
+            total.deleted += applied.deleted;
+        }
+        counter!("ocean_catch_up_entities_total", "outcome" => "upserted")
+            .increment(total.upserted as u64);
+        counter!("ocean_catch_up_entities_total", "outcome" => "rejected")
+            .increment(total.rejected as u64);
+        Ok(total)
     }
 
     /// Maps `changes` with every resource of their kind and writes them to Port.

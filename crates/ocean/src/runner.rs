@@ -210,8 +210,8 @@ impl<I: Integration> Runner<I> {
             }
         };
         self.health.set_port_reachable(true);
-        self.patch_state("running", Some(Timestamp::now()), None)
-            .await;
+        let started = Timestamp::now();
+        self.patch_state("running", started, None).await;
         let resync = Resync {
             port: self.port.clone(),
             integration: Arc::clone(&self.integration),
@@ -227,22 +227,22 @@ impl<I: Integration> Runner<I> {
         } else {
             "failed"
         };
-        self.patch_state(status, None, Some(Timestamp::now())).await;
+        self.patch_state(status, started, Some(Timestamp::now()))
+            .await;
         Ok(report)
     }
 
-    /// Reports the resync state; failures are logged, not raised (as in Ocean).
-    async fn patch_state(&self, status: &str, start: Option<Timestamp>, end: Option<Timestamp>) {
-        let mut body = json!({
+    /// Reports the whole resync state, as Ocean does (the start stays in the completed state);
+    /// failures are logged, not raised (as in Ocean).
+    async fn patch_state(&self, status: &str, start: Timestamp, end: Option<Timestamp>) {
+        let body = json!({
             "status": status,
+            "lastResyncStart": start.to_string(),
             "lastResyncEnd": end.map(|t| t.to_string()),
             "nextResync": Value::Null,
             // Sic: Port's API spells it this way (ocean-framework.md §2.3).
             "intervalInMinuets": self.settings.scheduled_interval_minutes,
         });
-        if let Some(start) = start {
-            body["lastResyncStart"] = json!(start.to_string());
-        }
         if let Err(error) = self
             .port
             .integration()

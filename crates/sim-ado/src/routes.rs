@@ -405,7 +405,10 @@ async fn wiql_query(
             "The request body must be {\"query\": \"...\"}.",
         );
     };
-    let query = match wiql::parse(&text) {
+    let time_precision = params
+        .get("timePrecision")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let query = match wiql::parse(&text, time_precision) {
         Ok(query) => query,
         Err(e) => {
             return error(

@@ -191,8 +191,17 @@ pub fn repository(
     out.repositories.push(repo);
 }
 
+/// A date-time as Azure DevOps writes work item dates: UTC with milliseconds.
+pub(crate) fn stamp(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 fn days_ago(days: usize) -> jiff::Timestamp {
-    let hours = i64::try_from(days * 24).unwrap_or(i64::MAX / 3_600);
+    hours_ago(days * 24)
+}
+
+fn hours_ago(hours: usize) -> jiff::Timestamp {
+    let hours = i64::try_from(hours).unwrap_or(i64::MAX / 3_600);
     jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
 }
 
@@ -252,14 +261,18 @@ fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &st
     let person = json!({"displayName": format!("User {}", w % 7), "uniqueName": format!("user{}@example.com", w % 7),
         "id": guid(6, w % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, w % 7, 0)), "imageUrl": format!("{base}/_api/_common/identityImage?id={}", guid(6, w % 7, 0))});
     let state = STATES[w % 4];
-    let day = 1 + w % 28;
+    // Changed `w % 28` days and an hour before the simulator started, created a month before
+    // that: never in the future nor "just now", so changed-since queries (`@today - 7`,
+    // catch-up) cut where expected.
+    let changed = hours_ago((w % 28) * 24 + 1);
+    let created = days_ago(30 + w % 28);
     json!({
         "id": id, "rev": 1 + w % 5,
         "fields": {
             "System.Id": id, "System.AreaPath": project_name, "System.TeamProject": project_name, "System.IterationPath": project_name,
             "System.WorkItemType": TYPES[w % TYPES.len()], "System.State": state, "System.Reason": "New",
-            "System.CreatedDate": format!("2026-10-{day:02}T08:00:00.123Z"), "System.CreatedBy": person,
-            "System.ChangedDate": format!("2026-11-{day:02}T09:30:00.456Z"), "System.ChangedBy": person,
+            "System.CreatedDate": stamp(created), "System.CreatedBy": person,
+            "System.ChangedDate": stamp(changed), "System.ChangedBy": person,
             "System.Title": format!("Work item {id}"), "System.BoardColumn": state, "System.BoardColumnDone": false,
             "System.Description": format!("<div>Description of work item {id}.</div>"),
             "Microsoft.VSTS.Scheduling.Effort": if w.is_multiple_of(4) { Value::Null } else { json!(w % 13) }

@@ -225,6 +225,7 @@ impl AdoState {
         };
         let old = item["fields"][field].clone();
         item["fields"][field] = value.clone();
+        item["fields"]["System.ChangedDate"] = json!(crate::seed::stamp(jiff::Timestamp::now()));
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
         let item = item.clone();
         drop(inner);

@@ -23,6 +23,8 @@ pub struct Query {
     filter: Option<Expr>,
     /// `ORDER BY` field and whether descending.
     pub order: Option<(String, bool)>,
+    /// The `timePrecision` query parameter: dates compare as instants, not as days.
+    time_precision: bool,
 }
 
 #[derive(Debug)]
@@ -210,7 +212,8 @@ impl Parser {
                     let n = n as i64;
                     days = if op == "-" { -n } else { n };
                 }
-                let day = jiff::Zoned::now()
+                let day = jiff::Timestamp::now()
+                    .to_zoned(jiff::tz::TimeZone::UTC)
                     .date()
                     .checked_add(jiff::Span::new().days(days))
                     .map_err(|e| e.to_string())?;
@@ -221,8 +224,10 @@ impl Parser {
     }
 }
 
-/// Parses `SELECT ... FROM WorkItems [WHERE ...] [ORDER BY [f] [ASC|DESC]]`.
-pub fn parse(text: &str) -> Result<Query, String> {
+/// Parses `SELECT ... FROM WorkItems [WHERE ...] [ORDER BY [f] [ASC|DESC]]`. Without
+/// `time_precision`, dates compare by day and a literal with a time of day is refused, as the
+/// service does.
+pub fn parse(text: &str, time_precision: bool) -> Result<Query, String> {
     let tokens = tokenize(text)?;
     let mut p = Parser { tokens, at: 0 };
     if !p.keyword("SELECT") {
@@ -256,29 +261,61 @@ pub fn parse(text: &str) -> Result<Query, String> {
     if p.at < p.tokens.len() {
         return Err(format!("unexpected {:?}", p.tokens[p.at]));
     }
-    Ok(Query { filter, order })
+    if !time_precision && let Some(literal) = filter.as_ref().and_then(timed_literal) {
+        return Err(format!(
+            "the date '{literal}' has a time of day; set timePrecision=true to compare times"
+        ));
+    }
+    Ok(Query {
+        filter,
+        order,
+        time_precision,
+    })
+}
+
+/// A string literal of `expr` that is a date with a time of day.
+fn timed_literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::And(a, b) | Expr::Or(a, b) => timed_literal(a).or_else(|| timed_literal(b)),
+        Expr::Not(e) => timed_literal(e),
+        Expr::Compare(_, _, Value::String(s)) if s.contains('T') && instant(s).is_some() => Some(s),
+        Expr::Compare(..) | Expr::In(..) => None,
+    }
+}
+
+/// A date (`2026-11-25`, midnight UTC) or date-time (`2026-11-25T10:00:00.123Z`) literal.
+fn instant(text: &str) -> Option<jiff::Timestamp> {
+    text.parse::<jiff::Timestamp>().ok().or_else(|| {
+        text.parse::<jiff::civil::Date>()
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })
 }
 
 impl Query {
     /// True when the work item's `fields` match the filter.
     #[must_use]
     pub fn matches(&self, fields: &Value) -> bool {
-        self.filter.as_ref().is_none_or(|f| eval(f, fields))
+        self.filter
+            .as_ref()
+            .is_none_or(|f| eval(f, fields, self.time_precision))
     }
 }
 
-fn eval(expr: &Expr, fields: &Value) -> bool {
+fn eval(expr: &Expr, fields: &Value, time_precision: bool) -> bool {
     match expr {
-        Expr::And(a, b) => eval(a, fields) && eval(b, fields),
-        Expr::Or(a, b) => eval(a, fields) || eval(b, fields),
-        Expr::Not(e) => !eval(e, fields),
+        Expr::And(a, b) => eval(a, fields, time_precision) && eval(b, fields, time_precision),
+        Expr::Or(a, b) => eval(a, fields, time_precision) || eval(b, fields, time_precision),
+        Expr::Not(e) => !eval(e, fields, time_precision),
         Expr::In(field, values, negated) => {
             let actual = fields.get(field).unwrap_or(&Value::Null);
             values.iter().any(|v| equal(actual, v)) != *negated
         }
         Expr::Compare(field, op, value) => {
             let actual = fields.get(field).unwrap_or(&Value::Null);
-            let ordering = compare(actual, value);
+            let ordering = compare(actual, value, time_precision);
             match op.as_str() {
                 "=" => equal(actual, value),
                 "<>" => !equal(actual, value),
@@ -306,10 +343,19 @@ fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+/// Numbers by value, dates as instants (or as UTC days without `time_precision`), other
+/// strings by text.
+fn compare(a: &Value, b: &Value, time_precision: bool) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Value::String(x), Value::String(y)) => Some(x.as_str().cmp(y.as_str())),
+        (Value::String(x), Value::String(y)) => match (instant(x), instant(y)) {
+            (Some(x), Some(y)) if time_precision => Some(x.cmp(&y)),
+            (Some(x), Some(y)) => {
+                let day = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).date();
+                Some(day(x).cmp(&day(y)))
+            }
+            _ => Some(x.as_str().cmp(y.as_str())),
+        },
         _ => None,
     }
 }
@@ -321,12 +367,37 @@ mod tests {
 
     #[test]
     fn the_integrations_queries_evaluate() {
-        let q = parse("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = 'Project 1' AND ([System.State] NOT IN ('Closed','Done','Removed') OR [System.ChangedDate] >= @today - 7) AND [System.Id] > 5 ORDER BY [System.Id] ASC").unwrap();
+        let q = parse("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = 'Project 1' AND ([System.State] NOT IN ('Closed','Done','Removed') OR [System.ChangedDate] >= @today - 7) AND [System.Id] > 5 ORDER BY [System.Id] ASC", false).unwrap();
         let item = |state: &str, id: u64| json!({"System.TeamProject": "Project 1", "System.State": state, "System.Id": id, "System.ChangedDate": "2000-01-01T00:00:00Z"});
         assert!(q.matches(&item("Active", 6)));
         assert!(!q.matches(&item("Closed", 6)));
         assert!(!q.matches(&item("Active", 5)));
         assert_eq!(q.order, Some(("System.Id".into(), false)));
-        assert!(parse("SELECT [System.Id] FROM WorkItems WHERE [System.State] ~ 'x'").is_err());
+        assert!(
+            parse(
+                "SELECT [System.Id] FROM WorkItems WHERE [System.State] ~ 'x'",
+                false
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn dates_compare_as_days_unless_time_precision_is_asked() {
+        let at = |changed: &str| json!({"System.ChangedDate": changed});
+        let since = "SELECT [System.Id] FROM WorkItems WHERE [System.ChangedDate] >= '2026-11-25T10:00:00Z'";
+        let error = parse(since, false).unwrap_err();
+        assert!(error.contains("timePrecision"), "{error}");
+        let q = parse(since, true).unwrap();
+        // Text order would put "…10:00:00.456Z" before "…10:00:00Z".
+        assert!(q.matches(&at("2026-11-25T10:00:00.456Z")));
+        assert!(!q.matches(&at("2026-11-25T09:59:59.999Z")));
+        let day = parse(
+            "SELECT [System.Id] FROM WorkItems WHERE [System.ChangedDate] >= '2026-11-25'",
+            false,
+        )
+        .unwrap();
+        assert!(day.matches(&at("2026-11-25T00:00:00.001Z")));
+        assert!(!day.matches(&at("2026-11-24T23:59:59.999Z")));
     }
 }

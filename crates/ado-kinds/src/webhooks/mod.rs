@@ -10,6 +10,7 @@
 //! - A deleted work item is deleted under the identifier its live version had (upstream sends
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
 
+mod catch_up;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -153,6 +154,14 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
 }
 
 impl LiveEvents for AdoLive {
+    fn changed_since(
+        &self,
+        since: jiff::Timestamp,
+        config: Arc<PortAppConfig>,
+    ) -> futures::stream::BoxStream<'static, Result<Changes, String>> {
+        catch_up::changed_since(&self.client, since, &config)
+    }
+
     fn authenticate(&self, authorization: Option<&str>) -> bool {
         let Some(expected) = &self.expected else {
             return true;

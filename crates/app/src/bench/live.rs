@@ -61,6 +61,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
             fingerprint_key: SecretString::from("sim-pat"),
         }),
         subscriptions_every: Duration::from_mins(10),
+        catch_up: None,
         metrics: None,
     };
     let live = realtime::start(settings, &runner, &client).await?;

@@ -17,12 +17,34 @@ pub const IDS_PER_REQUEST: usize = 200;
 
 /// Streams pages of up to 200 work items.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    fetch_since(source, selector, None)
+}
+
+/// Streams the selector's work items changed at or after `since` (or all of them), with a
+/// WIQL `[System.ChangedDate] >= since` and `timePrecision` so the time of day counts.
+pub(crate) fn fetch_since(
+    source: &Source,
+    selector: &SelectorConfig,
+    since: Option<jiff::Timestamp>,
+) -> PageStream<Error> {
     let client = &source.client;
     let filter = selector
         .extra
         .get("wiql")
         .and_then(Value::as_str)
-        .map(str::to_owned);
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| format!("({f})"));
+    let filter = match since {
+        None => filter,
+        Some(since) => {
+            let changed = format!(
+                "[System.ChangedDate] >= '{}'",
+                since.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            );
+            Some(filter.map_or(changed.clone(), |f| format!("{f} AND {changed}")))
+        }
+    };
+    let time_precision = since.is_some();
     let expand = selector
         .extra
         .get("expand")
@@ -36,7 +58,11 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
             let (client, filter, expand) = (client.clone(), filter.clone(), expand.clone());
             stream::iter(page.into_iter().map(Ok::<_, Error>))
                 .map_ok(move |project| {
-                    project_items(client.clone(), project, filter.clone(), expand.clone())
+                    let query = Wiql {
+                        filter: filter.clone(),
+                        time_precision,
+                    };
+                    project_items(client.clone(), project, query, expand.clone())
                 })
                 .try_flatten_unordered(PROJECT_CONCURRENCY)
         })
@@ -44,15 +70,17 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         .boxed()
 }
 
-fn project_items(
-    client: Client,
-    project: Value,
+/// The condition added to a project's WIQL, and whether it compares times of day.
+#[derive(Debug, Clone)]
+struct Wiql {
     filter: Option<String>,
-    expand: String,
-) -> PageStream<Error> {
+    time_precision: bool,
+}
+
+fn project_items(client: Client, project: Value, query: Wiql, expand: String) -> PageStream<Error> {
     let ids = {
         let (client, project) = (client.clone(), project.clone());
-        async move { all_ids(&client, &project, filter.as_deref()).await }
+        async move { all_ids(&client, &project, &query).await }
     };
     stream::once(ids)
         .map_ok(move |ids| {
@@ -80,25 +108,23 @@ pub(crate) fn project_fields(project_id: String, project: Value) -> Map<String, 
 }
 
 /// Every matching id of `project`, in windows of `[System.Id] > last`.
-async fn all_ids(
-    client: &Client,
-    project: &Value,
-    filter: Option<&str>,
-) -> Result<Vec<u64>, Error> {
+async fn all_ids(client: &Client, project: &Value, wiql: &Wiql) -> Result<Vec<u64>, Error> {
     let name = project["name"]
         .as_str()
         .unwrap_or_default()
         .replace('\'', "''");
     let mut base =
         format!("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = '{name}'");
-    if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
+    if let Some(filter) = &wiql.filter {
         base = format!("{base} AND ({filter})");
     }
     let mut ids = Vec::new();
     let mut last = 0u64;
     loop {
         let query = format!("{base} AND [System.Id] > {last} ORDER BY [System.Id] ASC");
-        let window = client.wiql(&id_of(project), &query, WIQL_WINDOW).await?;
+        let window = client
+            .wiql(&id_of(project), &query, WIQL_WINDOW, wiql.time_precision)
+            .await?;
         let full = window.len() >= WIQL_WINDOW;
         last = window.iter().copied().max().unwrap_or(last);
         ids.extend(window);
