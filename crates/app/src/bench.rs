@@ -190,7 +190,7 @@ pub(crate) async fn bench_runner(
     )
     .user_agent(user_agent.clone())
     .build()?;
-    wiring::initialize(&port, &user_agent, true, None).await?;
+    wiring::initialize(&port, &user_agent, &serde_json::json!({}), true, None).await?;
     let ado = AdoClient::new(
         &ado_url.parse()?,
         &SecretString::from("sim-pat"),

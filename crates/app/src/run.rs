@@ -61,6 +61,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     let done = wiring::initialize(
         runner.port(),
         &runner.user_agent(),
+        &config.event_listener.kind.changelog_destination(),
         config.initialize_port_resources,
         origin,
     )
@@ -165,6 +166,7 @@ fn build_runner(
         scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
         resync,
         no_default_mapping: !config.initialize_port_resources,
+        changelog_destination: config.event_listener.kind.changelog_destination(),
     };
     Ok((wiring::runner(port, ado.clone(), &user_agent, extras)?, ado))
 }

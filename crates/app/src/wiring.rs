@@ -27,6 +27,8 @@ pub(crate) struct Extras {
     pub(crate) resync: ResyncSettings,
     /// `initializePortResources` is off: a new record gets no default mapping.
     pub(crate) no_default_mapping: bool,
+    /// The listener's `changelogDestination` (`{}` unless Port must notify it).
+    pub(crate) changelog_destination: Value,
 }
 
 /// The runner for one organization.
@@ -53,6 +55,7 @@ pub(crate) fn runner(
             jq_env: extras.jq_env,
             scheduled_interval_minutes: extras.scheduled_interval_minutes,
             resync: extras.resync,
+            changelog_destination: extras.changelog_destination,
         },
     ))
 }
@@ -61,6 +64,7 @@ pub(crate) fn runner(
 pub(crate) async fn initialize(
     port: &Client,
     who: &UserAgent,
+    changelog_destination: &Value,
     enabled: bool,
     origin: Option<Origin>,
 ) -> anyhow::Result<Initialized> {
@@ -68,6 +72,7 @@ pub(crate) async fn initialize(
         identifier: &who.identifier,
         integration_type: &who.integration_type,
         version: &who.version,
+        changelog_destination,
     };
     let resources = ado_kinds::defaults::resources().map_err(anyhow::Error::from_boxed)?;
     Ok(defaults::initialize(port, &installation, &resources, enabled, origin).await?)

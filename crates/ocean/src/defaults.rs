@@ -93,6 +93,8 @@ pub struct Installation<'a> {
     pub integration_type: &'a str,
     /// Our version.
     pub version: &'a str,
+    /// Where Port sends resync requests ([`crate::config::ListenerKind::changelog_destination`]).
+    pub changelog_destination: &'a Value,
 }
 
 /// What [`initialize`] did.
@@ -137,7 +139,7 @@ pub async fn initialize(
         .or(configured_origin)
         .unwrap_or(Origin::Default);
     let record = if let Some(record) = existing {
-        record
+        update_record(client, who, record).await?
     } else {
         let config = match origin {
             Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
@@ -190,6 +192,35 @@ pub async fn initialize(
     Ok(outcome)
 }
 
+/// Brings an existing record's type, version and `changelogDestination` up to date, as Ocean
+/// does at start (a listener changed from `POLLING` to `WEBHOOK` must tell Port where to send
+/// resync requests). Unchanged records are not written.
+async fn update_record(
+    client: &Client,
+    who: &Installation<'_>,
+    record: Value,
+) -> Result<Value, Error> {
+    let wanted = json!({"installationAppType": who.integration_type, "version": who.version,
+        "changelogDestination": who.changelog_destination});
+    let stale = wanted
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(key, value)| record.get(key) != Some(value));
+    if !stale {
+        return Ok(record);
+    }
+    info!(
+        identifier = who.identifier,
+        "Updating the integration record's type, version and changelog destination."
+    );
+    client
+        .integration()
+        .patch(who.identifier, &wanted)
+        .await
+        .map_err(port("updating the integration record"))
+}
+
 /// A new record with `config` as its mapping; with origin `Port`, none, and a request that Port
 /// provisions it.
 pub(crate) async fn create_record(
@@ -204,7 +235,7 @@ pub(crate) async fn create_record(
         "Creating the integration record."
     );
     let mut body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
-        "version": who.version, "changelogDestination": {}, "config": config,
+        "version": who.version, "changelogDestination": who.changelog_destination, "config": config,
         "createPortResourcesOrigin": origin.name()});
     let integrations = client.integration();
     let created = if origin == Origin::Port {

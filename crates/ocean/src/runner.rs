@@ -75,6 +75,8 @@ pub struct RunnerSettings {
     pub scheduled_interval_minutes: Option<u64>,
     /// Resync tuning.
     pub resync: ResyncSettings,
+    /// Where Port sends resync requests, written on a record this runner creates.
+    pub changelog_destination: Value,
 }
 
 /// Drives resyncs of one integration against one Port organization.
@@ -148,6 +150,7 @@ impl<I: Integration> Runner<I> {
             identifier: id,
             integration_type: &self.settings.integration_type,
             version: &self.settings.version,
+            changelog_destination: &self.settings.changelog_destination,
         };
         crate::defaults::create_record(&self.port, &who, config, crate::defaults::Origin::Default)
             .await

@@ -329,17 +329,72 @@ fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runn
             jq_env: None,
             scheduled_interval_minutes: None,
             resync: ResyncSettings::default(),
+            changelog_destination: serde_json::json!({}),
         },
     )
 }
 
 /// The installation identity the default-resources tests use.
 fn installation(id: &str) -> ocean::defaults::Installation<'_> {
+    static NOT_NOTIFIED: std::sync::LazyLock<Value> =
+        std::sync::LazyLock::new(|| serde_json::json!({}));
     ocean::defaults::Installation {
         identifier: id,
         integration_type: "azure-devops",
         version: "0.1.0",
+        changelog_destination: &NOT_NOTIFIED,
     }
+}
+
+#[tokio::test]
+async fn a_listener_change_updates_the_records_changelog_destination_once() {
+    use ocean::{
+        config::ListenerKind,
+        defaults::{DefaultResources, Initialized, initialize},
+    };
+    let sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let client = testkit::client(&sim, "hooked");
+    let defaults = DefaultResources {
+        port_app_config: serde_json::json!({"resources": []}),
+        blueprints: Vec::new(),
+        scorecards: Vec::new(),
+        pages: Vec::new(),
+    };
+    let webhook = ListenerKind::Webhook {
+        app_host: Some("https://ado.example.com/".parse().unwrap()),
+    }
+    .changelog_destination();
+    assert_eq!(
+        webhook,
+        serde_json::json!({"type": "WEBHOOK", "url": "https://ado.example.com/resync"})
+    );
+    let patches = || sim.state.stats().requests_to("PATCH /v1/integration/{id}");
+    let record = |sim: &sim_port::RunningSim| {
+        sim.state.integration("hooked").unwrap()["changelogDestination"].clone()
+    };
+
+    // First start with POLLING: Port is not to notify anyone.
+    let first = initialize(&client, &installation("hooked"), &defaults, false, None)
+        .await
+        .unwrap();
+    assert_eq!(first, Initialized::Disabled);
+    assert_eq!(record(&sim), serde_json::json!({}));
+    assert_eq!(patches(), 0);
+
+    // Restarted with WEBHOOK: the record now says where to send resync requests, once.
+    let hooked = ocean::defaults::Installation {
+        changelog_destination: &webhook,
+        ..installation("hooked")
+    };
+    for _ in 0..2 {
+        initialize(&client, &hooked, &defaults, false, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(record(&sim), webhook);
+    assert_eq!(patches(), 1, "an up-to-date record is not written");
 }
 
 /// Resync-state reports (`running` + `completed`/`failed`) Port received: two per resync.

@@ -73,7 +73,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .user_agent(user_agent.clone())
     .build()?;
-    wiring::initialize(&port, &user_agent, true, None).await?;
+    wiring::initialize(&port, &user_agent, &serde_json::json!({}), true, None).await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),

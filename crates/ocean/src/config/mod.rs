@@ -157,6 +157,25 @@ pub enum ListenerKind {
     },
 }
 
+impl ListenerKind {
+    /// Where Port sends this integration's resync requests, as Ocean records it in the
+    /// integration's `changelogDestination`: `{"type": "WEBHOOK", "url": "{appHost}/resync"}`,
+    /// `{"type": "KAFKA"}`, or `{}` for listeners Port does not notify.
+    #[must_use]
+    pub fn changelog_destination(&self) -> serde_json::Value {
+        match self {
+            Self::Webhook {
+                app_host: Some(app_host),
+            } => serde_json::json!({
+                "type": "WEBHOOK",
+                "url": format!("{}/resync", app_host.as_str().trim_end_matches('/')),
+            }),
+            Self::Kafka { .. } => serde_json::json!({"type": "KAFKA"}),
+            _ => serde_json::json!({}),
+        }
+    }
+}
+
 /// `APPLICATION__*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationSettings {
