@@ -373,14 +373,16 @@ mod tests {
             ado.state
                 .set_subscription_status(&first, "disabledBySystem")
         );
-        until("the disabled subscription is repaired", || {
-            ado.state
-                .subscriptions()
-                .iter()
-                .all(|s| s["status"] == "enabled")
-        })
-        .await;
-        assert_eq!(count(), 4 * 23, "repaired, not duplicated");
+        // A repair deletes, then creates: between the two, every subscription left is
+        // enabled but one is missing.
+        let repaired = || {
+            let all = ado.state.subscriptions();
+            all.len() == 4 * 23 && all.iter().all(|s| s["status"] == "enabled")
+        };
+        until("the disabled subscription is repaired", repaired).await;
+        // Two more passes find nothing to do: repaired, not duplicated.
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        assert!(repaired(), "{} subscriptions", count());
         realtime.stop(Duration::from_secs(1)).await;
     }
 
@@ -396,7 +398,8 @@ mod tests {
         let runner = Arc::new(runner);
         assert!(runner.resync().await.unwrap().succeeded());
 
-        // The integration is down (no subscriptions, no server): two work items change.
+        // The integration is down (no subscriptions, no server): two work items change and a
+        // release is created.
         let project = "00000001-0000-4000-8000-000000000000";
         let ids = ado.state.work_item_ids(0);
         for id in &ids[..2] {
@@ -405,6 +408,7 @@ mod tests {
                     .update_work_item(*id, "System.Title", json!(format!("Missed {id}")))
             );
         }
+        let release = format!("{project}/{}", ado.state.add_release(0).unwrap());
         let mut writes = port.state.watch_writes();
 
         // It starts with a listener that does not resync at start.
@@ -428,10 +432,11 @@ mod tests {
                 .entity("azureDevopsWorkItem", &format!("{project}/{id}"))
                 .map(|e| e["title"].clone())
         };
-        until("both changes are in Port", || {
+        until("the changes are in Port", || {
             ids[..2]
                 .iter()
                 .all(|id| title(*id) == Some(json!(format!("Missed {id}"))))
+                && port.state.entity("azureDevopsRelease", &release).is_some()
         })
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -442,10 +447,11 @@ mod tests {
         while let Ok((blueprint, identifier)) = writes.try_recv() {
             written.insert(format!("{blueprint}:{identifier}"));
         }
-        let expected: std::collections::BTreeSet<String> = ids[..2]
+        let mut expected: std::collections::BTreeSet<String> = ids[..2]
             .iter()
             .map(|id| format!("azureDevopsWorkItem:{project}/{id}"))
             .collect();
+        expected.insert(format!("azureDevopsRelease:{release}"));
         assert_eq!(written, expected);
         assert_eq!(title(ids[2]), Some(json!(format!("Work item {}", ids[2]))));
     }
