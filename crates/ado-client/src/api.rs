@@ -253,6 +253,22 @@ impl Client {
         Ok(out)
     }
 
+    /// `GET {project}/_apis/git/pullrequests` with `searchCriteria.*` in `query`: the pull
+    /// requests of every repository of the project, in `$top`/`$skip` pages of 100.
+    pub fn project_pull_requests(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "pullrequests".into(),
+        ];
+        self.pages(Host::Core, segments, query, Paging::TopSkip { top: 100 })
+    }
+
     /// `GET _apis/git/pullrequests/{id}` (one pull request, any repository).
     pub async fn pull_request(&self, id: u64) -> Result<Value, Error> {
         let id = id.to_string();

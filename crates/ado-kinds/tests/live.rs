@@ -300,3 +300,43 @@ async fn ten_thousand_random_bodies_never_break_the_server() {
         .unwrap();
     assert_eq!(alive.status(), 200, "still serving after {statuses:?}");
 }
+
+#[tokio::test]
+async fn catch_up_reads_pull_requests_closed_since_and_nothing_older() {
+    use futures::TryStreamExt;
+    use ocean::live::{Changes, LiveEvents};
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects: 2,
+            repositories: 3,
+            work_items: 0,
+            releases: 0,
+            pull_requests: 6,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let since = jiff::Timestamp::now();
+    // Pull request 100001 is the first one of the second project's first repository.
+    assert!(ado.state.close_pull_request(100_001, "completed"));
+    let config = PortAppConfig::from_yaml(
+        "resources:\n  - kind: pull-request\n    selector:\n      query: 'true'\n    port:\n      entity:\n        mappings:\n          identifier: .pullRequestId | tostring\n          blueprint: '\"pr\"'\n",
+    )
+    .unwrap();
+    let pages: Vec<Changes> = AdoLive::new(client(&ado), None)
+        .changed_since(since, Arc::new(config))
+        .try_collect()
+        .await
+        .unwrap();
+    let caught: Vec<&Value> = pages
+        .iter()
+        .flat_map(|c| &c.updated)
+        .inspect(|(kind, _)| assert_eq!(kind, "pull-request"))
+        .flat_map(|(_, items)| items)
+        .collect();
+    assert_eq!(caught.len(), 1, "{caught:?}");
+    assert_eq!(caught[0]["pullRequestId"], 100_001);
+    assert_eq!(caught[0]["status"], "completed");
+    assert_eq!(caught[0]["__organizationUrl"], json!(ado.org_url()));
+}

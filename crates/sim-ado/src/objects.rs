@@ -41,6 +41,32 @@ pub(crate) async fn pull_requests(
             ),
         );
     }
+    pull_request_page(
+        p.pull_requests
+            .iter()
+            .filter(|pr| pr["repository"]["id"] == repo.as_str()),
+        &params,
+    )
+}
+
+/// `GET {project}/_apis/git/pullrequests`: the pull requests of every repository of the
+/// project, with the same `searchCriteria` as per repository.
+pub(crate) async fn project_pull_requests(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    pull_request_page(p.pull_requests.iter(), &params)
+}
+
+fn pull_request_page<'a>(
+    pull_requests: impl Iterator<Item = &'a Value>,
+    params: &HashMap<String, String>,
+) -> Response {
     let status = params
         .get("searchCriteria.status")
         .map_or("active", String::as_str);
@@ -54,12 +80,9 @@ pub(crate) async fn pull_requests(
     let min_time = params
         .get("searchCriteria.minTime")
         .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let top = number(&params, "$top").unwrap_or(101);
-    let skip = number(&params, "$skip").unwrap_or(0);
-    let items = p
-        .pull_requests
-        .iter()
-        .filter(|pr| pr["repository"]["id"] == repo.as_str())
+    let top = number(params, "$top").unwrap_or(101);
+    let skip = number(params, "$skip").unwrap_or(0);
+    let items = pull_requests
         .filter(|pr| status.eq_ignore_ascii_case("all") || pr["status"] == status)
         .filter(|pr| {
             min_time.is_none_or(|min| {

@@ -53,6 +53,10 @@ pub fn router(state: Arc<AdoState>) -> Router {
             get(crate::objects::pull_requests),
         )
         .route(
+            "/{org}/{project}/_apis/git/pullrequests",
+            get(crate::objects::project_pull_requests),
+        )
+        .route(
             "/{org}/_apis/git/pullrequests/{id}",
             get(crate::objects::pull_request),
         )
@@ -507,5 +511,28 @@ async fn releases(
     let Some(p) = find(&inner.projects, &key) else {
         return not_found(&format!("The project {key}"));
     };
-    continuation_page(&p.releases, &params, 50)
+    let created = |name: &str, release: &Value| {
+        params
+            .get(name)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|bound| {
+                let at = release["createdOn"]
+                    .as_str()?
+                    .parse::<jiff::Timestamp>()
+                    .ok()?;
+                Some(at.cmp(&bound))
+            })
+    };
+    // `minCreatedTime` and `maxCreatedTime` bound `createdOn`.
+    let releases: Vec<Value> = p
+        .releases
+        .iter()
+        .filter(|r| {
+            created("minCreatedTime", r).is_none_or(|o| o.is_some_and(std::cmp::Ordering::is_ge))
+                && created("maxCreatedTime", r)
+                    .is_none_or(|o| o.is_some_and(std::cmp::Ordering::is_lt))
+        })
+        .cloned()
+        .collect();
+    continuation_page(&releases, &params, 50)
 }

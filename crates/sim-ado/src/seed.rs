@@ -206,13 +206,14 @@ fn hours_ago(hours: usize) -> jiff::Timestamp {
 }
 
 /// Pull request `i` of repository `r`: active, completed and abandoned in turn; closed ones
-/// closed `i` days before the simulator started (so `minTime` filters have something to cut).
+/// closed `i` days and an hour before the simulator started (so `minTime` filters have
+/// something to cut, and nothing looks changed "just now").
 fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value {
     let id = p * 100_000 + r * 100 + i + 1;
     let status = ["active", "completed", "abandoned"][i % 3];
     let person = json!({"displayName": format!("User {}", i % 7), "uniqueName": format!("user{}@example.com", i % 7),
         "id": guid(6, i % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, i % 7, 0))});
-    let created = days_ago(i + 2);
+    let created = hours_ago((i + 2) * 24 + 1);
     let repository = json!({"id": repo["id"], "name": repo["name"], "url": repo["url"],
         "project": {"id": repo["project"]["id"], "name": repo["project"]["name"], "state": "wellFormed"}});
     let mut pr = json!({
@@ -226,7 +227,7 @@ fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value
         "supportsIterations": true
     });
     if status != "active" {
-        let closed = days_ago(i);
+        let closed = hours_ago(i * 24 + 1);
         pr["closedDate"] = json!(closed.to_string());
         pr["closedBy"] = person;
     }
@@ -283,12 +284,18 @@ fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &st
     })
 }
 
-fn release(base: &str, p: usize, r: usize, project_id: &str, project_name: &str) -> Value {
+pub(crate) fn release(
+    base: &str,
+    p: usize,
+    r: usize,
+    project_id: &str,
+    project_name: &str,
+) -> Value {
     let id = p * 1000 + r + 1;
     let person = json!({"displayName": "Release Bot", "uniqueName": "release-bot@example.com", "id": guid(7, 0, 0)});
     json!({
         "id": id, "name": format!("Release-{}", r + 1), "status": if r.is_multiple_of(3) { "abandoned" } else { "active" },
-        "createdOn": format!("2026-11-{:02}T12:00:00.5Z", 1 + r % 28), "modifiedOn": format!("2026-11-{:02}T13:00:00Z", 1 + r % 28),
+        "createdOn": stamp(hours_ago((r % 28) * 24 + 2)), "modifiedOn": stamp(hours_ago((r % 28) * 24 + 1)),
         "createdBy": person, "modifiedBy": person, "reason": "manual", "description": "", "keepForever": false,
         "releaseDefinition": {"id": 1, "name": "Deploy", "path": "\\"},
         "projectReference": {"id": project_id, "name": project_name},

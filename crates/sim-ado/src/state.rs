@@ -181,6 +181,43 @@ impl AdoState {
         repo["id"].as_str().map(str::to_owned)
     }
 
+    /// Closes a pull request now, as `completed` or `abandoned`. (No service-hook event is
+    /// delivered for pull requests yet.)
+    pub fn close_pull_request(&self, id: u64, status: &str) -> bool {
+        let mut inner = self.lock();
+        let found = inner
+            .projects
+            .iter_mut()
+            .flat_map(|p| p.pull_requests.iter_mut())
+            .find(|pr| pr["pullRequestId"] == id);
+        let Some(pr) = found else {
+            return false;
+        };
+        pr["status"] = json!(status);
+        pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
+        true
+    }
+
+    /// Adds a release created now to project `project` and returns its id. (No service-hook
+    /// event is delivered for releases yet.)
+    pub fn add_release(&self, project: usize) -> Option<u64> {
+        let mut inner = self.lock();
+        let p = inner.projects.get_mut(project)?;
+        let mut release = seed::release(
+            &self.base,
+            project,
+            p.releases.len(),
+            p.project["id"].as_str().unwrap_or_default(),
+            p.project["name"].as_str().unwrap_or_default(),
+        );
+        let now = seed::stamp(jiff::Timestamp::now());
+        release["createdOn"] = json!(now);
+        release["modifiedOn"] = json!(now);
+        let id = release["id"].as_u64();
+        p.releases.push(release);
+        id
+    }
+
     /// Deletes a repository (by name) from project `project`.
     pub fn delete_repository(&self, project: usize, name: &str) -> bool {
         let mut inner = self.lock();

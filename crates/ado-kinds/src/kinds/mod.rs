@@ -149,6 +149,12 @@ pub(crate) fn flag(selector: &mapping::SelectorConfig, key: &str) -> bool {
     }
 }
 
+/// A time as Azure DevOps query parameters and WIQL take it: UTC, milliseconds (.NET parses
+/// at most 7 fractional digits; jiff writes up to 9).
+pub(crate) fn ado_time(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// The string form of an id field.
 pub(crate) fn id_of(value: &Value) -> String {
     match value.get("id") {

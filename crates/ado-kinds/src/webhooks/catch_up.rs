@@ -1,56 +1,84 @@
 //! Catch-up: what changed since a point in time, for the kinds Azure DevOps can be asked that
 //! way, so that events which never arrived (the integration was down, Azure DevOps gave up
-//! delivering, a subscription was disabled) reach Port without a full resync.
+//! delivering, a subscription was disabled) reach Port without a full resync:
 //!
-//! Only `work-item` today: WIQL filters on `[System.ChangedDate]` with `timePrecision`.
-//! Pull requests and releases can only be filtered by creation (and closing) time, which
-//! misses edits, so they are left to the scheduled resync; builds are not a kind yet.
+//! - `work-item`: every change, by WIQL on `[System.ChangedDate]` with `timePrecision`;
+//! - `pull-request`: those created or closed since (edits of open ones are not queryable);
+//! - `release`: those created since (later deployments are not queryable).
+//!
+//! What cannot be asked for is left to the scheduled resync. Builds are not a kind yet.
 
 use std::sync::Arc;
 
 use ado_client::Client;
 use futures::{StreamExt, TryStreamExt, stream::BoxStream};
 use mapping::{PortAppConfig, SelectorConfig};
-use ocean::live::Changes;
+use ocean::{PageStream, live::Changes};
 
-use crate::kinds::{Source, wit::work_item, with_organization};
+use crate::kinds::{
+    Source, git::pull_request, release::release, wit::work_item, with_organization,
+};
 
-/// Pages of the live mapping's work items changed at or after `since`: one query per distinct
-/// `work-item` selector (two resources with the same `wiql` and `expand` share it).
+/// Pages of the live mapping's objects changed at or after `since`, kind by kind.
 pub(crate) fn changed_since(
     client: &Client,
     since: jiff::Timestamp,
     config: &Arc<PortAppConfig>,
 ) -> BoxStream<'static, Result<Changes, String>> {
+    let source = Source {
+        client: client.clone(),
+        memo: Arc::default(),
+    };
+    let mut streams: Vec<(&'static str, PageStream<ado_client::Error>)> = Vec::new();
+    // One query per distinct selector: resources with the same filters share it.
+    for selector in distinct_selectors(config, "work-item", &["wiql", "expand"]) {
+        let pages = work_item::fetch_since(&source, selector, Some(since));
+        streams.push(("work-item", pages));
+    }
+    if config.resources.iter().any(|r| r.kind == "pull-request") {
+        streams.push(("pull-request", pull_request::changed_since(&source, since)));
+    }
+    let release_filters = [
+        "expand",
+        "statusFilter",
+        "tagFilter",
+        "sourceBranchFilter",
+        "minCreatedTime",
+        "maxCreatedTime",
+    ];
+    for selector in distinct_selectors(config, "release", &release_filters) {
+        streams.push(("release", release::created_since(&source, selector, since)));
+    }
+    let streams: Vec<_> = streams
+        .into_iter()
+        .map(|(kind, pages)| {
+            with_organization(client, pages)
+                .map_ok(move |page| Changes {
+                    updated: vec![(kind.to_owned(), page.into_items())],
+                    deleted: Vec::new(),
+                })
+                .map_err(move |error| format!("catch-up of {kind} failed: {error}"))
+        })
+        .collect();
+    futures::stream::iter(streams).flatten().boxed()
+}
+
+/// The selectors of `kind`'s resources that differ in one of `filters`.
+fn distinct_selectors<'a>(
+    config: &'a PortAppConfig,
+    kind: &str,
+    filters: &[&str],
+) -> Vec<&'a SelectorConfig> {
     let mut selectors: Vec<&SelectorConfig> = Vec::new();
-    for resource in config.resources.iter().filter(|r| r.kind == "work-item") {
+    for resource in config.resources.iter().filter(|r| r.kind == kind) {
         let same = |s: &&SelectorConfig| {
-            s.extra.get("wiql") == resource.selector.extra.get("wiql")
-                && s.extra.get("expand") == resource.selector.extra.get("expand")
+            filters
+                .iter()
+                .all(|f| s.extra.get(*f) == resource.selector.extra.get(*f))
         };
         if !selectors.iter().any(same) {
             selectors.push(&resource.selector);
         }
     }
-    let source = Source {
-        client: client.clone(),
-        memo: Arc::default(),
-    };
-    let streams: Vec<_> = selectors
-        .into_iter()
-        .map(|selector| {
-            with_organization(
-                client,
-                work_item::fetch_since(&source, selector, Some(since)),
-            )
-        })
-        .collect();
-    futures::stream::iter(streams)
-        .flatten()
-        .map_ok(|page| Changes {
-            updated: vec![("work-item".to_owned(), page.into_items())],
-            deleted: Vec::new(),
-        })
-        .map_err(|error| format!("catch-up of work items failed: {error}"))
-        .boxed()
+    selectors
 }

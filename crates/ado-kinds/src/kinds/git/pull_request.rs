@@ -7,12 +7,12 @@
 //! so no pull requests (upstream asks anyway).
 
 use ado_client::Error;
-use futures::future::try_join_all;
+use futures::{TryStreamExt, future::try_join_all};
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{Source, id_of, per_project};
+use super::super::{Source, ado_time, id_of, per_project};
 
 /// Selector defaults of the Python integration.
 const MIN_TIME_IN_DAYS: u64 = 7;
@@ -76,16 +76,53 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
 }
 
 /// `searchCriteria.minTime` for closed pull requests: `days` before now, once per resync (an
-/// absurd number of days reaches back to the earliest representable time, not a panic).
+/// absurd number of days reaches back to the year 1, not a panic).
 fn since(days: u64) -> String {
     let hours = i64::try_from(days)
         .unwrap_or(i64::MAX)
         .saturating_mul(24)
         .min(i64::MAX / 3_600);
-    jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_hours(hours))
-        .unwrap_or(jiff::Timestamp::MIN)
-        .to_string()
+    // 0001-01-01T00:00:00Z, .NET's `DateTime.MinValue`: the earliest time Azure DevOps parses.
+    let earliest = jiff::Timestamp::from_second(-62_135_596_800).unwrap_or(jiff::Timestamp::MIN);
+    ado_time(
+        jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(hours))
+            .unwrap_or(earliest)
+            .max(earliest),
+    )
+}
+
+/// Catch-up: per project, the pull requests created or closed at or after `since` (two
+/// project-wide queries, not one per repository). Edits of an open pull request (title,
+/// reviewers, votes) cannot be asked for this way; the scheduled resync brings those.
+pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStream<Error> {
+    let since = ado_time(since);
+    per_project(source, move |source, project| {
+        let since = since.clone();
+        async move {
+            let project_id = id_of(&project);
+            let mut seen = std::collections::HashSet::new();
+            let mut changed = Vec::new();
+            for range in ["created", "closed"] {
+                let query = vec![
+                    ("searchCriteria.status", "all".to_owned()),
+                    ("searchCriteria.queryTimeRangeType", range.to_owned()),
+                    ("searchCriteria.minTime", since.clone()),
+                ];
+                let pages: Vec<Vec<Value>> = source
+                    .client
+                    .project_pull_requests(&project_id, query)
+                    .try_collect()
+                    .await?;
+                for pr in pages.into_iter().flatten() {
+                    if seen.insert(pr["pullRequestId"].as_u64()) {
+                        changed.push(pr);
+                    }
+                }
+            }
+            Ok(vec![changed.into()])
+        }
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +157,9 @@ mod tests {
 
     #[test]
     fn any_number_of_days_gives_a_time_not_a_panic() {
-        assert_eq!(since(u64::MAX), jiff::Timestamp::MIN.to_string());
-        assert!(since(7) < jiff::Timestamp::now().to_string());
+        let at = |text: String| text.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(since(u64::MAX), "0001-01-01T00:00:00.000Z");
+        let week = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(7 * 24);
+        assert!(at(since(7)).duration_since(week).abs() < jiff::SignedDuration::from_secs(5));
     }
 }

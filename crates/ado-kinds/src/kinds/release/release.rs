@@ -8,7 +8,29 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of};
+
+/// Catch-up: the selector's releases created at or after `since` (`minCreatedTime`, or the
+/// selector's own when later). A release's later changes (deployments, approvals) cannot be
+/// asked for this way; the scheduled resync brings those.
+pub(crate) fn created_since(
+    source: &Source,
+    selector: &SelectorConfig,
+    since: jiff::Timestamp,
+) -> PageStream<Error> {
+    let mut selector = selector.clone();
+    let own = selector
+        .extra
+        .get("minCreatedTime")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    if own.is_none_or(|own| own < since) {
+        selector
+            .extra
+            .insert("minCreatedTime".to_owned(), Value::String(ado_time(since)));
+    }
+    fetch(source, &selector)
+}
 
 /// Streams pages of releases.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {

@@ -8,7 +8,7 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{PROJECT_CONCURRENCY, Source, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of};
 
 /// WIQL returns at most 20,000 ids; the Python integration asks for 19,999 per window.
 pub const WIQL_WINDOW: usize = 19_999;
@@ -37,10 +37,7 @@ pub(crate) fn fetch_since(
     let filter = match since {
         None => filter,
         Some(since) => {
-            let changed = format!(
-                "[System.ChangedDate] >= '{}'",
-                since.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-            );
+            let changed = format!("[System.ChangedDate] >= '{}'", ado_time(since));
             Some(filter.map_or(changed.clone(), |f| format!("{f} AND {changed}")))
         }
     };
