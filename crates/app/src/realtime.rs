@@ -260,7 +260,7 @@ fn catch_up_settings(config: &Config<AdoConfig>) -> Option<CatchUp> {
             ListenerKind::Polling {
                 resync_on_start: true,
                 ..
-            }
+            } | ListenerKind::Kafka { .. }
         ),
     })
 }

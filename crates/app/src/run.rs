@@ -92,7 +92,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     if let Some(realtime) = realtime {
         realtime.stop(SHUTDOWN_GRACE).await;
     }
-    let outcome = outcome.context("the resync could not start")??;
+    let outcome = outcome.context("the resync could not start")?;
     match outcome {
         Outcome::Once(report) => {
             println!("{report}");

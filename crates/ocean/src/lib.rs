@@ -25,6 +25,7 @@
 
 pub mod config;
 pub mod defaults;
+pub mod kafka;
 mod kind;
 pub mod listener;
 pub mod live;

@@ -1,12 +1,17 @@
 //! Event listeners: what triggers resyncs (ocean-framework.md §5). `ONCE` runs one resync;
 //! `POLLING` resyncs at start (when `resyncOnStart`) and whenever Port's "Resync" button made a
 //! newer request, checking every `interval`; `WEBHOOK` resyncs on `POST /resync` (the
-//! `triggers` given here); `WEBHOOKS_ONLY` never resyncs. With any of them,
+//! `triggers` given here); `KAFKA` resyncs at start and on each resync request read from Port's
+//! topic ([`crate::kafka`]; Ocean has no resync at start there and relies on the change log
+//! replaying its own record update, which a new consumer group starting at the latest offset
+//! misses); `WEBHOOKS_ONLY` never resyncs. With any of them,
 //! `scheduledResyncInterval` adds a full resync every N minutes (first one after N minutes).
 //! Resyncs never overlap, and triggers that fire during a resync coalesce into one follow-up
 //! (a [`Notify`] keeps at most one permit).
 
 use std::{future::Future, time::Duration};
+
+use futures::future::BoxFuture;
 
 use tokio::{
     sync::Notify,
@@ -17,6 +22,7 @@ use tracing::{info, warn};
 use crate::{
     Integration,
     config::ListenerKind,
+    kafka,
     resync::ResyncReport,
     runner::{Error, Runner},
 };
@@ -30,13 +36,6 @@ pub enum Outcome {
     Stopped(Option<ResyncReport>),
 }
 
-/// Listener types this build cannot run yet.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the {0} event listener is not implemented yet; use POLLING, WEBHOOK, ONCE or WEBHOOKS_ONLY"
-)]
-pub struct NotImplemented(pub &'static str);
-
 /// Runs the listener until it is done (`ONCE`) or `shutdown` completes.
 pub async fn run<I: Integration>(
     runner: &Runner<I>,
@@ -44,17 +43,24 @@ pub async fn run<I: Integration>(
     scheduled: Option<Duration>,
     triggers: &Notify,
     shutdown: impl Future<Output = ()>,
-) -> Result<Result<Outcome, NotImplemented>, Error> {
+) -> Result<Outcome, Error> {
     let (poll, resync_on_start) = match kind {
-        ListenerKind::Once => return runner.resync().await.map(|r| Ok(Outcome::Once(r))),
+        ListenerKind::Once => return runner.resync().await.map(Outcome::Once),
         ListenerKind::Polling {
             interval,
             resync_on_start,
         } => (Some(*interval), *resync_on_start),
         ListenerKind::WebhooksOnly | ListenerKind::Webhook { .. } => (None, false),
-        ListenerKind::Kafka { .. } => return Ok(Err(NotImplemented("KAFKA"))),
+        ListenerKind::Kafka { .. } => (None, true),
     };
     runner.ensure_integration().await?;
+    let kafka = kafka::Reader::start(runner, kind).await?;
+    // Reads resync requests from Kafka into `triggers`, for as long as the listener runs.
+    let consume: BoxFuture<'_, ()> = match &kafka {
+        Some(reader) => Box::pin(reader.run(triggers)),
+        None => Box::pin(std::future::pending()),
+    };
+    tokio::pin!(consume);
     let mut last_request = runner.resync_requested_at().await.unwrap_or_else(|error| {
         warn!(error = %error, "Could not read resync requests; polling goes on.");
         None
@@ -75,7 +81,8 @@ pub async fn run<I: Integration>(
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            () = &mut shutdown => return Ok(Ok(Outcome::Stopped(last))),
+            () = &mut shutdown => return Ok(Outcome::Stopped(last)),
+            () = &mut consume => {}
             _ = poll_tick.tick(), if poll.is_some() => {
                 let requested = runner.resync_requested_at().await.unwrap_or_else(|error| {
                     warn!(error = %error, "Could not read resync requests; will retry.");

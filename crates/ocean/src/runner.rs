@@ -45,6 +45,19 @@ pub enum Error {
         #[source]
         source: mapping::CompileErrors,
     },
+    /// The Kafka consumer could not be created.
+    #[error("the Kafka consumer for {brokers} could not start: {message}")]
+    Kafka {
+        /// The brokers configured.
+        brokers: String,
+        /// librdkafka's error.
+        message: String,
+    },
+    /// `KAFKA` was configured, but this build has no Kafka support.
+    #[error(
+        "OCEAN__EVENT_LISTENER__TYPE is KAFKA, but this build of ocean-azure-devops has no Kafka support: use a release image (built with `--features kafka`), or set the listener to POLLING"
+    )]
+    KafkaNotBuilt,
     /// Origin `Port`: Port did not provision the mapping in time.
     #[error(
         "Port did not provision the default resources after {attempts} checks; check the integration in Port, or set OCEAN__CREATE_PORT_RESOURCES_ORIGIN=Default to create them here"

@@ -31,7 +31,12 @@ mod error;
 mod models;
 pub mod retry;
 
-pub use api::{blueprints::Blueprints, entities::Entities, integration::Integration};
+pub use api::{
+    blueprints::Blueprints,
+    entities::Entities,
+    integration::Integration,
+    organization::{KafkaCredentials, Organization},
+};
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
 pub use models::{BulkUpsertReport, EntityFailure, UpsertOptions, UpsertedEntity, UserAgent};

@@ -30,6 +30,7 @@ pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/v1/auth/access_token", post(token))
         .route("/v1/organization", get(organization))
+        .route("/v1/kafka-credentials", get(kafka_credentials))
         .route("/v1/integration", post(create_integration))
         .route("/v1/integration/provision-enabled", get(provision_enabled))
         .route(
@@ -186,6 +187,13 @@ async fn ok() -> Json<Value> {
 
 async fn organization() -> Json<Value> {
     Json(json!({"ok": true, "organization": {"id": "org_sim", "featureFlags": []}}))
+}
+
+/// Fixed credentials: the simulator has no broker of its own (tests start one).
+async fn kafka_credentials() -> Json<Value> {
+    Json(
+        json!({"ok": true, "credentials": {"username": "sim-kafka", "password": "sim-kafka-password"}}),
+    )
 }
 
 async fn provision_enabled() -> Json<Value> {

@@ -3,6 +3,7 @@
 pub mod blueprints;
 pub mod entities;
 pub mod integration;
+pub mod organization;
 
 use bytes::Bytes;
 use reqwest::Method;
