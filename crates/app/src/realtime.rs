@@ -332,8 +332,13 @@ mod tests {
         panic!("timed out waiting until {what}");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn subscriptions_follow_new_projects_and_repair_disabled_ones_while_running() {
+    /// Both simulators (the default small organization) and a runner over them.
+    async fn simulators() -> (
+        sim_ado::RunningSim,
+        sim_port::RunningSim,
+        Arc<Runner<AzureDevops>>,
+        AdoClient,
+    ) {
         let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
         let port = sim_port::spawn(sim_port::SimConfig::default())
             .await
@@ -341,25 +346,40 @@ mod tests {
         let (runner, client) = crate::bench::bench_runner(&ado.org_url(), &port.base_url())
             .await
             .unwrap();
-        let bind = std::net::SocketAddr::from(([127, 0, 0, 1], crate::bench::free_port().unwrap()));
-        let settings = Settings {
-            bind,
+        (ado, port, Arc::new(runner), client)
+    }
+
+    /// A server on a free loopback port, without subscriptions nor catch-up.
+    fn base_settings() -> Settings {
+        Settings {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], crate::bench::free_port().unwrap())),
             path_prefix: None,
             workers: MIN_WORKERS,
             secret: None,
             resync: None,
+            subscriptions: None,
+            subscriptions_every: Duration::from_mins(10),
+            catch_up: None,
+            metrics: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn subscriptions_follow_new_projects_and_repair_disabled_ones_while_running() {
+        let (ado, _port, runner, client) = simulators().await;
+        let base = base_settings();
+        let settings = Settings {
             subscriptions: Some(subscriptions::Settings {
-                app_host: format!("http://{bind}").parse().unwrap(),
+                app_host: format!("http://{}", base.bind).parse().unwrap(),
                 username: "port".to_owned(),
                 secret: None,
                 projects_limited: true,
                 fingerprint_key: SecretString::from("sim-pat"),
             }),
             subscriptions_every: Duration::from_millis(200),
-            catch_up: None,
-            metrics: None,
+            ..base
         };
-        let realtime = start(settings, &Arc::new(runner), &client).await.unwrap();
+        let realtime = start(settings, &runner, &client).await.unwrap();
         let count = || ado.state.subscriptions().len();
         until("the 3 projects are subscribed", || count() == 3 * 23).await;
 
@@ -388,14 +408,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_change_whose_event_never_arrived_is_caught_up_from_the_last_resync() {
-        let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-        let port = sim_port::spawn(sim_port::SimConfig::default())
-            .await
-            .unwrap();
-        let (runner, client) = crate::bench::bench_runner(&ado.org_url(), &port.base_url())
-            .await
-            .unwrap();
-        let runner = Arc::new(runner);
+        let (ado, port, runner, client) = simulators().await;
         assert!(runner.resync().await.unwrap().succeeded());
 
         // The integration is down (no subscriptions, no server): two work items change and a
@@ -413,18 +426,11 @@ mod tests {
 
         // It starts with a listener that does not resync at start.
         let settings = Settings {
-            bind: std::net::SocketAddr::from(([127, 0, 0, 1], crate::bench::free_port().unwrap())),
-            path_prefix: None,
-            workers: MIN_WORKERS,
-            secret: None,
-            resync: None,
-            subscriptions: None,
-            subscriptions_every: Duration::from_mins(10),
             catch_up: Some(CatchUp {
                 every: Duration::from_hours(1),
                 resync_on_start: false,
             }),
-            metrics: None,
+            ..base_settings()
         };
         let realtime = start(settings, &runner, &client).await.unwrap();
         let title = |id: u64| {
