@@ -166,6 +166,15 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
             .is_some_and(|e| e["title"] == "born-live")
     })
     .await;
+    // A new release arrives through ms.vss-release.release-created-event.
+    let release = format!("{project}/{}", ado.state.add_release(0).unwrap());
+    eventually("the new release is in Port", || {
+        port.sim
+            .state
+            .entity("azureDevopsRelease", &release)
+            .is_some()
+    })
+    .await;
     assert_eq!(ado.state.deliveries().1, 0, "no delivery failed");
 
     // A wrong password is refused and nothing is processed.

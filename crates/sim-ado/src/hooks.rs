@@ -2,8 +2,9 @@
 //! to enabled subscriptions when the organization changes, in the payload shapes of
 //! Microsoft's service-hook event docs (ado-api.md §5): `workitem.updated` (the update as
 //! `resource`, the work item id in `resource.workItemId`, the full item in
-//! `resource.revision`), `workitem.deleted` (the work item) and `git.repo.created`
-//! (`resource.repository`). Deliveries carry the subscription's Basic-auth credentials; a
+//! `resource.revision`), `workitem.deleted` (the work item), `git.repo.created`
+//! (`resource.repository`), `git.pullrequest.updated` (the pull request) and
+//! `ms.vss-release.release-created-event` (`resource.release`, publisher `rm`). Deliveries carry the subscription's Basic-auth credentials; a
 //! delivery is tried three times, and a subscription whose delivery keeps failing is put on
 //! probation, as Azure DevOps does.
 
@@ -165,6 +166,21 @@ impl AdoState {
     pub(crate) fn repository_created(&self, repo: &Value) {
         let resource = json!({"repository": repo});
         self.notify("tfs", "git.repo.created", &repo["project"]["id"], &resource);
+    }
+
+    pub(crate) fn pull_request_updated(&self, pull_request: &Value) {
+        let project = &pull_request["repository"]["project"]["id"];
+        self.notify("tfs", "git.pullrequest.updated", project, pull_request);
+    }
+
+    pub(crate) fn release_created(&self, project: &Value, release: &Value) {
+        let resource = json!({"release": release, "project": {"id": project}});
+        self.notify(
+            "rm",
+            "ms.vss-release.release-created-event",
+            project,
+            &resource,
+        );
     }
 
     /// Delivers an event to every enabled subscription for it, in the background.

@@ -181,8 +181,7 @@ impl AdoState {
         repo["id"].as_str().map(str::to_owned)
     }
 
-    /// Closes a pull request now, as `completed` or `abandoned`. (No service-hook event is
-    /// delivered for pull requests yet.)
+    /// Closes a pull request now, as `completed` or `abandoned` (`git.pullrequest.updated`).
     pub fn close_pull_request(&self, id: u64, status: &str) -> bool {
         let mut inner = self.lock();
         let found = inner
@@ -195,11 +194,14 @@ impl AdoState {
         };
         pr["status"] = json!(status);
         pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
+        let pr = pr.clone();
+        drop(inner);
+        self.pull_request_updated(&pr);
         true
     }
 
-    /// Adds a release created now to project `project` and returns its id. (No service-hook
-    /// event is delivered for releases yet.)
+    /// Adds a release created now to project `project` and returns its id
+    /// (`ms.vss-release.release-created-event`).
     pub fn add_release(&self, project: usize) -> Option<u64> {
         let mut inner = self.lock();
         let p = inner.projects.get_mut(project)?;
@@ -214,7 +216,10 @@ impl AdoState {
         release["createdOn"] = json!(now);
         release["modifiedOn"] = json!(now);
         let id = release["id"].as_u64();
-        p.releases.push(release);
+        let project_id = p.project["id"].clone();
+        p.releases.push(release.clone());
+        drop(inner);
+        self.release_created(&project_id, &release);
         id
     }
 
