@@ -11,8 +11,6 @@
 
 use std::{future::Future, time::Duration};
 
-use futures::future::BoxFuture;
-
 use tokio::{
     sync::Notify,
     time::{Instant, MissedTickBehavior, interval_at},
@@ -55,12 +53,28 @@ pub async fn run<I: Integration>(
     };
     runner.ensure_integration().await?;
     let kafka = kafka::Reader::start(runner, kind).await?;
-    // Reads resync requests from Kafka into `triggers`, for as long as the listener runs.
-    let consume: BoxFuture<'_, ()> = match &kafka {
-        Some(reader) => Box::pin(reader.run(triggers)),
-        None => Box::pin(std::future::pending()),
-    };
-    tokio::pin!(consume);
+    let listening = triggered(runner, poll, resync_on_start, scheduled, triggers, shutdown);
+    match &kafka {
+        // The consumer is polled all along, during resyncs too: librdkafka drops a consumer
+        // from its group when it is not polled for `max.poll.interval.ms` (5 minutes).
+        Some(reader) => tokio::select! {
+            outcome = listening => outcome,
+            () = reader.run(triggers) => Ok(Outcome::Stopped(None)), // never: it reads forever
+        },
+        None => listening.await,
+    }
+}
+
+/// The resyncs of a long-running listener: at start when asked, on Port's resync requests
+/// when polling, on `triggers`, and on the schedule; until `shutdown`.
+async fn triggered<I: Integration>(
+    runner: &Runner<I>,
+    poll: Option<Duration>,
+    resync_on_start: bool,
+    scheduled: Option<Duration>,
+    triggers: &Notify,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Outcome, Error> {
     let mut last_request = runner.resync_requested_at().await.unwrap_or_else(|error| {
         warn!(error = %error, "Could not read resync requests; polling goes on.");
         None
@@ -82,7 +96,6 @@ pub async fn run<I: Integration>(
     loop {
         tokio::select! {
             () = &mut shutdown => return Ok(Outcome::Stopped(last)),
-            () = &mut consume => {}
             _ = poll_tick.tick(), if poll.is_some() => {
                 let requested = runner.resync_requested_at().await.unwrap_or_else(|error| {
                     warn!(error = %error, "Could not read resync requests; will retry.");
