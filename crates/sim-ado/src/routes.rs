@@ -511,26 +511,22 @@ async fn releases(
     let Some(p) = find(&inner.projects, &key) else {
         return not_found(&format!("The project {key}"));
     };
-    let created = |name: &str, release: &Value| {
+    // `minCreatedTime` (inclusive) and `maxCreatedTime` (exclusive) bound `createdOn`.
+    let bound = |name: &str| {
         params
             .get(name)
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map(|bound| {
-                let at = release["createdOn"]
-                    .as_str()?
-                    .parse::<jiff::Timestamp>()
-                    .ok()?;
-                Some(at.cmp(&bound))
-            })
     };
-    // `minCreatedTime` and `maxCreatedTime` bound `createdOn`.
+    let (min, max) = (bound("minCreatedTime"), bound("maxCreatedTime"));
     let releases: Vec<Value> = p
         .releases
         .iter()
         .filter(|r| {
-            created("minCreatedTime", r).is_none_or(|o| o.is_some_and(std::cmp::Ordering::is_ge))
-                && created("maxCreatedTime", r)
-                    .is_none_or(|o| o.is_some_and(std::cmp::Ordering::is_lt))
+            let created = r["createdOn"]
+                .as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            min.is_none_or(|min| created.is_some_and(|at| at >= min))
+                && max.is_none_or(|max| created.is_some_and(|at| at < max))
         })
         .cloned()
         .collect();

@@ -33,6 +33,18 @@ impl Source {
             .await
     }
 
+    /// The project's repositories that have branches ([`git::has_branches`]): the ones pull
+    /// requests and policies are read from.
+    pub(crate) async fn healthy_repositories(&self, project_id: &str) -> Result<Vec<Value>, Error> {
+        Ok(self
+            .repositories(project_id)
+            .await?
+            .iter()
+            .filter(|r| git::has_branches(r))
+            .cloned()
+            .collect())
+    }
+
     /// The policies of a repository's branch, fetched once per resync.
     pub(crate) async fn policies(
         &self,

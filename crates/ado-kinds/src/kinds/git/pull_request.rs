@@ -29,13 +29,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         let since = since.clone();
         async move {
             let project_id = id_of(&project);
-            let healthy: Vec<Value> = source
-                .repositories(&project_id)
-                .await?
-                .iter()
-                .filter(|r| super::has_branches(r))
-                .cloned()
-                .collect();
+            let healthy = source.healthy_repositories(&project_id).await?;
             let per_repo = try_join_all(healthy.iter().map(|repo| {
                 let (client, p, r, since) = (
                     source.client.clone(),

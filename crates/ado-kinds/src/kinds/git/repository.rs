@@ -77,8 +77,7 @@ async fn with_files(
     mut repo: Value,
     files: &[String],
 ) -> Result<Value, Error> {
-    let readable =
-        !repo["isDisabled"].as_bool().unwrap_or(false) && repo.get("defaultBranch").is_some();
+    let readable = super::has_branches(&repo);
     let mut included = Map::new();
     for path in files {
         let content = if readable {

@@ -7,7 +7,6 @@ use ado_client::Error;
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
-use serde_json::Value;
 
 use super::super::{Source, id_of, per_project, shared};
 
@@ -15,13 +14,7 @@ use super::super::{Source, id_of, per_project, shared};
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
         let project_id = id_of(&project);
-        let healthy: Vec<Value> = source
-            .repositories(&project_id)
-            .await?
-            .iter()
-            .filter(|r| super::has_branches(r))
-            .cloned()
-            .collect();
+        let healthy = source.healthy_repositories(&project_id).await?;
         let per_repo = try_join_all(healthy.into_iter().map(|repo| {
             let (source, project_id) = (source.clone(), project_id.clone());
             async move {
