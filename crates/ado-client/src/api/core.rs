@@ -1,0 +1,45 @@
+//! Core: projects and teams.
+
+use futures::{Stream, TryStreamExt};
+use serde_json::Value;
+
+use crate::{Client, Error, Host, Paging};
+
+impl Client {
+    /// `GET _apis/projects` (pages of 100, continuation header).
+    pub fn projects(&self) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        self.pages(
+            Host::Core,
+            vec!["_apis".into(), "projects".into()],
+            Vec::new(),
+            Paging::ContinuationHeader { top: 100 },
+        )
+    }
+
+    /// `GET _apis/projects/{id}?includeCapabilities=true` (has `defaultTeam`).
+    pub async fn project(&self, id: &str) -> Result<Value, Error> {
+        let query = [("includeCapabilities", "true".to_owned())];
+        Ok(self
+            .get(Host::Core, &["_apis", "projects", id], &query)
+            .await?
+            .0)
+    }
+
+    /// `GET _apis/projects/{project}/teams` (`$top`/`$skip`).
+    pub async fn teams(&self, project: &str) -> Result<Vec<Value>, Error> {
+        let segments = vec![
+            "_apis".into(),
+            "projects".into(),
+            project.into(),
+            "teams".into(),
+        ];
+        self.pages(
+            Host::Core,
+            segments,
+            Vec::new(),
+            Paging::TopSkip { top: 100 },
+        )
+        .try_concat()
+        .await
+    }
+}

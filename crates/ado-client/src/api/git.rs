@@ -1,0 +1,148 @@
+//! Git: repositories, files, branch policies and pull requests.
+
+use futures::{Stream, TryStreamExt};
+use serde_json::Value;
+
+use crate::{Client, Error, Host, Paging};
+
+impl Client {
+    /// `GET {project}/_apis/git/repositories` (unpaginated).
+    pub async fn repositories(&self, project: &str) -> Result<Vec<Value>, Error> {
+        self.pages(
+            Host::Core,
+            vec![
+                project.into(),
+                "_apis".into(),
+                "git".into(),
+                "repositories".into(),
+            ],
+            Vec::new(),
+            Paging::None,
+        )
+        .try_concat()
+        .await
+    }
+
+    /// The text of one file on the default branch, `None` when it does not exist.
+    pub async fn file(
+        &self,
+        project: &str,
+        repository: &str,
+        path: &str,
+    ) -> Result<Option<String>, Error> {
+        let query = [
+            ("path", path.to_owned()),
+            ("includeContent", "true".to_owned()),
+        ];
+        match self
+            .get(
+                Host::Core,
+                &[project, "_apis", "git", "repositories", repository, "items"],
+                &query,
+            )
+            .await
+        {
+            Ok((item, _)) => Ok(item
+                .get("content")
+                .and_then(Value::as_str)
+                .map(str::to_owned)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `GET {project}/_apis/git/policy/configurations?repositoryId=&refName=` (all pages).
+    pub async fn repository_policies(
+        &self,
+        project: &str,
+        repository: &str,
+        ref_name: &str,
+    ) -> Result<Vec<Value>, Error> {
+        let query = vec![
+            ("repositoryId", repository.to_owned()),
+            ("refName", ref_name.to_owned()),
+        ];
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "policy".into(),
+            "configurations".into(),
+        ];
+        self.pages(
+            Host::Core,
+            segments,
+            query,
+            Paging::ContinuationHeader { top: 100 },
+        )
+        .try_concat()
+        .await
+    }
+
+    /// `GET {project}/_apis/git/repositories/{repository}/pullrequests` with `searchCriteria.*`
+    /// in `query` (`$top`/`$skip` pages of 100; `limit` caps the total, as upstream's
+    /// `maxResults`).
+    pub async fn pull_requests(
+        &self,
+        project: &str,
+        repository: &str,
+        query: Vec<(&'static str, String)>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Value>, Error> {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "repositories".into(),
+            repository.into(),
+            "pullrequests".into(),
+        ];
+        let top = limit.map_or(100, |l| l.clamp(1, 100));
+        let mut pages =
+            std::pin::pin!(self.pages(Host::Core, segments, query, Paging::TopSkip { top }));
+        let mut out = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            out.extend(page);
+            if let Some(limit) = limit
+                && out.len() >= limit
+            {
+                out.truncate(limit);
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `GET {project}/_apis/git/pullrequests` with `searchCriteria.*` in `query`: the pull
+    /// requests of every repository of the project, in `$top`/`$skip` pages of 100.
+    pub fn project_pull_requests(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "pullrequests".into(),
+        ];
+        self.pages(Host::Core, segments, query, Paging::TopSkip { top: 100 })
+    }
+
+    /// `GET _apis/git/pullrequests/{id}` (one pull request, any repository).
+    pub async fn pull_request(&self, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(Host::Core, &["_apis", "git", "pullrequests", &id], &[])
+            .await?
+            .0)
+    }
+
+    /// `GET _apis/git/repositories/{id}` (one repository, any project).
+    pub async fn repository(&self, id: &str) -> Result<Value, Error> {
+        Ok(self
+            .get(Host::Core, &["_apis", "git", "repositories", id], &[])
+            .await?
+            .0)
+    }
+}

@@ -1,0 +1,41 @@
+//! Release management (the release host).
+
+use futures::Stream;
+use serde_json::Value;
+
+use crate::{Client, Error, Host, Paging};
+
+impl Client {
+    /// `GET {project}/_apis/release/releases` on the release host (pages of 50).
+    pub fn releases(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "release".into(),
+            "releases".into(),
+        ];
+        self.pages(
+            Host::Release,
+            segments,
+            query,
+            Paging::ContinuationHeader { top: 50 },
+        )
+    }
+
+    /// `GET {project}/_apis/release/releases/{id}` on the release host.
+    pub async fn release(&self, project: &str, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Release,
+                &[project, "_apis", "release", "releases", &id],
+                &[],
+            )
+            .await?
+            .0)
+    }
+}

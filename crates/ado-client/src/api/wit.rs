@@ -1,0 +1,74 @@
+//! Work item tracking: WIQL and work items.
+
+use serde_json::{Value, json};
+
+use crate::{Client, Error, Host, page::take_list};
+
+impl Client {
+    /// `POST {project}/_apis/wit/wiql?$top=` → work item ids (a read: retried like a GET).
+    /// `time_precision` sets `timePrecision=true`: date literals may then carry a time of day
+    /// (without it the service compares days and refuses such literals).
+    pub async fn wiql(
+        &self,
+        project: &str,
+        query: &str,
+        top: usize,
+        time_precision: bool,
+    ) -> Result<Vec<u64>, Error> {
+        let body = json!({ "query": query });
+        let mut params = vec![("$top", top.to_string())];
+        if time_precision {
+            params.push(("timePrecision", "true".to_owned()));
+        }
+        let result = self
+            .post(
+                Host::Core,
+                &[project, "_apis", "wit", "wiql"],
+                &params,
+                &body,
+                true,
+            )
+            .await?;
+        Ok(result
+            .get("workItems")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.get("id").and_then(Value::as_u64))
+            .collect())
+    }
+
+    /// `GET {project}/_apis/wit/workitems?ids=` for at most 200 ids (deleted ones omitted).
+    pub async fn work_items(
+        &self,
+        project: &str,
+        ids: &[u64],
+        expand: &str,
+    ) -> Result<Vec<Value>, Error> {
+        let ids = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let query = [
+            ("ids", ids),
+            ("$expand", expand.to_owned()),
+            ("errorPolicy", "omit".to_owned()),
+        ];
+        let (mut body, _) = self
+            .get(Host::Core, &[project, "_apis", "wit", "workitems"], &query)
+            .await?;
+        let mut items = take_list(&mut body);
+        items.retain(|w| !w.is_null());
+        Ok(items)
+    }
+
+    /// `GET {project}/_apis/wit/workitems/{id}?$expand=` (one work item).
+    pub async fn work_item(&self, project: &str, id: u64, expand: &str) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Core,
+                &[project, "_apis", "wit", "workitems", &id],
+                &[("$expand", expand.to_owned())],
+            )
+            .await?
+            .0)
+    }
+}
