@@ -86,6 +86,7 @@ const SMALL: Sizes = Sizes {
     work_items: 9,
     releases: 2,
     pull_requests: 0,
+    pipelines: 0,
 };
 
 fn project_id(p: usize) -> String {
@@ -314,6 +315,7 @@ async fn pull_requests_are_the_active_and_the_recently_closed_of_healthy_reposit
         sizes: Sizes {
             repositories: 8,
             pull_requests: 10,
+            pipelines: 0,
             ..SMALL
         },
         ..SimConfig::default()
@@ -432,6 +434,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
             work_items: 20_001,
             releases: 0,
             pull_requests: 0,
+            pipelines: 0,
         },
         ..SimConfig::default()
     })

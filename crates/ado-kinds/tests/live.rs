@@ -94,6 +94,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
             work_items: 6,
             releases: 1,
             pull_requests: 0,
+            pipelines: 0,
         },
         ..SimConfig::default()
     })
@@ -321,6 +322,7 @@ async fn catch_up_reads_pull_requests_closed_since_and_nothing_older() {
             work_items: 0,
             releases: 0,
             pull_requests: 6,
+            pipelines: 0,
         },
         ..SimConfig::default()
     })

@@ -12,6 +12,8 @@
 //! | `DELETE /_control/projects/{n}/repositories/{name}` | – | deletes a repository |
 //! | `PATCH /_control/workitems/{id}` | `{"fields": {...}}` | changes work item fields |
 //! | `DELETE /_control/workitems/{id}` | – | deletes a work item |
+//! | `POST /_control/projects/{n}/pipelines/{id}/runs` | – | queues a run, answers its id |
+//! | `PATCH /_control/runs/{id}` | `{"result"}` | completes a run (a build) |
 //! | `POST /_control/faults` | `{"route", "status", "retryAfter", "count"}` | scripts faults |
 //! | `PUT /_control/latency` | `{"ms"}` | sets the response latency |
 
@@ -45,6 +47,11 @@ pub(crate) fn router() -> Router<Arc<AdoState>> {
             "/_control/workitems/{id}",
             patch(update_work_item).delete(delete_work_item),
         )
+        .route(
+            "/_control/projects/{n}/pipelines/{id}/runs",
+            post(run_pipeline),
+        )
+        .route("/_control/runs/{id}", patch(complete_run))
         .route("/_control/faults", post(faults))
         .route("/_control/latency", put(latency))
 }
@@ -127,6 +134,26 @@ async fn update_work_item(
 
 async fn delete_work_item(State(state): Shared, Path(id): Path<u64>) -> Response {
     done(state.delete_work_item(id))
+}
+
+async fn run_pipeline(State(state): Shared, Path((n, id)): Path<(usize, u64)>) -> Response {
+    match state.run_pipeline(n, id) {
+        Some(run) => (StatusCode::CREATED, Json(json!({"id": run}))).into_response(),
+        None => done(false),
+    }
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    result: String,
+}
+
+async fn complete_run(
+    State(state): Shared,
+    Path(id): Path<u64>,
+    Json(body): Json<Completion>,
+) -> Response {
+    done(state.complete_run(id, &body.result))
 }
 
 #[derive(Deserialize)]

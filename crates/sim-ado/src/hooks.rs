@@ -184,7 +184,13 @@ impl AdoState {
     }
 
     /// Delivers an event to every enabled subscription for it, in the background.
-    fn notify(&self, publisher: &str, event_type: &str, project: &Value, resource: &Value) {
+    pub(crate) fn notify(
+        &self,
+        publisher: &str,
+        event_type: &str,
+        project: &Value,
+        resource: &Value,
+    ) {
         let targets: Vec<Value> = {
             let inner = self.lock();
             inner

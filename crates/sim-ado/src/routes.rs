@@ -80,6 +80,7 @@ pub fn router(state: Arc<AdoState>) -> Router {
             "/{org}/_apis/hooks/subscriptions/{id}",
             axum::routing::put(crate::hooks::replace).delete(crate::hooks::remove),
         )
+        .merge(crate::pipelines::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())
@@ -250,7 +251,7 @@ pub(crate) fn not_found(what: &str) -> Response {
 }
 
 /// A page of `items` after `continuationToken` (an offset), with the next token as a header.
-fn continuation_page(
+pub(crate) fn continuation_page(
     items: &[Value],
     params: &HashMap<String, String>,
     default_top: usize,

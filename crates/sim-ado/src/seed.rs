@@ -1,6 +1,6 @@
 //! A deterministic organization generated from sizes: projects with repositories (some disabled
 //! or empty), README/CODEOWNERS files, branch policies, teams with boards and columns, work items
-//! of several types (including `Feature`) and releases, in the wire shapes of the specs'
+//! of several types (including `Feature`), releases and pipelines with runs, in the wire shapes of the specs'
 //! `httpExamples` (`core`, `git`, `policy`, `work`, `wit`, `release`).
 
 use serde_json::{Value, json};
@@ -18,6 +18,8 @@ pub struct Sizes {
     pub releases: usize,
     /// Pull requests per (non-empty) repository: active, completed and abandoned in turn.
     pub pull_requests: usize,
+    /// YAML pipelines per project, each with a few completed runs.
+    pub pipelines: usize,
 }
 
 impl Default for Sizes {
@@ -28,6 +30,7 @@ impl Default for Sizes {
             work_items: 40,
             releases: 5,
             pull_requests: 2,
+            pipelines: 2,
         }
     }
 }
@@ -57,6 +60,10 @@ pub struct Project {
     pub releases: Vec<Value>,
     /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
     pub pull_requests: Vec<Value>,
+    /// Pipelines (`GET _apis/pipelines/{id}` shape, with `configuration`).
+    pub pipelines: Vec<Value>,
+    /// Builds of every pipeline, which are also its runs (`GET _apis/build/builds` shape).
+    pub builds: Vec<Value>,
 }
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
@@ -103,6 +110,8 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         work_items: Vec::new(),
         releases: Vec::new(),
         pull_requests: Vec::new(),
+        pipelines: Vec::new(),
+        builds: Vec::new(),
     };
     for r in 0..sizes.repositories {
         repository(base, p, r, &reference, sizes.pull_requests, &mut out);
@@ -118,6 +127,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     for r in 0..sizes.releases {
         out.releases.push(release(base, p, r, &id, &name));
     }
+    crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
     out
 }
 
@@ -200,7 +210,7 @@ fn days_ago(days: usize) -> jiff::Timestamp {
     hours_ago(days * 24)
 }
 
-fn hours_ago(hours: usize) -> jiff::Timestamp {
+pub(crate) fn hours_ago(hours: usize) -> jiff::Timestamp {
     let hours = i64::try_from(hours).unwrap_or(i64::MAX / 3_600);
     jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
 }

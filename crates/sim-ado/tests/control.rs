@@ -47,6 +47,7 @@ async fn data_changes_through_the_control_api_show_in_the_rest_api() {
             work_items: 3,
             releases: 0,
             pull_requests: 1,
+            pipelines: 0,
         },
         ..SimConfig::default()
     })

@@ -33,6 +33,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         work_items: 800,
         releases: 1,
         pull_requests: 0,
+        pipelines: 0,
     };
     let ado = sim_ado::spawn(SimConfig {
         sizes,

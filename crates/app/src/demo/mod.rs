@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// Pull requests per repository.
     #[arg(long, default_value_t = 2)]
     pull_requests: usize,
+    /// Pipelines per project (each with a few runs).
+    #[arg(long, default_value_t = 2)]
+    pipelines: usize,
     /// Simulated Azure DevOps latency per response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -50,6 +53,7 @@ impl DemoArgs {
             work_items: self.work_items,
             releases: self.releases,
             pull_requests: self.pull_requests,
+            pipelines: self.pipelines,
         }
     }
 }
