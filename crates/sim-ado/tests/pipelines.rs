@@ -89,10 +89,11 @@ async fn builds_page_by_continuation_and_filter_by_the_ordered_time() {
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut url = format!("{org}/{PROJECT}/_apis/build/builds?$top=4");
-        if let Some(t) = &token {
-            url.push_str(&format!("&continuationToken={t}"));
-        }
+        let after = token.map(|t| format!("&continuationToken={t}"));
+        let url = format!(
+            "{org}/{PROJECT}/_apis/build/builds?$top=4{}",
+            after.unwrap_or_default()
+        );
         let (page, next) = get(&url).await;
         seen.extend(ids(&page));
         token = next;
