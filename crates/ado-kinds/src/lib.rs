@@ -30,8 +30,8 @@ pub use config::{AccountMode, AdoConfig};
 use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
-/// Every kind this integration implements so far (the default mapping's kinds and
-/// `pull-request`).
+/// Every kind this integration implements so far: the default mapping's kinds,
+/// `pull-request`, and the pipelines area's `pipeline`, `pipeline-run` and `build`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -50,6 +50,12 @@ pub enum AdoKind {
     WorkItem,
     /// `release`
     Release,
+    /// `pipeline`
+    Pipeline,
+    /// `pipeline-run`
+    PipelineRun,
+    /// `build`
+    Build,
 }
 
 impl AdoKind {
@@ -65,6 +71,9 @@ impl AdoKind {
             "column" => Self::Column,
             "work-item" => Self::WorkItem,
             "release" => Self::Release,
+            "pipeline" => Self::Pipeline,
+            "pipeline-run" => Self::PipelineRun,
+            "build" => Self::Build,
             _ => return None,
         })
     }
@@ -103,6 +112,9 @@ impl Integration for AzureDevops {
             AdoKind::Column => kinds::work::column::fetch(c, selector),
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),
             AdoKind::Release => kinds::release::release::fetch(c, selector),
+            AdoKind::Pipeline => kinds::pipelines::pipeline::fetch(c, selector),
+            AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
+            AdoKind::Build => kinds::pipelines::build::fetch(c, selector),
         };
         Some(kinds::with_organization(&c.client, pages))
     }

@@ -1,9 +1,11 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
-//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`).
+//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`).
 
+mod build;
 mod core;
 mod git;
 mod hooks;
+mod pipelines;
 mod release;
 mod wit;
 mod work;

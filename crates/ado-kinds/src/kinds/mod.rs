@@ -2,6 +2,7 @@
 
 pub mod core;
 pub mod git;
+pub mod pipelines;
 pub mod release;
 pub mod wit;
 pub mod work;
@@ -66,6 +67,16 @@ impl Source {
             .await
     }
 
+    /// The pipelines of a project (as listed, without `configuration`), once per resync.
+    pub(crate) async fn pipelines(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.to_owned());
+        self.memo
+            .get(format!("pipelines/{project_id}"), move || async move {
+                client.pipelines(&id).try_concat().await
+            })
+            .await
+    }
+
     /// The boards of every team of a project (detail form, with `__project`), once per resync.
     pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<Vec<Value>>, Error> {
         let (client, p) = (self.client.clone(), project.clone());
@@ -106,6 +117,27 @@ where
         .boxed()
 }
 
+/// Streams the pages `per_project` streams for every project of the organization, up to
+/// [`PROJECT_CONCURRENCY`] projects at a time; for kinds with many pages per project, which
+/// [`per_project`] would hold in memory until the project is done.
+pub(crate) fn per_project_streams<F>(source: &Source, per_project: F) -> PageStream<Error>
+where
+    F: Fn(Source, Value) -> PageStream<Error> + Clone + Send + Sync + 'static,
+{
+    let source = source.clone();
+    source
+        .client
+        .projects()
+        .map_ok(move |page| {
+            let (source, f) = (source.clone(), per_project.clone());
+            stream::iter(page.into_iter().map(Ok::<_, Error>))
+                .map_ok(move |project| f(source.clone(), project))
+                .try_flatten_unordered(PROJECT_CONCURRENCY)
+        })
+        .try_flatten()
+        .boxed()
+}
+
 /// Adds `__organizationUrl` and `__organizationName` to every item (as shared keys of each
 /// page), as every kind of the Python integration does.
 pub(crate) fn with_organization(client: &Client, stream: PageStream<Error>) -> PageStream<Error> {
@@ -125,6 +157,15 @@ pub(crate) fn organization_fields(client: &Client) -> Map<String, Value> {
     Map::from_iter([
         ("__organizationUrl".to_owned(), Value::String(url)),
         ("__organizationName".to_owned(), Value::String(name)),
+    ])
+}
+
+/// `__projectId` and `__project`, the keys the Python integration adds to each work item and
+/// build.
+pub(crate) fn project_fields(project_id: String, project: Value) -> Map<String, Value> {
+    Map::from_iter([
+        ("__projectId".to_owned(), Value::String(project_id)),
+        ("__project".to_owned(), project),
     ])
 }
 

@@ -4,9 +4,11 @@
 //!
 //! - `work-item`: every change, by WIQL on `[System.ChangedDate]` with `timePrecision`;
 //! - `pull-request`: those created or closed since (edits of open ones are not queryable);
-//! - `release`: those created since (later deployments are not queryable).
+//! - `release`: those created since (later deployments are not queryable);
+//! - `build`: those queued or finished since (`minTime` per `queryOrder`);
+//! - `pipeline-run`: the runs of those builds (a run is the build with the same id).
 //!
-//! What cannot be asked for is left to the scheduled resync. Builds are not a kind yet.
+//! What cannot be asked for is left to the scheduled resync.
 
 use std::sync::Arc;
 
@@ -16,7 +18,12 @@ use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{PageStream, live::Changes};
 
 use crate::kinds::{
-    Source, git::pull_request, release::release, wit::work_item, with_organization,
+    Source,
+    git::pull_request,
+    pipelines::{build, pipeline_run},
+    release::release,
+    wit::work_item,
+    with_organization,
 };
 
 /// Pages of the live mapping's objects changed at or after `since`, kind by kind.
@@ -35,7 +42,8 @@ pub(crate) fn changed_since(
         let pages = work_item::fetch_since(&source, selector, Some(since));
         streams.push(("work-item", pages));
     }
-    if config.resources.iter().any(|r| r.kind == "pull-request") {
+    let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+    if wants("pull-request") {
         streams.push(("pull-request", pull_request::changed_since(&source, since)));
     }
     let release_filters = [
@@ -48,6 +56,12 @@ pub(crate) fn changed_since(
     ];
     for selector in distinct_selectors(config, "release", &release_filters) {
         streams.push(("release", release::created_since(&source, selector, since)));
+    }
+    if wants("build") {
+        streams.push(("build", build::changed_since(&source, since)));
+    }
+    if wants("pipeline-run") {
+        streams.push(("pipeline-run", pipeline_run::changed_since(&source, since)));
     }
     let streams: Vec<_> = streams
         .into_iter()

@@ -11,6 +11,7 @@
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
 
 mod catch_up;
+mod pipelines;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use ocean::{
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::kinds::{organization_fields, wit::work_item::project_fields};
+use crate::kinds::{organization_fields, project_fields};
 
 /// Every (publisher, event type) the Python integration subscribes to (§5.1).
 pub const SUBSCRIBED_EVENTS: [(&str, &str); 23] = [
@@ -108,6 +109,7 @@ enum Target {
     Repository { id: String },
     PullRequest { id: u64 },
     Release { project: String, id: u64 },
+    Run(pipelines::Run),
 }
 
 fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
@@ -148,6 +150,9 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
                 project: project()?,
                 id: number(&resource["release"]["id"], "resource.release.id")?,
             }
+        }
+        "ms.vss-pipelines.run-state-changed-event" | "build.complete" => {
+            Target::Run(pipelines::run(event_type, payload)?)
         }
         _ => return Ok(None),
     }))
@@ -251,6 +256,9 @@ impl LiveEvents for AdoLive {
                         .push(("release".into(), stamp(vec![release])));
                 }
             }
+            Target::Run(run) => {
+                return pipelines::changes(client, &config, run, &organization).await;
+            }
             _ => {}
         }
         Ok(changes)
@@ -311,7 +319,8 @@ mod tests {
             },
             "the work item id, not the update id"
         );
-        let unknown = json!({"eventType": "build.complete", "publisherId": "tfs", "resource": {}});
+        let unknown = json!({"eventType": "ms.vss-pipelines.stage-state-changed-event",
+            "publisherId": "pipelines", "resource": {}});
         assert!(matches!(live.classify(&unknown), Classified::Ignore { .. }));
         let partial = json!({"eventType": "workitem.updated", "publisherId": "tfs", "resource": {"id": 7},
             "resourceContainers": {"project": {"id": "p"}}});
@@ -322,6 +331,34 @@ mod tests {
             live.classify(&json!({"eventType": "x"})),
             Classified::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn a_run_and_its_build_are_one_ordering_key() {
+        let live = live(None);
+        let run_changed = json!({"eventType": "ms.vss-pipelines.run-state-changed-event",
+            "publisherId": "pipelines", "resourceContainers": {"project": {"id": "p"}},
+            "resource": {"run": {"id": 104, "state": "completed"}, "pipeline": {"id": 1}, "runId": 104}});
+        // An older `build.complete` without resourceContainers: the build names its project.
+        let build_complete = json!({"eventType": "build.complete", "publisherId": "tfs",
+            "resource": {"id": 104, "definition": {"id": 1}, "project": {"id": "p"}}});
+        let (Classified::Accept { key: a, .. }, Classified::Accept { key: b, .. }) =
+            (live.classify(&run_changed), live.classify(&build_complete))
+        else {
+            panic!("both are accepted");
+        };
+        assert_eq!(a, b, "events of one run apply in order");
+        let no_run = json!({"eventType": "ms.vss-pipelines.run-state-changed-event",
+            "publisherId": "pipelines", "resourceContainers": {"project": {"id": "p"}},
+            "resource": {"pipeline": {"id": 1}}});
+        assert!(
+            matches!(live.classify(&no_run), Classified::Invalid(r) if r.contains("resource.run.id"))
+        );
+        let no_project = json!({"eventType": "build.complete", "publisherId": "tfs",
+            "resource": {"id": 104, "definition": {"id": 1}}});
+        assert!(
+            matches!(live.classify(&no_project), Classified::Invalid(r) if r.contains("project"))
+        );
         assert!(matches!(
             live.classify(&json!([1, 2])),
             Classified::Invalid(_)

@@ -3,12 +3,12 @@
 //! `maxCreatedTime`).
 
 use ado_client::Error;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, TryStreamExt};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of};
+use super::super::{Source, ado_time, id_of, per_project_streams};
 
 /// Catch-up: the selector's releases created at or after `since` (`minCreatedTime`, or the
 /// selector's own when later). A release's later changes (deployments, approvals) cannot be
@@ -34,7 +34,6 @@ pub(crate) fn created_since(
 
 /// Streams pages of releases.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let client = &source.client;
     let mut query: Vec<(&'static str, String)> = Vec::new();
     for (key, param) in [
         ("expand", "$expand"),
@@ -51,20 +50,11 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         let tags: Vec<&str> = tags.iter().filter_map(Value::as_str).collect();
         query.push(("tagFilter", tags.join(",")));
     }
-    let client = client.clone();
-    client
-        .projects()
-        .map_ok(move |page| {
-            let (client, query) = (client.clone(), query.clone());
-            stream::iter(page.into_iter().map(Ok::<_, Error>))
-                .map_ok(move |project| {
-                    client
-                        .releases(&id_of(&project), query.clone())
-                        .map_ok(Page::from)
-                        .boxed()
-                })
-                .try_flatten_unordered(PROJECT_CONCURRENCY)
-        })
-        .try_flatten()
-        .boxed()
+    per_project_streams(source, move |source, project| {
+        source
+            .client
+            .releases(&id_of(&project), query.clone())
+            .map_ok(Page::from)
+            .boxed()
+    })
 }

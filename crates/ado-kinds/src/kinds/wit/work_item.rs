@@ -6,9 +6,9 @@ use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of, project_fields};
 
 /// WIQL returns at most 20,000 ids; the Python integration asks for 19,999 per window.
 pub const WIQL_WINDOW: usize = 19_999;
@@ -94,14 +94,6 @@ fn project_items(client: Client, project: Value, query: Wiql, expand: String) ->
         })
         .try_flatten()
         .boxed()
-}
-
-/// `__projectId` and `__project`, the keys the Python integration adds to each work item.
-pub(crate) fn project_fields(project_id: String, project: Value) -> Map<String, Value> {
-    Map::from_iter([
-        ("__projectId".to_owned(), Value::String(project_id)),
-        ("__project".to_owned(), project),
-    ])
 }
 
 /// Every matching id of `project`, in windows of `[System.Id] > last`.

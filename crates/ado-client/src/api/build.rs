@@ -1,0 +1,51 @@
+//! Build: builds and build definitions (spec `build`, api-version 7.1).
+
+use futures::Stream;
+use serde_json::Value;
+
+use crate::{Client, Error, Host, Paging};
+
+impl Client {
+    /// `GET {project}/_apis/build/builds` with `query` (`queryOrder`, `minTime`, …), in
+    /// `$top` pages with a continuation header.
+    pub fn builds(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "build".into(),
+            "builds".into(),
+        ];
+        self.pages(
+            Host::Core,
+            segments,
+            query,
+            Paging::ContinuationHeader { top: 100 },
+        )
+    }
+
+    /// `GET {project}/_apis/build/builds/{id}`.
+    pub async fn build(&self, project: &str, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(Host::Core, &[project, "_apis", "build", "builds", &id], &[])
+            .await?
+            .0)
+    }
+
+    /// `GET {project}/_apis/build/definitions/{id}` (has the `repository` it builds).
+    pub async fn build_definition(&self, project: &str, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Core,
+                &[project, "_apis", "build", "definitions", &id],
+                &[],
+            )
+            .await?
+            .0)
+    }
+}

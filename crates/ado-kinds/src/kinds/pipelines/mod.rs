@@ -1,0 +1,6 @@
+//! Pipelines area: YAML pipelines, their runs, and builds (a run of the Pipelines API is a
+//! build of the Build API, with the same id).
+
+pub mod build;
+pub mod pipeline;
+pub mod pipeline_run;

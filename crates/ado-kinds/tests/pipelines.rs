@@ -1,0 +1,337 @@
+//! The pipelines area end to end over HTTP on 127.0.0.1: `pipeline`, `pipeline-run` and
+//! `build` resynced from sim-ado into sim-port, run events applied live, and catch-up of runs
+//! whose events never arrived.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::{sync::Arc, time::Duration};
+
+use ado_client::{Client as AdoClient, ClientOptions};
+use ado_kinds::{
+    AzureDevops,
+    webhooks::{
+        AdoLive,
+        subscriptions::{self, Settings},
+    },
+};
+use futures::FutureExt;
+use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use ocean::{
+    live::{Live, MappingLoader},
+    resync::{Resync, ResyncSettings},
+    server::{self, Health, ServerState},
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sim_ado::{RunningSim, SimConfig, Sizes};
+use testkit::PortEnv;
+
+const PROJECT: &str = "00000001-0000-4000-8000-000000000000";
+
+/// A mapping of the three kinds, in the style of Port's Azure DevOps examples.
+const MAPPING: &str = r#"
+resources:
+  - kind: pipeline
+    selector:
+      query: 'true'
+      includeRepo: true
+    port:
+      entity:
+        mappings:
+          identifier: .__projectId + "/" + (.id | tostring)
+          title: .name
+          blueprint: '"azureDevopsPipeline"'
+          properties:
+            revision: .revision
+            repository: .__repository.name
+            repositoryProject: .__repository.project.name
+  - kind: pipeline-run
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .__project.id + "/" + (.id | tostring)
+          title: .name
+          blueprint: '"azureDevopsPipelineRun"'
+          properties:
+            state: .state
+            result: .result
+            pipeline: .__pipeline.name
+            organization: .__organizationName
+  - kind: build
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .__projectId + "/" + (.id | tostring)
+          title: .buildNumber
+          blueprint: '"azureDevopsBuild"'
+          properties:
+            status: .status
+            result: .result
+            project: .__project.name
+"#;
+
+fn blueprint(identifier: &str, properties: &[&str]) -> Value {
+    let properties: serde_json::Map<String, Value> = properties
+        .iter()
+        .map(|p| ((*p).to_owned(), json!({"type": ["string", "number"]})))
+        .collect();
+    json!({"identifier": identifier, "title": identifier,
+        "schema": {"properties": properties, "required": []}, "relations": {}})
+}
+
+fn client(ado: &RunningSim) -> AdoClient {
+    AdoClient::new(
+        &ado.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &ClientOptions::default(),
+    )
+    .unwrap()
+}
+
+fn mapping() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
+    let config = PortAppConfig::from_yaml(MAPPING).unwrap();
+    let plan = MappingPlan::compile(&config, &CompileOptions::default()).unwrap();
+    (Arc::new(config), Arc::new(plan))
+}
+
+struct Env {
+    ado: RunningSim,
+    port: PortEnv,
+    client: AdoClient,
+}
+
+async fn env(projects: usize) -> Env {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects,
+            repositories: 2,
+            work_items: 0,
+            releases: 0,
+            pull_requests: 0,
+            pipelines: 2,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = PortEnv::start().await.unwrap();
+    for (id, properties) in [
+        (
+            "azureDevopsPipeline",
+            &["revision", "repository", "repositoryProject"][..],
+        ),
+        (
+            "azureDevopsPipelineRun",
+            &["state", "result", "pipeline", "organization"][..],
+        ),
+        ("azureDevopsBuild", &["status", "result", "project"][..]),
+    ] {
+        port.sim.state.put_blueprint(blueprint(id, properties));
+    }
+    let client = client(&ado);
+    Env { ado, port, client }
+}
+
+impl Env {
+    fn entity(&self, blueprint: &str, id: &str) -> Option<Value> {
+        self.port.sim.state.entity(blueprint, id)
+    }
+
+    fn count(&self, blueprint: &str) -> usize {
+        self.port
+            .sim
+            .state
+            .entities()
+            .iter()
+            .filter(|e| e["blueprint"] == blueprint)
+            .count()
+    }
+
+    async fn resync(&self) -> ocean::resync::ResyncReport {
+        let (app_config, plan) = mapping();
+        Resync {
+            port: self.port.client("pipes"),
+            integration: Arc::new(AzureDevops::new(self.client.clone())),
+            app_config,
+            plan,
+            user_agent: testkit::user_agent("pipes"),
+            settings: ResyncSettings::default(),
+        }
+        .run()
+        .await
+    }
+
+    /// Our server with live processing of this mapping, and subscriptions to it.
+    async fn serve(&self) -> Arc<Live<AdoLive>> {
+        let events = AdoLive::new(self.client.clone(), None);
+        let loader: MappingLoader = Arc::new(|| async { Ok(mapping()) }.boxed());
+        let live = Live::new(
+            Arc::clone(&events),
+            self.port.client("pipes"),
+            testkit::user_agent("pipes"),
+            loader,
+        );
+        let (queue, workers) = live.start(2, 100);
+        let state = ServerState {
+            live: Some((events, queue)),
+            health: Arc::new(Health::default()),
+            metrics: None,
+            resync: None,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _workers = workers;
+            axum::serve(listener, server::router(None, state))
+                .await
+                .unwrap();
+        });
+        let settings = Settings {
+            app_host: format!("http://{addr}").parse().unwrap(),
+            username: "port".into(),
+            secret: None,
+            projects_limited: true,
+            fingerprint_key: SecretString::from("sim-pat"),
+        };
+        subscriptions::ensure(&self.client, &settings)
+            .await
+            .unwrap();
+        live
+    }
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn a_resync_writes_pipelines_runs_and_builds_listing_pipelines_once_per_project() {
+    let env = env(2).await;
+    let report = env.resync().await;
+    assert!(report.succeeded(), "{report:?}");
+    // 2 projects × 2 pipelines × 3 runs; every run is also a build.
+    assert_eq!(env.count("azureDevopsPipeline"), 4);
+    assert_eq!(env.count("azureDevopsPipelineRun"), 12);
+    assert_eq!(env.count("azureDevopsBuild"), 12);
+
+    let pipeline = env
+        .entity("azureDevopsPipeline", &format!("{PROJECT}/2"))
+        .unwrap();
+    assert_eq!(pipeline["title"], "pipeline-0-1");
+    assert_eq!(pipeline["properties"]["repository"], "repo-0-1");
+    assert_eq!(pipeline["properties"]["repositoryProject"], "Project 0");
+    let run = env
+        .entity("azureDevopsPipelineRun", &format!("{PROJECT}/202"))
+        .unwrap();
+    assert_eq!(
+        (
+            &run["properties"]["state"],
+            &run["properties"]["result"],
+            &run["properties"]["pipeline"],
+            &run["properties"]["organization"]
+        ),
+        (
+            &json!("completed"),
+            &json!("failed"),
+            &json!("pipeline-0-1"),
+            &json!("acme")
+        )
+    );
+    let build = env
+        .entity("azureDevopsBuild", &format!("{PROJECT}/202"))
+        .unwrap();
+    assert_eq!(build["properties"]["project"], "Project 0");
+
+    // `pipeline` and `pipeline-run` share one listing of each project's pipelines.
+    let requests = env.ado.state.requests();
+    assert_eq!(
+        requests.get("GET /{org}/{project}/_apis/pipelines"),
+        Some(&2),
+        "{requests:?}"
+    );
+    assert_eq!(
+        requests.get("GET /{org}/{project}/_apis/build/definitions/{id}"),
+        Some(&4),
+        "includeRepo reads each definition once"
+    );
+}
+
+#[tokio::test]
+async fn a_run_reaches_port_when_queued_and_again_when_it_completes() {
+    let env = env(1).await;
+    assert!(env.resync().await.succeeded());
+    let _live = env.serve().await;
+
+    let id = env.ado.state.run_pipeline(0, 1).unwrap();
+    let key = format!("{PROJECT}/{id}");
+    eventually("the queued run is in Port", || {
+        env.entity("azureDevopsPipelineRun", &key)
+            .is_some_and(|e| e["properties"]["state"] == "inProgress")
+    })
+    .await;
+    eventually("the running build is in Port", || {
+        env.entity("azureDevopsBuild", &key)
+            .is_some_and(|e| e["properties"]["status"] == "inProgress")
+    })
+    .await;
+
+    assert!(env.ado.state.complete_run(id, "succeeded"));
+    eventually("the completed run is in Port", || {
+        env.entity("azureDevopsPipelineRun", &key).is_some_and(|e| {
+            e["properties"]["state"] == "completed" && e["properties"]["result"] == "succeeded"
+        })
+    })
+    .await;
+    eventually("the completed build is in Port", || {
+        env.entity("azureDevopsBuild", &key)
+            .is_some_and(|e| e["properties"]["result"] == "succeeded")
+    })
+    .await;
+    // The live pipeline entity has the shape a resync gives it (with `__repository`).
+    let pipeline = env
+        .entity("azureDevopsPipeline", &format!("{PROJECT}/1"))
+        .unwrap();
+    assert_eq!(pipeline["properties"]["repository"], "repo-0-0");
+    assert_eq!(env.ado.state.deliveries().1, 0, "no delivery failed");
+    // Both events were subscribed to and delivered (start, completion, build.complete).
+    assert!(env.ado.state.deliveries().0 >= 3);
+}
+
+#[tokio::test]
+async fn catch_up_writes_the_runs_and_builds_whose_events_never_arrived() {
+    let env = env(1).await;
+    assert!(env.resync().await.succeeded());
+    let since = jiff::Timestamp::now();
+    // No subscriptions yet: these events reach no one.
+    let queued = env.ado.state.run_pipeline(0, 2).unwrap();
+    let finished = env.ado.state.run_pipeline(0, 1).unwrap();
+    assert!(env.ado.state.complete_run(finished, "canceled"));
+    assert_eq!(env.ado.state.deliveries(), (0, 0));
+    let before = env.port.sim.state.entities().len();
+
+    let live = env.serve().await;
+    let applied = live.catch_up(since).await.unwrap();
+    assert_eq!(
+        env.entity("azureDevopsPipelineRun", &format!("{PROJECT}/{queued}"))
+            .unwrap()["properties"]["state"],
+        "inProgress"
+    );
+    assert_eq!(
+        env.entity("azureDevopsBuild", &format!("{PROJECT}/{finished}"))
+            .unwrap()["properties"]["result"],
+        "canceled"
+    );
+    // Exactly the two runs and their builds: nothing older was read again.
+    assert_eq!(applied.upserted, 4, "{applied:?}");
+    assert_eq!(env.port.sim.state.entities().len(), before + 4);
+}
