@@ -31,7 +31,8 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, and the pipelines area's `pipeline`, `pipeline-run` and `build`.
+/// `pull-request`, `release-definition`, `release-deployment`, and the pipelines area's
+/// `pipeline`, `pipeline-run` and `build`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -50,6 +51,10 @@ pub enum AdoKind {
     WorkItem,
     /// `release`
     Release,
+    /// `release-definition`
+    ReleaseDefinition,
+    /// `release-deployment`
+    ReleaseDeployment,
     /// `pipeline`
     Pipeline,
     /// `pipeline-run`
@@ -71,6 +76,8 @@ impl AdoKind {
             "column" => Self::Column,
             "work-item" => Self::WorkItem,
             "release" => Self::Release,
+            "release-definition" => Self::ReleaseDefinition,
+            "release-deployment" => Self::ReleaseDeployment,
             "pipeline" => Self::Pipeline,
             "pipeline-run" => Self::PipelineRun,
             "build" => Self::Build,
@@ -112,6 +119,8 @@ impl Integration for AzureDevops {
             AdoKind::Column => kinds::work::column::fetch(c, selector),
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),
             AdoKind::Release => kinds::release::release::fetch(c, selector),
+            AdoKind::ReleaseDefinition => kinds::release::release_definition::fetch(c, selector),
+            AdoKind::ReleaseDeployment => kinds::release::release_deployment::fetch(c, selector),
             AdoKind::Pipeline => kinds::pipelines::pipeline::fetch(c, selector),
             AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
             AdoKind::Build => kinds::pipelines::build::fetch(c, selector),

@@ -81,6 +81,7 @@ pub fn router(state: Arc<AdoState>) -> Router {
             axum::routing::put(crate::hooks::replace).delete(crate::hooks::remove),
         )
         .merge(crate::pipelines::routes())
+        .merge(crate::release::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())

@@ -60,6 +60,10 @@ pub struct Project {
     pub releases: Vec<Value>,
     /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
     pub pull_requests: Vec<Value>,
+    /// Release definitions (with `environments`).
+    pub release_definitions: Vec<Value>,
+    /// Deployments of releases to the definitions' environments.
+    pub deployments: Vec<Value>,
     /// Pipelines (`GET _apis/pipelines/{id}` shape, with `configuration`).
     pub pipelines: Vec<Value>,
     /// Builds of every pipeline, which are also its runs (`GET _apis/build/builds` shape).
@@ -110,6 +114,8 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         work_items: Vec::new(),
         releases: Vec::new(),
         pull_requests: Vec::new(),
+        release_definitions: Vec::new(),
+        deployments: Vec::new(),
         pipelines: Vec::new(),
         builds: Vec::new(),
     };
@@ -127,6 +133,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     for r in 0..sizes.releases {
         out.releases.push(release(base, p, r, &id, &name));
     }
+    crate::release::seed(base, &mut out);
     crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
     out
 }

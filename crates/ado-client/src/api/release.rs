@@ -38,4 +38,61 @@ impl Client {
             .await?
             .0)
     }
+
+    /// `GET {project}/_apis/release/definitions` on the release host (pages of 50), with
+    /// `query` (`$expand`, `tagFilter`).
+    pub fn release_definitions(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "release".into(),
+            "definitions".into(),
+        ];
+        self.pages(
+            Host::Release,
+            segments,
+            query,
+            Paging::ContinuationHeader { top: 50 },
+        )
+    }
+
+    /// `GET {project}/_apis/release/definitions/{id}` on the release host (with its
+    /// environments).
+    pub async fn release_definition(&self, project: &str, id: u64) -> Result<Value, Error> {
+        let id = id.to_string();
+        Ok(self
+            .get(
+                Host::Release,
+                &[project, "_apis", "release", "definitions", &id],
+                &[],
+            )
+            .await?
+            .0)
+    }
+
+    /// `GET {project}/_apis/release/deployments` on the release host (pages of 50, newest
+    /// first), with `query` (`definitionId`, `definitionEnvironmentId`, `deploymentStatus`,
+    /// `minModifiedTime`, …).
+    pub fn release_deployments(
+        &self,
+        project: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "release".into(),
+            "deployments".into(),
+        ];
+        self.pages(
+            Host::Release,
+            segments,
+            query,
+            Paging::ContinuationHeader { top: 50 },
+        )
+    }
 }

@@ -4,7 +4,8 @@
 //!
 //! - `work-item`: every change, by WIQL on `[System.ChangedDate]` with `timePrecision`;
 //! - `pull-request`: those created or closed since (edits of open ones are not queryable);
-//! - `release`: those created since (later deployments are not queryable);
+//! - `release`: those created since (a release's later changes are not queryable);
+//! - `release-deployment`: those modified since (`minModifiedTime`);
 //! - `build`: those queued or finished since (`minTime` per `queryOrder`);
 //! - `pipeline-run`: the runs of those builds (a run is the build with the same id).
 //!
@@ -21,7 +22,7 @@ use crate::kinds::{
     Source,
     git::pull_request,
     pipelines::{build, pipeline_run},
-    release::release,
+    release::{release, release_deployment},
     wit::work_item,
     with_organization,
 };
@@ -56,6 +57,10 @@ pub(crate) fn changed_since(
     ];
     for selector in distinct_selectors(config, "release", &release_filters) {
         streams.push(("release", release::created_since(&source, selector, since)));
+    }
+    if wants("release-deployment") {
+        let pages = release_deployment::changed_since(&source, since);
+        streams.push(("release-deployment", pages));
     }
     if wants("build") {
         streams.push(("build", build::changed_since(&source, since)));

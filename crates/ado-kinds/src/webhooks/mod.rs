@@ -12,6 +12,7 @@
 
 mod catch_up;
 mod pipelines;
+mod releases;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -108,7 +109,7 @@ enum Target {
     WorkItem { project: String, id: u64 },
     Repository { id: String },
     PullRequest { id: u64 },
-    Release { project: String, id: u64 },
+    Release(releases::Release),
     Run(pipelines::Run),
 }
 
@@ -145,11 +146,11 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
         "git.pullrequest.created" | "git.pullrequest.updated" => Target::PullRequest {
             id: number(&resource["pullRequestId"], "resource.pullRequestId")?,
         },
-        "ms.vss-release.release-created-event" | "ms.vss-release.release-abandoned-event" => {
-            Target::Release {
-                project: project()?,
-                id: number(&resource["release"]["id"], "resource.release.id")?,
-            }
+        "ms.vss-release.release-created-event"
+        | "ms.vss-release.release-abandoned-event"
+        | "ms.vss-release.deployment-started-event"
+        | "ms.vss-release.deployment-completed-event" => {
+            Target::Release(releases::release(event_type, payload)?)
         }
         "ms.vss-pipelines.run-state-changed-event" | "build.complete" => {
             Target::Run(pipelines::run(event_type, payload)?)
@@ -249,12 +250,8 @@ impl LiveEvents for AdoLive {
                         .push(("pull-request".into(), stamp(vec![pr])));
                 }
             }
-            Target::Release { project, id } if wants("release") => {
-                if let Some(release) = found(client.release(&project, id).await)? {
-                    changes
-                        .updated
-                        .push(("release".into(), stamp(vec![release])));
-                }
+            Target::Release(release) => {
+                return releases::changes(client, &config, release, &organization).await;
             }
             Target::Run(run) => {
                 return pipelines::changes(client, &config, run, &organization).await;

@@ -5,3 +5,5 @@
     reason = "one file per kind: the release area's `release` kind"
 )]
 pub mod release;
+pub mod release_definition;
+pub mod release_deployment;

@@ -1,32 +1,34 @@
-//! The pipelines area end to end over HTTP on 127.0.0.1: `pipeline`, `pipeline-run` and
-//! `build` resynced from sim-ado into sim-port, run events applied live, and catch-up of runs
-//! whose events never arrived.
+//! The pipelines area: `pipeline`, `pipeline-run` and `build` resynced from sim-ado into
+//! sim-port, run events applied live, and catch-up of runs whose events never arrived.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+use serde_json::json;
 
-use std::{sync::Arc, time::Duration};
+use sim_ado::Sizes;
 
-use ado_client::{Client as AdoClient, ClientOptions};
-use ado_kinds::{
-    AzureDevops,
-    webhooks::{
-        AdoLive,
-        subscriptions::{self, Settings},
-    },
-};
-use futures::FutureExt;
-use mapping::{CompileOptions, MappingPlan, PortAppConfig};
-use ocean::{
-    live::{Live, MappingLoader},
-    resync::{Resync, ResyncSettings},
-    server::{self, Health, ServerState},
-};
-use secrecy::SecretString;
-use serde_json::{Value, json};
-use sim_ado::{RunningSim, SimConfig, Sizes};
-use testkit::PortEnv;
+use super::{Env, PROJECT, eventually};
 
-const PROJECT: &str = "00000001-0000-4000-8000-000000000000";
+async fn env(projects: usize) -> Env {
+    let sizes = Sizes {
+        projects,
+        repositories: 2,
+        work_items: 0,
+        releases: 0,
+        pull_requests: 0,
+        pipelines: 2,
+    };
+    let blueprints: [(&str, &[&str]); 3] = [
+        (
+            "azureDevopsPipeline",
+            &["revision", "repository", "repositoryProject"],
+        ),
+        (
+            "azureDevopsPipelineRun",
+            &["state", "result", "pipeline", "organization"],
+        ),
+        ("azureDevopsBuild", &["status", "result", "project"]),
+    ];
+    Env::start(sizes, MAPPING, &blueprints).await
+}
 
 /// A mapping of the three kinds, in the style of Port's Azure DevOps examples.
 const MAPPING: &str = r#"
@@ -73,146 +75,6 @@ resources:
             result: .result
             project: .__project.name
 "#;
-
-fn blueprint(identifier: &str, properties: &[&str]) -> Value {
-    let properties: serde_json::Map<String, Value> = properties
-        .iter()
-        .map(|p| ((*p).to_owned(), json!({"type": ["string", "number"]})))
-        .collect();
-    json!({"identifier": identifier, "title": identifier,
-        "schema": {"properties": properties, "required": []}, "relations": {}})
-}
-
-fn client(ado: &RunningSim) -> AdoClient {
-    AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap()
-}
-
-fn mapping() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
-    let config = PortAppConfig::from_yaml(MAPPING).unwrap();
-    let plan = MappingPlan::compile(&config, &CompileOptions::default()).unwrap();
-    (Arc::new(config), Arc::new(plan))
-}
-
-struct Env {
-    ado: RunningSim,
-    port: PortEnv,
-    client: AdoClient,
-}
-
-async fn env(projects: usize) -> Env {
-    let ado = sim_ado::spawn(SimConfig {
-        sizes: Sizes {
-            projects,
-            repositories: 2,
-            work_items: 0,
-            releases: 0,
-            pull_requests: 0,
-            pipelines: 2,
-        },
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let port = PortEnv::start().await.unwrap();
-    for (id, properties) in [
-        (
-            "azureDevopsPipeline",
-            &["revision", "repository", "repositoryProject"][..],
-        ),
-        (
-            "azureDevopsPipelineRun",
-            &["state", "result", "pipeline", "organization"][..],
-        ),
-        ("azureDevopsBuild", &["status", "result", "project"][..]),
-    ] {
-        port.sim.state.put_blueprint(blueprint(id, properties));
-    }
-    let client = client(&ado);
-    Env { ado, port, client }
-}
-
-impl Env {
-    fn entity(&self, blueprint: &str, id: &str) -> Option<Value> {
-        self.port.sim.state.entity(blueprint, id)
-    }
-
-    fn count(&self, blueprint: &str) -> usize {
-        self.port
-            .sim
-            .state
-            .entities()
-            .iter()
-            .filter(|e| e["blueprint"] == blueprint)
-            .count()
-    }
-
-    async fn resync(&self) -> ocean::resync::ResyncReport {
-        let (app_config, plan) = mapping();
-        Resync {
-            port: self.port.client("pipes"),
-            integration: Arc::new(AzureDevops::new(self.client.clone())),
-            app_config,
-            plan,
-            user_agent: testkit::user_agent("pipes"),
-            settings: ResyncSettings::default(),
-        }
-        .run()
-        .await
-    }
-
-    /// Our server with live processing of this mapping, and subscriptions to it.
-    async fn serve(&self) -> Arc<Live<AdoLive>> {
-        let events = AdoLive::new(self.client.clone(), None);
-        let loader: MappingLoader = Arc::new(|| async { Ok(mapping()) }.boxed());
-        let live = Live::new(
-            Arc::clone(&events),
-            self.port.client("pipes"),
-            testkit::user_agent("pipes"),
-            loader,
-        );
-        let (queue, workers) = live.start(2, 100);
-        let state = ServerState {
-            live: Some((events, queue)),
-            health: Arc::new(Health::default()),
-            metrics: None,
-            resync: None,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _workers = workers;
-            axum::serve(listener, server::router(None, state))
-                .await
-                .unwrap();
-        });
-        let settings = Settings {
-            app_host: format!("http://{addr}").parse().unwrap(),
-            username: "port".into(),
-            secret: None,
-            projects_limited: true,
-            fingerprint_key: SecretString::from("sim-pat"),
-        };
-        subscriptions::ensure(&self.client, &settings)
-            .await
-            .unwrap();
-        live
-    }
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
 
 #[tokio::test]
 async fn a_resync_writes_pipelines_runs_and_builds_listing_pipelines_once_per_project() {

@@ -1,0 +1,114 @@
+//! Release events (publisher `rm`). `release-created`/`-abandoned` update `release` and, as
+//! upstream, the release's `release-definition`; `deployment-started`/`-completed` update
+//! `release-deployment` (as upstream) and, beyond upstream, the deployed `release`, whose
+//! environment statuses changed with it.
+
+use ado_client::Client;
+use mapping::PortAppConfig;
+use ocean::{Page, live::Changes};
+use serde_json::{Map, Value};
+
+use super::found;
+use crate::kinds::{
+    release::{release_definition, release_deployment},
+    shared,
+};
+
+/// What a release event is about: a release, or its deployment to one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Release {
+    pub(super) project: String,
+    pub(super) id: u64,
+    /// The definition environment deployed to (deployment events only).
+    pub(super) environment: Option<u64>,
+}
+
+/// The release of an `rm` event, or which field is missing. Deployment events name it as
+/// `resource.deployment.release.id` or `resource.environment.releaseId`, and the environment
+/// as `definitionEnvironmentId` of either (ocean-azure-devops.md §5.3).
+pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, String> {
+    let resource = &payload["resource"];
+    let project = payload["resourceContainers"]["project"]["id"]
+        .as_str()
+        .or_else(|| resource["project"]["id"].as_str())
+        .ok_or("resourceContainers.project.id is missing")?
+        .to_owned();
+    if event_type.ends_with("release-created-event")
+        || event_type.ends_with("release-abandoned-event")
+    {
+        let id = resource["release"]["id"]
+            .as_u64()
+            .ok_or("resource.release.id is missing or not a number")?;
+        return Ok(Release {
+            project,
+            id,
+            environment: None,
+        });
+    }
+    let (deployment, environment) = (&resource["deployment"], &resource["environment"]);
+    let id = deployment["release"]["id"]
+        .as_u64()
+        .or_else(|| environment["releaseId"].as_u64())
+        .ok_or("resource.deployment.release.id (or resource.environment.releaseId) is missing")?;
+    let definition_environment = deployment["definitionEnvironmentId"]
+        .as_u64()
+        .or_else(|| environment["definitionEnvironmentId"].as_u64())
+        .ok_or("resource.environment.definitionEnvironmentId is missing")?;
+    Ok(Release {
+        project,
+        id,
+        environment: Some(definition_environment),
+    })
+}
+
+/// The current state of the release, its definition or its deployment, for each mapped kind.
+pub(super) async fn changes(
+    client: &Client,
+    config: &PortAppConfig,
+    target: Release,
+    organization: &Map<String, Value>,
+) -> Result<Changes, String> {
+    let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+    let mut changes = Changes::default();
+    let mut push = |kind: &str, mut page: Page| {
+        page.shared.extend(organization.clone());
+        changes.updated.push((kind.to_owned(), page.into_items()));
+    };
+    let Release {
+        project,
+        id,
+        environment,
+    } = target;
+    let definition_wanted = environment.is_none() && wants("release-definition");
+    let deployment_wanted = environment.is_some() && wants("release-deployment");
+    if !(wants("release") || definition_wanted || deployment_wanted) {
+        return Ok(changes);
+    }
+    let Some(release) = found(client.release(&project, id).await)? else {
+        return Ok(changes);
+    };
+    let definition = release["releaseDefinition"]["id"].as_u64();
+    if let (Some(definition), true) = (definition, definition_wanted) {
+        let current = release_definition::current(client, config, &project, definition)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(current) = current {
+            let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
+            let fields = shared("__project", project_object);
+            push("release-definition", Page::sharing(vec![current], fields));
+        }
+    }
+    if let (Some(definition), Some(environment), true) =
+        (definition, environment, deployment_wanted)
+    {
+        let latest =
+            release_deployment::latest(client, &project, definition, environment, id).await;
+        if let Some(deployment) = latest.map_err(|e| e.to_string())? {
+            push("release-deployment", Page::from(vec![deployment]));
+        }
+    }
+    if wants("release") {
+        push("release", Page::from(vec![release]));
+    }
+    Ok(changes)
+}
