@@ -32,7 +32,7 @@ use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
 /// `pull-request`, `release-definition`, `release-deployment`, and the pipelines area's
-/// `pipeline`, `pipeline-run` and `build`.
+/// `pipeline`, `pipeline-run`, `pipeline-stage` and `build`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -59,6 +59,8 @@ pub enum AdoKind {
     Pipeline,
     /// `pipeline-run`
     PipelineRun,
+    /// `pipeline-stage`
+    PipelineStage,
     /// `build`
     Build,
 }
@@ -80,6 +82,7 @@ impl AdoKind {
             "release-deployment" => Self::ReleaseDeployment,
             "pipeline" => Self::Pipeline,
             "pipeline-run" => Self::PipelineRun,
+            "pipeline-stage" => Self::PipelineStage,
             "build" => Self::Build,
             _ => return None,
         })
@@ -123,6 +126,7 @@ impl Integration for AzureDevops {
             AdoKind::ReleaseDeployment => kinds::release::release_deployment::fetch(c, selector),
             AdoKind::Pipeline => kinds::pipelines::pipeline::fetch(c, selector),
             AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
+            AdoKind::PipelineStage => kinds::pipelines::pipeline_stage::fetch(c, selector),
             AdoKind::Build => kinds::pipelines::build::fetch(c, selector),
         };
         Some(kinds::with_organization(&c.client, pages))

@@ -4,8 +4,12 @@
 //! the Build API are the same object seen twice (the run id is the build id), so only builds
 //! are stored and runs are rendered from them.
 //!
+//! Builds have a timeline of two stages (`Build`, `Deploy`), each with a job.
+//!
 //! Mutations: [`AdoState::run_pipeline`] queues a run and [`AdoState::complete_run`] finishes
-//! it; they deliver `ms.vss-pipelines.run-state-changed-event` and `build.complete`.
+//! it; they deliver `ms.vss-pipelines.run-state-changed-event`,
+//! `ms.vss-pipelines.stage-state-changed-event` (per stage started or finished) and
+//! `build.complete`.
 
 use std::{cmp::Reverse, collections::HashMap, sync::Arc};
 
@@ -40,6 +44,10 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
         .route("/{org}/{project}/_apis/pipelines/{id}/runs/{run}", get(run))
         .route("/{org}/{project}/_apis/build/builds", get(builds))
         .route("/{org}/{project}/_apis/build/builds/{id}", get(build))
+        .route(
+            "/{org}/{project}/_apis/build/builds/{id}/timeline",
+            get(timeline),
+        )
         .route(
             "/{org}/{project}/_apis/build/definitions/{id}",
             get(definition),
@@ -304,6 +312,75 @@ async fn build(State(state): Shared, Path((_, key, id)): Path<(String, String, u
     }
 }
 
+/// Stage names of every generated pipeline, in order.
+const STAGES: [&str; 2] = ["Build", "Deploy"];
+
+/// The timeline of a build: a `Stage` record per stage, each with one `Job` under it. A
+/// completed build's stages completed with its result; a running build runs its first stage.
+fn timeline_records(build: &Value) -> Vec<Value> {
+    let id = build["id"].as_u64().unwrap_or_default();
+    let completed = build["status"] == "completed";
+    let result = match build["result"].as_str() {
+        Some("partiallySucceeded") => "succeededWithIssues",
+        Some(other) => other,
+        None => "succeeded",
+    };
+    let mut records = Vec::new();
+    for (i, name) in STAGES.iter().enumerate() {
+        let stage_id = format!("{id:08x}-0000-4000-8000-{:012x}", i + 1);
+        let (state, result, finish) = match (completed, i) {
+            (true, _) => ("completed", json!(result), build["finishTime"].clone()),
+            (false, 0) => ("inProgress", Value::Null, Value::Null),
+            (false, _) => ("pending", Value::Null, Value::Null),
+        };
+        let started = if state == "pending" {
+            Value::Null
+        } else {
+            build["startTime"].clone()
+        };
+        for (kind, record_id, parent, record_name) in [
+            ("Stage", stage_id.clone(), Value::Null, (*name).to_owned()),
+            (
+                "Job",
+                format!("{id:08x}-0000-4000-9000-{:012x}", i + 1),
+                json!(stage_id),
+                format!("{name} job"),
+            ),
+        ] {
+            records.push(json!({
+                "id": record_id, "parentId": parent, "type": kind, "name": record_name, "identifier": record_name,
+                "order": i + 1, "state": state, "result": result, "startTime": started, "finishTime": finish,
+                "attempt": 1, "errorCount": 0, "warningCount": 0, "changeId": 1 + i, "lastModified": build["lastChangedDate"],
+                "percentComplete": if state == "completed" { 100 } else { 0 }, "workerName": null, "log": null, "task": null
+            }));
+        }
+    }
+    records
+}
+
+async fn timeline(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p.builds.iter().find(|b| b["id"] == id) {
+        Some(build) => Json(json!({
+            "records": timeline_records(build), "lastChangedOn": build["lastChangedDate"],
+            "id": format!("{id:08x}-0000-4000-a000-000000000000"), "changeId": 2,
+            "url": format!("{}/_apis/build/builds/{id}/Timeline", state.base)
+        }))
+        .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "BuildNotFoundException",
+            &format!("TF215025: Build {id} could not be found."),
+        ),
+    }
+}
+
 /// A pipeline seen as a build definition (`BuildDefinition`), with its `repository`.
 async fn definition(
     State(state): Shared,
@@ -359,11 +436,9 @@ impl AdoState {
         p.builds.push(build.clone());
         let project_id = p.project["id"].clone();
         drop(inner);
-        self.run_state_changed(
-            &project_id,
-            &run_of(&self.base, &build, &definition),
-            &definition,
-        );
+        let run = run_of(&self.base, &build, &definition);
+        self.run_state_changed(&project_id, &run, &definition);
+        self.stages_changed(&project_id, &build, &run, &definition);
         build["id"].as_u64()
     }
 
@@ -390,9 +465,33 @@ impl AdoState {
         build["lastChangedDate"] = json!(now);
         let build = build.clone();
         drop(inner);
-        self.run_state_changed(&project, &run_of(&self.base, &build, &pipeline), &pipeline);
+        let run = run_of(&self.base, &build, &pipeline);
+        self.run_state_changed(&project, &run, &pipeline);
+        self.stages_changed(&project, &build, &run, &pipeline);
         self.notify("tfs", "build.complete", &project, &build);
         true
+    }
+
+    /// `ms.vss-pipelines.stage-state-changed-event` for each stage of `build` that is not
+    /// pending.
+    fn stages_changed(&self, project: &Value, build: &Value, run: &Value, pipeline: &Value) {
+        for stage in timeline_records(build)
+            .iter()
+            .filter(|r| r["type"] == "Stage" && r["state"] != "pending")
+        {
+            let resource = json!({
+                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
+                    "state": stage["state"], "result": stage["result"]},
+                "run": run, "pipeline": listed(pipeline), "stageName": stage["name"],
+                "runId": run["id"], "runUrl": run["url"],
+            });
+            self.notify(
+                "pipelines",
+                "ms.vss-pipelines.stage-state-changed-event",
+                project,
+                &resource,
+            );
+        }
     }
 
     fn run_state_changed(&self, project: &Value, run: &Value, pipeline: &Value) {

@@ -48,4 +48,21 @@ impl Client {
             .await?
             .0)
     }
+
+    /// `GET {project}/_apis/build/builds/{id}/timeline`: the build's records (stages, phases,
+    /// jobs, tasks).
+    pub async fn build_timeline(&self, project: &str, id: u64) -> Result<Vec<Value>, Error> {
+        let id = id.to_string();
+        let (mut timeline, _) = self
+            .get(
+                Host::Core,
+                &[project, "_apis", "build", "builds", &id, "timeline"],
+                &[],
+            )
+            .await?;
+        Ok(match timeline.get_mut("records").map(Value::take) {
+            Some(Value::Array(records)) => records,
+            _ => Vec::new(),
+        })
+    }
 }

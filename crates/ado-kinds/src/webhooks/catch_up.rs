@@ -7,7 +7,8 @@
 //! - `release`: those created since (a release's later changes are not queryable);
 //! - `release-deployment`: those modified since (`minModifiedTime`);
 //! - `build`: those queued or finished since (`minTime` per `queryOrder`);
-//! - `pipeline-run`: the runs of those builds (a run is the build with the same id).
+//! - `pipeline-run` and `pipeline-stage`: the runs and the stages of those builds (a run is
+//!   the build with the same id).
 //!
 //! What cannot be asked for is left to the scheduled resync.
 
@@ -21,7 +22,7 @@ use ocean::{PageStream, live::Changes};
 use crate::kinds::{
     Source,
     git::pull_request,
-    pipelines::{build, pipeline_run},
+    pipelines::{build, pipeline_run, pipeline_stage},
     release::{release, release_deployment},
     wit::work_item,
     with_organization,
@@ -67,6 +68,10 @@ pub(crate) fn changed_since(
     }
     if wants("pipeline-run") {
         streams.push(("pipeline-run", pipeline_run::changed_since(&source, since)));
+    }
+    if wants("pipeline-stage") {
+        let pages = pipeline_stage::changed_since(&source, since);
+        streams.push(("pipeline-stage", pages));
     }
     let streams: Vec<_> = streams
         .into_iter()

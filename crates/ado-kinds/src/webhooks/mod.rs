@@ -152,8 +152,17 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
         | "ms.vss-release.deployment-completed-event" => {
             Target::Release(releases::release(event_type, payload)?)
         }
-        "ms.vss-pipelines.run-state-changed-event" | "build.complete" => {
-            Target::Run(pipelines::run(event_type, payload)?)
+        "ms.vss-pipelines.run-state-changed-event"
+        | "ms.vss-pipelines.stage-state-changed-event"
+        | "ms.vss-pipelines.job-state-changed-event"
+        | "build.complete" => Target::Run(pipelines::run(event_type, payload)?),
+        // Approvals are about checks; only those that name their run say which one.
+        "ms.vss-pipelinechecks-events.approval-pending"
+        | "ms.vss-pipelinechecks-events.approval-completed" => {
+            match pipelines::run(event_type, payload) {
+                Ok(run) => Target::Run(run),
+                Err(_) => return Ok(None),
+            }
         }
         _ => return Ok(None),
     }))
@@ -316,7 +325,7 @@ mod tests {
             },
             "the work item id, not the update id"
         );
-        let unknown = json!({"eventType": "ms.vss-pipelines.stage-state-changed-event",
+        let unknown = json!({"eventType": "ms.vss-pipelinechecks-events.check-updated-event",
             "publisherId": "pipelines", "resource": {}});
         assert!(matches!(live.classify(&unknown), Classified::Ignore { .. }));
         let partial = json!({"eventType": "workitem.updated", "publisherId": "tfs", "resource": {"id": 7},
@@ -350,6 +359,17 @@ mod tests {
             "resource": {"pipeline": {"id": 1}}});
         assert!(
             matches!(live.classify(&no_run), Classified::Invalid(r) if r.contains("resource.run.id"))
+        );
+        let stage = json!({"eventType": "ms.vss-pipelines.stage-state-changed-event",
+            "publisherId": "pipelines", "resourceContainers": {"project": {"id": "p"}},
+            "resource": {"stage": {"id": "s"}, "run": {"id": 104}, "pipeline": {"id": 1}}});
+        assert!(matches!(live.classify(&stage), Classified::Accept { .. }));
+        let approval = json!({"eventType": "ms.vss-pipelinechecks-events.approval-pending",
+            "publisherId": "pipelines", "resourceContainers": {"project": {"id": "p"}},
+            "resource": {"approval": {"id": "a"}}});
+        assert!(
+            matches!(live.classify(&approval), Classified::Ignore { .. }),
+            "an approval that names no run is not an error"
         );
         let no_project = json!({"eventType": "build.complete", "publisherId": "tfs",
             "resource": {"id": 104, "definition": {"id": 1}}});

@@ -16,7 +16,11 @@ async fn env(projects: usize) -> Env {
         pull_requests: 0,
         pipelines: 2,
     };
-    let blueprints: [(&str, &[&str]); 3] = [
+    let blueprints: [(&str, &[&str]); 4] = [
+        (
+            "azureDevopsPipelineStage",
+            &["state", "result", "build", "project"],
+        ),
         (
             "azureDevopsPipeline",
             &["revision", "repository", "repositoryProject"],
@@ -61,6 +65,20 @@ resources:
             result: .result
             pipeline: .__pipeline.name
             organization: .__organizationName
+  - kind: pipeline-stage
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: (.__build.id | tostring) + "/" + .identifier
+          title: .name
+          blueprint: '"azureDevopsPipelineStage"'
+          properties:
+            state: .state
+            result: .result
+            build: .__build.buildNumber
+            project: .__project.name
   - kind: build
     selector:
       query: 'true'
@@ -85,6 +103,21 @@ async fn a_resync_writes_pipelines_runs_and_builds_listing_pipelines_once_per_pr
     assert_eq!(env.count("azureDevopsPipeline"), 4);
     assert_eq!(env.count("azureDevopsPipelineRun"), 12);
     assert_eq!(env.count("azureDevopsBuild"), 12);
+    assert_eq!(
+        env.count("azureDevopsPipelineStage"),
+        24,
+        "two stages per build"
+    );
+    let stage = env
+        .entity("azureDevopsPipelineStage", "202/Deploy")
+        .unwrap();
+    assert_eq!(
+        (
+            &stage["properties"]["result"],
+            &stage["properties"]["build"]
+        ),
+        (&json!("failed"), &json!("2026.202"))
+    );
 
     let pipeline = env
         .entity("azureDevopsPipeline", &format!("{PROJECT}/2"))
@@ -147,7 +180,20 @@ async fn a_run_reaches_port_when_queued_and_again_when_it_completes() {
     })
     .await;
 
+    let stage = |name: &str| env.entity("azureDevopsPipelineStage", &format!("{id}/{name}"));
+    eventually("the running stage is in Port", || {
+        stage("Build").is_some_and(|e| e["properties"]["state"] == "inProgress")
+    })
+    .await;
+    assert!(stage("Deploy").is_some_and(|e| e["properties"]["state"] == "pending"));
+
     assert!(env.ado.state.complete_run(id, "succeeded"));
+    eventually("both stages completed in Port", || {
+        ["Build", "Deploy"]
+            .iter()
+            .all(|name| stage(name).is_some_and(|e| e["properties"]["result"] == "succeeded"))
+    })
+    .await;
     eventually("the completed run is in Port", || {
         env.entity("azureDevopsPipelineRun", &key).is_some_and(|e| {
             e["properties"]["state"] == "completed" && e["properties"]["result"] == "succeeded"
@@ -193,7 +239,12 @@ async fn catch_up_writes_the_runs_and_builds_whose_events_never_arrived() {
             .unwrap()["properties"]["result"],
         "canceled"
     );
-    // Exactly the two runs and their builds: nothing older was read again.
-    assert_eq!(applied.upserted, 4, "{applied:?}");
-    assert_eq!(env.port.sim.state.entities().len(), before + 4);
+    // Exactly the two runs, their builds and their two stages each: nothing older.
+    assert_eq!(applied.upserted, 8, "{applied:?}");
+    assert_eq!(env.port.sim.state.entities().len(), before + 8);
+    assert_eq!(
+        env.entity("azureDevopsPipelineStage", &format!("{finished}/Deploy"))
+            .unwrap()["properties"]["result"],
+        "canceled"
+    );
 }

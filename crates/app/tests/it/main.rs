@@ -222,7 +222,7 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
     let ignored = http
         .post(&hook)
         .basic_auth("port", Some("hook-secret"))
-        .json(&serde_json::json!({"eventType": "ms.vss-pipelines.stage-state-changed-event", "publisherId": "pipelines", "resource": {}}))
+        .json(&serde_json::json!({"eventType": "ms.vss-pipelinechecks-events.check-updated-event", "publisherId": "pipelines", "resource": {}}))
         .send()
         .await
         .unwrap();

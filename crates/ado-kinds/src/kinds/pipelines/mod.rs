@@ -4,3 +4,4 @@
 pub mod build;
 pub mod pipeline;
 pub mod pipeline_run;
+pub mod pipeline_stage;
