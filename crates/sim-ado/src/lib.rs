@@ -18,6 +18,7 @@
 mod control;
 mod hooks;
 mod objects;
+mod refs;
 mod routes;
 mod seed;
 mod state;
