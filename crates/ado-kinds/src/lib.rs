@@ -30,8 +30,9 @@ pub use config::{AccountMode, AdoConfig};
 use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
-/// Every kind this integration implements so far (the default mapping's kinds and
-/// `pull-request`).
+/// Every kind this integration implements so far: the default mapping's kinds, `pull-request`
+/// and `branch`. Live events (`webhooks`) update `work-item`, `repository`, `pull-request`,
+/// `release` and `branch` (from `git.push`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -42,6 +43,8 @@ pub enum AdoKind {
     RepositoryPolicy,
     /// `pull-request`
     PullRequest,
+    /// `branch`
+    Branch,
     /// `board`
     Board,
     /// `column`
@@ -61,6 +64,7 @@ impl AdoKind {
             "repository" => Self::Repository,
             "repository-policy" => Self::RepositoryPolicy,
             "pull-request" => Self::PullRequest,
+            "branch" => Self::Branch,
             "board" => Self::Board,
             "column" => Self::Column,
             "work-item" => Self::WorkItem,
@@ -99,6 +103,7 @@ impl Integration for AzureDevops {
             AdoKind::Repository => kinds::git::repository::fetch(c, selector),
             AdoKind::RepositoryPolicy => kinds::git::repository_policy::fetch(c, selector),
             AdoKind::PullRequest => kinds::git::pull_request::fetch(c, selector),
+            AdoKind::Branch => kinds::git::branch::fetch(c, selector),
             AdoKind::Board => kinds::work::board::fetch(c, selector),
             AdoKind::Column => kinds::work::column::fetch(c, selector),
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),
