@@ -31,8 +31,9 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, `release-definition`, `release-deployment`, and the pipelines area's
-/// `pipeline`, `pipeline-run`, `pipeline-stage` and `build`.
+/// `pull-request`, `branch`, `release-definition`, `release-deployment`, and the pipelines
+/// area's `pipeline`, `pipeline-run`, `pipeline-stage` and `build`. Live events (`webhooks`)
+/// update all of them but `project`, `repository-policy`, `board` and `column`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -43,6 +44,8 @@ pub enum AdoKind {
     RepositoryPolicy,
     /// `pull-request`
     PullRequest,
+    /// `branch`
+    Branch,
     /// `board`
     Board,
     /// `column`
@@ -74,6 +77,7 @@ impl AdoKind {
             "repository" => Self::Repository,
             "repository-policy" => Self::RepositoryPolicy,
             "pull-request" => Self::PullRequest,
+            "branch" => Self::Branch,
             "board" => Self::Board,
             "column" => Self::Column,
             "work-item" => Self::WorkItem,
@@ -118,6 +122,7 @@ impl Integration for AzureDevops {
             AdoKind::Repository => kinds::git::repository::fetch(c, selector),
             AdoKind::RepositoryPolicy => kinds::git::repository_policy::fetch(c, selector),
             AdoKind::PullRequest => kinds::git::pull_request::fetch(c, selector),
+            AdoKind::Branch => kinds::git::branch::fetch(c, selector),
             AdoKind::Board => kinds::work::board::fetch(c, selector),
             AdoKind::Column => kinds::work::column::fetch(c, selector),
             AdoKind::WorkItem => kinds::wit::work_item::fetch(c, selector),

@@ -33,6 +33,13 @@ fn client(ado: &RunningSim) -> AdoClient {
 }
 
 async fn env(sizes: Sizes) -> Env {
+    let app_config =
+        PortAppConfig::from_yaml(&testkit::fixture("mappings/azure-devops-default.yaml")).unwrap();
+    env_with(sizes, app_config).await
+}
+
+/// An environment resyncing `app_config` (sim-port also has the test blueprint of branches).
+async fn env_with(sizes: Sizes, app_config: PortAppConfig) -> Env {
     let ado = sim_ado::spawn(SimConfig {
         sizes,
         ..SimConfig::default()
@@ -40,9 +47,10 @@ async fn env(sizes: Sizes) -> Env {
     .await
     .unwrap();
     let port = PortEnv::start().await.unwrap();
+    port.sim.state.put_blueprint(
+        serde_json::from_str(&testkit::fixture("port/azure-devops-branch-blueprint.json")).unwrap(),
+    );
     let client = client(&ado);
-    let app_config =
-        PortAppConfig::from_yaml(&testkit::fixture("mappings/azure-devops-default.yaml")).unwrap();
     let plan = MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap();
     let resync = Resync {
         port: port.client("it-ado"),
@@ -462,4 +470,179 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
         Some(&2)
     );
     assert!(pages[0][0]["__project"]["id"].is_string() && pages[0][0]["__projectId"].is_string());
+}
+
+/// The branches the simulator seeds for repository `r` of project `p` (sim-ado `seed.rs`): `main`
+/// and one to three features, for repositories that have a default branch.
+fn seeded_branches(p: usize, r: usize) -> Vec<String> {
+    let features = (1..=1 + (p + r) % 3).map(|n| format!("feature/x-{n}"));
+    std::iter::once("main".to_owned()).chain(features).collect()
+}
+
+#[tokio::test]
+async fn branches_are_exactly_those_of_healthy_repositories_in_upstreams_shape() {
+    let env = env(Sizes {
+        projects: 2,
+        repositories: 8,
+        ..SMALL
+    })
+    .await;
+    let client = client(&env.ado);
+    let integration = AzureDevops::new(client.clone());
+    let all = fetch_all(&integration, "branch", json!({})).await.unwrap();
+    // Repositories 0..8 of each project: 4 is empty (no branches) and 6 is disabled (its
+    // branches exist but are not read), as upstream's healthy filter.
+    let expected: BTreeSet<(String, String)> = (0..2)
+        .flat_map(|p| {
+            (0..8).filter(|r| ![4, 6].contains(r)).flat_map(move |r| {
+                seeded_branches(p, r)
+                    .into_iter()
+                    .map(move |b| (format!("repo-{p}-{r}"), b))
+            })
+        })
+        .collect();
+    let seen: Vec<(String, String)> = all
+        .iter()
+        .map(|b| {
+            let repo = b["__repository"]["name"].as_str().unwrap().to_owned();
+            (repo, b["name"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(seen.len(), expected.len(), "no branch twice");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(
+        env.ado
+            .state
+            .requests()
+            .get("GET /{org}/{project}/_apis/git/repositories/{repo}/refs"),
+        Some(&12),
+        "one request per healthy repository"
+    );
+
+    // The synthesized item: upstream's keys in upstream's order, the full repository.
+    let main = all
+        .iter()
+        .find(|b| b["__repository"]["name"] == "repo-0-1" && b["name"] == "main")
+        .unwrap();
+    let keys: Vec<&str> = main
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "name",
+            "refName",
+            "objectId",
+            "__repository",
+            "__organizationUrl",
+            "__organizationName"
+        ]
+    );
+    assert_eq!(main["refName"], "refs/heads/main");
+    let object_id = main["objectId"].as_str().unwrap();
+    assert!(object_id.len() == 40 && object_id.chars().all(|c| c.is_ascii_hexdigit()));
+    let repo_id = main["__repository"]["id"].as_str().unwrap();
+    assert_eq!(
+        main["__repository"],
+        client.repository(repo_id).await.unwrap()
+    );
+    assert_eq!(main["__organizationName"], "acme");
+
+    // A repository deleted while branches are read (404) has none, and is no failure.
+    env.ado.state.inject("/refs", 404, None, 1_000);
+    let none = fetch_all(&integration, "branch", json!({})).await.unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
+
+#[tokio::test]
+async fn a_failing_refs_read_fails_the_branch_kind_and_deletes_none_of_its_entities() {
+    let mapping = testkit::fixture("mappings/azure-devops-branches.yaml");
+    let env = env_with(SMALL, PortAppConfig::from_yaml(&mapping).unwrap()).await;
+    let first = env.run().await;
+    assert!(first.succeeded(), "{first}");
+    let before = env.identifiers("azureDevopsBranch");
+    let repo = "00000003-0000-4001-8000-000000000001";
+    assert_eq!(before.len(), 2 + 3, "repo-0-0 and repo-0-1: {before:?}");
+    assert!(before.contains(&format!("{repo}/feature/x-2")));
+    let entity = env
+        .port
+        .sim
+        .state
+        .entity("azureDevopsBranch", &format!("{repo}/main"))
+        .unwrap();
+    assert_eq!(entity["properties"]["isDefault"], json!(true));
+    assert_eq!(entity["relations"]["repository"], json!(repo));
+
+    // Every refs read fails with a server error (each retried at once, Retry-After 0, until
+    // the client gives up: two repositories use up exactly the injected faults); a branch also
+    // disappears, which a successful resync would delete.
+    assert!(env.ado.state.push(0, "repo-0-1", "feature/x-2", None));
+    let faults = 2 * ado_client::retry::MAX_ATTEMPTS;
+    env.ado.state.inject("/refs", 500, Some(0), faults);
+    let report = env.run().await;
+    assert!(!report.succeeded(), "{report}");
+    let branches = report
+        .resources
+        .iter()
+        .find(|r| r.kind == "branch")
+        .unwrap();
+    assert!(
+        branches
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("500")),
+        "{report}"
+    );
+    assert!(report.deletion.skipped.iter().any(|s| matches!(s, SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsBranch")), "{report}");
+    assert_eq!(env.identifiers("azureDevopsBranch"), before);
+
+    // Azure DevOps answers again: the deleted branch goes, exactly that one.
+    let healed = env.run().await;
+    assert!(healed.succeeded(), "{healed}");
+    let mut expected = before;
+    expected.remove(&format!("{repo}/feature/x-2"));
+    assert_eq!(env.identifiers("azureDevopsBranch"), expected);
+}
+
+#[tokio::test]
+async fn the_client_follows_continuation_tokens_through_a_repositorys_refs() {
+    use futures::TryStreamExt;
+    let env = env(Sizes {
+        repositories: 3,
+        ..SMALL
+    })
+    .await;
+    let client = client(&env.ado);
+    // repo-0-2 has four branches: one per page, each once.
+    let paged: Vec<Vec<serde_json::Value>> = client
+        .refs(
+            &project_id(0),
+            "00000003-0000-4002-8000-000000000002",
+            "heads/",
+            1,
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(paged.len(), seeded_branches(0, 2).len());
+    let names: BTreeSet<&str> = paged
+        .iter()
+        .flatten()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let seeded: Vec<String> = seeded_branches(0, 2)
+        .iter()
+        .map(|b| format!("refs/heads/{b}"))
+        .collect();
+    assert_eq!(names, seeded.iter().map(String::as_str).collect());
+    assert_eq!(
+        env.ado
+            .state
+            .requests()
+            .get("GET /{org}/{project}/_apis/git/repositories/{repo}/refs"),
+        Some(&(seeded_branches(0, 2).len() as u64))
+    );
 }

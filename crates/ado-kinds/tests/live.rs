@@ -52,10 +52,34 @@ fn default_mapping() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
     (app_config, plan)
 }
 
+/// The default mapping plus a `branch` resource (`fixtures/mappings/azure-devops-branches.yaml`).
+fn mapping_with_branches() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
+    let mut app_config = ado_kinds::defaults::default_mapping().unwrap();
+    let branches =
+        PortAppConfig::from_yaml(&testkit::fixture("mappings/azure-devops-branches.yaml")).unwrap();
+    app_config.resources.extend(branches.resources);
+    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    (Arc::new(app_config), plan)
+}
+
 /// Our HTTP server on 127.0.0.1 with live processing (4 workers, `capacity` events each)
 /// writing to `port` as installation `id`, with the default mapping.
 async fn serve(events: Arc<AdoLive>, port: &PortEnv, id: &str, capacity: usize) -> SocketAddr {
-    let loader: ocean::live::MappingLoader = Arc::new(|| async { Ok(default_mapping()) }.boxed());
+    serve_with(events, port, id, capacity, default_mapping()).await
+}
+
+/// As [`serve`], with `mapping` as the live mapping.
+async fn serve_with(
+    events: Arc<AdoLive>,
+    port: &PortEnv,
+    id: &str,
+    capacity: usize,
+    mapping: (Arc<PortAppConfig>, Arc<MappingPlan>),
+) -> SocketAddr {
+    let loader: ocean::live::MappingLoader = Arc::new(move || {
+        let mapping = mapping.clone();
+        async move { Ok(mapping) }.boxed()
+    });
     let live = Live::new(
         Arc::clone(&events),
         port.client(id),
@@ -230,6 +254,25 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
     assert!(masked.iter().all(|p| p == "********"));
 }
 
+/// Pieces of payloads, valid and not, that the fuzz test assembles into events.
+fn fuzz_fragments() -> [Value; 12] {
+    [
+        json!(null),
+        json!(7),
+        json!(-1),
+        json!(1e300),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!({"id": 3, "workItemId": "nope"}),
+        json!({"repository": {"id": 5}}),
+        json!({"release": {"id": 1}, "pullRequestId": 2}),
+        json!({"repository": {"id": "r"}, "refUpdates": [{"name": "refs/heads/x", "newObjectId": 1}]}),
+        json!({"repository": {"id": "r"}, "refUpdates": [null, {"name": "refs/heads/y",
+            "oldObjectId": "0000000000000000000000000000000000000000", "newObjectId": "1"}]}),
+    ]
+}
+
 #[tokio::test]
 async fn ten_thousand_random_bodies_never_break_the_server() {
     let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
@@ -243,22 +286,12 @@ async fn ten_thousand_random_bodies_never_break_the_server() {
         "workitem.deleted",
         "git.repo.created",
         "git.pullrequest.updated",
+        "git.push",
         "ms.vss-release.release-created-event",
         "build.complete",
         "nonsense",
     ];
-    let fragments = [
-        json!(null),
-        json!(7),
-        json!(-1),
-        json!(1e300),
-        json!("x"),
-        json!([]),
-        json!({}),
-        json!({"id": 3, "workItemId": "nope"}),
-        json!({"repository": {"id": 5}}),
-        json!({"release": {"id": 1}, "pullRequestId": 2}),
-    ];
+    let fragments = fuzz_fragments();
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for i in 0..10_000 {
         let body: Vec<u8> = match i % 3 {
@@ -350,4 +383,166 @@ async fn catch_up_reads_pull_requests_closed_since_and_nothing_older() {
     assert_eq!(caught[0]["pullRequestId"], 100_001);
     assert_eq!(caught[0]["status"], "completed");
     assert_eq!(caught[0]["__organizationUrl"], json!(ado.org_url()));
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one push scenario, step by step")]
+async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
+    let ado = sim_ado::spawn(SimConfig {
+        sizes: Sizes {
+            projects: 1,
+            repositories: 3,
+            work_items: 0,
+            releases: 0,
+            pull_requests: 0,
+            pipelines: 0,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = PortEnv::start().await.unwrap();
+    port.sim.state.put_blueprint(
+        serde_json::from_str(&testkit::fixture("port/azure-devops-branch-blueprint.json")).unwrap(),
+    );
+    let client = client(&ado);
+    let (app_config, plan) = mapping_with_branches();
+    let resync = Resync {
+        port: port.client("push"),
+        integration: Arc::new(AzureDevops::new(client.clone())),
+        app_config: Arc::clone(&app_config),
+        plan: Arc::clone(&plan),
+        user_agent: testkit::user_agent("push"),
+        settings: ResyncSettings::default(),
+    };
+    assert!(resync.run().await.succeeded());
+    let branches = || {
+        port.sim
+            .state
+            .entities()
+            .into_iter()
+            .filter(|e| e["blueprint"] == "azureDevopsBranch")
+            .count()
+    };
+    assert_eq!(
+        branches(),
+        2 + 3 + 4,
+        "main and 1-3 features per repository"
+    );
+
+    let events = AdoLive::new(client.clone(), Some(&SecretString::from(SECRET)));
+    let addr = serve_with(events, &port, "push", 100, (app_config, plan)).await;
+    let settings = Settings {
+        app_host: format!("http://{addr}").parse().unwrap(),
+        username: "port".into(),
+        secret: Some(SecretString::from(SECRET)),
+        projects_limited: true,
+        fingerprint_key: SecretString::from("sim-pat"),
+    };
+    subscriptions::ensure(&client, &settings).await.unwrap();
+
+    let repo = "00000003-0000-4000-8000-000000000000"; // repo-0-0
+    let live = format!("{repo}/feature/live");
+    let object_id = |id: &str| {
+        port.sim
+            .state
+            .entity("azureDevopsBranch", id)
+            .map(|e| e["properties"]["objectId"].clone())
+    };
+    let (a, b) = ("a".repeat(40), "b".repeat(40));
+    // Created.
+    assert!(ado.state.push(0, "repo-0-0", "feature/live", Some(&a)));
+    eventually("the new branch is in Port", || {
+        object_id(&live) == Some(json!(a))
+    })
+    .await;
+    let entity = port.sim.state.entity("azureDevopsBranch", &live).unwrap();
+    assert_eq!(entity["title"], "repo-0-0:feature/live");
+    assert_eq!(entity["properties"]["isDefault"], json!(false));
+    assert_eq!(entity["properties"]["organization"], "acme");
+    assert_eq!(entity["relations"]["repository"], json!(repo));
+    assert!(
+        entity["properties"]["link"]
+            .as_str()
+            .unwrap()
+            .ends_with("/_git/repo-0-0?version=GBfeature/live"),
+        "read from the full repository (the payload's has no webUrl): {entity}"
+    );
+    // Moved, then a seeded branch moved too.
+    assert!(ado.state.push(0, "repo-0-0", "feature/live", Some(&b)));
+    eventually("the branch moved in Port", || {
+        object_id(&live) == Some(json!(b))
+    })
+    .await;
+    let main = "00000003-0000-4001-8000-000000000001/main";
+    assert!(ado.state.push(0, "repo-0-1", "refs/heads/main", Some(&a)));
+    eventually("main moved in Port", || object_id(main) == Some(json!(a))).await;
+    assert_eq!(
+        port.sim.state.entity("azureDevopsBranch", main).unwrap()["properties"]["isDefault"],
+        json!(true),
+        "the full repository (its defaultBranch) is what the mapping sees"
+    );
+    // Deleted.
+    assert!(ado.state.push(0, "repo-0-0", "feature/live", None));
+    eventually("the branch is gone from Port", || {
+        object_id(&live).is_none()
+    })
+    .await;
+    assert_eq!(ado.state.deliveries().1, 0, "no delivery failed");
+
+    // A push to a repository Azure DevOps does not know (deleted since) writes nothing.
+    let http = reqwest::Client::new();
+    let webhook = format!("http://{addr}/integration/webhook");
+    let unknown = "00000003-ffff-4000-8000-000000000000";
+    let stray = json!({"eventType": "git.push", "publisherId": "tfs", "resource": {
+        "repository": {"id": unknown, "name": "gone"},
+        "refUpdates": [{"name": "refs/heads/stray", "oldObjectId": "0".repeat(40), "newObjectId": a}]}});
+    let accepted = http
+        .post(&webhook)
+        .basic_auth("port", Some(SECRET))
+        .json(&stray)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    // A malformed push is refused at intake, naming what is missing.
+    let malformed = json!({"eventType": "git.push", "publisherId": "tfs",
+        "resource": {"repository": {"id": repo}}});
+    let refused = http
+        .post(&webhook)
+        .basic_auth("port", Some(SECRET))
+        .json(&malformed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("resource.refUpdates"),
+        "{body}"
+    );
+    // Later pushes still flow.
+    assert!(ado.state.push(0, "repo-0-2", "after", Some(&b)));
+    let after = "00000003-0000-4002-8000-000000000002/after";
+    eventually("a later push is in Port", || object_id(after).is_some()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(object_id(&format!("{unknown}/stray")).is_none());
+    assert_eq!(branches(), 2 + 3 + 4 + 1);
+
+    // What live events wrote is what a resync writes: the next resync changes nothing.
+    port.sim.state.reset_stats();
+    let report = resync.run().await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(
+        port.sim
+            .state
+            .stats()
+            .requests_to("POST /v1/blueprints/{bp}/entities/bulk"),
+        0,
+        "{report}"
+    );
+    assert_eq!(report.deletion.total_deleted(), 0, "{report}");
 }

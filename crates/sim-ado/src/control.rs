@@ -10,6 +10,7 @@
 //! | `POST /_control/projects/{n}/repositories` | `{"name"}` | adds a repository to project number `n` |
 //! | `PATCH /_control/projects/{n}/repositories/{name}` | `{"name"}` | renames a repository |
 //! | `DELETE /_control/projects/{n}/repositories/{name}` | – | deletes a repository |
+//! | `POST /_control/projects/{n}/repositories/{name}/pushes` | `{"branch", "newObjectId"}` | pushes: moves or creates the branch, deletes it when `newObjectId` is null (`git.push`) |
 //! | `PATCH /_control/workitems/{id}` | `{"fields": {...}}` | changes work item fields |
 //! | `DELETE /_control/workitems/{id}` | – | deletes a work item |
 //! | `POST /_control/projects/{n}/pipelines/{id}/runs` | – | queues a run, answers its id |
@@ -42,6 +43,10 @@ pub(crate) fn router() -> Router<Arc<AdoState>> {
         .route(
             "/_control/projects/{n}/repositories/{name}",
             patch(rename_repository).delete(delete_repository),
+        )
+        .route(
+            "/_control/projects/{n}/repositories/{name}/pushes",
+            post(push),
         )
         .route(
             "/_control/workitems/{id}",
@@ -113,6 +118,21 @@ async fn delete_repository(
     Path((n, name)): Path<(usize, String)>,
 ) -> Response {
     done(state.delete_repository(n, &name))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Push {
+    branch: String,
+    new_object_id: Option<String>,
+}
+
+async fn push(
+    State(state): Shared,
+    Path((n, name)): Path<(usize, String)>,
+    Json(body): Json<Push>,
+) -> Response {
+    done(state.push(n, &name, &body.branch, body.new_object_id.as_deref()))
 }
 
 #[derive(Deserialize)]

@@ -3,10 +3,11 @@
 //! Microsoft's service-hook event docs (ado-api.md §5): `workitem.updated` (the update as
 //! `resource`, the work item id in `resource.workItemId`, the full item in
 //! `resource.revision`), `workitem.deleted` (the work item), `git.repo.created`
-//! (`resource.repository`), `git.pullrequest.updated` (the pull request) and
-//! `ms.vss-release.release-created-event` (`resource.release`, publisher `rm`). Deliveries carry the subscription's Basic-auth credentials; a
-//! delivery is tried three times, and a subscription whose delivery keeps failing is put on
-//! probation, as Azure DevOps does.
+//! (`resource.repository`), `git.push` (the push: `commits`, `refUpdates`, `repository`,
+//! `pushedBy`, `pushId`), `git.pullrequest.updated` (the pull request) and
+//! `ms.vss-release.release-created-event` (`resource.release`, publisher `rm`). Deliveries
+//! carry the subscription's Basic-auth credentials; a delivery is tried three times, and a
+//! subscription whose delivery keeps failing is put on probation, as Azure DevOps does.
 
 use std::{sync::Arc, time::Duration};
 
@@ -166,6 +167,11 @@ impl AdoState {
     pub(crate) fn repository_created(&self, repo: &Value) {
         let resource = json!({"repository": repo});
         self.notify("tfs", "git.repo.created", &repo["project"]["id"], &resource);
+    }
+
+    pub(crate) fn git_pushed(&self, push: &Value) {
+        let project = &push["repository"]["project"]["id"];
+        self.notify("tfs", "git.push", project, push);
     }
 
     pub(crate) fn pull_request_updated(&self, pull_request: &Value) {

@@ -19,6 +19,7 @@ mod control;
 mod hooks;
 mod objects;
 mod pipelines;
+mod refs;
 mod release;
 mod routes;
 mod seed;

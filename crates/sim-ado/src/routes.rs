@@ -37,6 +37,10 @@ pub fn router(state: Arc<AdoState>) -> Router {
             get(item),
         )
         .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/refs",
+            get(crate::refs::list_refs),
+        )
+        .route(
             "/{org}/{project}/_apis/git/policy/configurations",
             get(policies),
         )

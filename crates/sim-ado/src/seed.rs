@@ -68,6 +68,8 @@ pub struct Project {
     pub pipelines: Vec<Value>,
     /// Builds of every pipeline, which are also its runs (`GET _apis/build/builds` shape).
     pub builds: Vec<Value>,
+    /// Git refs: (repository id, `GitRef` as `GET …/refs` lists it); listed sorted by name.
+    pub refs: Vec<(String, Value)>,
 }
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
@@ -118,6 +120,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         deployments: Vec::new(),
         pipelines: Vec::new(),
         builds: Vec::new(),
+        refs: Vec::new(),
     };
     for r in 0..sizes.repositories {
         repository(base, p, r, &reference, sizes.pull_requests, &mut out);
@@ -199,6 +202,15 @@ pub fn repository(
             "type": {"id": "40e92b44-2fe1-4dd6-b3d8-74a9c21d0c6e", "displayName": "Work item linking"},
             "settings": {"scope": scope}
         }));
+        // The default branch and one to three feature branches (disabled repositories keep
+        // theirs: the service has them, readers skip such repositories).
+        for branch in std::iter::once("main".to_owned())
+            .chain((1..=1 + (p + r) % 3).map(|n| format!("feature/x-{n}")))
+        {
+            let commit = commit_id(p, r, out.refs.len());
+            let git_ref = git_ref(base, &repo, &format!("refs/heads/{branch}"), &commit);
+            out.refs.push((id.clone(), git_ref));
+        }
         if !disabled {
             for i in 0..pull_requests {
                 out.pull_requests.push(pull_request(base, p, r, i, &repo));
@@ -206,6 +218,30 @@ pub fn repository(
         }
     }
     out.repositories.push(repo);
+}
+
+/// A deterministic 40-hex-digit commit id, never all zeros (which means "no object" in a ref
+/// update).
+fn commit_id(p: usize, r: usize, n: usize) -> String {
+    let part = |x: usize| u128::try_from(x).unwrap_or(u128::MAX) & 0xff_ffff_ffff;
+    let value = (1u128 << 120) | (part(p) << 80) | (part(r) << 40) | part(n);
+    format!("{value:040x}")
+}
+
+/// A `GitRef` of `repo` in the shape of the spec's `Refs_List` example (`git/httpExamples/refs`).
+pub(crate) fn git_ref(base: &str, repo: &Value, name: &str, object_id: &str) -> Value {
+    let creator = guid(6, 0, 0);
+    let short = name
+        .strip_prefix("refs/")
+        .unwrap_or(name)
+        .replace('/', "%2F");
+    json!({
+        "name": name, "objectId": object_id,
+        "creator": {"displayName": "User 0", "url": format!("{base}/_apis/Identities/{creator}"),
+            "id": creator, "uniqueName": "user0@example.com",
+            "imageUrl": format!("{base}/_api/_common/identityImage?id={creator}")},
+        "url": format!("{}/refs?filter={short}", repo["url"].as_str().unwrap_or_default())
+    })
 }
 
 /// A date-time as Azure DevOps writes work item dates: UTC with milliseconds.

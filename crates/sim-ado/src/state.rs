@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) delivered: u64,
     pub(crate) delivery_failures: u64,
     pub(crate) notifications: u64,
+    /// Pushes made (the last push id).
+    pub(crate) pushes: u64,
 }
 
 /// Numbers given to added repositories and projects start here, clear of generated ones (the

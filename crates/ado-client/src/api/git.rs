@@ -1,9 +1,13 @@
-//! Git: repositories, files, branch policies and pull requests.
+//! Git: repositories, refs (branches), files, branch policies and pull requests.
 
 use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 
 use crate::{Client, Error, Host, Paging};
+
+/// The largest `$top` the refs list accepts ("It cannot be bigger than 1000", `git/git.json`
+/// `Refs_List`).
+const MAX_REFS_PAGE: usize = 1000;
 
 impl Client {
     /// `GET {project}/_apis/git/repositories` (unpaginated).
@@ -21,6 +25,45 @@ impl Client {
         )
         .try_concat()
         .await
+    }
+
+    /// `GET {project}/_apis/git/repositories/{repository}/refs?filter={filter}`: the refs whose
+    /// name after `refs/` starts with `filter` (`heads/` for branches), `top` per page (the
+    /// service allows at most 1000), following `x-ms-continuationtoken` (ado-api.md §3).
+    pub fn refs(
+        &self,
+        project: &str,
+        repository: &str,
+        filter: &str,
+        top: usize,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "git".into(),
+            "repositories".into(),
+            repository.into(),
+            "refs".into(),
+        ];
+        let query = vec![("filter", filter.to_owned())];
+        self.pages(
+            Host::Core,
+            segments,
+            query,
+            Paging::ContinuationHeader {
+                top: top.clamp(1, MAX_REFS_PAGE),
+            },
+        )
+    }
+
+    /// The branches (`refs/heads/*`) of a repository, in pages of 1000 (the most the service
+    /// serves): one request for almost every repository.
+    pub fn branches(
+        &self,
+        project: &str,
+        repository: &str,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        self.refs(project, repository, "heads/", MAX_REFS_PAGE)
     }
 
     /// The text of one file on the default branch, `None` when it does not exist.

@@ -9,9 +9,11 @@
 //!   of the *update*, and so fetches the wrong work item or none).
 //! - A deleted work item is deleted under the identifier its live version had (upstream sends
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
+//! - `git.push` branches carry the full repository, re-read, as in a resync ([`push`]).
 
 mod catch_up;
 mod pipelines;
+mod push;
 mod releases;
 pub mod subscriptions;
 
@@ -106,11 +108,38 @@ fn basic_password(header: &str) -> Option<String> {
 /// What an event is about, for routing and ordering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
-    WorkItem { project: String, id: u64 },
-    Repository { id: String },
-    PullRequest { id: u64 },
+    WorkItem {
+        project: String,
+        id: u64,
+    },
+    Repository {
+        id: String,
+    },
+    PullRequest {
+        id: u64,
+    },
     Release(releases::Release),
     Run(pipelines::Run),
+    /// A `git.push` to a repository.
+    Push {
+        repository: String,
+    },
+}
+
+impl Target {
+    /// The ordering key: events for one object apply in order. A push orders with the other
+    /// events of its repository (its creation first, then its pushes in order).
+    fn key(&self) -> String {
+        match self {
+            Self::Push { repository } => format!(
+                "{:?}",
+                Self::Repository {
+                    id: repository.clone()
+                }
+            ),
+            other => format!("{other:?}"),
+        }
+    }
 }
 
 fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
@@ -142,6 +171,9 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
                 .as_str()
                 .ok_or("resource.repository.id is missing")?
                 .to_owned(),
+        },
+        "git.push" => Target::Push {
+            repository: push::repository_id(resource)?,
         },
         "git.pullrequest.created" | "git.pullrequest.updated" => Target::PullRequest {
             id: number(&resource["pullRequestId"], "resource.pullRequestId")?,
@@ -201,7 +233,7 @@ impl LiveEvents for AdoLive {
         };
         match target(event_type, payload) {
             Ok(Some(target)) => Classified::Accept {
-                key: format!("{target:?}"),
+                key: target.key(),
                 event_type: event_type.to_owned(),
             },
             Ok(None) => Classified::Ignore {
@@ -265,6 +297,7 @@ impl LiveEvents for AdoLive {
             Target::Run(run) => {
                 return pipelines::changes(client, &config, run, &organization).await;
             }
+            Target::Push { .. } => changes = push::process(client, &payload, &config).await?,
             _ => {}
         }
         Ok(changes)

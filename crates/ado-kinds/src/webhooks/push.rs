@@ -1,0 +1,238 @@
+//! `git.push`: one push, read once, for every kind a push feeds. Today that is `branch`; the
+//! `file`, `folder`, `wiki` and gitops consumers (ocean-azure-devops.md §5.3) belong beside
+//! [`branches`], reading the same [`Push`] and the same re-read repository.
+//!
+//! Branches, as upstream's `BranchWebhookProcessor` (§5.3): each `refs/heads/*` ref update whose
+//! `newObjectId` is 40 zeros deletes `{name, refName, objectId: oldObjectId, __repository}`,
+//! any other upserts `{name, refName, objectId: newObjectId, __repository}`. Unlike upstream,
+//! `__repository` is the full repository re-read from Azure DevOps (upstream uses the payload's
+//! smaller copy), so the identifier and properties the mapping computes are the ones a resync
+//! computes; a repository that is gone (404) or not healthy gets no upserts, as a resync would
+//! list none of its branches.
+
+use ado_client::Client;
+use mapping::PortAppConfig;
+use ocean::{Page, live::Changes};
+use serde_json::{Map, Value, json};
+
+use super::found;
+use crate::kinds::{
+    git::{
+        branch::{self, HEADS},
+        has_branches,
+    },
+    organization_fields, shared,
+};
+
+/// The object id of "no object": the new id of a deleted ref (and the old id of a created one).
+const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
+
+/// The repository a `git.push` is about, for routing and ordering; an error names the field a
+/// malformed push lacks.
+pub(super) fn repository_id(resource: &Value) -> Result<String, String> {
+    let id = resource["repository"]["id"]
+        .as_str()
+        .ok_or("resource.repository.id is missing")?;
+    if !resource["refUpdates"].is_array() {
+        return Err("resource.refUpdates is missing or not an array".into());
+    }
+    Ok(id.to_owned())
+}
+
+/// One ref update of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RefUpdate {
+    name: String,
+    old: String,
+    new: String,
+}
+
+/// The parts of a push its consumers read.
+#[derive(Debug, Clone)]
+struct Push {
+    /// The payload's repository (`id`, `name`, `url`, `project`, `defaultBranch`, `remoteUrl`).
+    repository: Value,
+    /// Ref updates with a name and both object ids (others are skipped).
+    updates: Vec<RefUpdate>,
+}
+
+impl Push {
+    fn read(resource: &Value) -> Self {
+        let text = |update: &Value, key: &str| update[key].as_str().map(str::to_owned);
+        let updates = resource["refUpdates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|update| {
+                Some(RefUpdate {
+                    name: text(update, "name")?,
+                    old: text(update, "oldObjectId")?,
+                    new: text(update, "newObjectId")?,
+                })
+            })
+            .collect();
+        Self {
+            repository: resource["repository"].clone(),
+            updates,
+        }
+    }
+}
+
+/// The changes a push makes to the live mapping's kinds.
+pub(super) async fn process(
+    client: &Client,
+    payload: &Value,
+    config: &PortAppConfig,
+) -> Result<Changes, String> {
+    let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+    let mut changes = Changes::default();
+    if !wants("branch") {
+        return Ok(changes);
+    }
+    let push = Push::read(&payload["resource"]);
+    let id = push.repository["id"].as_str().unwrap_or_default();
+    // Read once, for every consumer: the repository as a resync sees it, or `None` when gone.
+    let current = found(client.repository(id).await)?;
+    let organization = organization_fields(client);
+    branches(&push, current.as_ref(), &organization, &mut changes);
+    Ok(changes)
+}
+
+/// The branches a push creates, moves or deletes.
+fn branches(
+    push: &Push,
+    current: Option<&Value>,
+    organization: &Map<String, Value>,
+    changes: &mut Changes,
+) {
+    let (mut upserts, mut deletes) = (Vec::new(), Vec::new());
+    for update in push.updates.iter().filter(|u| u.name.starts_with(HEADS)) {
+        if update.new == NO_OBJECT {
+            deletes.push(branch::item(&update.name, &json!(update.old)));
+        } else {
+            upserts.push(branch::item(&update.name, &json!(update.new)));
+        }
+    }
+    let page = |items: Vec<Value>, repository: &Value| {
+        let mut keys = shared("__repository", repository.clone());
+        keys.extend(organization.clone());
+        Page::sharing(items, keys).into_items()
+    };
+    if let Some(repository) = current.filter(|r| has_branches(r))
+        && !upserts.is_empty()
+    {
+        changes
+            .updated
+            .push(("branch".into(), page(upserts, repository)));
+    }
+    if !deletes.is_empty() {
+        // A deleted repository is deleted under its last known form (the payload's).
+        let repository = current.unwrap_or(&push.repository);
+        changes
+            .deleted
+            .push(("branch".into(), page(deletes, repository)));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use ocean::live::{Classified, LiveEvents};
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::webhooks::AdoLive;
+
+    fn push(resource: &Value) -> Value {
+        json!({"eventType": "git.push", "publisherId": "tfs", "resource": resource})
+    }
+
+    #[test]
+    fn pushes_are_accepted_per_repository_and_malformed_ones_name_the_missing_field() {
+        let client = Client::new(
+            &"https://dev.azure.com/acme".parse().unwrap(),
+            &SecretString::from("pat"),
+            &ado_client::ClientOptions::default(),
+        )
+        .unwrap();
+        let live = AdoLive::new(client, None);
+        let update =
+            json!([{"name": "refs/heads/main", "oldObjectId": NO_OBJECT, "newObjectId": "a"}]);
+        let good = push(&json!({"repository": {"id": "r1"}, "refUpdates": update}));
+        let Classified::Accept { key, event_type } = live.classify(&good) else {
+            panic!("{:?}", live.classify(&good));
+        };
+        assert_eq!(event_type, "git.push");
+        let created = json!({"eventType": "git.repo.created", "publisherId": "tfs",
+            "resource": {"repository": {"id": "r1"}}});
+        assert!(
+            matches!(live.classify(&created), Classified::Accept { key: k, .. } if k == key),
+            "a repository's creation and its pushes share one ordering key"
+        );
+        let other = push(&json!({"repository": {"id": "r2"}, "refUpdates": []}));
+        assert!(matches!(live.classify(&other), Classified::Accept { key: k, .. } if k != key));
+
+        for (resource, field) in [
+            (json!({"refUpdates": update}), "resource.repository.id"),
+            (
+                json!({"repository": {"id": 7}, "refUpdates": update}),
+                "resource.repository.id",
+            ),
+            (json!({"repository": {"id": "r1"}}), "resource.refUpdates"),
+            (
+                json!({"repository": {"id": "r1"}, "refUpdates": {"name": "x"}}),
+                "resource.refUpdates",
+            ),
+        ] {
+            let classified = live.classify(&push(&resource));
+            assert!(
+                matches!(&classified, Classified::Invalid(reason) if reason.contains(field)),
+                "{resource}: {classified:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn head_updates_become_upserts_and_deletions_and_other_refs_are_left_alone() {
+        let resource = json!({"repository": {"id": "r1", "name": "payload"}, "refUpdates": [
+            {"name": "refs/heads/feature/a", "oldObjectId": NO_OBJECT, "newObjectId": "n1"},
+            {"name": "refs/heads/old", "oldObjectId": "o2", "newObjectId": NO_OBJECT},
+            {"name": "refs/tags/v1", "oldObjectId": NO_OBJECT, "newObjectId": "n3"},
+            {"name": "refs/heads/broken"},
+        ]});
+        let push = Push::read(&resource);
+        let organization = Map::from_iter([("__organizationName".into(), json!("acme"))]);
+        let current = json!({"id": "r1", "name": "current", "defaultBranch": "refs/heads/main"});
+        let mut changes = Changes::default();
+        branches(&push, Some(&current), &organization, &mut changes);
+        assert_eq!(
+            changes.updated,
+            [(
+                "branch".to_owned(),
+                vec![
+                    json!({"name": "feature/a", "refName": "refs/heads/feature/a",
+                    "objectId": "n1", "__repository": current, "__organizationName": "acme"})
+                ]
+            )]
+        );
+        assert_eq!(
+            changes.deleted,
+            [(
+                "branch".to_owned(),
+                vec![json!({"name": "old", "refName": "refs/heads/old",
+                    "objectId": "o2", "__repository": current, "__organizationName": "acme"})]
+            )]
+        );
+
+        // The repository is gone: nothing to upsert, deletions under the payload's repository.
+        let mut gone = Changes::default();
+        branches(&push, None, &organization, &mut gone);
+        assert!(gone.updated.is_empty());
+        assert_eq!(gone.deleted[0].1[0]["__repository"]["name"], "payload");
+        // A disabled repository's branches are not listed by a resync, nor upserted live.
+        let disabled = json!({"id": "r1", "isDisabled": true, "defaultBranch": "refs/heads/main"});
+        let mut skipped = Changes::default();
+        branches(&push, Some(&disabled), &organization, &mut skipped);
+        assert!(skipped.updated.is_empty() && skipped.deleted.len() == 1);
+    }
+}
