@@ -21,6 +21,8 @@ use crate::{
 
 /// The api-version sent with every call (the 7.1 GA specs).
 pub const API_VERSION: &str = "7.1";
+/// The api-version of Advanced Security calls, which has no GA version.
+pub const ADVSEC_API_VERSION: &str = "7.2-preview.1";
 
 /// Which Azure DevOps host serves a call (ado-api.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +135,12 @@ impl Client {
             for (k, v) in query {
                 pairs.append_pair(k, v);
             }
-            pairs.append_pair("api-version", API_VERSION);
+            // Advanced Security exists only as 7.2-preview (spec `advancedSecurity`).
+            let version = match host {
+                Host::AdvancedSecurity => ADVSEC_API_VERSION,
+                Host::Core | Host::Release => API_VERSION,
+            };
+            pairs.append_pair("api-version", version);
         }
         url
     }

@@ -21,6 +21,6 @@ mod error;
 mod page;
 pub mod retry;
 
-pub use client::{API_VERSION, Client, ClientOptions, Host};
+pub use client::{ADVSEC_API_VERSION, API_VERSION, Client, ClientOptions, Host};
 pub use error::Error;
 pub use page::Paging;

@@ -15,6 +15,11 @@ pub enum Paging {
         /// Page size.
         top: usize,
     },
+    /// The same with the page size in `top` (no `$`), as Advanced Security names it.
+    ContinuationHeaderTop {
+        /// Page size.
+        top: usize,
+    },
     /// `$top` + `$skip`; the last page is shorter than `$top`.
     TopSkip {
         /// Page size.
@@ -52,8 +57,13 @@ impl Client {
                     return Ok(None);
                 }
                 match paging {
-                    Paging::ContinuationHeader { top } => {
-                        query.push(("$top", top.to_string()));
+                    Paging::ContinuationHeader { top } | Paging::ContinuationHeaderTop { top } => {
+                        let name = if matches!(paging, Paging::ContinuationHeaderTop { .. }) {
+                            "top"
+                        } else {
+                            "$top"
+                        };
+                        query.push((name, top.to_string()));
                         if let Some(token) = &cursor.token {
                             query.push(("continuationToken", token.clone()));
                         }
@@ -68,7 +78,7 @@ impl Client {
                 let (mut body, headers) = client.get(host, &refs, &query).await?;
                 let items = take_list(&mut body);
                 match paging {
-                    Paging::ContinuationHeader { .. } => {
+                    Paging::ContinuationHeader { .. } | Paging::ContinuationHeaderTop { .. } => {
                         cursor.token = headers
                             .iter()
                             .find(|(name, _)| {

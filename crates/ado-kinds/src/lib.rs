@@ -31,7 +31,8 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, `branch`, `release-definition`, `release-deployment`, and the pipelines
+/// `pull-request`, `branch`, `advanced-security-alert`, `release-definition`,
+/// `release-deployment`, and the pipelines
 /// area's `pipeline`, `pipeline-run`, `pipeline-stage` and `build`. Live events (`webhooks`)
 /// update all of them but `project`, `repository-policy`, `board` and `column`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub enum AdoKind {
     ReleaseDeployment,
     /// `pipeline`
     Pipeline,
+    /// `advanced-security-alert`
+    AdvancedSecurityAlert,
     /// `pipeline-run`
     PipelineRun,
     /// `pipeline-stage`
@@ -85,6 +88,7 @@ impl AdoKind {
             "release-definition" => Self::ReleaseDefinition,
             "release-deployment" => Self::ReleaseDeployment,
             "pipeline" => Self::Pipeline,
+            "advanced-security-alert" => Self::AdvancedSecurityAlert,
             "pipeline-run" => Self::PipelineRun,
             "pipeline-stage" => Self::PipelineStage,
             "build" => Self::Build,
@@ -130,6 +134,9 @@ impl Integration for AzureDevops {
             AdoKind::ReleaseDefinition => kinds::release::release_definition::fetch(c, selector),
             AdoKind::ReleaseDeployment => kinds::release::release_deployment::fetch(c, selector),
             AdoKind::Pipeline => kinds::pipelines::pipeline::fetch(c, selector),
+            AdoKind::AdvancedSecurityAlert => {
+                kinds::advsec::advanced_security_alert::fetch(c, selector)
+            }
             AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
             AdoKind::PipelineStage => kinds::pipelines::pipeline_stage::fetch(c, selector),
             AdoKind::Build => kinds::pipelines::build::fetch(c, selector),

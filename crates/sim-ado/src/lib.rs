@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod advsec;
 mod control;
 mod hooks;
 mod objects;

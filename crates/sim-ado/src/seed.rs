@@ -60,6 +60,8 @@ pub struct Project {
     pub releases: Vec<Value>,
     /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
     pub pull_requests: Vec<Value>,
+    /// Advanced Security alerts of the project's repositories (each with `repositoryId`).
+    pub alerts: Vec<Value>,
     /// Release definitions (with `environments`).
     pub release_definitions: Vec<Value>,
     /// Deployments of releases to the definitions' environments.
@@ -116,6 +118,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         work_items: Vec::new(),
         releases: Vec::new(),
         pull_requests: Vec::new(),
+        alerts: Vec::new(),
         release_definitions: Vec::new(),
         deployments: Vec::new(),
         pipelines: Vec::new(),
@@ -136,6 +139,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     for r in 0..sizes.releases {
         out.releases.push(release(base, p, r, &id, &name));
     }
+    crate::advsec::seed(&mut out);
     crate::release::seed(base, &mut out);
     crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
     out

@@ -1,6 +1,7 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
-//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`).
+//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`).
 
+mod advsec;
 mod build;
 mod core;
 mod git;

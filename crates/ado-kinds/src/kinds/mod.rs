@@ -1,5 +1,6 @@
 //! One file per kind, grouped by Azure DevOps area, plus the fan-out helpers they share.
 
+pub mod advsec;
 pub mod core;
 pub mod git;
 pub mod pipelines;

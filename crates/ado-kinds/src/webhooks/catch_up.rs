@@ -6,6 +6,7 @@
 //! - `pull-request`: those created or closed since (edits of open ones are not queryable);
 //! - `release`: those created since (a release's later changes are not queryable);
 //! - `release-deployment`: those modified since (`minModifiedTime`);
+//! - `advanced-security-alert`: those modified since (`criteria.modifiedSince`);
 //! - `build`: those queued or finished since (`minTime` per `queryOrder`);
 //! - `pipeline-run` and `pipeline-stage`: the runs and the stages of those builds (a run is
 //!   the build with the same id).
@@ -21,6 +22,7 @@ use ocean::{PageStream, live::Changes};
 
 use crate::kinds::{
     Source,
+    advsec::advanced_security_alert,
     git::pull_request,
     pipelines::{build, pipeline_run, pipeline_stage},
     release::{release, release_deployment},
@@ -58,6 +60,10 @@ pub(crate) fn changed_since(
     ];
     for selector in distinct_selectors(config, "release", &release_filters) {
         streams.push(("release", release::created_since(&source, selector, since)));
+    }
+    for selector in distinct_selectors(config, "advanced-security-alert", &["criteria"]) {
+        let pages = advanced_security_alert::changed_since(&source, selector, since);
+        streams.push(("advanced-security-alert", pages));
     }
     if wants("release-deployment") {
         let pages = release_deployment::changed_since(&source, since);

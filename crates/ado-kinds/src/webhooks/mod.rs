@@ -11,6 +11,7 @@
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
 //! - `git.push` branches carry the full repository, re-read, as in a resync ([`push`]).
 
+mod advsec;
 mod catch_up;
 mod pipelines;
 mod push;
@@ -120,6 +121,7 @@ enum Target {
     },
     Release(releases::Release),
     Run(pipelines::Run),
+    Alert(advsec::Alert),
     /// A `git.push` to a repository.
     Push {
         repository: String,
@@ -188,6 +190,9 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
         | "ms.vss-pipelines.stage-state-changed-event"
         | "ms.vss-pipelines.job-state-changed-event"
         | "build.complete" => Target::Run(pipelines::run(event_type, payload)?),
+        "ms.vss-alerts.alert-created-event"
+        | "ms.vss-alerts.alert-updated-event"
+        | "ms.vss-alerts.alert-state-changed-event" => Target::Alert(advsec::alert(payload)?),
         // Approvals are about checks; only those that name their run say which one.
         "ms.vss-pipelinechecks-events.approval-pending"
         | "ms.vss-pipelinechecks-events.approval-completed" => {
@@ -293,6 +298,9 @@ impl LiveEvents for AdoLive {
             }
             Target::Release(release) => {
                 return releases::changes(client, &config, release, &organization).await;
+            }
+            Target::Alert(alert) => {
+                return advsec::changes(client, &config, alert, &payload, &organization).await;
             }
             Target::Run(run) => {
                 return pipelines::changes(client, &config, run, &organization).await;

@@ -1,0 +1,3 @@
+//! Advanced Security kinds.
+
+pub mod advanced_security_alert;

@@ -1,0 +1,82 @@
+//! Advanced Security events (publisher `advsec`: alert created, updated, state changed): the
+//! alert is re-read and upserted when it passes the `criteria` of an `advanced-security-alert`
+//! resource, as upstream. Beyond upstream, an alert that no longer passes them (fixed, say,
+//! with `states: [active]`), or that is gone, is deleted, as the next resync would.
+
+use ado_client::{Client, Error};
+use mapping::PortAppConfig;
+use ocean::{Page, live::Changes};
+use serde_json::{Map, Value};
+
+use crate::kinds::advsec::advanced_security_alert::{Criteria, fields};
+
+/// The alert an event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Alert {
+    pub(super) project: String,
+    pub(super) repository: String,
+    pub(super) id: u64,
+}
+
+/// The alert of an `advsec` payload, or which field is missing.
+pub(super) fn alert(payload: &Value) -> Result<Alert, String> {
+    let resource = &payload["resource"];
+    Ok(Alert {
+        project: payload["resourceContainers"]["project"]["id"]
+            .as_str()
+            .ok_or("resourceContainers.project.id is missing")?
+            .to_owned(),
+        repository: resource["repositoryId"]
+            .as_str()
+            .ok_or("resource.repositoryId is missing")?
+            .to_owned(),
+        id: resource["alertId"]
+            .as_u64()
+            .ok_or("resource.alertId is missing or not a number")?,
+    })
+}
+
+/// The alert's upsert, or its deletion when it is gone or matches no resource's criteria.
+pub(super) async fn changes(
+    client: &Client,
+    config: &PortAppConfig,
+    alert: Alert,
+    payload: &Value,
+    organization: &Map<String, Value>,
+) -> Result<Changes, String> {
+    const KIND: &str = "advanced-security-alert";
+    let mut changes = Changes::default();
+    let criteria: Vec<Criteria> = config
+        .resources
+        .iter()
+        .filter(|r| r.kind == KIND)
+        .map(|r| Criteria::from(&r.selector).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    if criteria.is_empty() {
+        return Ok(changes);
+    }
+    let Alert {
+        project,
+        repository,
+        id,
+    } = alert;
+    let current = match client.alert(&project, &repository, id).await {
+        Ok(current) => Some(current),
+        Err(Error::NotFound { .. } | Error::Http { status: 400, .. }) => None,
+        Err(other) => return Err(other.to_string()),
+    };
+    let mut shared = fields(repository, &project);
+    shared.extend(organization.clone());
+    match current {
+        Some(current) if criteria.iter().any(|c| c.matches(&current)) => {
+            let items = Page::sharing(vec![current], shared).into_items();
+            changes.updated.push((KIND.to_owned(), items));
+        }
+        other => {
+            let gone = other.unwrap_or_else(|| payload["resource"].clone());
+            let items = Page::sharing(vec![gone], shared).into_items();
+            changes.deleted.push((KIND.to_owned(), items));
+        }
+    }
+    Ok(changes)
+}
