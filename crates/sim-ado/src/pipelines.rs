@@ -49,6 +49,14 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
             get(timeline),
         )
         .route(
+            "/{org}/{project}/_apis/build/builds/{id}/changes",
+            get(changes),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}",
+            get(commit),
+        )
+        .route(
             "/{org}/{project}/_apis/build/definitions/{id}",
             get(definition),
         )
@@ -379,6 +387,66 @@ async fn timeline(
             &format!("TF215025: Build {id} could not be found."),
         ),
     }
+}
+
+/// The commits a build brought since the previous one, newest first: none for the first run
+/// of a pipeline (numbers ending in 1), else two, an hour apart.
+async fn changes(
+    State(state): Shared,
+    Path((_, key, id)): Path<(String, String, u64)>,
+    Query(params): Params,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let Some(build) = p.builds.iter().find(|b| b["id"] == id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "BuildNotFoundException",
+            &format!("TF215025: Build {id} could not be found."),
+        );
+    };
+    let queued = build["queueTime"]
+        .as_str()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    let count = if id % 100 == 1 { 0 } else { 2 };
+    let items: Vec<Value> = (0..count)
+        .map(|i| {
+            let at = queued - jiff::SignedDuration::from_hours(i + 1);
+            json!({"id": format!("{:040x}", id * 1000 + u64::try_from(i).unwrap_or_default()), "message": format!("Change {i} of build {id}"),
+                "type": "TfsGit", "author": {"displayName": "User 1", "uniqueName": "user1@example.com"},
+                "timestamp": stamp(at), "location": format!("{}/_apis/git/repositories/{}/commits", state.base, build["repository"]["id"].as_str().unwrap_or_default()),
+                "pusher": "user1@example.com"})
+        })
+        .collect();
+    continuation_page(&items, &params, 50)
+}
+
+/// Any commit of a repository (every 40-hex id is a commit here), committed a day ago.
+async fn commit(
+    State(state): Shared,
+    Path((_, key, repo, sha)): Path<(String, String, String, String)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    if !p.repositories.iter().any(|r| r["id"] == repo.as_str()) || sha.len() != 40 {
+        return error(
+            StatusCode::NOT_FOUND,
+            "GitItemNotFoundException",
+            &format!("TF401175: The commit {sha} does not exist in repository {repo}."),
+        );
+    }
+    let person =
+        json!({"name": "User 1", "email": "user1@example.com", "date": stamp(hours_ago(24))});
+    Json(
+        json!({"commitId": sha, "author": person, "committer": person, "comment": "Initial commit",
+        "url": format!("{}/_apis/git/repositories/{repo}/commits/{sha}", state.base)}),
+    )
+    .into_response()
 }
 
 /// A pipeline seen as a build definition (`BuildDefinition`), with its `repository`.

@@ -1,6 +1,6 @@
 //! Build: builds and build definitions (spec `build`, api-version 7.1).
 
-use futures::Stream;
+use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 
 use crate::{Client, Error, Host, Paging};
@@ -64,5 +64,26 @@ impl Client {
             Some(Value::Array(records)) => records,
             _ => Vec::new(),
         })
+    }
+
+    /// `GET {project}/_apis/build/builds/{id}/changes`: the commits the build brought (all
+    /// pages).
+    pub async fn build_changes(&self, project: &str, id: u64) -> Result<Vec<Value>, Error> {
+        let segments = vec![
+            project.into(),
+            "_apis".into(),
+            "build".into(),
+            "builds".into(),
+            id.to_string(),
+            "changes".into(),
+        ];
+        self.pages(
+            Host::Core,
+            segments,
+            Vec::new(),
+            Paging::ContinuationHeader { top: 100 },
+        )
+        .try_concat()
+        .await
     }
 }

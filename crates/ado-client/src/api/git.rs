@@ -188,4 +188,24 @@ impl Client {
             .await?
             .0)
     }
+
+    /// `GET {project}/_apis/git/repositories/{repository}/commits/{id}`.
+    pub async fn commit(&self, project: &str, repository: &str, id: &str) -> Result<Value, Error> {
+        Ok(self
+            .get(
+                Host::Core,
+                &[
+                    project,
+                    "_apis",
+                    "git",
+                    "repositories",
+                    repository,
+                    "commits",
+                    id,
+                ],
+                &[],
+            )
+            .await?
+            .0)
+    }
 }

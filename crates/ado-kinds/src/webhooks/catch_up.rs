@@ -70,7 +70,8 @@ pub(crate) fn changed_since(
         streams.push(("release-deployment", pages));
     }
     if wants("build") {
-        streams.push(("build", build::changed_since(&source, since)));
+        let enrich = build::wants_first_commit(config);
+        streams.push(("build", build::changed_since(&source, since, enrich)));
     }
     if wants("pipeline-run") {
         streams.push(("pipeline-run", pipeline_run::changed_since(&source, since)));

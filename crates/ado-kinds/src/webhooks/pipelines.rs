@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::found;
 use crate::kinds::{
-    pipelines::{pipeline, pipeline_run::run_fields, pipeline_stage},
+    pipelines::{build, pipeline, pipeline_run::run_fields, pipeline_stage},
     project_fields, shared,
 };
 
@@ -136,8 +136,14 @@ pub(super) async fn changes(
             push("pipeline-stage", page);
         }
         if wants("build") {
+            let mut items = vec![build];
+            if build::wants_first_commit(config) {
+                items = build::with_first_commits(client, &project, items)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             let fields = project_fields(project, project_object);
-            push("build", Page::sharing(vec![build], fields));
+            push("build", Page::sharing(items, fields));
         }
     }
     Ok(changes)

@@ -248,3 +248,46 @@ async fn catch_up_writes_the_runs_and_builds_whose_events_never_arrived() {
         "canceled"
     );
 }
+
+#[tokio::test]
+async fn enriched_builds_carry_their_earliest_commit_or_else_their_source_commit() {
+    const ENRICHED: &str = r#"
+resources:
+  - kind: build
+    selector:
+      query: 'true'
+      enrichWithFirstCommit: true
+    port:
+      entity:
+        mappings:
+          identifier: .__projectId + "/" + (.id | tostring)
+          title: .buildNumber
+          blueprint: '"azureDevopsBuild"'
+          properties:
+            sha: .__firstCommit.__sha
+            commits: .__firstCommit.__commitCount
+"#;
+    let sizes = Sizes {
+        projects: 1,
+        repositories: 1,
+        work_items: 0,
+        releases: 0,
+        pull_requests: 0,
+        pipelines: 1,
+    };
+    let blueprints: [(&str, &[&str]); 1] = [("azureDevopsBuild", &["sha", "commits:number"])];
+    let env = Env::start(sizes, ENRICHED, &blueprints).await;
+    assert!(env.resync().await.succeeded());
+    // Build 102 brought two commits, an hour apart before it was queued: the earlier one.
+    let second = env
+        .entity("azureDevopsBuild", &format!("{PROJECT}/102"))
+        .unwrap();
+    assert_eq!(second["properties"]["sha"], format!("{:040x}", 102_001));
+    assert_eq!(second["properties"]["commits"], 2);
+    // Build 101, the first run, brought none: its source commit.
+    let first = env
+        .entity("azureDevopsBuild", &format!("{PROJECT}/101"))
+        .unwrap();
+    assert_eq!(first["properties"]["sha"], format!("{:040x}", 101));
+    assert_eq!(first["properties"]["commits"], 1);
+}
