@@ -31,7 +31,7 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, `branch`, `advanced-security-alert`, `release-definition`,
+/// `pull-request`, `branch`, `advanced-security-alert`, `test-run`, `release-definition`,
 /// `release-deployment`, and the pipelines
 /// area's `pipeline`, `pipeline-run`, `pipeline-stage` and `build`. Live events (`webhooks`)
 /// update all of them but `project`, `repository-policy`, `board` and `column`.
@@ -63,6 +63,8 @@ pub enum AdoKind {
     Pipeline,
     /// `advanced-security-alert`
     AdvancedSecurityAlert,
+    /// `test-run`
+    TestRun,
     /// `pipeline-run`
     PipelineRun,
     /// `pipeline-stage`
@@ -89,6 +91,7 @@ impl AdoKind {
             "release-deployment" => Self::ReleaseDeployment,
             "pipeline" => Self::Pipeline,
             "advanced-security-alert" => Self::AdvancedSecurityAlert,
+            "test-run" => Self::TestRun,
             "pipeline-run" => Self::PipelineRun,
             "pipeline-stage" => Self::PipelineStage,
             "build" => Self::Build,
@@ -137,6 +140,7 @@ impl Integration for AzureDevops {
             AdoKind::AdvancedSecurityAlert => {
                 kinds::advsec::advanced_security_alert::fetch(c, selector)
             }
+            AdoKind::TestRun => kinds::test::test_run::fetch(c, selector),
             AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
             AdoKind::PipelineStage => kinds::pipelines::pipeline_stage::fetch(c, selector),
             AdoKind::Build => kinds::pipelines::build::fetch(c, selector),

@@ -25,6 +25,7 @@ mod release;
 mod routes;
 mod seed;
 mod state;
+mod test_runs;
 mod wiql;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};

@@ -514,24 +514,37 @@ impl AdoState {
     /// `ms.vss-pipelines.run-state-changed-event` and `build.complete`.
     pub fn complete_run(&self, id: u64, result: &str) -> bool {
         let mut inner = self.lock();
-        let found = inner.projects.iter_mut().find_map(|p| {
-            let at = p.builds.iter().position(|b| b["id"] == id)?;
-            let definition = p
-                .pipelines
-                .iter()
-                .find(|x| x["id"] == p.builds[at]["definition"]["id"])
-                .cloned()?;
-            Some((p.project["id"].clone(), &mut p.builds[at], definition))
-        });
-        let Some((project, build, pipeline)) = found else {
+        let Some(p) = inner
+            .projects
+            .iter_mut()
+            .find(|p| p.builds.iter().any(|b| b["id"] == id))
+        else {
+            return false;
+        };
+        let at = p
+            .builds
+            .iter()
+            .position(|b| b["id"] == id)
+            .unwrap_or_default();
+        let Some(pipeline) = p
+            .pipelines
+            .iter()
+            .find(|x| x["id"] == p.builds[at]["definition"]["id"])
+            .cloned()
+        else {
             return false;
         };
         let now = stamp(jiff::Timestamp::now());
+        let build = &mut p.builds[at];
         build["status"] = json!("completed");
         build["result"] = json!(result);
         build["finishTime"] = json!(now);
         build["lastChangedDate"] = json!(now);
         let build = build.clone();
+        // Its tests ran: the test run exists when build.complete is delivered.
+        let test_run = crate::test_runs::run_of(&self.base, &p.project, &build);
+        p.test_runs.push(test_run);
+        let project = p.project["id"].clone();
         drop(inner);
         let run = run_of(&self.base, &build, &pipeline);
         self.run_state_changed(&project, &run, &pipeline);

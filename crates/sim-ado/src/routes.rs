@@ -87,6 +87,7 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .merge(crate::pipelines::routes())
         .merge(crate::release::routes())
         .merge(crate::advsec::routes())
+        .merge(crate::test_runs::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())

@@ -62,6 +62,8 @@ pub struct Project {
     pub pull_requests: Vec<Value>,
     /// Advanced Security alerts of the project's repositories (each with `repositoryId`).
     pub alerts: Vec<Value>,
+    /// Test runs of the builds.
+    pub test_runs: Vec<Value>,
     /// Release definitions (with `environments`).
     pub release_definitions: Vec<Value>,
     /// Deployments of releases to the definitions' environments.
@@ -119,6 +121,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         releases: Vec::new(),
         pull_requests: Vec::new(),
         alerts: Vec::new(),
+        test_runs: Vec::new(),
         release_definitions: Vec::new(),
         deployments: Vec::new(),
         pipelines: Vec::new(),
@@ -142,6 +145,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     crate::advsec::seed(&mut out);
     crate::release::seed(base, &mut out);
     crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
+    crate::test_runs::seed(base, &mut out);
     out
 }
 

@@ -1,5 +1,5 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
-//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`).
+//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`, `test`).
 
 mod advsec;
 mod build;
@@ -8,5 +8,6 @@ mod git;
 mod hooks;
 mod pipelines;
 mod release;
+mod test;
 mod wit;
 mod work;

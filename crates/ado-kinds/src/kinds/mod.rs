@@ -5,6 +5,7 @@ pub mod core;
 pub mod git;
 pub mod pipelines;
 pub mod release;
+pub mod test;
 pub mod wit;
 pub mod work;
 

@@ -7,6 +7,7 @@
 //! - `release`: those created since (a release's later changes are not queryable);
 //! - `release-deployment`: those modified since (`minModifiedTime`);
 //! - `advanced-security-alert`: those modified since (`criteria.modifiedSince`);
+//! - `test-run`: those updated since (`minLastUpdatedDate`, in windows of 7 days at most);
 //! - `build`: those queued or finished since (`minTime` per `queryOrder`);
 //! - `pipeline-run` and `pipeline-stage`: the runs and the stages of those builds (a run is
 //!   the build with the same id).
@@ -26,6 +27,7 @@ use crate::kinds::{
     git::pull_request,
     pipelines::{build, pipeline_run, pipeline_stage},
     release::{release, release_deployment},
+    test::test_run,
     wit::work_item,
     with_organization,
 };
@@ -64,6 +66,12 @@ pub(crate) fn changed_since(
     for selector in distinct_selectors(config, "advanced-security-alert", &["criteria"]) {
         let pages = advanced_security_alert::changed_since(&source, selector, since);
         streams.push(("advanced-security-alert", pages));
+    }
+    for selector in distinct_selectors(config, "test-run", &["includeResults", "codeCoverage"]) {
+        streams.push((
+            "test-run",
+            test_run::changed_since(&source, selector, since),
+        ));
     }
     if wants("release-deployment") {
         let pages = release_deployment::changed_since(&source, since);

@@ -1,8 +1,8 @@
 //! Pipeline events are about one run, which is also a build (same id), and re-read the
 //! current objects of the mapped kinds they change:
-//! - `ms.vss-pipelines.run-state-changed-event` and `build.complete`: `pipeline-run` (as
-//!   upstream), and beyond upstream `build` (upstream's `build.complete` only feeds
-//!   `test-run`) and `pipeline`;
+//! - `ms.vss-pipelines.run-state-changed-event` and `build.complete`: `pipeline-run` and
+//!   `test-run` (the run's build's test runs) as upstream, and beyond upstream `build` and
+//!   `pipeline`;
 //! - stage and job state changes, and approvals that name their run: `pipeline-stage`, every
 //!   stage of the run's timeline with `__build` the build, as in a resync (upstream picks one
 //!   stage and puts the *run* under `__build`).
@@ -21,6 +21,7 @@ use super::found;
 use crate::kinds::{
     pipelines::{build, pipeline, pipeline_run::run_fields, pipeline_stage},
     project_fields, shared,
+    test::test_run,
 };
 
 /// The run a pipeline event is about, and which part of it changed.
@@ -65,6 +66,26 @@ pub(super) fn run(event_type: &str, payload: &Value) -> Result<Run, String> {
     })
 }
 
+impl Run {
+    /// Whether this event changes `kind`'s objects.
+    fn touches(&self, kind: &str) -> bool {
+        if self.stages {
+            kind == "pipeline-stage"
+        } else {
+            matches!(kind, "pipeline-run" | "build" | "pipeline" | "test-run")
+        }
+    }
+}
+
+/// The kinds a pipeline event can change.
+const KINDS: [&str; 5] = [
+    "pipeline-run",
+    "pipeline",
+    "test-run",
+    "pipeline-stage",
+    "build",
+];
+
 /// The current state of `run` for each mapped kind it touches, stamped with `organization`.
 pub(super) async fn changes(
     client: &Client,
@@ -72,79 +93,108 @@ pub(super) async fn changes(
     run: Run,
     organization: &Map<String, Value>,
 ) -> Result<Changes, String> {
-    let Run {
-        project,
-        pipeline: pipeline_id,
-        id,
-        stages,
-    } = run;
-    let wants = |kind: &str| {
-        let ours = if stages {
-            kind == "pipeline-stage"
-        } else {
-            matches!(kind, "pipeline-run" | "build" | "pipeline")
-        };
-        ours && config.resources.iter().any(|r| r.kind == kind)
-    };
+    let wanted: Vec<&str> = KINDS
+        .into_iter()
+        .filter(|kind| run.touches(kind) && config.resources.iter().any(|r| r.kind == *kind))
+        .collect();
     let mut changes = Changes::default();
-    if !(wants("pipeline-run") || wants("build") || wants("pipeline") || wants("pipeline-stage")) {
+    if wanted.is_empty() {
         return Ok(changes);
     }
-    let mut push = |kind: &str, mut page: Page| {
+    let wants = |kind: &str| wanted.contains(&kind);
+    let project = client
+        .project(&run.project)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut pages = of_pipeline(client, config, &run, &project, wants).await?;
+    pages.extend(of_build(client, config, &run, project, wants).await?);
+    for (kind, mut page) in pages {
         page.shared.extend(organization.clone());
         changes.updated.push((kind.to_owned(), page.into_items()));
-    };
-    let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
-    let needs_pipeline = wants("pipeline-run") || wants("pipeline");
-    let pipeline = if needs_pipeline {
-        found(client.pipeline(&project, pipeline_id).await)?
-    } else {
-        None
-    };
-    let listed = pipeline.map(|mut p| {
-        // As the pipelines list has it (resync's shape): without `configuration`.
-        if let Some(o) = p.as_object_mut() {
-            o.remove("configuration");
-        }
-        p
-    });
-    if let Some(listed) = &listed {
-        if wants("pipeline-run")
-            && let Some(run) = found(client.pipeline_run(&project, pipeline_id, id).await)?
-        {
-            let fields = run_fields(project_object.clone(), listed.clone());
-            push("pipeline-run", Page::sharing(vec![run], fields));
-        }
-        if wants("pipeline") {
-            let mut items = vec![listed.clone()];
-            if pipeline::wants_repository(config) {
-                items = pipeline::with_repositories(client, &project, items)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            let fields = shared("__projectId", Value::String(project.clone()));
-            push("pipeline", Page::sharing(items, fields));
-        }
-    }
-    if (wants("build") || wants("pipeline-stage"))
-        && let Some(build) = found(client.build(&project, id).await)?
-    {
-        if wants("pipeline-stage") {
-            let page = pipeline_stage::stages(client, project_object.clone(), build.clone())
-                .await
-                .map_err(|e| e.to_string())?;
-            push("pipeline-stage", page);
-        }
-        if wants("build") {
-            let mut items = vec![build];
-            if build::wants_first_commit(config) {
-                items = build::with_first_commits(client, &project, items)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            let fields = project_fields(project, project_object);
-            push("build", Page::sharing(items, fields));
-        }
     }
     Ok(changes)
+}
+
+/// `pipeline-run` and `pipeline`: both need the pipeline, as listed.
+async fn of_pipeline(
+    client: &Client,
+    config: &PortAppConfig,
+    run: &Run,
+    project: &Value,
+    wants: impl Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, Page)>, String> {
+    let mut pages = Vec::new();
+    if !(wants("pipeline-run") || wants("pipeline")) {
+        return Ok(pages);
+    }
+    let Some(mut listed) = found(client.pipeline(&run.project, run.pipeline).await)? else {
+        return Ok(pages);
+    };
+    // As the pipelines list has it (resync's shape): without `configuration`.
+    if let Some(o) = listed.as_object_mut() {
+        o.remove("configuration");
+    }
+    if wants("pipeline-run")
+        && let Some(current) = found(
+            client
+                .pipeline_run(&run.project, run.pipeline, run.id)
+                .await,
+        )?
+    {
+        let fields = run_fields(project.clone(), listed.clone());
+        pages.push(("pipeline-run", Page::sharing(vec![current], fields)));
+    }
+    if wants("pipeline") {
+        let mut items = vec![listed];
+        if pipeline::wants_repository(config) {
+            items = pipeline::with_repositories(client, &run.project, items)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let fields = shared("__projectId", Value::String(run.project.clone()));
+        pages.push(("pipeline", Page::sharing(items, fields)));
+    }
+    Ok(pages)
+}
+
+/// `test-run`, `pipeline-stage` and `build`: the run's build, its tests and its timeline.
+async fn of_build(
+    client: &Client,
+    config: &PortAppConfig,
+    run: &Run,
+    project: Value,
+    wants: impl Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, Page)>, String> {
+    let mut pages = Vec::new();
+    if wants("test-run")
+        && let Some(options) = test_run::Options::of_mapping(config).map_err(|e| e.to_string())?
+    {
+        let runs = test_run::of_build(client, &run.project, run.id, options)
+            .await
+            .map_err(|e| e.to_string())?;
+        pages.push(("test-run", Page::from(runs)));
+    }
+    if !(wants("build") || wants("pipeline-stage")) {
+        return Ok(pages);
+    }
+    let Some(build) = found(client.build(&run.project, run.id).await)? else {
+        return Ok(pages);
+    };
+    if wants("pipeline-stage") {
+        let page = pipeline_stage::stages(client, project.clone(), build.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        pages.push(("pipeline-stage", page));
+    }
+    if wants("build") {
+        let mut items = vec![build];
+        if build::wants_first_commit(config) {
+            items = build::with_first_commits(client, &run.project, items)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let fields = project_fields(run.project.clone(), project);
+        pages.push(("build", Page::sharing(items, fields)));
+    }
+    Ok(pages)
 }

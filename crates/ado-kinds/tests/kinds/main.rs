@@ -7,6 +7,7 @@
 mod advsec;
 mod pipelines;
 mod releases;
+mod test_runs;
 
 use std::{sync::Arc, time::Duration};
 

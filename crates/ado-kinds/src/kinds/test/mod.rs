@@ -1,0 +1,3 @@
+//! Test management kinds.
+
+pub mod test_run;
