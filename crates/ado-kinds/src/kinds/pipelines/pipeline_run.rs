@@ -59,23 +59,25 @@ pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStre
         let project_id = id_of(&project);
         let builds = super::build::since(&source.client, &project_id, since).await?;
         let pipelines = source.pipelines(&project_id).await?;
-        stream::iter(builds)
+        let runs: Vec<(u64, u64, Value)> = builds
+            .iter()
             .filter_map(|build| {
                 let pipeline = pipelines
                     .iter()
-                    .find(|p| p["id"] == build["definition"]["id"])
-                    .cloned();
-                async move { pipeline.map(|pipeline| (build, pipeline)) }
+                    .find(|p| p["id"] == build["definition"]["id"])?;
+                Some((
+                    pipeline["id"].as_u64()?,
+                    build["id"].as_u64()?,
+                    pipeline.clone(),
+                ))
             })
-            .map(|(build, pipeline)| {
-                let (client, project, project_id) =
-                    (&source.client, project.clone(), project_id.as_str());
+            .collect();
+        let (client, project_id) = (&source.client, project_id.as_str());
+        stream::iter(runs)
+            .map(|(pipeline_id, run, pipeline)| {
+                let project = project.clone();
                 async move {
-                    let (id, run) = (pipeline["id"].as_u64(), build["id"].as_u64());
-                    let run = client
-                        .pipeline_run(project_id, id.unwrap_or_default(), run.unwrap_or_default())
-                        .await;
-                    match run {
+                    match client.pipeline_run(project_id, pipeline_id, run).await {
                         Ok(run) => Ok(Some(Page::sharing(
                             vec![run],
                             run_fields(project, pipeline),
