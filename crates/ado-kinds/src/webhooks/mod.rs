@@ -10,6 +10,9 @@
 //! - A deleted work item is deleted under the identifier its live version had (upstream sends
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
 //! - `git.push` branches carry the full repository, re-read, as in a resync ([`push`]).
+//! - Pipeline, release and Advanced Security events have their own modules ([`pipelines`],
+//!   [`releases`], [`advsec`]), each listing how it departs from upstream; every event is
+//!   routed but `check-updated-event`, which names no pipeline.
 
 mod advsec;
 mod catch_up;
