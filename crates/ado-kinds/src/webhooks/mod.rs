@@ -9,9 +9,9 @@
 //!   of the *update*, and so fetches the wrong work item or none).
 //! - A deleted work item is deleted under the identifier its live version had (upstream sends
 //!   `{"id"}` only, which the default identifier mapping cannot evaluate).
-//! - `git.push` branches carry the full repository, re-read, as in a resync ([`push`]).
-//! - Pipeline, release and Advanced Security events have their own modules ([`pipelines`],
-//!   [`releases`], [`advsec`]), each listing how it departs from upstream; every event is
+//! - `git.push` branches carry the full repository, re-read, as in a resync (`push.rs`).
+//! - Pipeline, release and Advanced Security events have their own modules (`pipelines.rs`,
+//!   `releases.rs`, `advsec.rs`), each listing how it departs from upstream; every event is
 //!   routed but `check-updated-event`, which names no pipeline.
 
 mod advsec;
