@@ -95,6 +95,7 @@ const SMALL: Sizes = Sizes {
     releases: 2,
     pull_requests: 0,
     pipelines: 0,
+    teams: 1,
 };
 
 fn project_id(p: usize) -> String {
@@ -443,6 +444,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
             releases: 0,
             pull_requests: 0,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })

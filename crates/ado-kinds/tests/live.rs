@@ -119,6 +119,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
             releases: 1,
             pull_requests: 0,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })
@@ -356,6 +357,7 @@ async fn catch_up_reads_pull_requests_closed_since_and_nothing_older() {
             releases: 0,
             pull_requests: 6,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })
@@ -396,6 +398,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
             releases: 0,
             pull_requests: 0,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })

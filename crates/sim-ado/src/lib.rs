@@ -17,6 +17,7 @@
 
 mod advsec;
 mod control;
+mod environments;
 mod hooks;
 mod objects;
 mod pipelines;
@@ -25,6 +26,7 @@ mod release;
 mod routes;
 mod seed;
 mod state;
+mod teams;
 mod test_runs;
 mod wiql;
 

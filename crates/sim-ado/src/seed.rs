@@ -20,6 +20,9 @@ pub struct Sizes {
     pub pull_requests: usize,
     /// YAML pipelines per project, each with a few completed runs.
     pub pipelines: usize,
+    /// Teams per project (at least the default one), each with a board, members, an area
+    /// path and the project's sprints.
+    pub teams: usize,
 }
 
 impl Default for Sizes {
@@ -31,6 +34,7 @@ impl Default for Sizes {
             releases: 5,
             pull_requests: 2,
             pipelines: 2,
+            teams: 1,
         }
     }
 }
@@ -74,6 +78,18 @@ pub struct Project {
     pub builds: Vec<Value>,
     /// Git refs: (repository id, `GitRef` as `GET …/refs` lists it); listed sorted by name.
     pub refs: Vec<(String, Value)>,
+    /// Team members: (team id, `TeamMember`).
+    pub members: Vec<(String, Value)>,
+    /// Team area paths: (team id, `TeamFieldValues`).
+    pub field_values: Vec<(String, Value)>,
+    /// Team iterations: (team id, `TeamSettingsIteration`).
+    pub iterations: Vec<(String, Value)>,
+    /// The project's area tree (`WorkItemClassificationNode` with `children`).
+    pub areas: Value,
+    /// Pipeline environments (`EnvironmentInstance`).
+    pub environments: Vec<Value>,
+    /// Deployments to the environments (`EnvironmentDeploymentExecutionRecord`).
+    pub environment_deployments: Vec<Value>,
 }
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
@@ -92,7 +108,7 @@ const TYPES: [&str; 10] = [
 const STATES: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 
-fn guid(kind: u32, a: usize, b: usize) -> String {
+pub(crate) fn guid(kind: u32, a: usize, b: usize) -> String {
     format!("{kind:08x}-{a:04x}-4{b:03x}-8000-{:012x}", a * 100_000 + b)
 }
 
@@ -127,15 +143,22 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         pipelines: Vec::new(),
         builds: Vec::new(),
         refs: Vec::new(),
+        members: Vec::new(),
+        field_values: Vec::new(),
+        iterations: Vec::new(),
+        areas: Value::Null,
+        environments: Vec::new(),
+        environment_deployments: Vec::new(),
     };
     for r in 0..sizes.repositories {
         repository(base, p, r, &reference, sizes.pull_requests, &mut out);
     }
-    let team = json!({"id": team_id, "name": format!("{name} Team"), "url": format!("{base}/_apis/projects/{id}/teams/{team_id}"),
-        "description": "The default project team.", "identityUrl": format!("{base}/_apis/Identities/{team_id}"), "projectName": name, "projectId": id});
-    out.teams.push(team);
-    out.boards
-        .push((team_id.clone(), board(base, p, &id, &team_id)));
+    crate::teams::seed(base, p, sizes.teams.max(1), &mut out);
+    for t in 0..out.teams.len() {
+        let team_id = out.teams[t]["id"].as_str().unwrap_or_default().to_owned();
+        let board = board(base, p, t, &id, &team_id);
+        out.boards.push((team_id, board));
+    }
     for w in 0..sizes.work_items {
         out.work_items.push(work_item(base, p, w, &id, &name));
     }
@@ -146,6 +169,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     crate::release::seed(base, &mut out);
     crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
     crate::test_runs::seed(base, &mut out);
+    crate::environments::seed(base, p, &mut out);
     out
 }
 
@@ -295,8 +319,9 @@ fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value
     pr
 }
 
-fn board(base: &str, p: usize, project_id: &str, team_id: &str) -> Value {
-    let id = guid(4, p, 0);
+/// The board of team `t` (ids of team 0's board and columns do not depend on `t`).
+fn board(base: &str, p: usize, t: usize, project_id: &str, team_id: &str) -> Value {
+    let id = guid(4, p, t);
     let columns: Vec<Value> = COLUMNS
         .iter()
         .enumerate()
@@ -306,7 +331,7 @@ fn board(base: &str, p: usize, project_id: &str, team_id: &str) -> Value {
                 3 => "outgoing",
                 _ => "inProgress",
             };
-            json!({"id": guid(5, p, i), "name": name, "itemLimit": if kind == "inProgress" { 5 } else { 0 }, "columnType": kind,
+            json!({"id": guid(5, p, t * 10 + i), "name": name, "itemLimit": if kind == "inProgress" { 5 } else { 0 }, "columnType": kind,
                 "isSplit": false, "description": "", "stateMappings": {"User Story": name, "Bug": name}})
         })
         .collect();

@@ -48,6 +48,7 @@ async fn data_changes_through_the_control_api_show_in_the_rest_api() {
             releases: 0,
             pull_requests: 1,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })
@@ -152,6 +153,7 @@ async fn refs_page_by_continuation_token_and_each_branch_comes_once() {
             releases: 0,
             pull_requests: 0,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })
@@ -238,6 +240,7 @@ async fn pushes_through_the_control_api_create_move_and_delete_branches() {
             releases: 0,
             pull_requests: 0,
             pipelines: 0,
+            teams: 1,
         },
         ..SimConfig::default()
     })

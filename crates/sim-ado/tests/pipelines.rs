@@ -46,6 +46,7 @@ async fn sim() -> sim_ado::RunningSim {
             releases: 0,
             pull_requests: 0,
             pipelines: 2,
+            teams: 1,
         },
         ..SimConfig::default()
     })

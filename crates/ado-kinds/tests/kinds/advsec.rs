@@ -36,6 +36,7 @@ async fn env() -> Env {
         releases: 0,
         pull_requests: 0,
         pipelines: 0,
+        teams: 1,
     };
     let blueprint: [(&str, &[&str]); 1] = [(
         "azureDevopsAlert",

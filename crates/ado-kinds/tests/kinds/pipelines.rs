@@ -15,6 +15,7 @@ async fn env(projects: usize) -> Env {
         releases: 0,
         pull_requests: 0,
         pipelines: 2,
+        teams: 1,
     };
     let blueprints: [(&str, &[&str]); 4] = [
         (
@@ -274,6 +275,7 @@ resources:
         releases: 0,
         pull_requests: 0,
         pipelines: 1,
+        teams: 1,
     };
     let blueprints: [(&str, &[&str]); 1] = [("azureDevopsBuild", &["sha", "commits:number"])];
     let env = Env::start(sizes, ENRICHED, &blueprints).await;

@@ -46,6 +46,7 @@ async fn env() -> Env {
         releases: 5,
         pull_requests: 0,
         pipelines: 0,
+        teams: 1,
     };
     let blueprints: [(&str, &[&str]); 2] = [
         (

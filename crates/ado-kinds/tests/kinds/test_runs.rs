@@ -35,6 +35,7 @@ async fn env() -> Env {
         releases: 0,
         pull_requests: 0,
         pipelines: 1,
+        teams: 1,
     };
     let blueprint: [(&str, &[&str]); 1] = [(
         "azureDevopsTestRun",

@@ -34,6 +34,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         releases: 1,
         pull_requests: 0,
         pipelines: 0,
+        teams: 1,
     };
     let ado = sim_ado::spawn(SimConfig {
         sizes,

@@ -36,6 +36,9 @@ pub struct DemoArgs {
     /// Pipelines per project (each with a few runs).
     #[arg(long, default_value_t = 2)]
     pipelines: usize,
+    /// Teams per project (each with a board, members, an area and sprints).
+    #[arg(long, default_value_t = 1)]
+    teams: usize,
     /// Simulated Azure DevOps latency per response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -54,6 +57,7 @@ impl DemoArgs {
             releases: self.releases,
             pull_requests: self.pull_requests,
             pipelines: self.pipelines,
+            teams: self.teams,
         }
     }
 }
