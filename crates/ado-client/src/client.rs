@@ -135,12 +135,15 @@ impl Client {
             for (k, v) in query {
                 pairs.append_pair(k, v);
             }
-            // Advanced Security exists only as 7.2-preview (spec `advancedSecurity`).
+            // Advanced Security exists only as 7.2-preview (spec `advancedSecurity`); a call
+            // to an endpoint without a GA version names its own in `query`.
             let version = match host {
                 Host::AdvancedSecurity => ADVSEC_API_VERSION,
                 Host::Core | Host::Release => API_VERSION,
             };
-            pairs.append_pair("api-version", version);
+            if !query.iter().any(|(k, _)| *k == "api-version") {
+                pairs.append_pair("api-version", version);
+            }
         }
         url
     }

@@ -43,3 +43,38 @@ impl Client {
         .await
     }
 }
+
+/// `GET _apis/teams` exists only as a preview (spec `core`, `Teams_Get All Teams`).
+const ALL_TEAMS_API_VERSION: &str = "7.1-preview.3";
+
+impl Client {
+    /// `GET _apis/teams`: every team of the organization (`$top`/`$skip`, preview api-version).
+    pub fn all_teams(&self) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        self.pages(
+            Host::Core,
+            vec!["_apis".into(), "teams".into()],
+            vec![("api-version", ALL_TEAMS_API_VERSION.to_owned())],
+            Paging::TopSkip { top: 100 },
+        )
+    }
+
+    /// `GET _apis/projects/{project}/teams/{team}/members` (`TeamMember`s, `$top`/`$skip`).
+    pub async fn team_members(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
+        let segments = vec![
+            "_apis".into(),
+            "projects".into(),
+            project.into(),
+            "teams".into(),
+            team.into(),
+            "members".into(),
+        ];
+        self.pages(
+            Host::Core,
+            segments,
+            Vec::new(),
+            Paging::TopSkip { top: 100 },
+        )
+        .try_concat()
+        .await
+    }
+}

@@ -1,9 +1,11 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
-//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`, `test`).
+//! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`, `test`,
+//! `distributedTask`).
 
 mod advsec;
 mod build;
 mod core;
+mod distributed_task;
 mod git;
 mod hooks;
 mod pipelines;

@@ -1,4 +1,4 @@
-//! Work item tracking: WIQL and work items.
+//! Work item tracking: WIQL, work items and the area tree.
 
 use serde_json::{Value, json};
 
@@ -70,5 +70,16 @@ impl Client {
             )
             .await?
             .0)
+    }
+
+    /// `GET {project}/_apis/wit/classificationnodes/Areas`: the root area, with `depth`
+    /// levels of `children` when given (the service sends none without `$depth`).
+    pub async fn area_tree(&self, project: &str, depth: Option<u64>) -> Result<Value, Error> {
+        let query: Vec<(&str, String)> = depth
+            .map(|d| ("$depth", d.to_string()))
+            .into_iter()
+            .collect();
+        let segments = [project, "_apis", "wit", "classificationnodes", "Areas"];
+        Ok(self.get(Host::Core, &segments, &query).await?.0)
     }
 }

@@ -1,8 +1,8 @@
-//! Work: boards.
+//! Work: boards, and team settings (area paths, iterations).
 
 use serde_json::Value;
 
-use crate::{Client, Error, Host};
+use crate::{Client, Error, Host, page::take_list};
 
 impl Client {
     /// `GET {project}/{team}/_apis/work/boards` then each board's detail (with columns).
@@ -31,5 +31,27 @@ impl Client {
             );
         }
         Ok(boards)
+    }
+
+    /// `GET {project}/{team}/_apis/work/teamsettings/teamfieldvalues`: the team's area paths
+    /// (`TeamFieldValues`).
+    pub async fn team_field_values(&self, project: &str, team: &str) -> Result<Value, Error> {
+        let segments = [
+            project,
+            team,
+            "_apis",
+            "work",
+            "teamsettings",
+            "teamfieldvalues",
+        ];
+        Ok(self.get(Host::Core, &segments, &[]).await?.0)
+    }
+
+    /// `GET {project}/{team}/_apis/work/teamsettings/iterations`: the iterations the team
+    /// follows (one unpaged list).
+    pub async fn team_iterations(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
+        let segments = [project, team, "_apis", "work", "teamsettings", "iterations"];
+        let (mut body, _) = self.get(Host::Core, &segments, &[]).await?;
+        Ok(take_list(&mut body))
     }
 }
