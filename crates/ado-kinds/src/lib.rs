@@ -32,9 +32,11 @@ use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
 /// `pull-request`, `branch`, `advanced-security-alert`, `test-run`, `release-definition`,
-/// `release-deployment`, and the pipelines
-/// area's `pipeline`, `pipeline-run`, `pipeline-stage` and `build`. Live events (`webhooks`)
-/// update all of them but `project`, `repository-policy`, `board` and `column`.
+/// `release-deployment`, the pipelines area's `pipeline`, `pipeline-run`, `pipeline-stage`,
+/// `build`, `environment` and `pipeline-deployment`, and the teams area's `team`, `member`,
+/// `iteration` and `area-path`. Live events (`webhooks`) update the kinds Azure DevOps sends
+/// events for: all but `project`, `repository-policy`, `board`, `column` and the kinds added
+/// with the teams and environments (no service-hook event covers those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdoKind {
     /// `project`
@@ -71,6 +73,18 @@ pub enum AdoKind {
     PipelineStage,
     /// `build`
     Build,
+    /// `environment`
+    Environment,
+    /// `pipeline-deployment`
+    PipelineDeployment,
+    /// `team`
+    Team,
+    /// `member`
+    Member,
+    /// `iteration`
+    Iteration,
+    /// `area-path`
+    AreaPath,
 }
 
 impl AdoKind {
@@ -95,6 +109,12 @@ impl AdoKind {
             "pipeline-run" => Self::PipelineRun,
             "pipeline-stage" => Self::PipelineStage,
             "build" => Self::Build,
+            "environment" => Self::Environment,
+            "pipeline-deployment" => Self::PipelineDeployment,
+            "team" => Self::Team,
+            "member" => Self::Member,
+            "iteration" => Self::Iteration,
+            "area-path" => Self::AreaPath,
             _ => return None,
         })
     }
@@ -144,6 +164,14 @@ impl Integration for AzureDevops {
             AdoKind::PipelineRun => kinds::pipelines::pipeline_run::fetch(c, selector),
             AdoKind::PipelineStage => kinds::pipelines::pipeline_stage::fetch(c, selector),
             AdoKind::Build => kinds::pipelines::build::fetch(c, selector),
+            AdoKind::Environment => kinds::pipelines::environment::fetch(c, selector),
+            AdoKind::PipelineDeployment => {
+                kinds::pipelines::pipeline_deployment::fetch(c, selector)
+            }
+            AdoKind::Team => kinds::core::team::fetch(c, selector),
+            AdoKind::Member => kinds::core::member::fetch(c, selector),
+            AdoKind::Iteration => kinds::work::iteration::fetch(c, selector),
+            AdoKind::AreaPath => kinds::wit::area_path::fetch(c, selector),
         };
         Some(kinds::with_organization(&c.client, pages))
     }

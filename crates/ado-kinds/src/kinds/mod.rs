@@ -81,10 +81,57 @@ impl Source {
 
     /// The boards of every team of a project (detail form, with `__project`), once per resync.
     pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<Vec<Value>>, Error> {
+        let project_id = id_of(project);
+        let teams = self.project_teams(&project_id).await?;
         let (client, p) = (self.client.clone(), project.clone());
         self.memo
-            .get(format!("boards/{}", id_of(project)), move || async move {
-                work::board::boards_of(&client, &p).await
+            .get(format!("boards/{project_id}"), move || async move {
+                work::board::boards_of(&client, &p, &teams).await
+            })
+            .await
+    }
+
+    /// The teams of a project (`boards`, `iteration`), once per resync.
+    pub(crate) async fn project_teams(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.to_owned());
+        self.memo
+            .get(format!("teams/{project_id}"), move || async move {
+                client.teams(&id).await
+            })
+            .await
+    }
+
+    /// Every team of the organization (`team`, `member`), once per resync.
+    pub(crate) async fn teams(&self) -> Result<Arc<Vec<Value>>, Error> {
+        let client = self.client.clone();
+        self.memo
+            .get("teams".to_owned(), move || async move {
+                client.all_teams().try_concat().await
+            })
+            .await
+    }
+
+    /// The members of a team (`team` with `includeMembers`, `member`), once per resync.
+    pub(crate) async fn members(&self, team: &Value) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, project, id) = (
+            self.client.clone(),
+            team["projectId"].as_str().unwrap_or_default().to_owned(),
+            id_of(team),
+        );
+        self.memo
+            .get(format!("members/{id}"), move || async move {
+                client.team_members(&project, &id).await
+            })
+            .await
+    }
+
+    /// The pipeline environments of a project (`environment`, `pipeline-deployment`), once
+    /// per resync.
+    pub(crate) async fn environments(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.to_owned());
+        self.memo
+            .get(format!("environments/{project_id}"), move || async move {
+                client.environments(&id).try_concat().await
             })
             .await
     }

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod advsec;
+mod environments;
 mod pipelines;
 mod releases;
+mod teams;
 mod test_runs;
 
 use std::{sync::Arc, time::Duration};

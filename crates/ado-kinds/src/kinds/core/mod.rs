@@ -1,3 +1,5 @@
-//! Core area kinds.
+//! Core area kinds: projects and teams.
 
+pub mod member;
 pub mod project;
+pub mod team;

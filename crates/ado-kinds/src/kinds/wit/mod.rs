@@ -1,3 +1,4 @@
-//! Work item tracking kinds.
+//! Work item tracking kinds: work items and area paths.
 
+pub mod area_path;
 pub mod work_item;

@@ -15,12 +15,16 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
     })
 }
 
-/// Every board of every team of `project`, deduplicated by id, with `__project`.
-pub(crate) async fn boards_of(client: &Client, project: &Value) -> Result<Vec<Value>, Error> {
+/// Every board of `teams` of `project`, deduplicated by id, with `__project`.
+pub(crate) async fn boards_of(
+    client: &Client,
+    project: &Value,
+    teams: &[Value],
+) -> Result<Vec<Value>, Error> {
     let project_id = id_of(project);
     let mut boards: Vec<Value> = Vec::new();
-    for team in client.teams(&project_id).await? {
-        for mut board in client.boards(&project_id, &id_of(&team)).await? {
+    for team in teams {
+        for mut board in client.boards(&project_id, &id_of(team)).await? {
             if boards.iter().any(|b| b["id"] == board["id"]) {
                 continue;
             }

@@ -1,4 +1,5 @@
-//! Boards area kinds.
+//! Boards area kinds: boards, columns and team iterations.
 
 pub mod board;
 pub mod column;
+pub mod iteration;

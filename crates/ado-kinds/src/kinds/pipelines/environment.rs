@@ -1,0 +1,17 @@
+//! `environment`: the pipeline environments of every project (`GET
+//! …/distributedtask/environments`), raw: each already names its `project`
+//! (ocean-azure-devops.md §3.1). Five projects at a time (upstream: one after another).
+
+use ado_client::Error;
+use mapping::SelectorConfig;
+use ocean::PageStream;
+
+use super::super::{Source, id_of, per_project};
+
+/// Streams one page of environments per project.
+pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
+    per_project(source, |source, project| async move {
+        let environments = source.environments(&id_of(&project)).await?;
+        Ok(vec![environments.to_vec().into()])
+    })
+}
