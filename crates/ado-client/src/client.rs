@@ -5,7 +5,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use base64::Engine;
 use bytes::Bytes;
 use reqwest::{Method, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -15,7 +14,7 @@ use tracing::{debug, warn};
 use url::Url;
 
 use crate::{
-    Error,
+    Credentials, Error,
     retry::{RetryAction, classify, rate_limit_pause, retry_after},
 };
 
@@ -64,7 +63,7 @@ struct Inner {
     core: Url,
     release: Url,
     advsec: Url,
-    authorization: SecretString,
+    credentials: Credentials,
     budget: Semaphore,
     concurrency: usize,
     /// No request starts before this instant (set from `Retry-After`, shared by all requests).
@@ -93,13 +92,20 @@ impl Client {
         pat: &SecretString,
         options: &ClientOptions,
     ) -> Result<Self, Error> {
+        Self::with_credentials(organization_url, Credentials::Pat(pat.clone()), options)
+    }
+
+    /// A client for `organization_url` authenticating with `credentials`.
+    pub fn with_credentials(
+        organization_url: &Url,
+        credentials: Credentials,
+        options: &ClientOptions,
+    ) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Build(e.to_string()))?;
-        let token =
-            base64::engine::general_purpose::STANDARD.encode(format!(":{}", pat.expose_secret()));
         let core = with_trailing_slash(organization_url.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -107,7 +113,7 @@ impl Client {
                 release: release_host(&core),
                 advsec: service_host(&core, "advsec"),
                 core,
-                authorization: SecretString::from(format!("Basic {token}")),
+                credentials,
                 budget: Semaphore::new(options.concurrency.max(1)),
                 concurrency: options.concurrency.max(1),
                 paused_until: std::sync::Mutex::new(None),
@@ -213,6 +219,7 @@ impl Client {
     ) -> Result<Reply, Error> {
         let route = url.path().to_owned();
         let mut attempt = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
             let permit = self
@@ -224,21 +231,7 @@ impl Client {
             // After the permit: a pause set while this request queued for it still holds it
             // back (every request of the organization waits anyway).
             self.wait_for_pause().await;
-            let mut request = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .header(
-                    header::AUTHORIZATION,
-                    self.inner.authorization.expose_secret(),
-                )
-                .header(header::ACCEPT, "application/json")
-                .header("X-TFS-FedAuthRedirect", "Suppress");
-            if let Some(body) = &body {
-                request = request
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
+            let request = self.request(&method, &url, body.as_ref()).await?;
             let result = send_recorded(&url, request).await;
             drop(permit);
             let response = match result {
@@ -260,10 +253,12 @@ impl Client {
             let status = response.status().as_u16();
             self.observe_throttling(&route, response.headers());
             if is_sign_in(status, response.headers()) {
-                return Err(Error::InvalidPat {
-                    organization: self.organization_url().to_owned(),
-                    status,
-                });
+                // A bearer token may have been revoked or expired early: one fresh token.
+                if !renewed && self.inner.credentials.renew_after_unauthorized().await {
+                    renewed = true;
+                    continue;
+                }
+                return Err(self.refused(status));
             }
             match classify(Some(status), Some(response.headers()), attempt, idempotent) {
                 RetryAction::Done if status == 404 => return Err(Error::NotFound { route }),
@@ -287,6 +282,45 @@ impl Client {
                     });
                 }
             }
+        }
+    }
+
+    /// One attempt's request, authenticated; `X-TFS-FedAuthRedirect: Suppress` turns a refused
+    /// credential into a 401 instead of a sign-in page.
+    async fn request(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Bytes>,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let authorization = self.inner.credentials.header().await?;
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header(header::AUTHORIZATION, authorization.expose_secret())
+            .header(header::ACCEPT, "application/json")
+            .header("X-TFS-FedAuthRedirect", "Suppress");
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        Ok(request)
+    }
+
+    /// The error for a refused credential, naming what to fix.
+    fn refused(&self, status: u16) -> Error {
+        let organization = self.organization_url().to_owned();
+        match self.inner.credentials {
+            Credentials::Pat(_) => Error::InvalidPat {
+                organization,
+                status,
+            },
+            Credentials::ServicePrincipal(_) => Error::ServicePrincipalRefused {
+                organization,
+                status,
+            },
         }
     }
 

@@ -14,6 +14,28 @@ pub enum Error {
         /// The status that revealed it.
         status: u16,
     },
+    /// Azure DevOps refused a service principal's valid Entra ID token.
+    #[error(
+        "Azure DevOps refused the service principal's token for {organization} (HTTP {status}): add the application to the organization (Organization settings → Users) with access to its projects"
+    )]
+    ServicePrincipalRefused {
+        /// The organization URL.
+        organization: String,
+        /// The status that revealed it.
+        status: u16,
+    },
+    /// Entra ID gave no token to the service principal.
+    #[error(
+        "Entra ID refused a token to client {client_id} of tenant {tenant}: {message}; check clientId, clientSecret and tenantId"
+    )]
+    TokenFailed {
+        /// `tenantId`.
+        tenant: String,
+        /// `clientId`.
+        client_id: String,
+        /// Entra ID's reason (never the secret).
+        message: String,
+    },
     /// The resource does not exist (or the token may not see it).
     #[error("{route} was not found (HTTP 404)")]
     NotFound {

@@ -1,8 +1,9 @@
-//! A thin Azure DevOps REST client: PAT auth, one request budget per organization, throttling
+//! A thin Azure DevOps REST client: PAT or service-principal auth ([`Credentials`]), one request
+//! budget per organization, throttling
 //! (`Retry-After`), bounded retries, and paging as streams. Items stay `serde_json::Value` so
 //! jq mappings see the service's JSON untouched (rust-stack.md §3).
 //!
-//! Principal types: [`Client`] (one per organization), [`Paging`] and [`Error`].
+//! Principal types: [`Client`] (one per organization), [`Credentials`], [`Paging`] and [`Error`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ado_client::Error> {
@@ -16,11 +17,13 @@
 //! ```
 
 mod api;
+pub mod auth;
 mod client;
 mod error;
 mod page;
 pub mod retry;
 
+pub use auth::{Credentials, ServicePrincipal};
 pub use client::{ADVSEC_API_VERSION, API_VERSION, Client, ClientOptions, Host};
 pub use error::Error;
 pub use page::Paging;

@@ -17,6 +17,7 @@
 
 mod advsec;
 mod control;
+mod entra;
 mod environments;
 mod hooks;
 mod objects;
@@ -43,6 +44,13 @@ pub struct SimConfig {
     pub organization: String,
     /// The only personal access token accepted.
     pub pat: String,
+    /// The service principal whose Entra ID tokens are accepted (`POST
+    /// /{tenant}/oauth2/v2.0/token` issues them): client id and secret.
+    pub client_id: String,
+    /// See `client_id`.
+    pub client_secret: String,
+    /// Lifetime of issued tokens.
+    pub token_lifetime: Duration,
     /// Size of the generated organization.
     pub sizes: Sizes,
     /// Delay before each API response.
@@ -58,6 +66,9 @@ impl Default for SimConfig {
         Self {
             organization: "acme".to_owned(),
             pat: "sim-pat".to_owned(),
+            client_id: "sim-client".to_owned(),
+            client_secret: "sim-secret".to_owned(),
+            token_lifetime: Duration::from_hours(1),
             sizes: Sizes::default(),
             latency: Duration::ZERO,
             rate_limit: None,

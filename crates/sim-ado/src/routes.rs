@@ -93,6 +93,9 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())
+        // Entra ID's token endpoint (the authority is this server's origin).
+        // (The first segment is the tenant; named `org` as every route names it.)
+        .route("/{org}/oauth2/v2.0/token", post(crate::entra::token))
         .with_state(state)
 }
 
@@ -176,7 +179,7 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
     response
 }
 
-fn unix_seconds() -> u64 {
+pub(crate) fn unix_seconds() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -189,12 +192,16 @@ fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
+/// A Basic PAT, or a bearer token of the simulator's service principal.
 fn pat_ok(state: &AdoState, headers: &HeaderMap) -> bool {
-    let Some(encoded) = headers
+    let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    else {
+        .unwrap_or_default();
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return crate::entra::accepts(state, token);
+    }
+    let Some(encoded) = value.strip_prefix("Basic ") else {
         return false;
     };
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {

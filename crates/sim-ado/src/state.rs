@@ -34,6 +34,10 @@ pub(crate) struct Inner {
     pub(crate) notifications: u64,
     /// Pushes made (the last push id).
     pub(crate) pushes: u64,
+    /// Entra ID: token requests, bearer tokens accepted so far, and revoked ones.
+    pub(crate) token_requests: u64,
+    pub(crate) seen_tokens: std::collections::HashSet<String>,
+    pub(crate) revoked_tokens: std::collections::HashSet<String>,
 }
 
 /// Numbers given to added repositories and projects start here, clear of generated ones (the
