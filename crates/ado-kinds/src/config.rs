@@ -25,6 +25,9 @@ pub enum AccountMode {
         client_secret: SecretString,
         /// `tenantId`.
         tenant_id: String,
+        /// Where the service principal signs in: azure-identity's `AZURE_AUTHORITY_HOST`
+        /// (a sovereign cloud's login host), by default `https://login.microsoftonline.com`.
+        authority: Url,
     },
 }
 
@@ -144,10 +147,25 @@ fn multiple(s: &Section<'_>, p: &mut Problems) -> Option<AccountMode> {
         );
     }
     let tenant_id = s.required("tenant_id", "Entra ID tenant", p);
+    let authority_text = s
+        .env_var("AZURE_AUTHORITY_HOST")
+        .unwrap_or(ado_client::auth::DEFAULT_AUTHORITY);
+    let authority = match Url::parse(authority_text) {
+        Ok(url) if url.scheme().starts_with("http") => Some(url),
+        _ => {
+            p.push(
+                "AZURE_AUTHORITY_HOST",
+                format!("\"{authority_text}\" is not an http(s) URL"),
+                "set it to the Entra ID login host, e.g. https://login.microsoftonline.us, or unset it",
+            );
+            None
+        }
+    };
     Some(AccountMode::Multiple {
         organization_urls: parsed,
         client_id: client_id?,
         client_secret: client_secret?,
         tenant_id: tenant_id?,
+        authority: authority?,
     })
 }

@@ -27,6 +27,7 @@ pub mod webhooks;
 
 use ado_client::Client;
 pub use config::{AccountMode, AdoConfig};
+use futures::StreamExt;
 use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
@@ -120,31 +121,49 @@ impl AdoKind {
     }
 }
 
-/// The integration: one organization client, and the dispatch of kinds to their files.
+/// Organizations resynced at a time (upstream's `CONCURRENT_ORG_RESYNCS`, §3.0).
+const ORGANIZATION_CONCURRENCY: usize = 3;
+
+/// The integration: one client per organization, and the dispatch of kinds to their files.
 #[derive(Debug, Clone)]
 pub struct AzureDevops {
-    source: kinds::Source,
+    sources: Vec<kinds::Source>,
 }
 
 impl AzureDevops {
     /// An integration reading from `client`'s organization.
     #[must_use]
     pub fn new(client: Client) -> Self {
+        Self::organizations(vec![client])
+    }
+
+    /// An integration reading from several organizations (`Multiple Accounts`): every kind
+    /// lists each organization's objects, [`ORGANIZATION_CONCURRENCY`] organizations at a
+    /// time, each item with its `__organizationUrl` and `__organizationName`.
+    ///
+    /// Departure: upstream logs and skips an organization that fails, so the kind looks
+    /// complete and reconciliation deletes that organization's entities; here the kind fails
+    /// and its blueprints keep their entities.
+    #[must_use]
+    pub fn organizations(clients: Vec<Client>) -> Self {
         Self {
-            source: kinds::Source {
-                client,
-                memo: std::sync::Arc::default(),
-            },
+            sources: clients
+                .into_iter()
+                .map(|client| kinds::Source {
+                    client,
+                    memo: std::sync::Arc::default(),
+                })
+                .collect(),
         }
     }
-}
 
-impl Integration for AzureDevops {
-    type Error = ado_client::Error;
-
-    fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
-        let c = &self.source;
-        let pages = match AdoKind::parse(kind)? {
+    fn fetch_one(
+        source: &kinds::Source,
+        kind: AdoKind,
+        selector: &SelectorConfig,
+    ) -> PageStream<ado_client::Error> {
+        let c = source;
+        let pages = match kind {
             AdoKind::Project => kinds::core::project::fetch(c, selector),
             AdoKind::Repository => kinds::git::repository::fetch(c, selector),
             AdoKind::RepositoryPolicy => kinds::git::repository_policy::fetch(c, selector),
@@ -173,10 +192,33 @@ impl Integration for AzureDevops {
             AdoKind::Iteration => kinds::work::iteration::fetch(c, selector),
             AdoKind::AreaPath => kinds::wit::area_path::fetch(c, selector),
         };
-        Some(kinds::with_organization(&c.client, pages))
+        kinds::with_organization(&c.client, pages)
+    }
+}
+
+impl Integration for AzureDevops {
+    type Error = ado_client::Error;
+
+    fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>> {
+        let kind = AdoKind::parse(kind)?;
+        if let [source] = self.sources.as_slice() {
+            return Some(Self::fetch_one(source, kind, selector));
+        }
+        let streams: Vec<_> = self
+            .sources
+            .iter()
+            .map(|source| Self::fetch_one(source, kind, selector))
+            .collect();
+        Some(
+            futures::stream::iter(streams)
+                .flatten_unordered(ORGANIZATION_CONCURRENCY)
+                .boxed(),
+        )
     }
 
     fn resync_started(&self) {
-        self.source.memo.clear();
+        for source in &self.sources {
+            source.memo.clear();
+        }
     }
 }

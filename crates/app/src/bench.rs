@@ -196,7 +196,7 @@ pub(crate) async fn bench_runner(
         &SecretString::from("sim-pat"),
         &ClientOptions::default(),
     )?;
-    let runner = wiring::runner(port, ado.clone(), &user_agent, Extras::default())?;
+    let runner = wiring::runner(port, vec![ado.clone()], &user_agent, Extras::default())?;
     Ok((runner, ado))
 }
 

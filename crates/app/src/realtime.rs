@@ -121,12 +121,12 @@ impl Settings {
 pub(crate) async fn start(
     settings: Settings,
     runner: &Arc<Runner<AzureDevops>>,
-    ado: &AdoClient,
+    ado: &[AdoClient],
 ) -> anyhow::Result<Realtime> {
     if settings.secret.is_none() {
         warn!("No webhookSecret is set: webhook requests are accepted without authentication.");
     }
-    let events = AdoLive::new(ado.clone(), settings.secret.as_ref());
+    let events = AdoLive::organizations(ado.to_vec(), settings.secret.as_ref());
     let loader: MappingLoader = {
         let runner = Arc::clone(runner);
         Arc::new(move || {
@@ -142,7 +142,7 @@ pub(crate) async fn start(
     );
     let (queue, workers) = live.start(settings.workers, QUEUE_PER_WORKER);
     let state = ServerState {
-        live: Some((events, queue.clone())),
+        live: Some((Arc::clone(&events), queue.clone())),
         health: Arc::clone(runner.health()),
         metrics: settings.metrics,
         resync: settings.resync,
@@ -176,17 +176,11 @@ pub(crate) async fn start(
         None => None,
     };
     let reconcile = settings.subscriptions.map(|subscriptions| {
-        let (ado, every) = (ado.clone(), settings.subscriptions_every);
-        tokio::spawn(async move {
-            // The first tick is immediate.
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Err(error) = subscriptions::ensure(&ado, &subscriptions).await {
-                    error!(%error, retry_in_s = every.as_secs(), "Could not reconcile the service-hook subscriptions.");
-                }
-            }
-        })
+        tokio::spawn(reconcile_loop(
+            Arc::clone(&events),
+            subscriptions,
+            settings.subscriptions_every,
+        ))
     });
     Ok(Realtime {
         reconcile,
@@ -265,6 +259,32 @@ fn catch_up_settings(config: &Config<AdoConfig>) -> Option<CatchUp> {
     })
 }
 
+/// Reconciles every organization's subscriptions now and then `every` after, recording which
+/// subscriptions deliver for which organization.
+async fn reconcile_loop(
+    events: Arc<AdoLive>,
+    subscriptions: subscriptions::Settings,
+    every: Duration,
+) {
+    // The first tick is immediate.
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        // Each organization on its own: one that fails does not hold back the others.
+        for (org, client) in events.clients().iter().enumerate() {
+            match subscriptions::ensure(client, &subscriptions).await {
+                Ok(outcome) => events.register(org, &outcome.ids),
+                Err(error) => error!(
+                    %error,
+                    organization = client.organization_url(),
+                    retry_in_s = every.as_secs(),
+                    "Could not reconcile the service-hook subscriptions."
+                ),
+            }
+        }
+    }
+}
+
 /// Subscriptions are managed when `appHost` (or Ocean's `baseUrl`) is set, as upstream.
 fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Settings> {
     let integration = &config.integration.config;
@@ -272,19 +292,20 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
         .app_host
         .clone()
         .or_else(|| config.base_url.clone())?;
-    let AccountMode::Single {
-        personal_access_token,
-        ..
-    } = &integration.account
-    else {
-        return None;
+    // The fingerprint's key is the credential Azure DevOps knows us by.
+    let fingerprint_key = match &integration.account {
+        AccountMode::Single {
+            personal_access_token,
+            ..
+        } => personal_access_token.clone(),
+        AccountMode::Multiple { client_secret, .. } => client_secret.clone(),
     };
     Some(subscriptions::Settings {
         app_host,
         username: integration.webhook_auth_username.clone(),
         secret: integration.webhook_secret.clone(),
         projects_limited: integration.is_projects_limited,
-        fingerprint_key: personal_access_token.clone(),
+        fingerprint_key,
     })
 }
 
@@ -379,7 +400,9 @@ mod tests {
             subscriptions_every: Duration::from_millis(200),
             ..base
         };
-        let realtime = start(settings, &runner, &client).await.unwrap();
+        let realtime = start(settings, &runner, std::slice::from_ref(&client))
+            .await
+            .unwrap();
         let count = || ado.state.subscriptions().len();
         until("the 3 projects are subscribed", || count() == 3 * 23).await;
 
@@ -432,7 +455,9 @@ mod tests {
             }),
             ..base_settings()
         };
-        let realtime = start(settings, &runner, &client).await.unwrap();
+        let realtime = start(settings, &runner, std::slice::from_ref(&client))
+            .await
+            .unwrap();
         let title = |id: u64| {
             port.state
                 .entity("azureDevopsWorkItem", &format!("{project}/{id}"))

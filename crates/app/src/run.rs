@@ -3,7 +3,7 @@
 
 use std::{path::Path, process::ExitCode, sync::Arc, time::Duration};
 
-use ado_client::{Client as AdoClient, ClientOptions};
+use ado_client::{Client as AdoClient, ClientOptions, Credentials, ServicePrincipal};
 use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
@@ -129,7 +129,7 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
 fn build_runner(
     config: &Config<AdoConfig>,
     local_mapping: Option<(String, PortAppConfig)>,
-) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
+) -> anyhow::Result<(Runner<AzureDevops>, Vec<AdoClient>)> {
     let user_agent = UserAgent {
         integration_type: config.integration.r#type.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -146,20 +146,11 @@ fn build_runner(
     resync.batch.max_items = config.upsert_entities_batch_max_length;
     resync.batch.max_bytes = config.upsert_entities_batch_max_size_in_bytes;
     resync.delete_batch_size = config.delete_entities_max_batch_size;
-    let AccountMode::Single {
-        organization_url,
-        personal_access_token,
-    } = &config.integration.config.account
-    else {
-        anyhow::bail!(
-            "\"Multiple Accounts\" (service principal) mode is not implemented yet; use \"Single Account\" with a personal access token"
-        );
-    };
     let options = ClientOptions {
         timeout: config.client_timeout,
         ..ClientOptions::default()
     };
-    let ado = AdoClient::new(organization_url, personal_access_token, &options)?;
+    let ado = organization_clients(&config.integration.config.account, &options)?;
     let extras = Extras {
         local_mapping,
         jq_env: config.jq_environment(),
@@ -169,6 +160,49 @@ fn build_runner(
         changelog_destination: config.event_listener.kind.changelog_destination(),
     };
     Ok((wiring::runner(port, ado.clone(), &user_agent, extras)?, ado))
+}
+
+/// One client per organization: the personal access token's one, or every organization of
+/// `Multiple Accounts`, all signing in with one service principal (its token shared).
+fn organization_clients(
+    account: &AccountMode,
+    options: &ClientOptions,
+) -> anyhow::Result<Vec<AdoClient>> {
+    match account {
+        AccountMode::Single {
+            organization_url,
+            personal_access_token,
+        } => Ok(vec![AdoClient::new(
+            organization_url,
+            personal_access_token,
+            options,
+        )?]),
+        AccountMode::Multiple {
+            organization_urls,
+            client_id,
+            client_secret,
+            tenant_id,
+            authority,
+        } => {
+            let principal = Arc::new(ServicePrincipal::new(
+                authority,
+                tenant_id,
+                client_id,
+                client_secret.clone(),
+                options.timeout,
+            )?);
+            Ok(organization_urls
+                .iter()
+                .map(|url| {
+                    AdoClient::with_credentials(
+                        url,
+                        Credentials::ServicePrincipal(Arc::clone(&principal)),
+                        options,
+                    )
+                })
+                .collect::<Result<_, _>>()?)
+        }
+    }
 }
 
 /// Parses and compiles a local port-app-config, turning every failure into a problem.

@@ -31,10 +31,10 @@ pub(crate) struct Extras {
     pub(crate) changelog_destination: Value,
 }
 
-/// The runner for one organization.
+/// The runner for the organizations of `ado`.
 pub(crate) fn runner(
     port: Client,
-    ado: AdoClient,
+    ado: Vec<AdoClient>,
     user_agent: &UserAgent,
     extras: Extras,
 ) -> anyhow::Result<Runner<AzureDevops>> {
@@ -45,7 +45,7 @@ pub(crate) fn runner(
     };
     Ok(Runner::new(
         port,
-        Arc::new(AzureDevops::new(ado)),
+        Arc::new(AzureDevops::organizations(ado)),
         RunnerSettings {
             identifier: user_agent.identifier.clone(),
             integration_type: user_agent.integration_type.clone(),

@@ -21,10 +21,14 @@ mod push;
 mod releases;
 pub mod subscriptions;
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
 
 use ado_client::{Client, Error};
 use base64::Engine;
+use futures::StreamExt;
 use mapping::PortAppConfig;
 use ocean::{
     Page,
@@ -32,6 +36,7 @@ use ocean::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use tracing::warn;
 
 use crate::kinds::{organization_fields, project_fields};
 
@@ -68,19 +73,22 @@ pub const SUBSCRIBED_EVENTS: [(&str, &str); 23] = [
     ("rm", "ms.vss-release.deployment-completed-event"),
 ];
 
-/// Live events of one organization.
+/// Live events of one or more organizations.
 pub struct AdoLive {
-    client: Client,
+    orgs: Vec<Client>,
     /// Expected `Authorization` header, when a secret is configured.
     expected: Option<SecretString>,
+    /// Subscription id → organization, filled by [`AdoLive::register`].
+    registry: RwLock<HashMap<String, usize>>,
 }
 
 impl std::fmt::Debug for AdoLive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let orgs: Vec<&str> = self.orgs.iter().map(Client::organization_url).collect();
         f.debug_struct("AdoLive")
-            .field("organization", &self.client.organization_url())
+            .field("organizations", &orgs)
             .field("authenticated", &self.expected.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,9 +97,59 @@ impl AdoLive {
     /// Basic-auth password (any user name, as Azure DevOps sends the configured one).
     #[must_use]
     pub fn new(client: Client, secret: Option<&SecretString>) -> Arc<Self> {
+        Self::organizations(vec![client], secret)
+    }
+
+    /// Events of several organizations, each routed to its own (see [`AdoLive::register`]).
+    #[must_use]
+    pub fn organizations(clients: Vec<Client>, secret: Option<&SecretString>) -> Arc<Self> {
         Arc::new(Self {
-            client,
+            orgs: clients,
             expected: secret.cloned(),
+            registry: RwLock::default(),
+        })
+    }
+
+    /// The clients, in the order organizations were given.
+    #[must_use]
+    pub fn clients(&self) -> &[Client] {
+        &self.orgs
+    }
+
+    /// Records that organization number `org` delivers through these subscriptions (the
+    /// `subscriptionId` of its events), replacing what it had.
+    pub fn register(&self, org: usize, subscription_ids: &[String]) {
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        registry.retain(|_, o| *o != org);
+        registry.extend(subscription_ids.iter().map(|id| (id.clone(), org)));
+    }
+
+    /// The organization an event comes from: the only one; else the one whose subscription
+    /// delivered it; else the one its `resourceContainers` name by `baseUrl` (newer payloads).
+    /// Upstream processes an event of an unknown organization "without a client" (the raw
+    /// payload upserted); here it is ignored, and counted.
+    fn route(&self, payload: &Value) -> Option<usize> {
+        if self.orgs.len() == 1 {
+            return Some(0);
+        }
+        if let Some(org) = payload["subscriptionId"].as_str().and_then(|id| {
+            self.registry
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(id)
+                .copied()
+        }) {
+            return Some(org);
+        }
+        ["account", "collection"].iter().find_map(|container| {
+            let base = payload["resourceContainers"][container]["baseUrl"].as_str()?;
+            let base = base.trim_end_matches('/');
+            self.orgs
+                .iter()
+                .position(|c| c.organization_url().eq_ignore_ascii_case(base))
         })
     }
 }
@@ -214,7 +272,12 @@ impl LiveEvents for AdoLive {
         since: jiff::Timestamp,
         config: Arc<PortAppConfig>,
     ) -> futures::stream::BoxStream<'static, Result<Changes, String>> {
-        catch_up::changed_since(&self.client, since, &config)
+        let per_org: Vec<_> = self
+            .orgs
+            .iter()
+            .map(|client| catch_up::changed_since(client, since, &config))
+            .collect();
+        futures::stream::select_all(per_org).boxed()
     }
 
     fn authenticate(&self, authorization: Option<&str>) -> bool {
@@ -240,10 +303,28 @@ impl LiveEvents for AdoLive {
             );
         };
         match target(event_type, payload) {
-            Ok(Some(target)) => Classified::Accept {
-                key: target.key(),
-                event_type: event_type.to_owned(),
-            },
+            Ok(Some(target)) => {
+                let Some(org) = self.route(payload) else {
+                    warn!(
+                        event_type,
+                        subscription = payload["subscriptionId"].as_str().unwrap_or_default(),
+                        "Ignoring an event of an organization that is not configured."
+                    );
+                    return Classified::Ignore {
+                        event_type: event_type.to_owned(),
+                    };
+                };
+                // Ids are unique within an organization only.
+                let key = if self.orgs.len() == 1 {
+                    target.key()
+                } else {
+                    format!("{org}/{}", target.key())
+                };
+                Classified::Accept {
+                    key,
+                    event_type: event_type.to_owned(),
+                }
+            }
             Ok(None) => Classified::Ignore {
                 event_type: event_type.to_owned(),
             },
@@ -253,12 +334,13 @@ impl LiveEvents for AdoLive {
 
     async fn process(&self, payload: Value, config: Arc<PortAppConfig>) -> Result<Changes, String> {
         let event_type = payload["eventType"].as_str().unwrap_or_default().to_owned();
-        let Ok(Some(target)) = target(&event_type, &payload) else {
+        let (Ok(Some(target)), Some(org)) = (target(&event_type, &payload), self.route(&payload))
+        else {
             return Ok(Changes::default());
         };
         let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
         let mut changes = Changes::default();
-        let client = &self.client;
+        let client = &self.orgs[org];
         // The keys a resync adds, in the same order.
         let organization = organization_fields(client);
         let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
@@ -424,5 +506,51 @@ mod tests {
             live.classify(&json!([1, 2])),
             Classified::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn with_several_organizations_an_event_goes_to_the_one_that_sent_it() {
+        let client = |url: &str| {
+            Client::new(
+                &url.parse().unwrap(),
+                &SecretString::from("pat"),
+                &ado_client::ClientOptions::default(),
+            )
+            .unwrap()
+        };
+        let live = AdoLive::organizations(
+            vec![
+                client("https://dev.azure.com/acme"),
+                client("https://dev.azure.com/globex"),
+            ],
+            None,
+        );
+        live.register(1, &["s-globex".to_owned()]);
+        let event = |subscription: &str, base: Option<&str>| {
+            json!({"eventType": "git.repo.created", "publisherId": "tfs", "subscriptionId": subscription,
+                "resource": {"repository": {"id": "r"}},
+                "resourceContainers": {"account": {"id": "a", "baseUrl": base}}})
+        };
+        let key = |event: &Value| match live.classify(event) {
+            Classified::Accept { key, .. } => Some(key),
+            _ => None,
+        };
+        assert!(key(&event("s-globex", None)).unwrap().starts_with("1/"));
+        assert!(
+            key(&event("unknown", Some("https://dev.azure.com/ACME/")))
+                .unwrap()
+                .starts_with("0/"),
+            "by the account's baseUrl"
+        );
+        assert_eq!(
+            key(&event("unknown", Some("https://dev.azure.com/initech/"))),
+            None
+        );
+        live.register(1, &[]);
+        assert_eq!(
+            key(&event("s-globex", None)),
+            None,
+            "registrations are replaced"
+        );
     }
 }

@@ -61,6 +61,9 @@ pub struct Outcome {
     pub updated: usize,
     /// Failures, logged and left for the next start (as upstream).
     pub failed: Vec<String>,
+    /// Ids of the subscriptions in use (kept, created, recreated or updated): events name
+    /// theirs in `subscriptionId`, which tells their organization apart.
+    pub ids: Vec<String>,
 }
 
 impl Settings {
@@ -132,7 +135,7 @@ fn host(publisher: &str) -> Host {
 }
 
 enum Action {
-    Keep,
+    Keep(String),
     Create,
     Recreate(String),
     Update(String),
@@ -152,7 +155,9 @@ fn plan(settings: &Settings, projects: &[Option<String>], existing: &[Vec<Value>
                 .collect();
             let healthy = mine.iter().find(|s| s["status"] == "enabled");
             let action = match (healthy, mine.first()) {
-                (Some(s), _) if settings.current_credentials(s) => Action::Keep,
+                (Some(s), _) if settings.current_credentials(s) => {
+                    Action::Keep(s["id"].as_str().unwrap_or_default().to_owned())
+                }
                 (Some(s), _) => Action::Update(s["id"].as_str().unwrap_or_default().to_owned()),
                 (None, Some(s)) => {
                     Action::Recreate(s["id"].as_str().unwrap_or_default().to_owned())
@@ -165,12 +170,17 @@ fn plan(settings: &Settings, projects: &[Option<String>], existing: &[Vec<Value>
     plan
 }
 
-/// What [`apply`] did to one subscription.
+/// What [`apply`] did to one subscription, and its id.
 enum Done {
-    Kept,
-    Created,
-    Recreated,
-    Updated,
+    Kept(String),
+    Created(String),
+    Recreated(String),
+    Updated(String),
+}
+
+/// The id of a subscription as Azure DevOps answered its creation.
+fn created_id(answer: &Value) -> String {
+    answer["id"].as_str().unwrap_or_default().to_owned()
 }
 
 async fn apply(
@@ -182,20 +192,18 @@ async fn apply(
     let host = host(publisher);
     let result = async {
         Ok(match action {
-            Action::Keep => Done::Kept,
+            Action::Keep(id) => Done::Kept(id),
             Action::Create => {
-                client.create_subscription(host, &body).await?;
-                Done::Created
+                Done::Created(created_id(&client.create_subscription(host, &body).await?))
             }
             Action::Update(id) => {
                 body["id"] = json!(id);
                 client.replace_subscription(host, &id, &body).await?;
-                Done::Updated
+                Done::Updated(id)
             }
             Action::Recreate(id) => {
                 client.delete_subscription(host, &id).await?;
-                client.create_subscription(host, &body).await?;
-                Done::Recreated
+                Done::Recreated(created_id(&client.create_subscription(host, &body).await?))
             }
         })
     }
@@ -236,16 +244,30 @@ pub async fn ensure(client: &Client, settings: &Settings) -> Result<Outcome, Err
         .await;
     let mut outcome = Outcome::default();
     for (event_type, result) in results {
-        match result {
-            Ok(Done::Kept) => outcome.kept += 1,
-            Ok(Done::Created) => outcome.created += 1,
-            Ok(Done::Recreated) => outcome.recreated += 1,
-            Ok(Done::Updated) => outcome.updated += 1,
+        let id = match result {
+            Ok(Done::Kept(id)) => {
+                outcome.kept += 1;
+                id
+            }
+            Ok(Done::Created(id)) => {
+                outcome.created += 1;
+                id
+            }
+            Ok(Done::Recreated(id)) => {
+                outcome.recreated += 1;
+                id
+            }
+            Ok(Done::Updated(id)) => {
+                outcome.updated += 1;
+                id
+            }
             Err(error) => {
                 warn!(event_type, %error, "Could not set up a service-hook subscription.");
                 outcome.failed.push(format!("{event_type}: {error}"));
+                continue;
             }
-        }
+        };
+        outcome.ids.push(id);
     }
     info!(
         kept = outcome.kept,

@@ -66,7 +66,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         catch_up: None,
         metrics: None,
     };
-    let live = realtime::start(settings, &runner, &client).await?;
+    let live = realtime::start(settings, &runner, std::slice::from_ref(&client)).await?;
     let expected = ado_kinds::webhooks::SUBSCRIBED_EVENTS.len() * sizes.projects;
     let started = Instant::now();
     while ado.state.subscriptions().len() < expected {

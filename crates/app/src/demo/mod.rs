@@ -97,7 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &SecretString::from(sim_ado::SimConfig::default().pat),
         &ClientOptions::default(),
     )?;
-    let runner = wiring::runner(port, client, &user_agent, Extras::default())?;
+    let runner = wiring::runner(port, vec![client], &user_agent, Extras::default())?;
     println!(
         "ocean-azure-devops demo: fixture organization {args:?}, Port simulator at {}\n",
         sim.base_url()

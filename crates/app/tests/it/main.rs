@@ -7,6 +7,7 @@
     reason = "tests fail loudly on broken fixtures"
 )]
 
+mod organizations;
 mod shutdown;
 
 use std::process::{Command, Output};

@@ -39,6 +39,13 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A variable of the environment outside Ocean's own names, which an SDK the integration
+    /// replaces would have read (e.g. azure-identity's `AZURE_AUTHORITY_HOST`).
+    #[must_use]
+    pub fn env_var(&self, name: &str) -> Option<&'a str> {
+        self.sources.env.get(name).map(String::as_str)
+    }
+
     /// The key as the user wrote it, or the env var that would set it.
     #[must_use]
     pub fn key_name(&self, key: &str) -> String {

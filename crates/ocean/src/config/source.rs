@@ -18,6 +18,8 @@ pub struct Sources {
     pub(crate) origins: HashMap<String, String>,
     /// `APPLICATION__*` settings (lowercase keys).
     pub(crate) application: HashMap<String, (String, String)>,
+    /// The whole environment, for the few variables of other SDKs an integration honours.
+    pub(crate) env: HashMap<String, String>,
 }
 
 impl Sources {
@@ -26,6 +28,7 @@ impl Sources {
         let mut sources = Self::default();
         let env_map: HashMap<String, String> =
             env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        sources.env.clone_from(&env_map);
         if let Some(Value::Object(map)) = yaml {
             for (key, value) in map {
                 sources.add_yaml(
