@@ -146,13 +146,18 @@ impl AzureDevops {
     /// and its blueprints keep their entities.
     #[must_use]
     pub fn organizations(clients: Vec<Client>) -> Self {
+        Self::excluding(clients, &[])
+    }
+
+    /// [`AzureDevops::organizations`] without the projects that carry one of `excluded_tags`
+    /// (`excludedTags`), nor anything in them.
+    #[must_use]
+    pub fn excluding(clients: Vec<Client>, excluded_tags: &[String]) -> Self {
+        let excluded: std::sync::Arc<[String]> = excluded_tags.into();
         Self {
             sources: clients
                 .into_iter()
-                .map(|client| kinds::Source {
-                    client,
-                    memo: std::sync::Arc::default(),
-                })
+                .map(|client| kinds::Source::new(client, std::sync::Arc::clone(&excluded)))
                 .collect(),
         }
     }

@@ -648,3 +648,43 @@ async fn the_client_follows_continuation_tokens_through_a_repositorys_refs() {
         Some(&(seeded_branches(0, 2).len() as u64))
     );
 }
+
+#[tokio::test]
+async fn projects_with_an_excluded_tag_are_left_out_with_everything_in_them() {
+    let mut env = env(Sizes {
+        projects: 2,
+        ..SMALL
+    })
+    .await;
+    assert!(env.ado.state.set_project_tags(1, &["team-x", "legacy"]));
+    assert!(
+        env.ado.state.set_project_tags(0, &["Legacy"]),
+        "tags compare exactly"
+    );
+    env.resync.integration = Arc::new(AzureDevops::excluding(
+        vec![client(&env.ado)],
+        &["legacy".to_owned()],
+    ));
+    let report = env.run().await;
+    assert!(report.succeeded(), "{report}");
+    let kept = project_id(0);
+    assert_eq!(
+        env.identifiers("azureDevopsProject"),
+        BTreeSet::from([kept.clone()])
+    );
+    for repo in env.identifiers("azureDevopsRepository") {
+        assert!(repo.starts_with("00000003-0000-"), "{repo} is project 0's");
+    }
+    for item in env.identifiers("azureDevopsWorkItem") {
+        assert!(item.starts_with(&kept), "{item}");
+    }
+    assert_eq!(env.identifiers("azureDevopsBoard").len(), 1);
+    // Tags are read once per project for every kind of the resync.
+    assert_eq!(
+        env.ado
+            .state
+            .requests()
+            .get("GET /{org}/_apis/projects/{project}/properties"),
+        Some(&2)
+    );
+}

@@ -149,6 +149,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
         secret: Some(SecretString::from(secret.to_owned())),
         projects_limited: true,
         fingerprint_key: SecretString::from("sim-pat"),
+        excluded_tags: Vec::new(),
     };
     let first = subscriptions::ensure(&client, &settings(SECRET))
         .await
@@ -441,6 +442,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
         secret: Some(SecretString::from(SECRET)),
         projects_limited: true,
         fingerprint_key: SecretString::from("sim-pat"),
+        excluded_tags: Vec::new(),
     };
     subscriptions::ensure(&client, &settings).await.unwrap();
 

@@ -60,6 +60,8 @@ pub(crate) struct Settings {
     pub(crate) path_prefix: Option<String>,
     pub(crate) workers: usize,
     pub(crate) secret: Option<SecretString>,
+    /// `excludedTags`: live work item events of such projects are ignored.
+    pub(crate) excluded_tags: Vec<String>,
     /// Set for the `WEBHOOK` listener: `POST /resync` notifies it.
     pub(crate) resync: Option<Arc<Notify>>,
     /// Set when `appHost` is: subscriptions are reconciled in the background, at start and
@@ -106,6 +108,7 @@ impl Settings {
             path_prefix: config.path_prefix.clone(),
             workers: config.event_workers_count.max(MIN_WORKERS),
             secret: config.integration.config.webhook_secret.clone(),
+            excluded_tags: config.integration.config.excluded_tags.clone(),
             resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
                 .then(|| Arc::clone(triggers)),
             subscriptions: subscription_settings(config),
@@ -126,7 +129,11 @@ pub(crate) async fn start(
     if settings.secret.is_none() {
         warn!("No webhookSecret is set: webhook requests are accepted without authentication.");
     }
-    let events = AdoLive::organizations(ado.to_vec(), settings.secret.as_ref());
+    let events = AdoLive::organizations(
+        ado.to_vec(),
+        settings.secret.as_ref(),
+        &settings.excluded_tags,
+    );
     let loader: MappingLoader = {
         let runner = Arc::clone(runner);
         Arc::new(move || {
@@ -306,6 +313,7 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
         secret: integration.webhook_secret.clone(),
         projects_limited: integration.is_projects_limited,
         fingerprint_key,
+        excluded_tags: integration.excluded_tags.clone(),
     })
 }
 
@@ -377,6 +385,7 @@ mod tests {
             path_prefix: None,
             workers: MIN_WORKERS,
             secret: None,
+            excluded_tags: Vec::new(),
             resync: None,
             subscriptions: None,
             subscriptions_every: Duration::from_mins(10),
@@ -396,6 +405,7 @@ mod tests {
                 secret: None,
                 projects_limited: true,
                 fingerprint_key: SecretString::from("sim-pat"),
+                excluded_tags: Vec::new(),
             }),
             subscriptions_every: Duration::from_millis(200),
             ..base

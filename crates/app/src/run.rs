@@ -158,6 +158,7 @@ fn build_runner(
         resync,
         no_default_mapping: !config.initialize_port_resources,
         changelog_destination: config.event_listener.kind.changelog_destination(),
+        excluded_tags: config.integration.config.excluded_tags.clone(),
     };
     Ok((wiring::runner(port, ado.clone(), &user_agent, extras)?, ado))
 }

@@ -29,6 +29,8 @@ pub(crate) struct Extras {
     pub(crate) no_default_mapping: bool,
     /// The listener's `changelogDestination` (`{}` unless Port must notify it).
     pub(crate) changelog_destination: Value,
+    /// `excludedTags`: projects left out.
+    pub(crate) excluded_tags: Vec<String>,
 }
 
 /// The runner for the organizations of `ado`.
@@ -45,7 +47,7 @@ pub(crate) fn runner(
     };
     Ok(Runner::new(
         port,
-        Arc::new(AzureDevops::organizations(ado)),
+        Arc::new(AzureDevops::excluding(ado, &extras.excluded_tags)),
         RunnerSettings {
             identifier: user_agent.identifier.clone(),
             integration_type: user_agent.integration_type.clone(),

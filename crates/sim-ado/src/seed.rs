@@ -86,6 +86,8 @@ pub struct Project {
     pub iterations: Vec<(String, Value)>,
     /// The project's area tree (`WorkItemClassificationNode` with `children`).
     pub areas: Value,
+    /// Project tags (the names after `Microsoft.TeamFoundation.Project.Tag.`).
+    pub tags: Vec<String>,
     /// Pipeline environments (`EnvironmentInstance`).
     pub environments: Vec<Value>,
     /// Deployments to the environments (`EnvironmentDeploymentExecutionRecord`).
@@ -147,6 +149,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         field_values: Vec::new(),
         iterations: Vec::new(),
         areas: Value::Null,
+        tags: Vec::new(),
         environments: Vec::new(),
         environment_deployments: Vec::new(),
     };

@@ -162,6 +162,16 @@ impl AdoState {
         before != inner.projects.len()
     }
 
+    /// Sets the tags of project number `project`; false if there is none.
+    pub fn set_project_tags(&self, project: usize, tags: &[&str]) -> bool {
+        let mut inner = self.lock();
+        let Some(p) = inner.projects.get_mut(project) else {
+            return false;
+        };
+        p.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        true
+    }
+
     /// Adds a repository named `name` to project `project` (with a README, policies and pull
     /// requests like a generated one) and returns its id.
     pub fn add_repository(&self, project: usize, name: &str) -> Option<String> {

@@ -5,6 +5,11 @@ use serde_json::Value;
 
 use crate::{Client, Error, Host, Paging};
 
+/// Project tags are project properties under this prefix (ocean-azure-devops.md §6.6).
+const PROJECT_TAG_PREFIX: &str = "Microsoft.TeamFoundation.Project.Tag.";
+/// `Projects - Get Project Properties` exists only as a preview.
+const PROPERTIES_API_VERSION: &str = "7.1-preview.1";
+
 impl Client {
     /// `GET _apis/projects` (pages of 100, continuation header).
     pub fn projects(&self) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
@@ -23,6 +28,23 @@ impl Client {
             .get(Host::Core, &["_apis", "projects", id], &query)
             .await?
             .0)
+    }
+
+    /// The tags of a project: its `Microsoft.TeamFoundation.Project.Tag.*` properties (`GET
+    /// _apis/projects/{id}/properties`, preview-only), names without that prefix.
+    pub async fn project_tags(&self, id: &str) -> Result<Vec<String>, Error> {
+        let query = [
+            ("keys", format!("{PROJECT_TAG_PREFIX}*")),
+            ("api-version", PROPERTIES_API_VERSION.to_owned()),
+        ];
+        let (mut body, _) = self
+            .get(Host::Core, &["_apis", "projects", id, "properties"], &query)
+            .await?;
+        Ok(crate::page::take_list(&mut body)
+            .iter()
+            .filter_map(|p| p["name"].as_str()?.strip_prefix(PROJECT_TAG_PREFIX))
+            .map(str::to_owned)
+            .collect())
     }
 
     /// `GET _apis/projects/{project}/teams` (`$top`/`$skip`).

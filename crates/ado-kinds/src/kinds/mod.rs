@@ -12,20 +12,45 @@ pub mod work;
 use std::sync::Arc;
 
 use ado_client::{Client, Error};
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{
+    StreamExt, TryStreamExt,
+    stream::{self, BoxStream},
+};
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
 use crate::memo::Memo;
 
-/// What kinds fetch through: the organization's client and the per-resync memo.
+/// What kinds fetch through: the organization's client, the per-resync memo, and the
+/// `excludedTags` whose projects are left out.
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
     pub(crate) client: Client,
     pub(crate) memo: Arc<Memo>,
+    pub(crate) excluded_tags: Arc<[String]>,
 }
 
 impl Source {
+    /// A source of `client`'s organization with a memo of its own.
+    pub(crate) fn new(client: Client, excluded_tags: Arc<[String]>) -> Self {
+        Self {
+            client,
+            memo: Arc::default(),
+            excluded_tags,
+        }
+    }
+
+    /// The organization's projects but those with an excluded tag, listed once per resync.
+    pub(crate) async fn projects(&self) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, excluded) = (self.client.clone(), Arc::clone(&self.excluded_tags));
+        self.memo
+            .get("projects".to_owned(), move || async move {
+                let projects = client.projects().try_concat().await?;
+                Ok(without_excluded(&client, projects, &excluded).await)
+            })
+            .await
+    }
+
     /// The repositories of a project, listed once per resync.
     pub(crate) async fn repositories(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
         let (client, id) = (self.client.clone(), project_id.to_owned());
@@ -140,28 +165,63 @@ impl Source {
 /// Projects fetched concurrently by per-project kinds (the Python integration uses 5).
 pub(crate) const PROJECT_CONCURRENCY: usize = 5;
 
-/// Streams the pages `per_project` makes for every project of the organization (skipping
-/// projects with an excluded tag is the caller's selector concern).
+/// `projects` without those carrying one of `excluded` (upstream's `excludedTags`, §6.6): tags
+/// are read [`PROJECT_CONCURRENCY`] projects at a time, and a project whose tags cannot be
+/// read is kept, with a warning (as upstream: leaving it out would delete its entities).
+pub(crate) async fn without_excluded(
+    client: &Client,
+    projects: Vec<Value>,
+    excluded: &[String],
+) -> Vec<Value> {
+    if excluded.is_empty() {
+        return projects;
+    }
+    let tags: Vec<_> = projects
+        .iter()
+        .map(|project| {
+            let (client, id) = (client.clone(), id_of(project));
+            async move { client.project_tags(&id).await }
+        })
+        .collect();
+    let tags: Vec<Result<Vec<String>, Error>> = stream::iter(tags)
+        .buffered(PROJECT_CONCURRENCY)
+        .collect()
+        .await;
+    projects
+        .into_iter()
+        .zip(tags)
+        .filter(|(project, tags)| match tags {
+            Ok(tags) => !tags.iter().any(|t| excluded.contains(t)),
+            Err(error) => {
+                tracing::warn!(project = %id_of(project), %error, "Could not read the project's tags; keeping it.");
+                true
+            }
+        })
+        .map(|(project, _)| project)
+        .collect()
+}
+
+/// The projects of [`Source::projects`] as a stream, for per-project fan-out.
+pub(crate) fn projects_stream(source: &Source) -> BoxStream<'static, Result<Value, Error>> {
+    let source = source.clone();
+    stream::once(async move { source.projects().await })
+        .map_ok(|projects| stream::iter((0..projects.len()).map(move |i| Ok(projects[i].clone()))))
+        .try_flatten()
+        .boxed()
+}
+
+/// Streams the pages `per_project` makes for every project of the organization (but those
+/// with an excluded tag), [`PROJECT_CONCURRENCY`] projects at a time.
 pub(crate) fn per_project<F, Fut>(source: &Source, per_project: F) -> PageStream<Error>
 where
     F: Fn(Source, Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<Page>, Error>> + Send + 'static,
 {
     let source = source.clone();
-    source
-        .client
-        .projects()
-        .map_ok(move |page| {
-            let (source, f) = (source.clone(), per_project.clone());
-            stream::iter(
-                page.into_iter()
-                    .map(move |project| Ok::<_, Error>((source.clone(), project))),
-            )
-            .map_ok(move |(source, project)| f(source, project))
-            .try_buffered(PROJECT_CONCURRENCY)
-            .map_ok(|pages| stream::iter(pages.into_iter().map(Ok)))
-            .try_flatten()
-        })
+    projects_stream(&source)
+        .map_ok(move |project| per_project(source.clone(), project))
+        .try_buffered(PROJECT_CONCURRENCY)
+        .map_ok(|pages| stream::iter(pages.into_iter().map(Ok)))
         .try_flatten()
         .boxed()
 }
@@ -174,16 +234,9 @@ where
     F: Fn(Source, Value) -> PageStream<Error> + Clone + Send + Sync + 'static,
 {
     let source = source.clone();
-    source
-        .client
-        .projects()
-        .map_ok(move |page| {
-            let (source, f) = (source.clone(), per_project.clone());
-            stream::iter(page.into_iter().map(Ok::<_, Error>))
-                .map_ok(move |project| f(source.clone(), project))
-                .try_flatten_unordered(PROJECT_CONCURRENCY)
-        })
-        .try_flatten()
+    projects_stream(&source)
+        .map_ok(move |project| per_project(source.clone(), project))
+        .try_flatten_unordered(PROJECT_CONCURRENCY)
         .boxed()
 }
 

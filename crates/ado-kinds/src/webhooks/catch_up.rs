@@ -35,13 +35,11 @@ use crate::kinds::{
 /// Pages of the live mapping's objects changed at or after `since`, kind by kind.
 pub(crate) fn changed_since(
     client: &Client,
+    excluded_tags: &Arc<[String]>,
     since: jiff::Timestamp,
     config: &Arc<PortAppConfig>,
 ) -> BoxStream<'static, Result<Changes, String>> {
-    let source = Source {
-        client: client.clone(),
-        memo: Arc::default(),
-    };
+    let source = Source::new(client.clone(), Arc::clone(excluded_tags));
     let mut streams: Vec<(&'static str, PageStream<ado_client::Error>)> = Vec::new();
     // One query per distinct selector: resources with the same filters share it.
     for selector in distinct_selectors(config, "work-item", &["wiql", "expand"]) {

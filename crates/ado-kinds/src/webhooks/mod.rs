@@ -80,6 +80,8 @@ pub struct AdoLive {
     expected: Option<SecretString>,
     /// Subscription id → organization, filled by [`AdoLive::register`].
     registry: RwLock<HashMap<String, usize>>,
+    /// `excludedTags`: work item events of such projects are ignored, as upstream.
+    excluded_tags: Arc<[String]>,
 }
 
 impl std::fmt::Debug for AdoLive {
@@ -97,16 +99,22 @@ impl AdoLive {
     /// Basic-auth password (any user name, as Azure DevOps sends the configured one).
     #[must_use]
     pub fn new(client: Client, secret: Option<&SecretString>) -> Arc<Self> {
-        Self::organizations(vec![client], secret)
+        Self::organizations(vec![client], secret, &[])
     }
 
-    /// Events of several organizations, each routed to its own (see [`AdoLive::register`]).
+    /// Events of several organizations, each routed to its own (see [`AdoLive::register`]),
+    /// leaving out projects with one of `excluded_tags`.
     #[must_use]
-    pub fn organizations(clients: Vec<Client>, secret: Option<&SecretString>) -> Arc<Self> {
+    pub fn organizations(
+        clients: Vec<Client>,
+        secret: Option<&SecretString>,
+        excluded_tags: &[String],
+    ) -> Arc<Self> {
         Arc::new(Self {
             orgs: clients,
             expected: secret.cloned(),
             registry: RwLock::default(),
+            excluded_tags: excluded_tags.into(),
         })
     }
 
@@ -275,7 +283,7 @@ impl LiveEvents for AdoLive {
         let per_org: Vec<_> = self
             .orgs
             .iter()
-            .map(|client| catch_up::changed_since(client, since, &config))
+            .map(|client| catch_up::changed_since(client, &self.excluded_tags, since, &config))
             .collect();
         futures::stream::select_all(per_org).boxed()
     }
@@ -347,6 +355,16 @@ impl LiveEvents for AdoLive {
         match target {
             Target::WorkItem { project, id } if wants("work-item") => {
                 let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
+                if crate::kinds::without_excluded(
+                    client,
+                    vec![project_object.clone()],
+                    &self.excluded_tags,
+                )
+                .await
+                .is_empty()
+                {
+                    return Ok(changes);
+                }
                 let enrich = |item: Value| {
                     let mut shared = project_fields(project.clone(), project_object.clone());
                     shared.extend(organization.clone());
@@ -524,6 +542,7 @@ mod tests {
                 client("https://dev.azure.com/globex"),
             ],
             None,
+            &[],
         );
         live.register(1, &["s-globex".to_owned()]);
         let event = |subscription: &str, base: Option<&str>| {

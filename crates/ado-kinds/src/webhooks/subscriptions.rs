@@ -37,6 +37,8 @@ pub struct Settings {
     pub projects_limited: bool,
     /// Key of the credentials fingerprint (the personal access token).
     pub fingerprint_key: SecretString,
+    /// `excludedTags`: projects with one of them get no project subscriptions (as upstream).
+    pub excluded_tags: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -214,10 +216,9 @@ async fn apply(
 /// Creates, repairs or updates the subscriptions; never deletes one that is not ours.
 pub async fn ensure(client: &Client, settings: &Settings) -> Result<Outcome, Error> {
     let projects: Vec<Option<String>> = if settings.projects_limited {
-        client
-            .projects()
-            .try_concat()
-            .await?
+        let projects = client.projects().try_concat().await?;
+        crate::kinds::without_excluded(client, projects, &settings.excluded_tags)
+            .await
             .iter()
             .filter_map(|p| p["id"].as_str().map(|id| Some(id.to_owned())))
             .collect()

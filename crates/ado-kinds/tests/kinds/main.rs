@@ -149,6 +149,7 @@ impl Env {
             secret: None,
             projects_limited: true,
             fingerprint_key: SecretString::from("sim-pat"),
+            excluded_tags: Vec::new(),
         };
         subscriptions::ensure(&self.client, &settings)
             .await

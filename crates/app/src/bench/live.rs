@@ -54,6 +54,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         path_prefix: None,
         workers: MIN_WORKERS,
         secret: Some(secret.clone()),
+        excluded_tags: Vec::new(),
         resync: None,
         subscriptions: Some(subscriptions::Settings {
             app_host: format!("http://{bind}").parse()?,
@@ -61,6 +62,7 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
             secret: Some(secret),
             projects_limited: true,
             fingerprint_key: SecretString::from("sim-pat"),
+            excluded_tags: Vec::new(),
         }),
         subscriptions_every: Duration::from_mins(10),
         catch_up: None,

@@ -8,7 +8,7 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of, project_fields};
+use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of, project_fields, projects_stream};
 
 /// WIQL returns at most 20,000 ids; the Python integration asks for 19,999 per window.
 pub const WIQL_WINDOW: usize = 19_999;
@@ -49,21 +49,15 @@ pub(crate) fn fetch_since(
         .unwrap_or("All")
         .to_owned();
     let client = client.clone();
-    client
-        .projects()
-        .map_ok(move |page| {
-            let (client, filter, expand) = (client.clone(), filter.clone(), expand.clone());
-            stream::iter(page.into_iter().map(Ok::<_, Error>))
-                .map_ok(move |project| {
-                    let query = Wiql {
-                        filter: filter.clone(),
-                        time_precision,
-                    };
-                    project_items(client.clone(), project, query, expand.clone())
-                })
-                .try_flatten_unordered(PROJECT_CONCURRENCY)
+    projects_stream(source)
+        .map_ok(move |project| {
+            let query = Wiql {
+                filter: filter.clone(),
+                time_precision,
+            };
+            project_items(client.clone(), project, query, expand.clone())
         })
-        .try_flatten()
+        .try_flatten_unordered(PROJECT_CONCURRENCY)
         .boxed()
 }
 
