@@ -32,6 +32,10 @@ pub enum Host {
     Release,
     /// `advsec.dev.azure.com/{org}`: Advanced Security.
     AdvancedSecurity,
+    /// `vssps.dev.azure.com/{org}`: the Graph (users, groups, memberships).
+    Graph,
+    /// `vsaex.dev.azure.com/{org}`: user entitlements.
+    Entitlements,
 }
 
 /// Client settings.
@@ -63,6 +67,8 @@ struct Inner {
     core: Url,
     release: Url,
     advsec: Url,
+    graph: Url,
+    entitlements: Url,
     credentials: Credentials,
     budget: Semaphore,
     concurrency: usize,
@@ -110,8 +116,10 @@ impl Client {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
-                release: release_host(&core),
+                release: service_host(&core, "vsrm"),
                 advsec: service_host(&core, "advsec"),
+                graph: service_host(&core, "vssps"),
+                entitlements: service_host(&core, "vsaex"),
                 core,
                 credentials,
                 budget: Semaphore::new(options.concurrency.max(1)),
@@ -132,6 +140,8 @@ impl Client {
             Host::Core => self.inner.core.clone(),
             Host::Release => self.inner.release.clone(),
             Host::AdvancedSecurity => self.inner.advsec.clone(),
+            Host::Graph => self.inner.graph.clone(),
+            Host::Entitlements => self.inner.entitlements.clone(),
         };
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -145,7 +155,7 @@ impl Client {
             // to an endpoint without a GA version names its own in `query`.
             let version = match host {
                 Host::AdvancedSecurity => ADVSEC_API_VERSION,
-                Host::Core | Host::Release => API_VERSION,
+                Host::Core | Host::Release | Host::Graph | Host::Entitlements => API_VERSION,
             };
             if !query.iter().any(|(k, _)| *k == "api-version") {
                 pairs.append_pair("api-version", version);
@@ -377,30 +387,22 @@ fn with_trailing_slash(mut url: Url) -> Url {
     url
 }
 
-/// `dev.azure.com/{org}` → `vsrm.dev.azure.com/{org}`; `{org}.visualstudio.com` →
-/// `{org}.vsrm.visualstudio.com`; any other host (Server, simulator) serves releases itself.
-fn release_host(core: &Url) -> Url {
+/// `dev.azure.com/{org}` → `{service}.dev.azure.com/{org}` and `{org}.visualstudio.com` →
+/// `{org}.{service}.visualstudio.com` (ado-api.md §2); any other host (Server, the simulator)
+/// serves the service itself. (Upstream maps `visualstudio.com` for `vsrm`, `vssps` and
+/// `vsaex` only; its Advanced Security URL is a string replace that misses it.)
+fn service_host(core: &Url, service: &str) -> Url {
     let mut url = core.clone();
     let host = core.host_str().unwrap_or_default().to_owned();
     let mapped = if host == "dev.azure.com" {
-        Some("vsrm.dev.azure.com".to_owned())
+        Some(format!("{service}.dev.azure.com"))
     } else {
         host.strip_suffix(".visualstudio.com")
             .filter(|org| !org.contains('.'))
-            .map(|org| format!("{org}.vsrm.visualstudio.com"))
+            .map(|org| format!("{org}.{service}.visualstudio.com"))
     };
     if let Some(mapped) = mapped {
         let _ = url.set_host(Some(&mapped));
-    }
-    url
-}
-
-/// `dev.azure.com/{org}` → `{service}.dev.azure.com/{org}`; any other host (Server, the
-/// simulator) serves the service itself (as upstream, `visualstudio.com` is not mapped).
-fn service_host(core: &Url, service: &str) -> Url {
-    let mut url = core.clone();
-    if core.host_str() == Some("dev.azure.com") {
-        let _ = url.set_host(Some(&format!("{service}.dev.azure.com")));
     }
     url
 }
@@ -490,7 +492,7 @@ mod tests {
     #[test]
     fn release_calls_go_to_the_vsrm_host_on_services_only() {
         let host = |u: &str| {
-            release_host(&u.parse().unwrap())
+            service_host(&u.parse().unwrap(), "vsrm")
                 .host_str()
                 .unwrap()
                 .to_owned()

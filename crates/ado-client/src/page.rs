@@ -1,5 +1,6 @@
 //! Paging, in one place (STYLE.md rule 7): continuation tokens in the `x-ms-continuationtoken`
-//! header, `$top`/`$skip` offsets, and unpaginated lists. Each returns a stream of pages.
+//! header or in the body, `$top`/`$skip` offsets, and unpaginated lists. Each returns a stream
+//! of pages.
 
 use futures::{Stream, stream};
 use serde_json::Value;
@@ -20,8 +21,19 @@ pub enum Paging {
         /// Page size.
         top: usize,
     },
+    /// `continuationToken` only, the next one in the header; the service picks the page size
+    /// (the Graph's lists).
+    Continuation,
+    /// `continuationToken` from the body's `continuationToken`, items under `items` (user
+    /// entitlements, 7.x).
+    ContinuationBody,
     /// `$top` + `$skip`; the last page is shorter than `$top`.
     TopSkip {
+        /// Page size.
+        top: usize,
+    },
+    /// The same with `top` and `skip` (no `$`), as user entitlements before 7.0 name them.
+    TopSkipPlain {
         /// Page size.
         top: usize,
     },
@@ -68,17 +80,32 @@ impl Client {
                             query.push(("continuationToken", token.clone()));
                         }
                     }
+                    Paging::Continuation | Paging::ContinuationBody => {
+                        if let Some(token) = &cursor.token {
+                            query.push(("continuationToken", token.clone()));
+                        }
+                    }
                     Paging::TopSkip { top } => {
                         query.push(("$top", top.to_string()));
                         query.push(("$skip", cursor.skip.to_string()));
+                    }
+                    Paging::TopSkipPlain { top } => {
+                        query.push(("top", top.to_string()));
+                        query.push(("skip", cursor.skip.to_string()));
                     }
                     Paging::None => {}
                 }
                 let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
                 let (mut body, headers) = client.get(host, &refs, &query).await?;
-                let items = take_list(&mut body);
+                let items = if paging == Paging::ContinuationBody {
+                    take_key(&mut body, "items")
+                } else {
+                    take_list(&mut body)
+                };
                 match paging {
-                    Paging::ContinuationHeader { .. } | Paging::ContinuationHeaderTop { .. } => {
+                    Paging::ContinuationHeader { .. }
+                    | Paging::ContinuationHeaderTop { .. }
+                    | Paging::Continuation => {
                         cursor.token = headers
                             .iter()
                             .find(|(name, _)| {
@@ -89,7 +116,15 @@ impl Client {
                             .map(str::to_owned);
                         cursor.done = cursor.token.is_none();
                     }
-                    Paging::TopSkip { top } => {
+                    Paging::ContinuationBody => {
+                        cursor.token = body["continuationToken"]
+                            .as_str()
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned);
+                        // A token with an empty page would loop forever on a broken answer.
+                        cursor.done = cursor.token.is_none() || items.is_empty();
+                    }
+                    Paging::TopSkip { top } | Paging::TopSkipPlain { top } => {
                         cursor.skip += items.len();
                         cursor.done = items.len() < top;
                     }
@@ -105,7 +140,12 @@ impl Client {
 /// `null` in its place; no list gives an empty one. Moved, not cloned: a page of 200 work items
 /// is about 1 MiB of parsed JSON.
 pub(crate) fn take_list(body: &mut Value) -> Vec<Value> {
-    match body.get_mut("value").map(Value::take) {
+    take_key(body, "value")
+}
+
+/// Moves the array under `key` out of `body` (an empty list when there is none).
+fn take_key(body: &mut Value, key: &str) -> Vec<Value> {
+    match body.get_mut(key).map(Value::take) {
         Some(Value::Array(items)) => items,
         _ => Vec::new(),
     }

@@ -19,6 +19,7 @@ mod advsec;
 mod control;
 mod entra;
 mod environments;
+mod graph;
 mod hooks;
 mod objects;
 mod pipelines;

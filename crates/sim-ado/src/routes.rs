@@ -94,6 +94,7 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .merge(crate::test_runs::routes())
         .merge(crate::teams::routes())
         .merge(crate::environments::routes())
+        .merge(crate::graph::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())

@@ -1,12 +1,14 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
 //! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`, `test`,
-//! `distributedTask`).
+//! `distributedTask`, `graph`, `memberEntitlementManagement`).
 
 mod advsec;
 mod build;
 mod core;
 mod distributed_task;
+mod entitlements;
 mod git;
+mod graph;
 mod hooks;
 mod pipelines;
 mod release;
