@@ -34,8 +34,8 @@ use ocean::{Integration, PageStream};
 /// Every kind this integration implements so far: the default mapping's kinds,
 /// `pull-request`, `branch`, `advanced-security-alert`, `test-run`, `release-definition`,
 /// `release-deployment`, the pipelines area's `pipeline`, `pipeline-run`, `pipeline-stage`,
-/// `build`, `environment` and `pipeline-deployment`, and the teams area's `team`, `member`,
-/// `iteration` and `area-path`. Live events (`webhooks`) update the kinds Azure DevOps sends
+/// `build`, `environment` and `pipeline-deployment`, the teams area's `team`, `member`,
+/// `iteration` and `area-path`, and the identity area's `user`, `group` and `group-member`. Live events (`webhooks`) update the kinds Azure DevOps sends
 /// events for: all but `project`, `repository-policy`, `board`, `column` and the kinds added
 /// with the teams and environments (no service-hook event covers those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,12 @@ pub enum AdoKind {
     Iteration,
     /// `area-path`
     AreaPath,
+    /// `user`
+    User,
+    /// `group`
+    Group,
+    /// `group-member`
+    GroupMember,
 }
 
 impl AdoKind {
@@ -116,6 +122,9 @@ impl AdoKind {
             "member" => Self::Member,
             "iteration" => Self::Iteration,
             "area-path" => Self::AreaPath,
+            "user" => Self::User,
+            "group" => Self::Group,
+            "group-member" => Self::GroupMember,
             _ => return None,
         })
     }
@@ -196,6 +205,9 @@ impl AzureDevops {
             AdoKind::Member => kinds::core::member::fetch(c, selector),
             AdoKind::Iteration => kinds::work::iteration::fetch(c, selector),
             AdoKind::AreaPath => kinds::wit::area_path::fetch(c, selector),
+            AdoKind::User => kinds::identity::user::fetch(c, selector),
+            AdoKind::Group => kinds::identity::group::fetch(c, selector),
+            AdoKind::GroupMember => kinds::identity::group_member::fetch(c, selector),
         };
         kinds::with_organization(&c.client, pages)
     }

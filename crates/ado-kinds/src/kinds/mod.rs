@@ -3,6 +3,7 @@
 pub mod advsec;
 pub mod core;
 pub mod git;
+pub mod identity;
 pub mod pipelines;
 pub mod release;
 pub mod test;
@@ -146,6 +147,16 @@ impl Source {
         self.memo
             .get(format!("members/{id}"), move || async move {
                 client.team_members(&project, &id).await
+            })
+            .await
+    }
+
+    /// The organization's security groups (`group`, `group-member`), once per resync.
+    pub(crate) async fn groups(&self) -> Result<Arc<Vec<Value>>, Error> {
+        let client = self.client.clone();
+        self.memo
+            .get("groups".to_owned(), move || async move {
+                client.graph_groups().try_concat().await
             })
             .await
     }

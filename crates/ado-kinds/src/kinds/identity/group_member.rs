@@ -1,0 +1,49 @@
+//! `group-member`: the direct members of every group (`GET vssps/_apis/graph/Memberships/
+//! {group}?direction=Down`, then their subjects by lookup, 500 descriptors at a time), each with
+//! `__group`, the full group; one page per group, no recursion into nested groups
+//! (ocean-azure-devops.md §3.1). Members whose subject the lookup does not return are left out,
+//! as upstream.
+//!
+//! Departure: upstream logs and skips a failed lookup batch (so reconciliation deletes those
+//! members); here it fails the kind. Five groups at a time (upstream: one after another).
+
+use ado_client::Error;
+use futures::{StreamExt, TryStreamExt, stream};
+use mapping::SelectorConfig;
+use ocean::{Page, PageStream};
+use serde_json::Value;
+
+use super::super::{Source, shared};
+
+/// Groups whose members are read at a time.
+const GROUP_CONCURRENCY: usize = 5;
+
+/// Streams one page of members per group.
+pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
+    let source = source.clone();
+    stream::once(async move { source.groups().await.map(|groups| (source, groups)) })
+        .map_ok(|(source, groups)| {
+            stream::iter((0..groups.len()).map(Ok))
+                .map_ok(move |i| members(source.clone(), groups[i].clone()))
+                .try_buffered(GROUP_CONCURRENCY)
+        })
+        .try_flatten()
+        .boxed()
+}
+
+async fn members(source: Source, group: Value) -> Result<Page, Error> {
+    let Some(descriptor) = group["descriptor"].as_str() else {
+        return Ok(Page::default());
+    };
+    let memberships = source.client.memberships(descriptor, true).await?;
+    let descriptors: Vec<String> = memberships
+        .iter()
+        .filter_map(|m| m["memberDescriptor"].as_str().map(str::to_owned))
+        .collect();
+    let mut subjects = source.client.lookup_subjects(&descriptors).await?;
+    let members = descriptors
+        .iter()
+        .filter_map(|d| subjects.remove(d))
+        .collect();
+    Ok(Page::sharing(members, shared("__group", group)))
+}
