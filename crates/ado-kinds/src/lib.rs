@@ -32,7 +32,7 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, `branch`, `advanced-security-alert`, `test-run`, `release-definition`,
+/// `pull-request`, `branch`, `file`, `advanced-security-alert`, `test-run`, `release-definition`,
 /// `release-deployment`, the pipelines area's `pipeline`, `pipeline-run`, `pipeline-stage`,
 /// `build`, `environment` and `pipeline-deployment`, the teams area's `team`, `member`,
 /// `iteration` and `area-path`, and the identity area's `user`, `group` and `group-member`. Live events (`webhooks`) update the kinds Azure DevOps sends
@@ -92,6 +92,8 @@ pub enum AdoKind {
     Group,
     /// `group-member`
     GroupMember,
+    /// `file`
+    File,
 }
 
 impl AdoKind {
@@ -125,6 +127,7 @@ impl AdoKind {
             "user" => Self::User,
             "group" => Self::Group,
             "group-member" => Self::GroupMember,
+            "file" => Self::File,
             _ => return None,
         })
     }
@@ -208,6 +211,7 @@ impl AzureDevops {
             AdoKind::User => kinds::identity::user::fetch(c, selector),
             AdoKind::Group => kinds::identity::group::fetch(c, selector),
             AdoKind::GroupMember => kinds::identity::group_member::fetch(c, selector),
+            AdoKind::File => kinds::git::file::fetch(c, selector),
         };
         kinds::with_organization(&c.client, pages)
     }

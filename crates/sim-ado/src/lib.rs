@@ -21,6 +21,7 @@ mod entra;
 mod environments;
 mod graph;
 mod hooks;
+mod items;
 mod objects;
 mod pipelines;
 mod refs;

@@ -41,6 +41,10 @@ pub fn router(state: Arc<AdoState>) -> Router {
             get(item),
         )
         .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/itemsbatch",
+            post(crate::items::batch),
+        )
+        .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/refs",
             get(crate::refs::list_refs),
         )

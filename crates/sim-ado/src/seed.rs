@@ -225,6 +225,7 @@ pub fn repository(
                 "* @platform-team\n".to_owned(),
             ));
         }
+        crate::items::seed_files(&id, &name, r, &mut out.files);
         let scope =
             json!([{"repositoryId": id, "refName": "refs/heads/main", "matchKind": "exact"}]);
         out.policies.push(json!({

@@ -1,7 +1,7 @@
 //! Git: repositories, refs (branches), files, branch policies and pull requests.
 
 use futures::{Stream, TryStreamExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{Client, Error, Host, Paging};
 
@@ -90,6 +90,44 @@ impl Client {
                 .and_then(Value::as_str)
                 .map(str::to_owned)),
             Err(Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `POST {project}/_apis/git/repositories/{repo}/itemsbatch`: for each `(path, recursion)`
+    /// (`none`, `oneLevel` or `full`) the items at and below the path on the default branch,
+    /// with their content metadata; a read, so retried like a GET. `Ok(None)` when a path does
+    /// not exist (the service refuses the batch with 400, ocean-azure-devops.md §6.4).
+    pub async fn items_batch(
+        &self,
+        project: &str,
+        repository: &str,
+        descriptors: &[(String, &str)],
+    ) -> Result<Option<Vec<Vec<Value>>>, Error> {
+        let descriptors: Vec<Value> = descriptors
+            .iter()
+            .map(|(path, recursion)| json!({"path": path, "recursionLevel": recursion}))
+            .collect();
+        let body = json!({"itemDescriptors": descriptors, "includeContentMetadata": true});
+        let segments = [
+            project,
+            "_apis",
+            "git",
+            "repositories",
+            repository,
+            "itemsbatch",
+        ];
+        match self.post(Host::Core, &segments, &[], &body, true).await {
+            Ok(mut answer) => Ok(Some(
+                crate::page::take_list(&mut answer)
+                    .into_iter()
+                    .map(|list| match list {
+                        Value::Array(items) => items,
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            )),
+            Err(Error::Http { status: 400, .. } | Error::NotFound { .. }) => Ok(None),
             Err(other) => Err(other),
         }
     }

@@ -6,6 +6,7 @@
 
 mod advsec;
 mod environments;
+mod files;
 mod identity;
 mod pipelines;
 mod releases;

@@ -1,6 +1,7 @@
 //! Git area kinds.
 
 pub mod branch;
+pub mod file;
 pub mod pull_request;
 pub mod repository;
 pub mod repository_policy;

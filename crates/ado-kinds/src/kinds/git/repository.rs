@@ -34,7 +34,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
 }
 
 /// The selector's `includedFiles`.
-fn included_files(selector: &SelectorConfig) -> Vec<String> {
+pub(crate) fn included_files(selector: &SelectorConfig) -> Vec<String> {
     selector
         .extra
         .get("includedFiles")
@@ -77,16 +77,27 @@ async fn with_files(
     mut repo: Value,
     files: &[String],
 ) -> Result<Value, Error> {
-    let readable = super::has_branches(&repo);
+    repo["__includedFiles"] = Value::Object(included(client, project, &repo, files).await?);
+    Ok(repo)
+}
+
+/// `{path: content or null}` of `files` at the root of `repo`'s default branch (nothing can be
+/// read from a disabled or empty repository: all `null`).
+pub(crate) async fn included(
+    client: &Client,
+    project: &str,
+    repo: &Value,
+    files: &[String],
+) -> Result<Map<String, Value>, Error> {
+    let readable = super::has_branches(repo);
     let mut included = Map::new();
     for path in files {
         let content = if readable {
-            client.file(project, &id_of(&repo), path).await?
+            client.file(project, &id_of(repo), path).await?
         } else {
             None
         };
         included.insert(path.clone(), content.map_or(Value::Null, Value::String));
     }
-    repo["__includedFiles"] = Value::Object(included);
-    Ok(repo)
+    Ok(included)
 }

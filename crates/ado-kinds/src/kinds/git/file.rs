@@ -1,0 +1,375 @@
+//! `file`: files matching `files.path` (one path or a list; literal or glob) on the default
+//! branch of every repository (or of those named in `files.repos`), one entity per file
+//! (ocean-azure-devops.md §7.2): `{file: {path, objectId, size, isFolder, commitId, <content
+//! metadata>, content: {raw, parsed}}, repo}`, plus `__includedFiles` with `includedFiles`.
+//! `parsed` is the content as JSON, else as YAML (several documents: a list), else the text.
+//!
+//! Items are listed with one `itemsbatch` per repository (one per path when a path does not
+//! exist, since the service then refuses the batch): a literal path as itself, a glob from
+//! its base (the segments before the first one with a glob character), patterns sharing a
+//! base once with the deepest recursion; then matched case-insensitively, `*` within a segment
+//! and `**` across them (upstream's wcmatch GLOBSTAR | IGNORECASE | DOTGLOB). Files over 1 MiB
+//! are skipped, as upstream.
+//!
+//! Departures: a glob whose wildcard is not in its last segment (`services/*/package.json`)
+//! lists its base recursively, so it matches (upstream lists one level and finds nothing);
+//! disabled and empty repositories are skipped (nothing can be read from them); a failed
+//! listing or download fails the kind instead of dropping the file.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ado_client::Error;
+use futures::{StreamExt, TryStreamExt, stream};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use mapping::SelectorConfig;
+use ocean::{Page, PageStream};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{
+    super::{Source, id_of, per_project_streams, shared},
+    has_branches,
+    repository::{included, included_files},
+};
+
+/// Repositories read at a time (upstream's `MAX_CONCURRENT_REPOS_FOR_FILE_PROCESSING`).
+const REPOSITORY_CONCURRENCY: usize = 25;
+/// Downloads at a time within a repository (upstream's `MAX_CONCURRENT_FILE_DOWNLOADS`).
+const DOWNLOAD_CONCURRENCY: usize = 50;
+/// Larger files are skipped (upstream's `MAX_ALLOWED_FILE_SIZE_IN_BYTES`).
+const MAX_FILE_BYTES: usize = 1024 * 1024;
+/// Characters that make a path a glob (upstream's list).
+const GLOB_CHARS: [char; 9] = ['*', '?', '[', ']', '{', '}', '!', '@', '+'];
+
+/// Streams one page of files per repository.
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let selection = match Selection::from(selector) {
+        Ok(selection) => std::sync::Arc::new(selection),
+        Err(error) => return stream::once(async { Err(error) }).boxed(),
+    };
+    per_project_streams(source, move |source, project| {
+        let selection = std::sync::Arc::clone(&selection);
+        let project_id = id_of(&project);
+        stream::once(async move {
+            let repositories = source.repositories(&project_id).await?;
+            Ok::<_, Error>((source, project_id, repositories))
+        })
+        .map_ok(move |(source, project_id, repositories)| {
+            let wanted: Vec<Value> = repositories
+                .iter()
+                .filter(|repo| has_branches(repo) && selection.wants(repo))
+                .cloned()
+                .collect();
+            let selection = std::sync::Arc::clone(&selection);
+            stream::iter(wanted.into_iter().map(Ok))
+                .map_ok(move |repo| {
+                    files_of(
+                        source.clone(),
+                        project_id.clone(),
+                        repo,
+                        std::sync::Arc::clone(&selection),
+                    )
+                })
+                .try_buffer_unordered(REPOSITORY_CONCURRENCY)
+        })
+        .try_flatten()
+        .boxed()
+    })
+}
+
+/// What a `file` resource selects.
+struct Selection {
+    /// Paths without a glob character (no leading `/`), lower-cased.
+    literals: HashSet<String>,
+    globs: GlobSet,
+    /// `(base path, recursion)` to list, one per base.
+    descriptors: Vec<(String, &'static str)>,
+    /// `files.repos`: repository names, or all.
+    repos: Option<Vec<String>>,
+    /// `includedFiles`.
+    included: Vec<String>,
+}
+
+impl Selection {
+    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+        let files = selector.extra.get("files").unwrap_or(&Value::Null);
+        let paths: Vec<String> = match &files["path"] {
+            Value::String(path) => vec![path.clone()],
+            Value::Array(list) => list
+                .iter()
+                .map(|p| {
+                    p.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| refuse("files.path", format!("must list strings, not {p}")))
+                })
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(refuse(
+                    "files.path",
+                    format!(
+                        "is required: a path or a list of paths (literal or glob), not {other}"
+                    ),
+                ));
+            }
+        };
+        let repos = match &files["repos"] {
+            Value::Null => None,
+            Value::Array(list) => Some(
+                list.iter()
+                    .filter_map(|r| r.as_str().or_else(|| r["name"].as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            other => {
+                return Err(refuse(
+                    "files.repos",
+                    format!("must be a list of repository names, not {other}"),
+                ));
+            }
+        };
+        let (literals, globs, descriptors) = compile(&paths)?;
+        Ok(Self {
+            literals,
+            globs,
+            descriptors,
+            repos,
+            included: included_files(selector),
+        })
+    }
+
+    fn wants(&self, repo: &Value) -> bool {
+        let name = repo["name"].as_str().unwrap_or_default();
+        self.repos
+            .as_ref()
+            .is_none_or(|repos| repos.iter().any(|r| r == name))
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        self.literals.contains(&path.to_ascii_lowercase()) || self.globs.is_match(path)
+    }
+}
+
+fn refuse(option: &str, message: String) -> Error {
+    Error::Selector {
+        kind: "file".into(),
+        option: option.into(),
+        message,
+    }
+}
+
+/// Literal paths (lower-cased), the glob set, and what to list: one `(base, recursion)` per
+/// base, with the deepest recursion any of its patterns needs.
+type Compiled = (HashSet<String>, GlobSet, Vec<(String, &'static str)>);
+
+fn compile(paths: &[String]) -> Result<Compiled, Error> {
+    let mut literals = HashSet::new();
+    let mut globs = GlobSetBuilder::new();
+    let mut bases: BTreeMap<String, &'static str> = BTreeMap::new();
+    for raw in paths {
+        let path = raw.trim_start_matches('/');
+        let segments: Vec<&str> = path.split('/').collect();
+        let (base, recursion) = match segments.iter().position(|s| s.contains(GLOB_CHARS)) {
+            None => {
+                literals.insert(path.to_ascii_lowercase());
+                (path.to_owned(), "none")
+            }
+            Some(first) => {
+                let glob = GlobBuilder::new(path)
+                    .case_insensitive(true)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        refuse("files.path", format!("\"{raw}\" is not a valid glob: {e}"))
+                    })?;
+                globs.add(glob);
+                let deep = path.contains("**") || first + 1 < segments.len();
+                (
+                    segments[..first].join("/"),
+                    if deep { "full" } else { "oneLevel" },
+                )
+            }
+        };
+        let entry = bases.entry(base).or_insert(recursion);
+        if depth(recursion) > depth(entry) {
+            *entry = recursion;
+        }
+    }
+    let globs = globs
+        .build()
+        .map_err(|e| refuse("files.path", e.to_string()))?;
+    let descriptors = bases
+        .into_iter()
+        .map(|(b, r)| (format!("/{b}"), r))
+        .collect();
+    Ok((literals, globs, descriptors))
+}
+
+fn depth(recursion: &str) -> u8 {
+    match recursion {
+        "full" => 2,
+        "oneLevel" => 1,
+        _ => 0,
+    }
+}
+
+/// The matching files of one repository, as one page sharing `repo` (and `__includedFiles`).
+async fn files_of(
+    source: Source,
+    project: String,
+    repo: Value,
+    selection: std::sync::Arc<Selection>,
+) -> Result<Page, Error> {
+    let client = &source.client;
+    let repo_id = id_of(&repo);
+    // One batch for every path; when one path does not exist the service refuses the whole
+    // batch, so then each path is asked alone (a missing one lists nothing).
+    let lists = if let Some(lists) = client
+        .items_batch(&project, &repo_id, &selection.descriptors)
+        .await?
+    {
+        lists
+    } else {
+        let mut lists = Vec::new();
+        for descriptor in &selection.descriptors {
+            let one = std::slice::from_ref(descriptor);
+            let listed = client.items_batch(&project, &repo_id, one).await?;
+            lists.extend(listed.into_iter().flatten());
+        }
+        lists
+    };
+    let mut seen = HashSet::new();
+    let blobs: Vec<Value> = lists
+        .into_iter()
+        .flatten()
+        .filter(|item| {
+            let path = item["path"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches('/');
+            item["gitObjectType"] == "blob"
+                && !item["isFolder"].as_bool().unwrap_or(false)
+                && selection.matches(path)
+                && seen.insert(path.to_owned())
+        })
+        .collect();
+    let reads: Vec<_> = blobs
+        .into_iter()
+        .map(|item| {
+            let (client, project, repo_id) = (client.clone(), project.clone(), repo_id.clone());
+            async move {
+                let path = item["path"].as_str().unwrap_or_default().to_owned();
+                let content = client.file(&project, &repo_id, &path).await?;
+                Ok::<_, Error>(content.map(|raw| (item, raw)))
+            }
+        })
+        .collect();
+    let downloaded: Vec<Option<(Value, String)>> = stream::iter(reads)
+        .buffered(DOWNLOAD_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let files: Vec<Value> = downloaded
+        .into_iter()
+        .flatten()
+        .filter(|(item, raw)| {
+            let small = raw.len() <= MAX_FILE_BYTES;
+            if !small {
+                tracing::warn!(path = %item["path"], bytes = raw.len(), "Skipping a file over 1 MiB.");
+            }
+            small
+        })
+        .map(|(item, raw)| json!({ "file": file_object(&item, &raw) }))
+        .collect();
+    let mut keys = shared("repo", repo.clone());
+    if !selection.included.is_empty() {
+        let included = included(client, &project, &repo, &selection.included).await?;
+        keys.insert("__includedFiles".to_owned(), Value::Object(included));
+    }
+    Ok(Page::sharing(files, keys))
+}
+
+/// The `file` object of an entity: the item's identity, its content metadata's keys, and the
+/// content as text and parsed.
+fn file_object(item: &Value, raw: &str) -> Value {
+    let mut file = Map::new();
+    let path = item["path"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('/');
+    file.insert("path".to_owned(), json!(path));
+    file.insert("objectId".to_owned(), item["objectId"].clone());
+    file.insert("size".to_owned(), json!(raw.len()));
+    file.insert("isFolder".to_owned(), json!(false));
+    file.insert("commitId".to_owned(), item["commitId"].clone());
+    if let Some(Value::Object(metadata)) = item.get("contentMetadata") {
+        file.extend(metadata.clone());
+    }
+    let parsed = parse(raw);
+    file.insert("content".to_owned(), json!({"raw": raw, "parsed": parsed}));
+    Value::Object(file)
+}
+
+/// JSON, else YAML (a list for several documents), else the text itself.
+pub(crate) fn parse(raw: &str) -> Value {
+    if let Ok(value) = serde_json::from_str::<Value>(raw) {
+        return value;
+    }
+    let documents: Result<Vec<Value>, _> = serde_yaml_ng::Deserializer::from_str(raw)
+        .map(Value::deserialize)
+        .collect();
+    match documents {
+        Ok(mut documents) if documents.len() == 1 => documents.pop().unwrap_or(Value::Null),
+        Ok(documents) if documents.len() > 1 => Value::Array(documents),
+        _ => Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{Selection, parse};
+
+    fn selection(paths: &serde_json::Value) -> Selection {
+        let selector = mapping::SelectorConfig {
+            query: "true".into(),
+            extra: serde_json::from_value(json!({"files": {"path": paths}})).unwrap(),
+        };
+        Selection::from(&selector).unwrap_or_else(|_| panic!("valid"))
+    }
+
+    #[test]
+    fn globs_are_listed_from_their_base_and_matched_per_segment() {
+        let s = selection(&json!([
+            "port.yml",
+            "services/*/package.json",
+            "docs/*.md",
+            "**/*.yaml"
+        ]));
+        assert_eq!(
+            s.descriptors,
+            [
+                ("/".to_owned(), "full"),
+                ("/docs".to_owned(), "oneLevel"),
+                ("/port.yml".to_owned(), "none"),
+                ("/services".to_owned(), "full"),
+            ]
+        );
+        assert!(s.matches("services/api/package.json"));
+        assert!(
+            !s.matches("services/api/deep/package.json"),
+            "* stays in its segment"
+        );
+        assert!(s.matches("DOCS/Guide.MD"), "case-insensitive");
+        assert!(s.matches(".config/settings.yaml"), "dot files match");
+        assert!(s.matches("Port.yml"));
+        assert!(!s.matches("docs/a/b.md"));
+    }
+
+    #[test]
+    fn content_is_parsed_as_json_then_yaml_then_kept_as_text() {
+        assert_eq!(parse(r#"{"a": 1}"#), json!({"a": 1}));
+        assert_eq!(parse("a: 1\nb: [x]\n"), json!({"a": 1, "b": ["x"]}));
+        assert_eq!(parse("a: 1\n---\na: 2\n"), json!([{"a": 1}, {"a": 2}]));
+        assert_eq!(parse("key: [unclosed"), json!("key: [unclosed"));
+    }
+}
