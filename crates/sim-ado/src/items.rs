@@ -5,11 +5,16 @@
 //! A path that does not exist fails the whole batch with 400, as upstream observed
 //! (ocean-azure-devops.md §6.4).
 //!
+//! [`AdoState::commit`] changes files on a repository's default branch, moves the branch and
+//! delivers `git.push`; `GET …/commits/{id}/changes` lists what a commit changed.
+//!
 //! Seeded files (beside README.md and CODEOWNERS): a `port.yml` in every third repository, a
 //! `package.json` in every second, two service `package.json`s under `services/` in every
 //! fourth, and a dot-folder file in every fifth.
 
 use std::{collections::BTreeSet, sync::Arc};
+
+use crate::refs::push_resource;
 
 use axum::{
     Json,
@@ -159,4 +164,100 @@ pub(crate) async fn batch(
         answer.push(Value::Array(items));
     }
     Json(json!({"count": answer.len(), "value": answer})).into_response()
+}
+
+impl AdoState {
+    /// Commits `changes` (path → new content, or `None` to delete) to the default branch of
+    /// repository `repository` of project number `project`, and delivers the push. Returns
+    /// the commit id; `None` without such a repository or default branch.
+    pub fn commit(
+        &self,
+        project: usize,
+        repository: &str,
+        changes: &[(&str, Option<&str>)],
+    ) -> Option<String> {
+        let mut inner = self.lock();
+        inner.pushes += 1;
+        let push_id = inner.pushes;
+        let p = inner.projects.get_mut(project)?;
+        let repo = p
+            .repositories
+            .iter()
+            .find(|r| r["name"] == repository)?
+            .clone();
+        let branch = repo["defaultBranch"].as_str()?.to_owned();
+        let repo_id = repo["id"].as_str().unwrap_or_default().to_owned();
+        let commit = format!("{:040x}", 0xc0_0000_0000_u64 + push_id);
+        let url = repo["url"].as_str().unwrap_or_default().to_owned();
+        let mut listed = Vec::new();
+        for (path, content) in changes {
+            let path = path.trim_start_matches('/');
+            let existing = p
+                .files
+                .iter()
+                .position(|(r, f, _)| *r == repo_id && f == path);
+            let original =
+                existing.map(|i| item(&url, path, Some(&p.files[i].2), false)["objectId"].clone());
+            let change_type = match (existing, content) {
+                (None, None) => continue,
+                (Some(i), None) => {
+                    p.files.remove(i);
+                    "delete"
+                }
+                (Some(i), Some(new)) => {
+                    (*new).clone_into(&mut p.files[i].2);
+                    "edit"
+                }
+                (None, Some(new)) => {
+                    p.files
+                        .push((repo_id.clone(), path.to_owned(), (*new).to_owned()));
+                    "add"
+                }
+            };
+            let mut changed_item = item(&url, path, content.as_deref().or(Some("")), false);
+            changed_item["commitId"] = json!(commit);
+            if let Some(original) = original {
+                changed_item["originalObjectId"] = original;
+            }
+            listed.push(json!({"item": changed_item, "changeType": change_type}));
+        }
+        let git_ref = p
+            .refs
+            .iter_mut()
+            .find(|(r, g)| *r == repo_id && g["name"] == branch.as_str())?;
+        let old = std::mem::replace(&mut git_ref.1["objectId"], json!(commit));
+        p.commits.push((repo_id, commit.clone(), listed));
+        let update = json!({"name": branch, "oldObjectId": old, "newObjectId": commit});
+        let resource = push_resource(&self.base, &repo, push_id, &update, Some(&commit));
+        drop(inner);
+        self.git_pushed(&resource);
+        Some(commit)
+    }
+}
+
+/// `GET …/commits/{id}/changes`: what a commit made through [`AdoState::commit`] changed.
+pub(crate) async fn changes(
+    State(state): State<Arc<AdoState>>,
+    Path((_, key, repo, commit)): Path<(String, String, String, String)>,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    match p
+        .commits
+        .iter()
+        .find(|(r, c, _)| *r == repo && *c == commit)
+    {
+        Some((_, _, listed)) => {
+            let count = |kind: &str| listed.iter().filter(|c| c["changeType"] == kind).count();
+            Json(json!({"changeCounts": {"Add": count("add"), "Edit": count("edit"), "Delete": count("delete")},
+                "changes": listed})).into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            "GitCommitDoesNotExistException",
+            &format!("TF401175: The commit {commit} does not exist."),
+        ),
+    }
 }

@@ -1,6 +1,6 @@
 //! Git, work item and release handlers beyond the lists in `routes`: pull requests (list with
-//! `searchCriteria`, and by id), and single repositories, work items and releases (what live
-//! events re-read).
+//! `searchCriteria`, and by id), single repositories, work items and releases (what live
+//! events re-read), and a project's properties (its tags).
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
     AdoState,
@@ -168,4 +168,41 @@ fn one(found: Option<&Value>, type_key: &str, message: &str) -> Response {
         Some(object) => Json(object.clone()).into_response(),
         None => error(StatusCode::NOT_FOUND, type_key, message),
     }
+}
+
+/// `GET _apis/projects/{id}/properties?keys=`: the project's tags as
+/// `Microsoft.TeamFoundation.Project.Tag.{tag}` properties (a `*` suffix in `keys` matches a
+/// prefix). Preview-only, like the service.
+pub(crate) async fn project_properties(
+    State(state): Shared,
+    Path((_, key)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    if params
+        .get("api-version")
+        .is_some_and(|v| !v.contains("-preview"))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "VssInvalidPreviewVersionException",
+            "VS800006: The requested version of the resource is under preview. The -preview flag must be supplied in the api-version for such requests.",
+        );
+    }
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let wanted = params.get("keys").map_or("*", String::as_str);
+    let matches = |name: &str| match wanted.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == wanted,
+    };
+    list(
+        p.tags
+            .iter()
+            .map(|t| format!("Microsoft.TeamFoundation.Project.Tag.{t}"))
+            .filter(|name| matches(name))
+            .map(|name| json!({"name": name, "value": "True"})),
+    )
+    .into_response()
 }

@@ -181,7 +181,7 @@ impl AdoState {
 /// The `resource` of a `git.push` event, in the shape of Microsoft's sample payload
 /// (ado-api.md §5.2): the pushed commit, the ref update, the repository (with its project
 /// reference), the pusher, the push id, date and URL.
-fn push_resource(
+pub(crate) fn push_resource(
     base: &str,
     repo: &Value,
     push_id: u64,

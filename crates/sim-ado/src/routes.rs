@@ -33,12 +33,16 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .route("/{org}/_apis/projects/{project}/teams", get(teams))
         .route(
             "/{org}/_apis/projects/{project}/properties",
-            get(project_properties),
+            get(crate::objects::project_properties),
         )
         .route("/{org}/{project}/_apis/git/repositories", get(repositories))
         .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/items",
             get(item),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/changes",
+            get(crate::items::changes),
         )
         .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/itemsbatch",
@@ -315,43 +319,6 @@ async fn project(State(state): Shared, Path((_, key)): Path<(String, String)>) -
         Some(p) => Json(p.project.clone()).into_response(),
         None => not_found(&format!("The project {key}")),
     }
-}
-
-/// `GET _apis/projects/{id}/properties?keys=`: the project's tags as
-/// `Microsoft.TeamFoundation.Project.Tag.{tag}` properties (a `*` suffix in `keys` matches a
-/// prefix). Preview-only, like the service.
-async fn project_properties(
-    State(state): Shared,
-    Path((_, key)): Path<(String, String)>,
-    Query(params): Params,
-) -> Response {
-    if params
-        .get("api-version")
-        .is_some_and(|v| !v.contains("-preview"))
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "VssInvalidPreviewVersionException",
-            "VS800006: The requested version of the resource is under preview. The -preview flag must be supplied in the api-version for such requests.",
-        );
-    }
-    let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    let wanted = params.get("keys").map_or("*", String::as_str);
-    let matches = |name: &str| match wanted.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == wanted,
-    };
-    list(
-        p.tags
-            .iter()
-            .map(|t| format!("Microsoft.TeamFoundation.Project.Tag.{t}"))
-            .filter(|name| matches(name))
-            .map(|name| json!({"name": name, "value": "True"})),
-    )
-    .into_response()
 }
 
 async fn teams(

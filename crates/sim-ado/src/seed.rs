@@ -86,6 +86,8 @@ pub struct Project {
     pub iterations: Vec<(String, Value)>,
     /// The project's area tree (`WorkItemClassificationNode` with `children`).
     pub areas: Value,
+    /// Commits made through `AdoState::commit`: (repository id, commit id, `GitChange`s).
+    pub commits: Vec<(String, String, Vec<Value>)>,
     /// Project tags (the names after `Microsoft.TeamFoundation.Project.Tag.`).
     pub tags: Vec<String>,
     /// Pipeline environments (`EnvironmentInstance`).
@@ -149,6 +151,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         field_values: Vec::new(),
         iterations: Vec::new(),
         areas: Value::Null,
+        commits: Vec::new(),
         tags: Vec::new(),
         environments: Vec::new(),
         environment_deployments: Vec::new(),

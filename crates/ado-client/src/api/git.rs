@@ -73,10 +73,26 @@ impl Client {
         repository: &str,
         path: &str,
     ) -> Result<Option<String>, Error> {
-        let query = [
+        self.file_at(project, repository, path, None).await
+    }
+
+    /// The text of one file at `commit` (the default branch without one), `None` when it does
+    /// not exist there.
+    pub async fn file_at(
+        &self,
+        project: &str,
+        repository: &str,
+        path: &str,
+        commit: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        let mut query = vec![
             ("path", path.to_owned()),
             ("includeContent", "true".to_owned()),
         ];
+        if let Some(commit) = commit {
+            query.push(("versionDescriptor.version", commit.to_owned()));
+            query.push(("versionDescriptor.versionType", "commit".to_owned()));
+        }
         match self
             .get(
                 Host::Core,
@@ -92,6 +108,34 @@ impl Client {
             Err(Error::NotFound { .. }) => Ok(None),
             Err(other) => Err(other),
         }
+    }
+
+    /// `GET {project}/_apis/git/repositories/{repo}/commits/{commit}/changes`: the `GitChange`s
+    /// of one commit (`item` with its path and object ids, `changeType`), up to 10,000 of
+    /// them (`top`; larger commits are left to the next resync).
+    pub async fn commit_changes(
+        &self,
+        project: &str,
+        repository: &str,
+        commit: &str,
+    ) -> Result<Vec<Value>, Error> {
+        let segments = [
+            project,
+            "_apis",
+            "git",
+            "repositories",
+            repository,
+            "commits",
+            commit,
+            "changes",
+        ];
+        let (mut body, _) = self
+            .get(Host::Core, &segments, &[("top", "10000".to_owned())])
+            .await?;
+        Ok(match body.get_mut("changes").map(Value::take) {
+            Some(Value::Array(changes)) => changes,
+            _ => Vec::new(),
+        })
     }
 
     /// `POST {project}/_apis/git/repositories/{repo}/itemsbatch`: for each `(path, recursion)`

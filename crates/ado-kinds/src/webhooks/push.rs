@@ -1,6 +1,6 @@
-//! `git.push`: one push, read once, for every kind a push feeds. Today that is `branch`; the
-//! `file`, `folder`, `wiki` and gitops consumers (ocean-azure-devops.md §5.3) belong beside
-//! [`branches`], reading the same [`Push`] and the same re-read repository.
+//! `git.push`: one push, read once, for every kind a push feeds: `branch` and `file` today
+//! (`file::pushed`); the `folder`, `wiki` and gitops consumers (ocean-azure-devops.md §5.3)
+//! belong beside [`branches`] and [`files`], reading the same [`Push`] and re-read repository.
 //!
 //! Branches, as upstream's `BranchWebhookProcessor` (§5.3): each `refs/heads/*` ref update whose
 //! `newObjectId` is 40 zeros deletes `{name, refName, objectId: oldObjectId, __repository}`,
@@ -19,7 +19,7 @@ use super::found;
 use crate::kinds::{
     git::{
         branch::{self, HEADS},
-        has_branches,
+        file, has_branches,
     },
     organization_fields, shared,
 };
@@ -86,7 +86,7 @@ pub(super) async fn process(
 ) -> Result<Changes, String> {
     let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
     let mut changes = Changes::default();
-    if !wants("branch") {
+    if !wants("branch") && !wants("file") {
         return Ok(changes);
     }
     let push = Push::read(&payload["resource"]);
@@ -94,8 +94,61 @@ pub(super) async fn process(
     // Read once, for every consumer: the repository as a resync sees it, or `None` when gone.
     let current = found(client.repository(id).await)?;
     let organization = organization_fields(client);
-    branches(&push, current.as_ref(), &organization, &mut changes);
+    if wants("branch") {
+        branches(&push, current.as_ref(), &organization, &mut changes);
+    }
+    if wants("file") {
+        files(
+            client,
+            &push,
+            &payload["resource"],
+            current.as_ref(),
+            config,
+            &organization,
+            &mut changes,
+        )
+        .await?;
+    }
     Ok(changes)
+}
+
+/// The files a push to the default branch adds, changes or deletes (`file::pushed`).
+async fn files(
+    client: &Client,
+    push: &Push,
+    resource: &Value,
+    current: Option<&Value>,
+    config: &PortAppConfig,
+    organization: &Map<String, Value>,
+    changes: &mut Changes,
+) -> Result<(), String> {
+    let default_branch = current.and_then(|r| r["defaultBranch"].as_str());
+    let pushed = file::Pushed {
+        repository: current,
+        updates: push
+            .updates
+            .iter()
+            .filter(|u| Some(u.name.as_str()) == default_branch && u.new != NO_OBJECT)
+            .map(|u| (u.old.as_str(), u.new.as_str()))
+            .collect(),
+        commits: resource["commits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["commitId"].as_str())
+            .collect(),
+    };
+    let (upserts, deletions) = file::pushed(client, &pushed, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
+    if !upserts.is_empty() {
+        changes.updated.push(("file".into(), stamp(upserts)));
+    }
+    if !deletions.is_empty() {
+        changes.deleted.push(("file".into(), stamp(deletions)));
+    }
+    Ok(())
 }
 
 /// The branches a push creates, moves or deletes.

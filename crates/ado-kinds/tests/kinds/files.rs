@@ -139,3 +139,43 @@ resources:
         Some(&1)
     );
 }
+
+#[tokio::test]
+async fn pushes_to_the_default_branch_update_add_and_delete_files_live() {
+    let env = env(MAPPING).await;
+    assert!(env.resync().await.succeeded());
+    let _live = env.serve().await;
+    let changed = env.ado.state.commit(
+        0,
+        "repo-0-3",
+        &[
+            ("port.yml", Some("properties:\n  tier: Other\n")),
+            ("services/new/package.json", Some(r#"{"version": "9.9.9"}"#)),
+            ("notes.txt", Some("not selected")),
+        ],
+    );
+    assert!(changed.is_some());
+    super::eventually("the edit and the new file reach Port", || {
+        env.entity("azureDevopsFile", "repo-0-3/port.yml")
+            .is_some_and(|e| e["properties"]["tier"] == "Other")
+            && env
+                .entity("azureDevopsFile", "repo-0-3/services/new/package.json")
+                .is_some_and(|e| e["properties"]["version"] == "9.9.9")
+    })
+    .await;
+    assert!(
+        env.entity("azureDevopsFile", "repo-0-3/notes.txt")
+            .is_none()
+    );
+
+    env.ado
+        .state
+        .commit(0, "repo-0-3", &[("port.yml", None)])
+        .unwrap();
+    super::eventually("the deleted file leaves Port", || {
+        env.entity("azureDevopsFile", "repo-0-3/port.yml").is_none()
+    })
+    .await;
+    assert!(env.entity("azureDevopsFile", "repo-0-0/port.yml").is_some());
+    assert_eq!(env.ado.state.deliveries().1, 0, "no delivery failed");
+}

@@ -323,6 +323,103 @@ pub(crate) fn parse(raw: &str) -> Value {
     }
 }
 
+/// A push to a repository's default branch, as the `file` kind sees it.
+pub(crate) struct Pushed<'a> {
+    /// The repository re-read from Azure DevOps (`None` when gone).
+    pub(crate) repository: Option<&'a Value>,
+    /// `(old, new)` object ids of the default branch's ref updates.
+    pub(crate) updates: Vec<(&'a str, &'a str)>,
+    /// The commit ids the push lists (newest first, as Azure DevOps lists them).
+    pub(crate) commits: Vec<&'a str>,
+}
+
+/// Live: the files a push to the default branch added, changed or deleted, for the `file`
+/// resources whose paths (and `files.repos`) match: `(upserts, deletions)` as raw items.
+/// Every commit the push lists is read, oldest first, so a file changed in an earlier commit
+/// of the push is not missed (upstream reads the head commit only); a file's last change
+/// wins. Deletions carry the file's last object id and the repository.
+pub(crate) async fn pushed(
+    client: &ado_client::Client,
+    push: &Pushed<'_>,
+    config: &mapping::PortAppConfig,
+) -> Result<(Vec<Value>, Vec<Value>), Error> {
+    let Some(repo) = push.repository.filter(|r| has_branches(r)) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let selections: Vec<Selection> = config
+        .resources
+        .iter()
+        .filter(|r| r.kind == "file")
+        .filter_map(|r| Selection::from(&r.selector).ok())
+        .filter(|s| s.wants(repo))
+        .collect();
+    if selections.is_empty() || push.updates.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let (project, repo_id) = (id_of(&repo["project"]), id_of(repo));
+    let mut commits: Vec<&str> = push.commits.iter().rev().copied().collect();
+    for (_, new) in &push.updates {
+        if !commits.contains(new) {
+            commits.push(new);
+        }
+    }
+    // path → (its last change, the commit that made it)
+    let mut last: BTreeMap<String, (Value, String)> = BTreeMap::new();
+    for commit in commits {
+        for change in client.commit_changes(&project, &repo_id, commit).await? {
+            let item = &change["item"];
+            let path = item["path"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches('/');
+            if item["gitObjectType"] == "blob" && selections.iter().any(|s| s.matches(path)) {
+                last.insert(path.to_owned(), (change.clone(), commit.to_owned()));
+            }
+        }
+    }
+    let mut included_paths: Vec<String> =
+        selections.iter().flat_map(|s| s.included.clone()).collect();
+    included_paths.sort();
+    included_paths.dedup();
+    let included = if included_paths.is_empty() {
+        None
+    } else {
+        Some(included(client, &project, repo, &included_paths).await?)
+    };
+    let entity = |file: Value| {
+        let mut entity = json!({"file": file, "repo": repo});
+        if let Some(included) = &included {
+            entity["__includedFiles"] = Value::Object(included.clone());
+        }
+        entity
+    };
+    let (mut upserts, mut deletions) = (Vec::new(), Vec::new());
+    for (path, (change, commit)) in last {
+        let item = &change["item"];
+        if change["changeType"]
+            .as_str()
+            .is_some_and(|t| t.contains("delete"))
+        {
+            let mut gone = Map::new();
+            gone.insert("path".to_owned(), json!(path));
+            let original = item.get("originalObjectId").unwrap_or(&item["objectId"]);
+            gone.insert("objectId".to_owned(), original.clone());
+            deletions.push(entity(Value::Object(gone)));
+            continue;
+        }
+        let Some(raw) = client
+            .file_at(&project, &repo_id, &path, Some(&commit))
+            .await?
+        else {
+            continue;
+        };
+        if raw.len() <= MAX_FILE_BYTES {
+            upserts.push(entity(file_object(item, &raw)));
+        }
+    }
+    Ok((upserts, deletions))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
