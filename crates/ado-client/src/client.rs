@@ -209,6 +209,21 @@ impl Client {
         body: &Value,
         idempotent: bool,
     ) -> Result<Value, Error> {
+        Ok(self
+            .post_with_headers(host, segments, query, body, idempotent)
+            .await?
+            .0)
+    }
+
+    /// [`Client::post`], with the response headers (a continuation token, for one).
+    pub(crate) async fn post_with_headers(
+        &self,
+        host: Host,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: &Value,
+        idempotent: bool,
+    ) -> Result<(Value, header::HeaderMap), Error> {
         let reply = self
             .send(
                 Method::POST,
@@ -217,7 +232,7 @@ impl Client {
                 idempotent,
             )
             .await?;
-        decode(segments, &reply.body)
+        Ok((decode(segments, &reply.body)?, reply.headers))
     }
 
     async fn send(

@@ -1,6 +1,6 @@
 //! Paging, in one place (STYLE.md rule 7): continuation tokens in the `x-ms-continuationtoken`
-//! header or in the body, `$top`/`$skip` offsets, and unpaginated lists. Each returns a stream
-//! of pages.
+//! header or in the body (for GETs and the POSTs that page), `$top`/`$skip` offsets, and
+//! unpaginated lists. Each returns a stream of pages.
 
 use futures::{Stream, stream};
 use serde_json::Value;
@@ -106,14 +106,7 @@ impl Client {
                     Paging::ContinuationHeader { .. }
                     | Paging::ContinuationHeaderTop { .. }
                     | Paging::Continuation => {
-                        cursor.token = headers
-                            .iter()
-                            .find(|(name, _)| {
-                                name.as_str().eq_ignore_ascii_case("x-ms-continuationtoken")
-                            })
-                            .and_then(|(_, v)| v.to_str().ok())
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_owned);
+                        cursor.token = header_token(&headers);
                         cursor.done = cursor.token.is_none();
                     }
                     Paging::ContinuationBody => {
@@ -134,6 +127,53 @@ impl Client {
             }
         })
     }
+}
+
+impl Client {
+    /// Streams the pages of a POST list endpoint that takes `{"top", "continuationToken"}` in
+    /// its body and answers the next token in the `x-ms-continuationtoken` header (wiki
+    /// `pagesbatch`); it ends without a token or on an empty page. A read: retried like a GET.
+    pub fn post_pages(
+        &self,
+        host: Host,
+        segments: Vec<String>,
+        query: Vec<(&'static str, String)>,
+        top: usize,
+    ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
+        let client = self.clone();
+        let cursor = Cursor {
+            token: None,
+            skip: 0,
+            done: false,
+        };
+        stream::try_unfold(cursor, move |mut cursor| {
+            let (client, segments, query) = (client.clone(), segments.clone(), query.clone());
+            async move {
+                if cursor.done {
+                    return Ok(None);
+                }
+                let body = serde_json::json!({"top": top, "continuationToken": cursor.token});
+                let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                let (mut answer, headers) = client
+                    .post_with_headers(host, &refs, &query, &body, true)
+                    .await?;
+                let items = take_list(&mut answer);
+                cursor.token = header_token(&headers);
+                cursor.done = cursor.token.is_none() || items.is_empty();
+                Ok(Some((items, cursor)))
+            }
+        })
+    }
+}
+
+/// A non-empty `x-ms-continuationtoken` header (any case).
+fn header_token(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .iter()
+        .find(|(name, _)| name.as_str().eq_ignore_ascii_case("x-ms-continuationtoken"))
+        .and_then(|(_, v)| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// Moves the `value` list out of a list response (`{"count": n, "value": [...]}`), leaving

@@ -35,7 +35,8 @@ use ocean::{Integration, PageStream};
 /// `pull-request`, `branch`, `file`, `advanced-security-alert`, `test-run`, `release-definition`,
 /// `release-deployment`, the pipelines area's `pipeline`, `pipeline-run`, `pipeline-stage`,
 /// `build`, `environment` and `pipeline-deployment`, the teams area's `team`, `member`,
-/// `iteration` and `area-path`, and the identity area's `user`, `group` and `group-member`. Live events (`webhooks`) update the kinds Azure DevOps sends
+/// `iteration` and `area-path`, the identity area's `user`, `group` and `group-member`, and
+/// `wiki`. Live events (`webhooks`) update the kinds Azure DevOps sends
 /// events for: all but `project`, `repository-policy`, `board`, `column` and the kinds added
 /// with the teams and environments (no service-hook event covers those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +95,8 @@ pub enum AdoKind {
     GroupMember,
     /// `file`
     File,
+    /// `wiki`
+    Wiki,
 }
 
 impl AdoKind {
@@ -128,6 +131,7 @@ impl AdoKind {
             "group" => Self::Group,
             "group-member" => Self::GroupMember,
             "file" => Self::File,
+            "wiki" => Self::Wiki,
             _ => return None,
         })
     }
@@ -212,6 +216,7 @@ impl AzureDevops {
             AdoKind::Group => kinds::identity::group::fetch(c, selector),
             AdoKind::GroupMember => kinds::identity::group_member::fetch(c, selector),
             AdoKind::File => kinds::git::file::fetch(c, selector),
+            AdoKind::Wiki => kinds::wiki::wiki_page::fetch(c, selector),
         };
         kinds::with_organization(&c.client, pages)
     }

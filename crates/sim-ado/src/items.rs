@@ -29,6 +29,19 @@ use crate::{
     routes::{error, find, not_found},
 };
 
+/// The routes of this module (registered inside the guard).
+pub(crate) fn routes() -> axum::Router<Arc<AdoState>> {
+    axum::Router::new()
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/itemsbatch",
+            axum::routing::post(batch),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/changes",
+            axum::routing::get(changes),
+        )
+}
+
 /// Adds the seeded files of repository number `r` named `name`.
 pub(crate) fn seed_files(
     id: &str,
@@ -88,7 +101,7 @@ fn item(repo_url: &str, path: &str, blob: Option<&str>, metadata: bool) -> Value
 }
 
 /// `POST …/itemsbatch` with `{"itemDescriptors": [{path, recursionLevel, …}], "includeContentMetadata"}`.
-pub(crate) async fn batch(
+async fn batch(
     State(state): State<Arc<AdoState>>,
     Path((_, key, repo)): Path<(String, String, String)>,
     Json(body): Json<Value>,
@@ -236,7 +249,7 @@ impl AdoState {
 }
 
 /// `GET …/commits/{id}/changes`: what a commit made through [`AdoState::commit`] changed.
-pub(crate) async fn changes(
+async fn changes(
     State(state): State<Arc<AdoState>>,
     Path((_, key, repo, commit)): Path<(String, String, String, String)>,
 ) -> Response {

@@ -31,6 +31,7 @@ mod seed;
 mod state;
 mod teams;
 mod test_runs;
+mod wiki;
 mod wiql;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};

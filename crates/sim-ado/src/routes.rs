@@ -41,14 +41,6 @@ pub fn router(state: Arc<AdoState>) -> Router {
             get(item),
         )
         .route(
-            "/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/changes",
-            get(crate::items::changes),
-        )
-        .route(
-            "/{org}/{project}/_apis/git/repositories/{repo}/itemsbatch",
-            post(crate::items::batch),
-        )
-        .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/refs",
             get(crate::refs::list_refs),
         )
@@ -103,6 +95,8 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .merge(crate::teams::routes())
         .merge(crate::environments::routes())
         .merge(crate::graph::routes())
+        .merge(crate::wiki::routes())
+        .merge(crate::items::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         // Inspection and mutation, outside the guard: not counted, no PAT.
         .merge(crate::control::router())

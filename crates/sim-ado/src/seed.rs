@@ -88,6 +88,10 @@ pub struct Project {
     pub areas: Value,
     /// Commits made through `AdoState::commit`: (repository id, commit id, `GitChange`s).
     pub commits: Vec<(String, String, Vec<Value>)>,
+    /// Wikis (`WikiV2`).
+    pub wikis: Vec<Value>,
+    /// Wiki pages: (wiki id, `WikiPage` with `content`).
+    pub wiki_pages: Vec<(String, Value)>,
     /// Project tags (the names after `Microsoft.TeamFoundation.Project.Tag.`).
     pub tags: Vec<String>,
     /// Pipeline environments (`EnvironmentInstance`).
@@ -152,6 +156,8 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         iterations: Vec::new(),
         areas: Value::Null,
         commits: Vec::new(),
+        wikis: Vec::new(),
+        wiki_pages: Vec::new(),
         tags: Vec::new(),
         environments: Vec::new(),
         environment_deployments: Vec::new(),
@@ -176,6 +182,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
     crate::test_runs::seed(base, &mut out);
     crate::environments::seed(base, p, &mut out);
+    crate::wiki::seed(base, p, &mut out);
     out
 }
 

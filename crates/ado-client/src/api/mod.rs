@@ -1,6 +1,7 @@
 //! One method per Azure DevOps endpoint the integration calls (paths and parameters from the
 //! 7.1 specs: `core`, `git`, `work`, `wit`, `release`, `pipelines`, `build`, `advancedSecurity`, `test`,
-//! `distributedTask`, `graph`, `memberEntitlementManagement`).
+//! `distributedTask`, `graph`, `memberEntitlementManagement`,
+//! `wiki`).
 
 mod advsec;
 mod build;
@@ -13,5 +14,6 @@ mod hooks;
 mod pipelines;
 mod release;
 mod test;
+mod wiki;
 mod wit;
 mod work;

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod pipelines;
 pub mod release;
 pub mod test;
+pub mod wiki;
 pub mod wit;
 pub mod work;
 

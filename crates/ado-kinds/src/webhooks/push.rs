@@ -1,6 +1,7 @@
-//! `git.push`: one push, read once, for every kind a push feeds: `branch` and `file` today
-//! (`file::pushed`); the `folder`, `wiki` and gitops consumers (ocean-azure-devops.md §5.3)
-//! belong beside [`branches`] and [`files`], reading the same [`Push`] and re-read repository.
+//! `git.push`: one push, read once, for every kind a push feeds: `branch` and `file`
+//! (`file::pushed`), and `wiki` for a push to a project wiki's repository (`wiki_page::pushed`);
+//! the `folder` and gitops consumers (ocean-azure-devops.md §5.3) belong beside [`branches`]
+//! and [`files`], reading the same [`Push`] and re-read repository.
 //!
 //! Branches, as upstream's `BranchWebhookProcessor` (§5.3): each `refs/heads/*` ref update whose
 //! `newObjectId` is 40 zeros deletes `{name, refName, objectId: oldObjectId, __repository}`,
@@ -22,6 +23,7 @@ use crate::kinds::{
         file, has_branches,
     },
     organization_fields, shared,
+    wiki::wiki_page,
 };
 
 /// The object id of "no object": the new id of a deleted ref (and the old id of a created one).
@@ -86,14 +88,32 @@ pub(super) async fn process(
 ) -> Result<Changes, String> {
     let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
     let mut changes = Changes::default();
+    let push = Push::read(&payload["resource"]);
+    let organization = organization_fields(client);
+    // A project wiki lives in a hidden repository named `{project}.wiki` (upstream's test).
+    if push.repository["name"].as_str().is_some_and(|n| {
+        std::path::Path::new(n)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wiki"))
+    }) {
+        if wants("wiki") {
+            let id = push.repository["id"].as_str().unwrap_or_default();
+            let pages = wiki_page::pushed(client, &push.repository["project"], id, config)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !pages.is_empty() {
+                let items = Page::sharing(pages, organization).into_items();
+                changes.updated.push(("wiki".into(), items));
+            }
+        }
+        return Ok(changes);
+    }
     if !wants("branch") && !wants("file") {
         return Ok(changes);
     }
-    let push = Push::read(&payload["resource"]);
     let id = push.repository["id"].as_str().unwrap_or_default();
     // Read once, for every consumer: the repository as a resync sees it, or `None` when gone.
     let current = found(client.repository(id).await)?;
-    let organization = organization_fields(client);
     if wants("branch") {
         branches(&push, current.as_ref(), &organization, &mut changes);
     }

@@ -12,6 +12,7 @@ mod pipelines;
 mod releases;
 mod teams;
 mod test_runs;
+mod wikis;
 
 use std::{sync::Arc, time::Duration};
 

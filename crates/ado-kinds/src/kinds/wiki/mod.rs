@@ -1,0 +1,3 @@
+//! Wiki area kinds: `wiki`, whose items are wiki pages.
+
+pub mod wiki_page;
