@@ -32,7 +32,7 @@ use mapping::SelectorConfig;
 use ocean::{Integration, PageStream};
 
 /// Every kind this integration implements so far: the default mapping's kinds,
-/// `pull-request`, `branch`, `file`, `advanced-security-alert`, `test-run`, `release-definition`,
+/// `pull-request`, `branch`, `file`, `folder`, `advanced-security-alert`, `test-run`, `release-definition`,
 /// `release-deployment`, the pipelines area's `pipeline`, `pipeline-run`, `pipeline-stage`,
 /// `build`, `environment` and `pipeline-deployment`, the teams area's `team`, `member`,
 /// `iteration` and `area-path`, the identity area's `user`, `group` and `group-member`, and
@@ -97,6 +97,8 @@ pub enum AdoKind {
     File,
     /// `wiki`
     Wiki,
+    /// `folder`
+    Folder,
 }
 
 impl AdoKind {
@@ -132,6 +134,7 @@ impl AdoKind {
             "group-member" => Self::GroupMember,
             "file" => Self::File,
             "wiki" => Self::Wiki,
+            "folder" => Self::Folder,
             _ => return None,
         })
     }
@@ -217,6 +220,7 @@ impl AzureDevops {
             AdoKind::GroupMember => kinds::identity::group_member::fetch(c, selector),
             AdoKind::File => kinds::git::file::fetch(c, selector),
             AdoKind::Wiki => kinds::wiki::wiki_page::fetch(c, selector),
+            AdoKind::Folder => kinds::git::folder::fetch(c, selector),
         };
         kinds::with_organization(&c.client, pages)
     }

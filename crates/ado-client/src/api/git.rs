@@ -148,9 +148,28 @@ impl Client {
         repository: &str,
         descriptors: &[(String, &str)],
     ) -> Result<Option<Vec<Vec<Value>>>, Error> {
+        self.items_batch_on(project, repository, descriptors, None)
+            .await
+    }
+
+    /// [`Client::items_batch`] on `branch` (the default branch without one).
+    pub async fn items_batch_on(
+        &self,
+        project: &str,
+        repository: &str,
+        descriptors: &[(String, &str)],
+        branch: Option<&str>,
+    ) -> Result<Option<Vec<Vec<Value>>>, Error> {
         let descriptors: Vec<Value> = descriptors
             .iter()
-            .map(|(path, recursion)| json!({"path": path, "recursionLevel": recursion}))
+            .map(|(path, recursion)| {
+                let mut descriptor = json!({"path": path, "recursionLevel": recursion});
+                if let Some(branch) = branch {
+                    descriptor["version"] = json!(branch);
+                    descriptor["versionType"] = json!("branch");
+                }
+                descriptor
+            })
             .collect();
         let body = json!({"itemDescriptors": descriptors, "includeContentMetadata": true});
         let segments = [

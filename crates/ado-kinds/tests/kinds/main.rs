@@ -7,6 +7,7 @@
 mod advsec;
 mod environments;
 mod files;
+mod folders;
 mod identity;
 mod pipelines;
 mod releases;

@@ -127,7 +127,7 @@ impl Selection {
                 ));
             }
         };
-        let (literals, globs, descriptors) = compile(&paths)?;
+        let (literals, globs, descriptors) = compile(&paths, "file", "files.path")?;
         Ok(Self {
             literals,
             globs,
@@ -150,8 +150,13 @@ impl Selection {
 }
 
 fn refuse(option: &str, message: String) -> Error {
+    refuse_for("file", option, message)
+}
+
+/// A selector error of `kind`.
+pub(super) fn refuse_for(kind: &str, option: &str, message: String) -> Error {
     Error::Selector {
-        kind: "file".into(),
+        kind: kind.into(),
         option: option.into(),
         message,
     }
@@ -159,9 +164,9 @@ fn refuse(option: &str, message: String) -> Error {
 
 /// Literal paths (lower-cased), the glob set, and what to list: one `(base, recursion)` per
 /// base, with the deepest recursion any of its patterns needs.
-type Compiled = (HashSet<String>, GlobSet, Vec<(String, &'static str)>);
+pub(super) type Compiled = (HashSet<String>, GlobSet, Vec<(String, &'static str)>);
 
-fn compile(paths: &[String]) -> Result<Compiled, Error> {
+pub(super) fn compile(paths: &[String], kind: &str, option: &str) -> Result<Compiled, Error> {
     let mut literals = HashSet::new();
     let mut globs = GlobSetBuilder::new();
     let mut bases: BTreeMap<String, &'static str> = BTreeMap::new();
@@ -179,7 +184,7 @@ fn compile(paths: &[String]) -> Result<Compiled, Error> {
                     .literal_separator(true)
                     .build()
                     .map_err(|e| {
-                        refuse("files.path", format!("\"{raw}\" is not a valid glob: {e}"))
+                        refuse_for(kind, option, format!("\"{raw}\" is not a valid glob: {e}"))
                     })?;
                 globs.add(glob);
                 let deep = path.contains("**") || first + 1 < segments.len();
@@ -196,7 +201,7 @@ fn compile(paths: &[String]) -> Result<Compiled, Error> {
     }
     let globs = globs
         .build()
-        .map_err(|e| refuse("files.path", e.to_string()))?;
+        .map_err(|e| refuse_for(kind, option, e.to_string()))?;
     let descriptors = bases
         .into_iter()
         .map(|(b, r)| (format!("/{b}"), r))

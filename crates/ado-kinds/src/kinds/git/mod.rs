@@ -2,6 +2,7 @@
 
 pub mod branch;
 pub mod file;
+pub mod folder;
 pub mod pull_request;
 pub mod repository;
 pub mod repository_policy;

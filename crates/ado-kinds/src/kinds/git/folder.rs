@@ -1,0 +1,225 @@
+//! `folder`: folders matching the selector's `folders[].path` patterns (ocean-azure-devops.md
+//! §3.1, §7.2), in the repositories `folders[].repos` names (each with an optional `branch`;
+//! none named: every repository), of `projectName`'s project or of every project. Each folder
+//! item gets `__repository` (the full repository), `__branch` (the configured branch, else the
+//! default branch's name), `__pattern` (the pattern it matched) and, with `includedFiles`,
+//! `__includedFiles` (from the repository's root on its default branch; upstream reads the
+//! folder's branch).
+//!
+//! Departures: folders are listed on the configured branch (upstream lists the default branch
+//! and only copies the branch name), and a pattern with a wildcard before its last segment
+//! (`src/*/docs`) is listed recursively, so it matches (upstream lists one level below the
+//! base and never can). Matching is as for `file`: case-insensitive, `*` within a segment.
+//! Live events for folders are not built yet.
+
+use std::collections::HashSet;
+
+use ado_client::Error;
+use futures::{StreamExt, TryStreamExt, stream};
+use globset::GlobSet;
+use mapping::SelectorConfig;
+use ocean::{Page, PageStream};
+use serde_json::{Value, json};
+
+use super::{
+    super::{Source, id_of, per_project_streams},
+    file::{compile, refuse_for},
+    has_branches,
+    repository::{included, included_files},
+};
+
+/// Repositories read at a time.
+const REPOSITORY_CONCURRENCY: usize = 25;
+
+/// One `folders[]` entry, compiled.
+struct Pattern {
+    text: String,
+    literals: HashSet<String>,
+    globs: GlobSet,
+    descriptors: Vec<(String, &'static str)>,
+    /// `(repository name, branch)`; empty for every repository on its default branch.
+    repos: Vec<(String, Option<String>)>,
+}
+
+impl Pattern {
+    fn matches(&self, path: &str) -> bool {
+        self.literals.contains(&path.to_ascii_lowercase()) || self.globs.is_match(path)
+    }
+
+    /// The branch to read `repo` on (its configured one, else `default`), when this pattern
+    /// applies to it.
+    fn branch_for(&self, repo: &Value, default: &str) -> Option<String> {
+        if self.repos.is_empty() {
+            return Some(default.to_owned());
+        }
+        let name = repo["name"].as_str().unwrap_or_default();
+        self.repos
+            .iter()
+            .find(|(r, _)| r == name)
+            .map(|(_, branch)| branch.clone().unwrap_or_else(|| default.to_owned()))
+    }
+}
+
+/// What a `folder` resource selects.
+struct Selection {
+    project: Option<String>,
+    patterns: Vec<Pattern>,
+    included: Vec<String>,
+}
+
+impl Selection {
+    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+        let refuse = |option: &str, message: String| refuse_for("folder", option, message);
+        let folders = match selector.extra.get("folders") {
+            Some(Value::Array(folders)) if !folders.is_empty() => folders,
+            other => {
+                return Err(refuse(
+                    "folders",
+                    format!(
+                        "is required: a list of {{path, repos}}, not {}",
+                        other.unwrap_or(&Value::Null)
+                    ),
+                ));
+            }
+        };
+        let mut patterns = Vec::new();
+        for folder in folders {
+            let Some(text) = folder["path"].as_str() else {
+                return Err(refuse(
+                    "folders[].path",
+                    format!("must be a path pattern, not {}", folder["path"]),
+                ));
+            };
+            let (literals, globs, descriptors) =
+                compile(&[text.to_owned()], "folder", "folders[].path")?;
+            let repos = folder["repos"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let name = r.as_str().or_else(|| r["name"].as_str())?;
+                    Some((name.to_owned(), r["branch"].as_str().map(str::to_owned)))
+                })
+                .collect();
+            patterns.push(Pattern {
+                text: text.trim_start_matches('/').to_owned(),
+                literals,
+                globs,
+                descriptors,
+                repos,
+            });
+        }
+        Ok(Self {
+            project: selector
+                .extra
+                .get("projectName")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            patterns,
+            included: included_files(selector),
+        })
+    }
+}
+
+/// Streams one page of folders per repository.
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
+    let selection = match Selection::from(selector) {
+        Ok(selection) => std::sync::Arc::new(selection),
+        Err(error) => return stream::once(async { Err(error) }).boxed(),
+    };
+    per_project_streams(source, move |source, project| {
+        let selection = std::sync::Arc::clone(&selection);
+        if selection.project.as_ref().is_some_and(|p| {
+            !project["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(p))
+        }) {
+            return stream::empty().boxed();
+        }
+        let project_id = id_of(&project);
+        stream::once(async move {
+            let repositories = source.repositories(&project_id).await?;
+            Ok::<_, Error>((source, project_id, repositories))
+        })
+        .map_ok(move |(source, project_id, repositories)| {
+            let readable: Vec<Value> = repositories
+                .iter()
+                .filter(|r| has_branches(r))
+                .cloned()
+                .collect();
+            let selection = std::sync::Arc::clone(&selection);
+            stream::iter(readable.into_iter().map(Ok))
+                .map_ok(move |repo| {
+                    folders_of(
+                        source.clone(),
+                        project_id.clone(),
+                        repo,
+                        std::sync::Arc::clone(&selection),
+                    )
+                })
+                .try_buffer_unordered(REPOSITORY_CONCURRENCY)
+        })
+        .try_flatten()
+        .boxed()
+    })
+}
+
+/// The folders of one repository that its patterns match.
+async fn folders_of(
+    source: Source,
+    project: String,
+    repo: Value,
+    selection: std::sync::Arc<Selection>,
+) -> Result<Page, Error> {
+    let client = &source.client;
+    let repo_id = id_of(&repo);
+    let default_branch = repo["defaultBranch"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("refs/heads/")
+        .to_owned();
+    let mut found = Vec::new();
+    let mut seen = HashSet::new();
+    for pattern in &selection.patterns {
+        let Some(branch) = pattern.branch_for(&repo, &default_branch) else {
+            continue;
+        };
+        let listed = client
+            .items_batch_on(&project, &repo_id, &pattern.descriptors, Some(&branch))
+            .await?
+            .unwrap_or_default();
+        for item in listed.into_iter().flatten() {
+            let path = item["path"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_owned();
+            let folder =
+                item["gitObjectType"] == "tree" || item["isFolder"].as_bool().unwrap_or(false);
+            if folder
+                && !path.is_empty()
+                && pattern.matches(&path)
+                && seen.insert((path, branch.clone()))
+            {
+                let mut item = item;
+                item["__branch"] = json!(branch);
+                item["__pattern"] = json!(pattern.text);
+                found.push(item);
+            }
+        }
+    }
+    let includes = if selection.included.is_empty() || found.is_empty() {
+        None
+    } else {
+        Some(Value::Object(
+            included(client, &project, &repo, &selection.included).await?,
+        ))
+    };
+    for item in &mut found {
+        item["__repository"] = repo.clone();
+        if let Some(includes) = &includes {
+            item["__includedFiles"] = includes.clone();
+        }
+    }
+    Ok(Page::from(found))
+}

@@ -1,0 +1,117 @@
+//! The `folder` kind: folder patterns per repository (all, or those named with a branch),
+//! `projectName`, and what each folder item carries.
+
+use sim_ado::Sizes;
+
+use super::Env;
+
+const MAPPING: &str = r#"
+resources:
+  - kind: folder
+    selector:
+      query: 'true'
+      includedFiles: [README.md]
+      folders:
+        - path: 'services/*'
+        - path: .config
+          repos:
+            - name: repo-0-0
+              branch: release
+    port:
+      entity:
+        mappings:
+          identifier: .__repository.name + "/" + .__branch + "/" + (.path | ltrimstr("/"))
+          title: .path
+          blueprint: '"azureDevopsFolder"'
+          properties:
+            pattern: .__pattern
+            readme: .__includedFiles["README.md"]
+"#;
+
+async fn env(mapping: &'static str) -> Env {
+    let sizes = Sizes {
+        projects: 1,
+        repositories: 6,
+        work_items: 0,
+        releases: 0,
+        pull_requests: 0,
+        pipelines: 0,
+        teams: 1,
+    };
+    let blueprints: [(&str, &[&str]); 1] = [("azureDevopsFolder", &["pattern", "readme"])];
+    Env::start(sizes, mapping, &blueprints).await
+}
+
+#[tokio::test]
+async fn a_resync_writes_the_folders_each_pattern_matches_in_its_repositories() {
+    let env = env(MAPPING).await;
+    let report = env.resync().await;
+    assert!(report.succeeded(), "{report:?}");
+    let mut identifiers: Vec<String> = env
+        .port
+        .sim
+        .state
+        .entities()
+        .iter()
+        .filter(|e| e["blueprint"] == "azureDevopsFolder")
+        .map(|e| e["identifier"].as_str().unwrap().to_owned())
+        .collect();
+    identifiers.sort();
+    assert_eq!(
+        identifiers,
+        [
+            "repo-0-0/release/.config",
+            "repo-0-1/main/services/api",
+            "repo-0-1/main/services/web",
+            "repo-0-5/main/services/api",
+            "repo-0-5/main/services/web",
+        ]
+    );
+    let api = env
+        .entity("azureDevopsFolder", "repo-0-1/main/services/api")
+        .unwrap();
+    assert_eq!(api["properties"]["pattern"], "services/*");
+    assert!(
+        api["properties"]["readme"]
+            .as_str()
+            .unwrap()
+            .starts_with("# repo-0-1")
+    );
+}
+
+#[tokio::test]
+async fn project_name_limits_the_projects_and_a_missing_folders_list_is_refused() {
+    const OTHER: &str = r#"
+resources:
+  - kind: folder
+    selector:
+      query: 'true'
+      projectName: Project 9
+      folders:
+        - path: 'services/*'
+    port:
+      entity:
+        mappings:
+          identifier: .path
+          blueprint: '"azureDevopsFolder"'
+"#;
+    let env = env(OTHER).await;
+    assert!(env.resync().await.succeeded());
+    assert_eq!(env.count("azureDevopsFolder"), 0);
+
+    let mut env = env;
+    env.mapping = r#"
+resources:
+  - kind: folder
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .path
+          blueprint: '"azureDevopsFolder"'
+"#;
+    let report = env.resync().await;
+    assert!(!report.succeeded());
+    assert!(format!("{report:?}").contains("folders"));
+}
