@@ -74,6 +74,9 @@ struct Inner {
     concurrency: usize,
     /// No request starts before this instant (set from `Retry-After`, shared by all requests).
     paused_until: std::sync::Mutex<Option<Instant>>,
+    /// The newest api-version the server accepts, once it refused a newer one (Azure DevOps
+    /// Server 2020 stops at 6.0, 2022 at 7.0; Services takes the 7.1 this client sends).
+    max_version: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -125,6 +128,7 @@ impl Client {
                 budget: Semaphore::new(options.concurrency.max(1)),
                 concurrency: options.concurrency.max(1),
                 paused_until: std::sync::Mutex::new(None),
+                max_version: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -160,6 +164,9 @@ impl Client {
             if !query.iter().any(|(k, _)| *k == "api-version") {
                 pairs.append_pair("api-version", version);
             }
+        }
+        if let Some(max) = self.max_version() {
+            url = with_version_capped(&url, &max);
         }
         url
     }
@@ -238,7 +245,7 @@ impl Client {
     async fn send(
         &self,
         method: Method,
-        url: Url,
+        mut url: Url,
         body: Option<Bytes>,
         idempotent: bool,
     ) -> Result<Reply, Error> {
@@ -298,7 +305,16 @@ impl Client {
                 }
                 RetryAction::Retry { after, reason } => self.backoff(&route, &reason, after).await,
                 RetryAction::DontRetry { .. } => {
-                    let message = service_message(&response.text().await.unwrap_or_default());
+                    let text = response.text().await.unwrap_or_default();
+                    // An older Server refuses a newer api-version and names the newest it
+                    // takes: every later request uses that one (once, then it is an error).
+                    if let Some(max) = supported_version(status, &text)
+                        && self.set_max_version(&max)
+                    {
+                        url = with_version_capped(&url, &max);
+                        continue;
+                    }
+                    let message = service_message(&text);
                     return Err(Error::Http {
                         method: method.to_string(),
                         route,
@@ -332,6 +348,28 @@ impl Client {
                 .body(body.clone());
         }
         Ok(request)
+    }
+
+    fn max_version(&self) -> Option<String> {
+        self.inner.max_version.lock().ok().and_then(|v| v.clone())
+    }
+
+    /// Records the server's newest api-version; false when it was known already (the refusal
+    /// is then not about the version sent).
+    fn set_max_version(&self, max: &str) -> bool {
+        let Ok(mut known) = self.inner.max_version.lock() else {
+            return false;
+        };
+        if known.as_deref() == Some(max) {
+            return false;
+        }
+        tracing::info!(
+            organization = self.organization_url(),
+            api_version = max,
+            "The server takes an older api-version; using it."
+        );
+        *known = Some(max.to_owned());
+        true
     }
 
     /// The error for a refused credential, naming what to fix.
@@ -419,6 +457,53 @@ fn service_host(core: &Url, service: &str) -> Url {
     if let Some(mapped) = mapped {
         let _ = url.set_host(Some(&mapped));
     }
+    url
+}
+
+/// The newest api-version a `400 VssVersionOutOfRangeException` names ("… The latest REST API
+/// version this server supports is 6.0."), if that is what `body` is.
+fn supported_version(status: u16, body: &str) -> Option<String> {
+    if status != 400 || !body.contains("VssVersionOutOfRangeException") {
+        return None;
+    }
+    let message = service_message(body);
+    let tail = message.split("supports is ").nth(1)?;
+    let version: String = tail
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let version = version.trim_end_matches('.');
+    (!version.is_empty()).then(|| version.to_owned())
+}
+
+/// `url` with its api-version lowered to `max` when it is newer (a preview keeps `-preview`:
+/// the server then serves its own newest preview of that resource).
+fn with_version_capped(url: &Url, max: &str) -> Url {
+    let number = |v: &str| -> Vec<u32> {
+        v.split('-')
+            .next()
+            .unwrap_or_default()
+            .split('.')
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            if k == "api-version" && number(&v) > number(max) {
+                let capped = if v.contains("-preview") {
+                    format!("{max}-preview")
+                } else {
+                    max.to_owned()
+                };
+                (k.into_owned(), capped)
+            } else {
+                (k.into_owned(), v.into_owned())
+            }
+        })
+        .collect();
+    let mut url = url.clone();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
     url
 }
 
@@ -520,6 +605,27 @@ mod tests {
         assert_eq!(
             host("https://tfs.contoso.com/DefaultCollection/"),
             "tfs.contoso.com"
+        );
+    }
+
+    #[test]
+    fn an_older_servers_newest_version_is_read_and_newer_ones_capped() {
+        let body = r#"{"$id":"1","message":"The requested REST API version of 7.1 is out of range for this server. The latest REST API version this server supports is 6.0.","typeKey":"VssVersionOutOfRangeException"}"#;
+        assert_eq!(supported_version(400, body).as_deref(), Some("6.0"));
+        assert_eq!(supported_version(404, body), None);
+        assert_eq!(supported_version(400, r#"{"message":"bad"}"#), None);
+        let url: Url =
+            "https://tfs.contoso.com/Coll/_apis/teams?$top=100&api-version=7.1-preview.3"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            with_version_capped(&url, "6.0").query(),
+            Some("%24top=100&api-version=6.0-preview")
+        );
+        let old: Url = "https://h/c/_apis/x?api-version=5.1".parse().unwrap();
+        assert_eq!(
+            with_version_capped(&old, "6.0").query(),
+            Some("api-version=5.1")
         );
     }
 

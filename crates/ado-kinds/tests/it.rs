@@ -688,3 +688,54 @@ async fn projects_with_an_excluded_tag_are_left_out_with_everything_in_them() {
         Some(&2)
     );
 }
+
+#[tokio::test]
+async fn an_azure_devops_server_that_stops_at_api_version_6_gets_the_same_catalog() {
+    let services = env(SMALL).await;
+    assert!(services.run().await.succeeded());
+    // Azure DevOps Server 2020 at http://host/DefaultCollection: 7.1 is refused, 6.0 taken.
+    let server = sim_ado::spawn(SimConfig {
+        organization: "DefaultCollection".to_owned(),
+        sizes: SMALL,
+        max_api_version: Some("6.0".to_owned()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut env = env(SMALL).await;
+    env.resync.integration = Arc::new(AzureDevops::new(client(&server)));
+    let report = env.run().await;
+    assert!(report.succeeded(), "{report}");
+    for blueprint in [
+        "azureDevopsProject",
+        "azureDevopsRepository",
+        "azureDevopsWorkItem",
+        "azureDevopsBoard",
+        "azureDevopsColumn",
+        "azureDevopsRelease",
+    ] {
+        assert_eq!(
+            env.identifiers(blueprint),
+            services.identifiers(blueprint),
+            "{blueprint}"
+        );
+    }
+    // One request refused for its version, then every request at 6.0.
+    assert_eq!(
+        server.state.total_requests(),
+        services.ado.state.total_requests() + 1
+    );
+    let project = env
+        .port
+        .sim
+        .state
+        .entity("azureDevopsProject", &project_id(0))
+        .unwrap();
+    assert!(
+        project["properties"]["link"]
+            .as_str()
+            .unwrap()
+            .contains("/DefaultCollection/"),
+        "{project}"
+    );
+}

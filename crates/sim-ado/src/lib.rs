@@ -54,6 +54,9 @@ pub struct SimConfig {
     pub client_secret: String,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
+    /// Azure DevOps Server: the newest api-version it takes (`6.0` for Server 2020, `7.0` for
+    /// 2022); newer ones are refused with 400. `None`: Services, which takes every version.
+    pub max_api_version: Option<String>,
     /// Size of the generated organization.
     pub sizes: Sizes,
     /// Delay before each API response.
@@ -72,6 +75,7 @@ impl Default for SimConfig {
             client_id: "sim-client".to_owned(),
             client_secret: "sim-secret".to_owned(),
             token_lifetime: Duration::from_hours(1),
+            max_api_version: None,
             sizes: Sizes::default(),
             latency: Duration::ZERO,
             rate_limit: None,

@@ -161,6 +161,9 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
     if !pat_ok(&state, request.headers()) {
         return bad_pat(request.headers());
     }
+    if let Some(refused) = version_out_of_range(&state, request.uri().query().unwrap_or_default()) {
+        return refused;
+    }
     if let Some((limit, used, reset)) = usage
         && used > limit
     {
@@ -244,6 +247,25 @@ fn bad_pat(headers: &HeaderMap) -> Response {
         page,
     )
         .into_response()
+}
+
+/// As an Azure DevOps Server does (`SimConfig::max_api_version`): an api-version newer than the
+/// newest it takes is refused, naming that one.
+fn version_out_of_range(state: &AdoState, query: &str) -> Option<Response> {
+    let max = state.config.max_api_version.as_deref()?;
+    let number = |v: &str| -> Vec<u32> {
+        let release = v.split('-').next().unwrap_or_default();
+        release.split('.').filter_map(|p| p.parse().ok()).collect()
+    };
+    let (_, asked) =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "api-version")?;
+    (number(&asked) > number(max)).then(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "VssVersionOutOfRangeException",
+            &format!("VS800003: The requested REST API version of {asked} is out of range for this server. The latest REST API version this server supports is {max}."),
+        )
+    })
 }
 
 pub(crate) fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
