@@ -27,13 +27,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    super::{Source, id_of, per_project_streams, shared},
-    has_branches,
+    super::{Source, id_of, shared},
+    RepositorySelection, has_branches, per_readable_repository,
     repository::{included, included_files},
 };
 
-/// Repositories read at a time (upstream's `MAX_CONCURRENT_REPOS_FOR_FILE_PROCESSING`).
-const REPOSITORY_CONCURRENCY: usize = 25;
 /// Downloads at a time within a repository (upstream's `MAX_CONCURRENT_FILE_DOWNLOADS`).
 const DOWNLOAD_CONCURRENCY: usize = 50;
 /// Larger files are skipped (upstream's `MAX_ALLOWED_FILE_SIZE_IN_BYTES`).
@@ -43,38 +41,10 @@ const GLOB_CHARS: [char; 9] = ['*', '?', '[', ']', '{', '}', '!', '@', '+'];
 
 /// Streams one page of files per repository.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let selection = match Selection::from(selector) {
-        Ok(selection) => std::sync::Arc::new(selection),
-        Err(error) => return stream::once(async { Err(error) }).boxed(),
-    };
-    per_project_streams(source, move |source, project| {
-        let selection = std::sync::Arc::clone(&selection);
-        let project_id = id_of(&project);
-        stream::once(async move {
-            let repositories = source.repositories(&project_id).await?;
-            Ok::<_, Error>((source, project_id, repositories))
-        })
-        .map_ok(move |(source, project_id, repositories)| {
-            let wanted: Vec<Value> = repositories
-                .iter()
-                .filter(|repo| has_branches(repo) && selection.wants(repo))
-                .cloned()
-                .collect();
-            let selection = std::sync::Arc::clone(&selection);
-            stream::iter(wanted.into_iter().map(Ok))
-                .map_ok(move |repo| {
-                    files_of(
-                        source.clone(),
-                        project_id.clone(),
-                        repo,
-                        std::sync::Arc::clone(&selection),
-                    )
-                })
-                .try_buffer_unordered(REPOSITORY_CONCURRENCY)
-        })
-        .try_flatten()
-        .boxed()
-    })
+    match Selection::from(selector) {
+        Ok(selection) => per_readable_repository(source, std::sync::Arc::new(selection), files_of),
+        Err(error) => stream::once(async { Err(error) }).boxed(),
+    }
 }
 
 /// What a `file` resource selects.
@@ -135,13 +105,6 @@ impl Selection {
             repos,
             included: included_files(selector),
         })
-    }
-
-    fn wants(&self, repo: &Value) -> bool {
-        let name = repo["name"].as_str().unwrap_or_default();
-        self.repos
-            .as_ref()
-            .is_none_or(|repos| repos.iter().any(|r| r == name))
     }
 
     fn matches(&self, path: &str) -> bool {
@@ -207,6 +170,15 @@ pub(super) fn compile(paths: &[String], kind: &str, option: &str) -> Result<Comp
         .map(|(b, r)| (format!("/{b}"), r))
         .collect();
     Ok((literals, globs, descriptors))
+}
+
+impl RepositorySelection for Selection {
+    fn wants_repository(&self, repo: &Value) -> bool {
+        let name = repo["name"].as_str().unwrap_or_default();
+        self.repos
+            .as_ref()
+            .is_none_or(|repos| repos.iter().any(|r| r == name))
+    }
 }
 
 fn depth(recursion: &str) -> u8 {
@@ -356,7 +328,7 @@ pub(crate) async fn pushed(
         .iter()
         .filter(|r| r.kind == "file")
         .filter_map(|r| Selection::from(&r.selector).ok())
-        .filter(|s| s.wants(repo))
+        .filter(|s| s.wants_repository(repo))
         .collect();
     if selections.is_empty() || push.updates.is_empty() {
         return Ok((Vec::new(), Vec::new()));

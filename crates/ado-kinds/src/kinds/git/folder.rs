@@ -15,21 +15,19 @@
 use std::collections::HashSet;
 
 use ado_client::Error;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use globset::GlobSet;
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Value, json};
 
 use super::{
-    super::{Source, id_of, per_project_streams},
+    super::{Source, id_of},
+    RepositorySelection,
     file::{compile, refuse_for},
-    has_branches,
+    per_readable_repository,
     repository::{included, included_files},
 };
-
-/// Repositories read at a time.
-const REPOSITORY_CONCURRENCY: usize = 25;
 
 /// One `folders[]` entry, compiled.
 struct Pattern {
@@ -123,45 +121,22 @@ impl Selection {
 
 /// Streams one page of folders per repository.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let selection = match Selection::from(selector) {
-        Ok(selection) => std::sync::Arc::new(selection),
-        Err(error) => return stream::once(async { Err(error) }).boxed(),
-    };
-    per_project_streams(source, move |source, project| {
-        let selection = std::sync::Arc::clone(&selection);
-        if selection.project.as_ref().is_some_and(|p| {
-            !project["name"]
-                .as_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(p))
-        }) {
-            return stream::empty().boxed();
+    match Selection::from(selector) {
+        Ok(selection) => {
+            per_readable_repository(source, std::sync::Arc::new(selection), folders_of)
         }
-        let project_id = id_of(&project);
-        stream::once(async move {
-            let repositories = source.repositories(&project_id).await?;
-            Ok::<_, Error>((source, project_id, repositories))
+        Err(error) => stream::once(async { Err(error) }).boxed(),
+    }
+}
+
+impl RepositorySelection for Selection {
+    fn wants_project(&self, project: &Value) -> bool {
+        self.project.as_ref().is_none_or(|wanted| {
+            project["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
         })
-        .map_ok(move |(source, project_id, repositories)| {
-            let readable: Vec<Value> = repositories
-                .iter()
-                .filter(|r| has_branches(r))
-                .cloned()
-                .collect();
-            let selection = std::sync::Arc::clone(&selection);
-            stream::iter(readable.into_iter().map(Ok))
-                .map_ok(move |repo| {
-                    folders_of(
-                        source.clone(),
-                        project_id.clone(),
-                        repo,
-                        std::sync::Arc::clone(&selection),
-                    )
-                })
-                .try_buffer_unordered(REPOSITORY_CONCURRENCY)
-        })
-        .try_flatten()
-        .boxed()
-    })
+    }
 }
 
 /// The folders of one repository that its patterns match.

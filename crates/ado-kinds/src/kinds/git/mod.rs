@@ -13,3 +13,70 @@ pub mod repository_policy;
 pub(crate) fn has_branches(repo: &serde_json::Value) -> bool {
     !repo["isDisabled"].as_bool().unwrap_or(false) && repo.get("defaultBranch").is_some()
 }
+
+/// What a repository-wide kind (`file`, `folder`) reads: which projects and repositories.
+pub(crate) trait RepositorySelection: Send + Sync + 'static {
+    /// Whether `project`'s repositories are read at all.
+    fn wants_project(&self, _project: &serde_json::Value) -> bool {
+        true
+    }
+    /// Whether `repo` is read.
+    fn wants_repository(&self, _repo: &serde_json::Value) -> bool {
+        true
+    }
+}
+
+/// Repositories read at a time by [`per_readable_repository`] (upstream's
+/// `MAX_CONCURRENT_REPOS_FOR_FILE_PROCESSING`).
+const REPOSITORY_CONCURRENCY: usize = 25;
+
+/// Streams the page `page` makes for every readable repository ([`has_branches`]) that
+/// `selection` wants, of the projects it wants: `page(source, project id, repository,
+/// selection)`.
+pub(crate) fn per_readable_repository<S, F, Fut>(
+    source: &super::Source,
+    selection: std::sync::Arc<S>,
+    page: F,
+) -> ocean::PageStream<ado_client::Error>
+where
+    S: RepositorySelection,
+    F: Fn(super::Source, String, serde_json::Value, std::sync::Arc<S>) -> Fut
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Fut: Future<Output = Result<ocean::Page, ado_client::Error>> + Send + 'static,
+{
+    use futures::{StreamExt, TryStreamExt, stream};
+    super::per_project_streams(source, move |source, project| {
+        if !selection.wants_project(&project) {
+            return stream::empty().boxed();
+        }
+        let (selection, page) = (std::sync::Arc::clone(&selection), page.clone());
+        let project_id = super::id_of(&project);
+        stream::once(async move {
+            let repositories = source.repositories(&project_id).await?;
+            Ok::<_, ado_client::Error>((source, project_id, repositories))
+        })
+        .map_ok(move |(source, project_id, repositories)| {
+            let wanted: Vec<serde_json::Value> = repositories
+                .iter()
+                .filter(|repo| has_branches(repo) && selection.wants_repository(repo))
+                .cloned()
+                .collect();
+            let (selection, page) = (std::sync::Arc::clone(&selection), page.clone());
+            stream::iter(wanted.into_iter().map(Ok))
+                .map_ok(move |repo| {
+                    page(
+                        source.clone(),
+                        project_id.clone(),
+                        repo,
+                        std::sync::Arc::clone(&selection),
+                    )
+                })
+                .try_buffer_unordered(REPOSITORY_CONCURRENCY)
+        })
+        .try_flatten()
+        .boxed()
+    })
+}
