@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use metrics::{counter, histogram};
+use metrics::{counter, gauge, histogram};
 use tracing::{debug, error, info, warn};
 
 use crate::resync::report::{Rejection, ResourceReport, ResyncReport};
@@ -86,6 +86,7 @@ pub fn resource_finished(report: &ResourceReport) {
         "completed"
     };
     counter!("ocean_resources_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+    ocean_resource_gauges(report);
     // Its own name: `ocean_entities_total` is labelled by blueprint, and one metric name
     // should keep one label set.
     counter!("ocean_entities_unchanged_total", "kind" => kind.to_owned())
@@ -122,6 +123,41 @@ pub fn resync_finished(report: &ResyncReport) {
     );
     histogram!("ocean_resync_duration_seconds", "status" => status)
         .record(report.duration.as_secs_f64());
+    // Ocean's gauges for the whole run (ocean-framework.md §9).
+    let resync = "__resync__";
+    gauge!("duration_seconds", "kind" => resync, "phase" => "resync")
+        .set(report.duration.as_secs_f64());
+    gauge!("success", "kind" => resync, "phase" => "resync")
+        .set(f64::from(u8::from(report.succeeded())));
+    gauge!("object_count", "kind" => "__reconciliation__", "phase" => "delete", "object_count_type" => "deleted")
+        .set(gauge_count(report.deletion.total_deleted()));
+}
+
+/// Ocean's own per-resource gauges (ocean-framework.md §9), so that dashboards built on the
+/// Python integration's `/metrics` keep working: `kind` is `{kind}-{index}`, values are the
+/// last resync's. `loaded` counts entities written, `skipped` those unchanged (not written).
+fn ocean_resource_gauges(report: &ResourceReport) {
+    let kind = format!("{}-{}", report.kind, report.index);
+    gauge!("duration_seconds", "kind" => kind.clone(), "phase" => "resync")
+        .set(report.duration.as_secs_f64());
+    gauge!("success", "kind" => kind.clone(), "phase" => "resync")
+        .set(f64::from(u8::from(report.failure.is_none())));
+    for (phase, count_type, count) in [
+        ("extract", "raw_extracted", report.fetched),
+        ("transform", "transformed", report.mapped),
+        ("transform", "filtered_out", report.filtered_out),
+        ("load", "loaded", report.upserted),
+        ("load", "skipped", report.unchanged),
+        ("load", "failed", report.rejected),
+    ] {
+        gauge!("object_count", "kind" => kind.clone(), "phase" => phase, "object_count_type" => count_type)
+            .set(gauge_count(count));
+    }
+}
+
+/// A count as a gauge value (exact up to 2^32, which any one resync stays below).
+fn gauge_count(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Milliseconds as a plain integer field (tracing renders `u128` as a string).

@@ -252,3 +252,41 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn after_a_resync_metrics_carry_oceans_own_gauges() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let child = served(&port_sim, &ado, http_port, "gauges")
+        .env("OCEAN__EVENT_LISTENER__TYPE", "POLLING")
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{http_port}/metrics");
+    let mut metrics = String::new();
+    for _ in 0..400 {
+        if let Ok(response) = reqwest::get(&url).await {
+            metrics = response.text().await.unwrap_or_default();
+            if metrics.contains("kind=\"__resync__\"") {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{stderr}");
+    // The default mapping's first resource reads the simulator's three projects.
+    assert!(
+        metrics.contains(
+            "object_count{kind=\"project-0\",phase=\"extract\",object_count_type=\"raw_extracted\"} 3"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("success{kind=\"__resync__\",phase=\"resync\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("duration_seconds{kind=\"work-item-5\",phase=\"resync\"}"));
+}
