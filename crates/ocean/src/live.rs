@@ -82,6 +82,15 @@ pub trait LiveEvents: Send + Sync + 'static {
         payload: Value,
         config: Arc<PortAppConfig>,
     ) -> impl Future<Output = Result<Changes, String>> + Send;
+    /// Whether the resource with `selector` selects `item` of `kind` for an upsert, for kinds
+    /// whose items a resync reads per resource (paths, criteria): a live item made for one
+    /// resource must not be mapped by another resource of its kind that would never have read
+    /// it. Every item by default (the selector's `query` still applies). Deletions are mapped
+    /// by every resource of the kind.
+    fn selects(&self, kind: &str, selector: &mapping::SelectorConfig, item: &Value) -> bool {
+        let _ = (kind, selector, item);
+        true
+    }
     /// Catch-up: objects of the live mapping's kinds changed at or after `since`, a page at a
     /// time, for the kinds that can be asked that way. None by default.
     fn changed_since(
@@ -303,7 +312,8 @@ impl<L: LiveEvents> Live<L> {
         Ok(total)
     }
 
-    /// Maps `changes` with every resource of their kind and writes them to Port.
+    /// Maps `changes` with every resource of their kind that selects them and writes them to
+    /// Port.
     pub async fn apply(
         &self,
         changes: &Changes,
@@ -318,6 +328,9 @@ impl<L: LiveEvents> Live<L> {
                     continue;
                 }
                 for item in items {
+                    if !self.events.selects(kind, resource.selector(), item) {
+                        continue;
+                    }
                     let outcome = resource.map_item(item).map_err(|e| e.to_string())?;
                     for entity in outcome.passed {
                         upserts
@@ -331,6 +344,8 @@ impl<L: LiveEvents> Live<L> {
                 if kind != resource.kind() {
                     continue;
                 }
+                // Deletions go to every resource of the kind: an object that left one
+                // resource's selection is to leave that resource's blueprint.
                 for item in items {
                     let outcome = resource
                         .map_item_unfiltered(item)

@@ -288,6 +288,18 @@ impl LiveEvents for AdoLive {
         futures::stream::select_all(per_org).boxed()
     }
 
+    fn selects(&self, kind: &str, selector: &mapping::SelectorConfig, item: &Value) -> bool {
+        match kind {
+            "file" => crate::kinds::git::file::selects(selector, item),
+            "advanced-security-alert" => {
+                crate::kinds::advsec::advanced_security_alert::Criteria::from(selector)
+                    .is_ok_and(|criteria| criteria.matches(item))
+            }
+            "wiki" => crate::kinds::wiki::wiki_page::selects(selector, item),
+            _ => true,
+        }
+    }
+
     fn authenticate(&self, authorization: Option<&str>) -> bool {
         let Some(expected) = &self.expected else {
             return true;

@@ -179,3 +179,54 @@ async fn pushes_to_the_default_branch_update_add_and_delete_files_live() {
     assert!(env.entity("azureDevopsFile", "repo-0-0/port.yml").is_some());
     assert_eq!(env.ado.state.deliveries().1, 0, "no delivery failed");
 }
+
+#[tokio::test]
+async fn a_live_file_is_mapped_only_by_the_resources_whose_paths_select_it() {
+    const TWO: &str = r#"
+resources:
+  - kind: file
+    selector:
+      query: 'true'
+      files:
+        path: port.yml
+    port:
+      entity:
+        mappings:
+          identifier: .repo.name + "/" + .file.path
+          title: .file.path
+          blueprint: '"azureDevopsFile"'
+  - kind: file
+    selector:
+      query: 'true'
+      files:
+        path: '**/package.json'
+    port:
+      entity:
+        mappings:
+          identifier: .repo.name + "/" + .file.path
+          title: .file.path
+          blueprint: '"azureDevopsPackage"'
+"#;
+    let env = env(TWO).await;
+    env.port
+        .sim
+        .state
+        .put_blueprint(json!({"identifier": "azureDevopsPackage",
+        "title": "Package", "schema": {"properties": {}, "required": []}, "relations": {}}));
+    assert!(env.resync().await.succeeded());
+    let _live = env.serve().await;
+    env.ado
+        .state
+        .commit(0, "repo-0-3", &[("tools/package.json", Some("{}"))])
+        .unwrap();
+    super::eventually("the package reaches its blueprint", || {
+        env.entity("azureDevopsPackage", "repo-0-3/tools/package.json")
+            .is_some()
+    })
+    .await;
+    assert!(
+        env.entity("azureDevopsFile", "repo-0-3/tools/package.json")
+            .is_none(),
+        "the port.yml resource never reads package.json"
+    );
+}

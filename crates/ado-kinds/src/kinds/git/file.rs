@@ -300,6 +300,13 @@ pub(crate) fn parse(raw: &str) -> Value {
     }
 }
 
+/// Live: whether a resource with `selector` would have read the file entity `item` (its
+/// repository and path).
+pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
+    let path = item["file"]["path"].as_str().unwrap_or_default();
+    Selection::from(selector).is_ok_and(|s| s.wants_repository(&item["repo"]) && s.matches(path))
+}
+
 /// A push to a repository's default branch, as the `file` kind sees it.
 pub(crate) struct Pushed<'a> {
     /// The repository re-read from Azure DevOps (`None` when gone).

@@ -144,6 +144,11 @@ async fn with_content(
         .await
 }
 
+/// Live: whether a resource with `selector` reads pages of the wiki `item` is in.
+pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
+    Options::from(selector).is_ok_and(|o| o.wants(&item["__wiki"]))
+}
+
 /// Live: every page of the wiki whose repository `repository_id` a push changed, read with the
 /// options of the live mapping's `wiki` resources (content when any wants it), as raw items;
 /// nothing when no resource wants this wiki's type.
