@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod advsec;
+mod all;
 mod environments;
 mod files;
 mod folders;
@@ -52,12 +53,20 @@ impl Env {
     /// sim-ado at `sizes`, sim-port with a blueprint per `(identifier, properties)` (no
     /// relations; a property is `name` for a string, `name:type` otherwise).
     async fn start(sizes: Sizes, mapping: &'static str, blueprints: &[(&str, &[&str])]) -> Self {
-        let ado = sim_ado::spawn(SimConfig {
+        let config = SimConfig {
             sizes,
             ..SimConfig::default()
-        })
-        .await
-        .unwrap();
+        };
+        Self::start_with(config, mapping, blueprints).await
+    }
+
+    /// [`Env::start`] with a simulator configured beyond its sizes.
+    async fn start_with(
+        config: SimConfig,
+        mapping: &'static str,
+        blueprints: &[(&str, &[&str])],
+    ) -> Self {
+        let ado = sim_ado::spawn(config).await.unwrap();
         let port = PortEnv::start().await.unwrap();
         for (identifier, properties) in blueprints {
             let properties: serde_json::Map<String, Value> = properties
