@@ -45,21 +45,16 @@ fn blueprint(kind: &str) -> String {
 }
 
 fn mapping() -> &'static str {
+    use std::fmt::Write;
+    // One identifier expression for every kind's items, unique within a kind.
+    let identifier = r#"'[.__organizationName, (.id // .descriptor // .identifier // .file.path // .refName // .identity.id // .name // .path | tostring), (.__stateType // ""), (.__team.id // .__teamId // .__group.descriptor // .__repository.id // .repo.id // "")] | join("/")'"#;
     let mut yaml = String::from("resources:\n");
     for (kind, options) in KINDS {
-        yaml.push_str(&format!(
-            r#"  - kind: {kind}
-    selector:
-      query: 'true'{options}
-    port:
-      entity:
-        mappings:
-          identifier: '[.__organizationName, (.id // .descriptor // .identifier // .file.path // .refName // .identity.id // .name // .path | tostring), (.__stateType // ""), (.__team.id // .__teamId // .__group.descriptor // .__repository.id // .repo.id // "")] | join("/")'
-          title: .name // .path // .displayName // "x"
-          blueprint: '"{}"'
-"#,
+        let _ = write!(
+            yaml,
+            "  - kind: {kind}\n    selector:\n      query: 'true'{options}\n    port:\n      entity:\n        mappings:\n          identifier: {identifier}\n          title: .name // .path // .displayName // \"x\"\n          blueprint: '\"{}\"'\n",
             blueprint(kind)
-        ));
+        );
     }
     Box::leak(yaml.into_boxed_str())
 }
