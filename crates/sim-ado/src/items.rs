@@ -100,6 +100,18 @@ fn item(repo_url: &str, path: &str, blob: Option<&str>, metadata: bool) -> Value
     item
 }
 
+/// The folders (every proper prefix of a file path) of repository `repo`.
+fn folders_of(files: &[(String, String, String)], repo: &str) -> BTreeSet<String> {
+    files
+        .iter()
+        .filter(|(r, _, _)| r == repo)
+        .flat_map(|(_, path, _)| {
+            let parts: Vec<&str> = path.split('/').collect();
+            (1..parts.len()).map(move |n| parts[..n].join("/"))
+        })
+        .collect()
+}
+
 /// `POST …/itemsbatch` with `{"itemDescriptors": [{path, recursionLevel, …}], "includeContentMetadata"}`.
 async fn batch(
     State(state): State<Arc<AdoState>>,
@@ -202,6 +214,7 @@ impl AdoState {
         let repo_id = repo["id"].as_str().unwrap_or_default().to_owned();
         let commit = format!("{:040x}", 0xc0_0000_0000_u64 + push_id);
         let url = repo["url"].as_str().unwrap_or_default().to_owned();
+        let folders_before = folders_of(&p.files, &repo_id);
         let mut listed = Vec::new();
         for (path, content) in changes {
             let path = path.trim_start_matches('/');
@@ -233,6 +246,18 @@ impl AdoState {
                 changed_item["originalObjectId"] = original;
             }
             listed.push(json!({"item": changed_item, "changeType": change_type}));
+        }
+        // Folders that appear or disappear with the files are changes of their own.
+        let folders_after = folders_of(&p.files, &repo_id);
+        for (folders, other, change_type) in [
+            (&folders_after, &folders_before, "add"),
+            (&folders_before, &folders_after, "delete"),
+        ] {
+            for folder in folders.difference(other) {
+                let mut folder_item = item(&url, folder, None, false);
+                folder_item["commitId"] = json!(commit);
+                listed.push(json!({"item": folder_item, "changeType": change_type}));
+            }
         }
         let git_ref = p
             .refs

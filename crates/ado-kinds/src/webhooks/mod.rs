@@ -296,6 +296,7 @@ impl LiveEvents for AdoLive {
                     .is_ok_and(|criteria| criteria.matches(item))
             }
             "wiki" => crate::kinds::wiki::wiki_page::selects(selector, item),
+            "folder" => crate::kinds::git::folder::selects(selector, item),
             _ => true,
         }
     }

@@ -1,7 +1,7 @@
 //! `git.push`: one push, read once, for every kind a push feeds: `branch` and `file`
 //! (`file::pushed`), and `wiki` for a push to a project wiki's repository (`wiki_page::pushed`);
-//! the `folder` and gitops consumers (ocean-azure-devops.md §5.3) belong beside [`branches`]
-//! and [`files`], reading the same [`Push`] and re-read repository.
+//! `folder` (`folder::pushed`); the gitops consumer (ocean-azure-devops.md §5.3) belongs beside
+//! [`branches`], [`files`] and [`folders`], reading the same [`Push`] and re-read repository.
 //!
 //! Branches, as upstream's `BranchWebhookProcessor` (§5.3): each `refs/heads/*` ref update whose
 //! `newObjectId` is 40 zeros deletes `{name, refName, objectId: oldObjectId, __repository}`,
@@ -20,7 +20,7 @@ use super::found;
 use crate::kinds::{
     git::{
         branch::{self, HEADS},
-        file, has_branches,
+        file, folder, has_branches,
     },
     organization_fields, shared,
     wiki::wiki_page,
@@ -108,7 +108,7 @@ pub(super) async fn process(
         }
         return Ok(changes);
     }
-    if !wants("branch") && !wants("file") {
+    if !wants("branch") && !wants("file") && !wants("folder") {
         return Ok(changes);
     }
     let id = push.repository["id"].as_str().unwrap_or_default();
@@ -116,6 +116,18 @@ pub(super) async fn process(
     let current = found(client.repository(id).await)?;
     if wants("branch") {
         branches(&push, current.as_ref(), &organization, &mut changes);
+    }
+    if wants("folder") {
+        folders(
+            client,
+            &push,
+            &payload["resource"],
+            current.as_ref(),
+            config,
+            &organization,
+            &mut changes,
+        )
+        .await?;
     }
     if wants("file") {
         files(
@@ -130,6 +142,47 @@ pub(super) async fn process(
         .await?;
     }
     Ok(changes)
+}
+
+/// The folders a push adds or deletes on the branches `folder` resources read
+/// (`folder::pushed`).
+async fn folders(
+    client: &Client,
+    push: &Push,
+    resource: &Value,
+    current: Option<&Value>,
+    config: &PortAppConfig,
+    organization: &Map<String, Value>,
+    changes: &mut Changes,
+) -> Result<(), String> {
+    let updates: Vec<(&str, &str)> = push
+        .updates
+        .iter()
+        .filter(|u| u.new != NO_OBJECT)
+        .filter_map(|u| Some((u.name.strip_prefix(HEADS)?, u.new.as_str())))
+        .collect();
+    let commits: Vec<&str> = commit_ids(resource);
+    let (upserts, deletions) = folder::pushed(client, current, &updates, &commits, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
+    if !upserts.is_empty() {
+        changes.updated.push(("folder".into(), stamp(upserts)));
+    }
+    if !deletions.is_empty() {
+        changes.deleted.push(("folder".into(), stamp(deletions)));
+    }
+    Ok(())
+}
+
+/// The ids of the commits a push lists (newest first, as Azure DevOps lists them).
+fn commit_ids(resource: &Value) -> Vec<&str> {
+    resource["commits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["commitId"].as_str())
+        .collect()
 }
 
 /// The files a push to the default branch adds, changes or deletes (`file::pushed`).
@@ -151,12 +204,7 @@ async fn files(
             .filter(|u| Some(u.name.as_str()) == default_branch && u.new != NO_OBJECT)
             .map(|u| (u.old.as_str(), u.new.as_str()))
             .collect(),
-        commits: resource["commits"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["commitId"].as_str())
-            .collect(),
+        commits: commit_ids(resource),
     };
     let (upserts, deletions) = file::pushed(client, &pushed, config)
         .await

@@ -115,3 +115,32 @@ resources:
     assert!(!report.succeeded());
     assert!(format!("{report:?}").contains("folders"));
 }
+
+#[tokio::test]
+async fn a_push_that_adds_or_removes_a_matching_folder_updates_port_live() {
+    let env = env(MAPPING).await;
+    assert!(env.resync().await.succeeded());
+    let _live = env.serve().await;
+    let added = "repo-0-3/main/services/new";
+    env.ado
+        .state
+        .commit(0, "repo-0-3", &[("services/new/app.json", Some("{}"))])
+        .unwrap();
+    super::eventually("the new folder reaches Port", || {
+        env.entity("azureDevopsFolder", added)
+            .is_some_and(|e| e["properties"]["pattern"] == "services/*")
+    })
+    .await;
+    env.ado
+        .state
+        .commit(0, "repo-0-3", &[("services/new/app.json", None)])
+        .unwrap();
+    super::eventually("the removed folder leaves Port", || {
+        env.entity("azureDevopsFolder", added).is_none()
+    })
+    .await;
+    assert!(
+        env.entity("azureDevopsFolder", "repo-0-1/main/services/api")
+            .is_some()
+    );
+}

@@ -10,7 +10,8 @@
 //! and only copies the branch name), and a pattern with a wildcard before its last segment
 //! (`src/*/docs`) is listed recursively, so it matches (upstream lists one level below the
 //! base and never can). Matching is as for `file`: case-insensitive, `*` within a segment.
-//! Live events for folders are not built yet.
+//! Live (`webhooks/push.rs`): a push adding or deleting folders on a branch a pattern reads
+//! upserts or deletes them, read from every commit of the push.
 
 use std::collections::HashSet;
 
@@ -148,11 +149,7 @@ async fn folders_of(
 ) -> Result<Page, Error> {
     let client = &source.client;
     let repo_id = id_of(&repo);
-    let default_branch = repo["defaultBranch"]
-        .as_str()
-        .unwrap_or_default()
-        .trim_start_matches("refs/heads/")
-        .to_owned();
+    let default_branch = default_branch(&repo);
     let mut found = Vec::new();
     let mut seen = HashSet::new();
     for pattern in &selection.patterns {
@@ -197,4 +194,111 @@ async fn folders_of(
         }
     }
     Ok(Page::from(found))
+}
+
+/// Live: whether a resource with `selector` selects the folder `item` (its pattern, branch and
+/// repository).
+pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
+    let Ok(selection) = Selection::from(selector) else {
+        return false;
+    };
+    let repo = &item["__repository"];
+    let default = default_branch(repo);
+    let path = item["path"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('/');
+    selection.wants_project(&repo["project"])
+        && selection.patterns.iter().any(|p| {
+            item["__pattern"] == p.text.as_str()
+                && p.branch_for(repo, &default).as_deref() == item["__branch"].as_str()
+                && p.matches(path)
+        })
+}
+
+fn default_branch(repo: &Value) -> String {
+    repo["defaultBranch"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("refs/heads/")
+        .to_owned()
+}
+
+/// Live: the folders a push adds or deletes on the branches the `folder` resources read
+/// (upstream: only repositories named in `folders[].repos`, any branch), from every commit
+/// the push lists, oldest first, then each ref's head: `(upserts, deletions)` as raw items.
+/// `updates` are `(branch name, new object id)`; `repository` is the re-read repository.
+pub(crate) async fn pushed(
+    client: &ado_client::Client,
+    repository: Option<&Value>,
+    updates: &[(&str, &str)],
+    commits: &[&str],
+    config: &mapping::PortAppConfig,
+) -> Result<(Vec<Value>, Vec<Value>), Error> {
+    let Some(repo) = repository.filter(|r| super::has_branches(r)) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let selections: Vec<Selection> = config
+        .resources
+        .iter()
+        .filter(|r| r.kind == "folder")
+        .filter_map(|r| Selection::from(&r.selector).ok())
+        .filter(|s| s.wants_project(&repo["project"]))
+        .collect();
+    let default = default_branch(repo);
+    let (project, repo_id) = (id_of(&repo["project"]), id_of(repo));
+    let (mut upserts, mut deletions) = (Vec::new(), Vec::new());
+    for (branch, head) in updates {
+        let patterns: Vec<&Pattern> = selections
+            .iter()
+            .flat_map(|s| &s.patterns)
+            .filter(|p| p.branch_for(repo, &default).as_deref() == Some(*branch))
+            .collect();
+        if patterns.is_empty() {
+            continue;
+        }
+        let mut order: Vec<&str> = commits.iter().rev().copied().collect();
+        if !order.contains(head) {
+            order.push(head);
+        }
+        // path → its last change and the pattern it matched
+        let mut last: std::collections::BTreeMap<String, (Value, String)> =
+            std::collections::BTreeMap::new();
+        for commit in order {
+            for change in client.commit_changes(&project, &repo_id, commit).await? {
+                let item = &change["item"];
+                let path = item["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches('/');
+                let folder =
+                    item["gitObjectType"] == "tree" || item["isFolder"].as_bool().unwrap_or(false);
+                if let Some(pattern) = patterns.iter().find(|p| folder && p.matches(path)) {
+                    last.insert(path.to_owned(), (change.clone(), pattern.text.clone()));
+                }
+            }
+        }
+        for (_, (change, pattern)) in last {
+            let mut item = change["item"].clone();
+            item["__repository"] = repo.clone();
+            item["__branch"] = json!(branch);
+            item["__pattern"] = json!(pattern);
+            if change["changeType"]
+                .as_str()
+                .is_some_and(|t| t.contains("delete"))
+            {
+                deletions.push(item);
+            } else {
+                upserts.push(item);
+            }
+        }
+    }
+    let included_paths: Vec<String> = selections.iter().flat_map(|s| s.included.clone()).collect();
+    if !included_paths.is_empty() && !upserts.is_empty() {
+        let includes = Value::Object(included(client, &project, repo, &included_paths).await?);
+        for item in &mut upserts {
+            item["__includedFiles"] = includes.clone();
+        }
+    }
+    Ok((upserts, deletions))
 }
