@@ -68,6 +68,25 @@ impl Client {
         }
     }
 
+    /// The same Port organization and credentials, sending `header` as the User-Agent (the
+    /// gitops writes' own); it fetches its own token.
+    pub fn with_user_agent_header(&self, header: &str, timeout: Duration) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(header)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| Error::Build(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base: self.inner.base.clone(),
+                client_id: self.inner.client_id.clone(),
+                client_secret: self.inner.client_secret.clone(),
+                token: tokio::sync::Mutex::new(None),
+            }),
+        })
+    }
+
     /// Entity calls.
     #[must_use]
     pub fn entities(&self) -> Entities<'_> {

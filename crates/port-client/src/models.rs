@@ -31,6 +31,25 @@ impl UserAgent {
     }
 }
 
+impl UserAgent {
+    /// The header of this installation's gitops writes (`…/{identifier}/gitops`): Port records
+    /// their entities under a datasource of their own, which the exporter's reconciliation
+    /// never deletes from.
+    #[must_use]
+    pub fn gitops_header(&self) -> String {
+        format!(
+            "port-ocean/{}/{}/{}/gitops",
+            self.integration_type, self.version, self.identifier
+        )
+    }
+
+    /// The datasource suffix of this installation's gitops entities.
+    #[must_use]
+    pub fn gitops_datasource_suffix(&self) -> String {
+        format!("/{}/gitops", self.identifier)
+    }
+}
+
 impl fmt::Display for UserAgent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -100,6 +100,37 @@ fn item(repo_url: &str, path: &str, blob: Option<&str>, metadata: bool) -> Value
     item
 }
 
+/// The files of repository `repo`, as (path, content).
+fn snapshot(files: &[(String, String, String)], repo: &str) -> Vec<(String, String)> {
+    files
+        .iter()
+        .filter(|(r, _, _)| r == repo)
+        .map(|(_, path, content)| (path.clone(), content.clone()))
+        .collect()
+}
+
+/// The content of `path` in repository `repo` at `commit` (`versionDescriptor.version` with
+/// `versionType=commit`): from the commit's snapshot when `AdoState::commit` made it (or it was
+/// the head one replaced), else the current file. `None` when it did not exist there.
+pub(crate) fn content_at<'a>(
+    project: &'a crate::seed::Project,
+    repo: &str,
+    path: &str,
+    commit: Option<&str>,
+) -> Option<&'a str> {
+    if let Some(snapshot) = commit.and_then(|c| project.snapshots.get(c)) {
+        return snapshot
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, content)| content.as_str());
+    }
+    project
+        .files
+        .iter()
+        .find(|(r, f, _)| r == repo && f == path)
+        .map(|(_, _, content)| content.as_str())
+}
+
 /// The folders (every proper prefix of a file path) of repository `repo`.
 fn folders_of(files: &[(String, String, String)], repo: &str) -> BTreeSet<String> {
     files
@@ -215,6 +246,15 @@ impl AdoState {
         let commit = format!("{:040x}", 0xc0_0000_0000_u64 + push_id);
         let url = repo["url"].as_str().unwrap_or_default().to_owned();
         let folders_before = folders_of(&p.files, &repo_id);
+        let head = p
+            .refs
+            .iter()
+            .find(|(r, g)| *r == repo_id && g["name"] == branch.as_str())
+            .map(|(_, g)| g["objectId"].as_str().unwrap_or_default().to_owned());
+        if let Some(head) = head {
+            let before = snapshot(&p.files, &repo_id);
+            p.snapshots.entry(head).or_insert(before);
+        }
         let mut listed = Vec::new();
         for (path, content) in changes {
             let path = path.trim_start_matches('/');
@@ -264,6 +304,8 @@ impl AdoState {
             .iter_mut()
             .find(|(r, g)| *r == repo_id && g["name"] == branch.as_str())?;
         let old = std::mem::replace(&mut git_ref.1["objectId"], json!(commit));
+        let after = snapshot(&p.files, &repo_id);
+        p.snapshots.insert(commit.clone(), after);
         p.commits.push((repo_id, commit.clone(), listed));
         let update = json!({"name": branch, "oldObjectId": old, "newObjectId": commit});
         let resource = push_resource(&self.base, &repo, push_id, &update, Some(&commit));

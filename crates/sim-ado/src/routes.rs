@@ -368,11 +368,16 @@ async fn item(
         return not_found(&format!("The project {key}"));
     };
     let path = params.get("path").map_or("", |p| p.trim_start_matches('/'));
-    match p.files.iter().find(|(r, f, _)| *r == repo && f == path) {
-        Some((_, file, content)) => Json(json!({
+    let commit = params.get("versionDescriptor.version").filter(|_| {
+        params
+            .get("versionDescriptor.versionType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("commit"))
+    });
+    match crate::items::content_at(p, &repo, path, commit.map(String::as_str)) {
+        Some(content) => Json(json!({
             "objectId": format!("{:040x}", content.len()), "gitObjectType": "blob", "commitId": "0".repeat(40),
-            "path": format!("/{file}"), "content": content,
-            "contentMetadata": {"encoding": 65001, "contentType": "text/plain", "fileName": file, "extension": file.rsplit('.').next()}
+            "path": format!("/{path}"), "content": content,
+            "contentMetadata": {"encoding": 65001, "contentType": "text/plain", "fileName": path.rsplit('/').next(), "extension": path.rsplit('.').next()}
         }))
         .into_response(),
         None => error(StatusCode::NOT_FOUND, "GitItemNotFoundException", &format!("TF401174: The item '/{path}' could not be found in the repository.")),

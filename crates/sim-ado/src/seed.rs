@@ -88,6 +88,9 @@ pub struct Project {
     pub areas: Value,
     /// Commits made through `AdoState::commit`: (repository id, commit id, `GitChange`s).
     pub commits: Vec<(String, String, Vec<Value>)>,
+    /// Files of a repository as of a commit made through `AdoState::commit` (and as of the
+    /// branch head it replaced): commit id → [(path, content)].
+    pub snapshots: std::collections::HashMap<String, Vec<(String, String)>>,
     /// Wikis (`WikiV2`).
     pub wikis: Vec<Value>,
     /// Wiki pages: (wiki id, `WikiPage` with `content`).
@@ -156,6 +159,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         iterations: Vec::new(),
         areas: Value::Null,
         commits: Vec::new(),
+        snapshots: std::collections::HashMap::new(),
         wikis: Vec::new(),
         wiki_pages: Vec::new(),
         tags: Vec::new(),

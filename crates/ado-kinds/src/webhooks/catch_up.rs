@@ -92,7 +92,7 @@ pub(crate) fn changed_since(
             with_organization(client, pages)
                 .map_ok(move |page| Changes {
                     updated: vec![(kind.to_owned(), page.into_items())],
-                    deleted: Vec::new(),
+                    ..Changes::default()
                 })
                 .map_err(move |error| format!("catch-up of {kind} failed: {error}"))
         })

@@ -16,6 +16,7 @@
 
 mod advsec;
 mod catch_up;
+mod gitops;
 mod pipelines;
 mod push;
 mod releases;

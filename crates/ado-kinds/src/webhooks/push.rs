@@ -1,7 +1,7 @@
-//! `git.push`: one push, read once, for every kind a push feeds: `branch` and `file`
-//! (`file::pushed`), and `wiki` for a push to a project wiki's repository (`wiki_page::pushed`);
-//! `folder` (`folder::pushed`); the gitops consumer (ocean-azure-devops.md §5.3) belongs beside
-//! [`branches`], [`files`] and [`folders`], reading the same [`Push`] and re-read repository.
+//! `git.push`: one push, read once, for everything a push feeds: `branch`, `file`
+//! (`file::pushed`), `folder` (`folder::pushed`), gitops spec files (`gitops.rs`), and `wiki`
+//! for a push to a project wiki's repository (`wiki_page::pushed`), all reading the same
+//! [`Push`] and the same re-read repository.
 //!
 //! Branches, as upstream's `BranchWebhookProcessor` (§5.3): each `refs/heads/*` ref update whose
 //! `newObjectId` is 40 zeros deletes `{name, refName, objectId: oldObjectId, __repository}`,
@@ -27,7 +27,7 @@ use crate::kinds::{
 };
 
 /// The object id of "no object": the new id of a deleted ref (and the old id of a created one).
-const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
+pub(super) const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
 
 /// The repository a `git.push` is about, for routing and ordering; an error names the field a
 /// malformed push lacks.
@@ -43,10 +43,10 @@ pub(super) fn repository_id(resource: &Value) -> Result<String, String> {
 
 /// One ref update of a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct RefUpdate {
-    name: String,
-    old: String,
-    new: String,
+pub(super) struct RefUpdate {
+    pub(super) name: String,
+    pub(super) old: String,
+    pub(super) new: String,
 }
 
 /// The parts of a push its consumers read.
@@ -108,12 +108,16 @@ pub(super) async fn process(
         }
         return Ok(changes);
     }
-    if !wants("branch") && !wants("file") && !wants("folder") {
-        return Ok(changes);
-    }
     let id = push.repository["id"].as_str().unwrap_or_default();
     // Read once, for every consumer: the repository as a resync sees it, or `None` when gone.
     let current = found(client.repository(id).await)?;
+    // gitops spec files are read on every push to their branch, whatever the mapping (as
+    // upstream, whose default `specPath` is always on).
+    let repository = current.as_ref().unwrap_or(&push.repository);
+    changes.declared = super::gitops::declared(client, repository, &push.updates, config).await?;
+    if !wants("branch") && !wants("file") && !wants("folder") {
+        return Ok(changes);
+    }
     if wants("branch") {
         branches(&push, current.as_ref(), &organization, &mut changes);
     }

@@ -9,6 +9,7 @@ mod all;
 mod environments;
 mod files;
 mod folders;
+mod gitops;
 mod identity;
 mod pipelines;
 mod releases;

@@ -34,6 +34,10 @@ use tokio::{
 };
 use tracing::{debug, info, warn};
 
+mod declared;
+
+pub use declared::Declared;
+
 use crate::runner;
 
 /// How long a loaded mapping is used before it is read again from Port.
@@ -67,6 +71,8 @@ pub struct Changes {
     pub updated: Vec<(String, Vec<Value>)>,
     /// Objects whose entities are to be deleted (when this integration owns them).
     pub deleted: Vec<(String, Vec<Value>)>,
+    /// Entities a gitops spec file declares (`declared.rs`).
+    pub declared: declared::Declared,
 }
 
 /// The integration's side of live events.
@@ -181,7 +187,15 @@ pub struct Live<L> {
     user_agent: UserAgent,
     load_mapping: MappingLoader,
     mapping: Mutex<Option<(Instant, LiveMapping)>>,
+    /// The gitops writes' client (`…/gitops` User-Agent), made on first use.
+    gitops: std::sync::OnceLock<Client>,
 }
+
+/// Mapped live changes: entities to upsert and identifiers to delete, by blueprint.
+type Mapped = (
+    BTreeMap<String, Vec<Entity>>,
+    BTreeMap<String, BTreeSet<String>>,
+);
 
 /// A loaded mapping: the port-app-config and its compiled plan.
 pub type LiveMapping = (Arc<PortAppConfig>, Arc<MappingPlan>);
@@ -200,6 +214,7 @@ impl<L: LiveEvents> Live<L> {
             user_agent,
             load_mapping,
             mapping: Mutex::new(None),
+            gitops: std::sync::OnceLock::new(),
         })
     }
 
@@ -312,14 +327,9 @@ impl<L: LiveEvents> Live<L> {
         Ok(total)
     }
 
-    /// Maps `changes` with every resource of their kind that selects them and writes them to
-    /// Port.
-    pub async fn apply(
-        &self,
-        changes: &Changes,
-        config: &PortAppConfig,
-        plan: &MappingPlan,
-    ) -> Result<Applied, String> {
+    /// Entities to upsert and identifiers to delete, by blueprint: `changes` mapped with every
+    /// resource of their kind that selects them.
+    fn mapped(&self, changes: &Changes, plan: &MappingPlan) -> Result<Mapped, String> {
         let mut upserts: BTreeMap<String, Vec<Entity>> = BTreeMap::new();
         let mut deletes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for resource in plan.resources() {
@@ -361,6 +371,18 @@ impl<L: LiveEvents> Live<L> {
                 }
             }
         }
+        Ok((upserts, deletes))
+    }
+
+    /// Maps `changes` with every resource of their kind that selects them and writes them to
+    /// Port.
+    pub async fn apply(
+        &self,
+        changes: &Changes,
+        config: &PortAppConfig,
+        plan: &MappingPlan,
+    ) -> Result<Applied, String> {
+        let (upserts, mut deletes) = self.mapped(changes, plan)?;
         let mut applied = Applied::default();
         let options = UpsertOptions {
             merge: config.enable_merge_entity,
@@ -391,56 +413,93 @@ impl<L: LiveEvents> Live<L> {
                     ids.remove(id);
                 }
             }
-            applied.deleted += self
-                .delete_owned(blueprint, ids, config.delete_dependent_entities)
+            let datasource = (
+                self.user_agent.datasource_prefix(),
+                self.user_agent.datasource_suffix(),
+            );
+            applied.deleted += delete_owned(
+                &self.port,
+                (&datasource.0, &datasource.1),
+                blueprint,
+                ids,
+                config.delete_dependent_entities,
+            )
+            .await?;
+        }
+        if !changes.declared.is_empty() {
+            let gitops = self.gitops()?;
+            let written = changes
+                .declared
+                .apply(
+                    gitops,
+                    &self.user_agent,
+                    &options,
+                    config.delete_dependent_entities,
+                )
                 .await?;
+            applied.upserted += written.upserted;
+            applied.rejected += written.rejected;
+            applied.deleted += written.deleted;
         }
         Ok(applied)
     }
 
-    /// Deletes those of `ids` that Port lists under our datasource.
-    async fn delete_owned(
-        &self,
-        blueprint: &str,
-        ids: &BTreeSet<String>,
-        delete_dependents: bool,
-    ) -> Result<usize, String> {
-        if ids.is_empty() {
-            return Ok(0);
+    /// The Port client of this installation's gitops writes (its own User-Agent), made once.
+    fn gitops(&self) -> Result<&Client, String> {
+        if let Some(client) = self.gitops.get() {
+            return Ok(client);
         }
-        let query = json!({"combinator": "and", "rules": [
-            {"property": "$blueprint", "operator": "=", "value": blueprint},
-            {"property": "$identifier", "operator": "in", "value": ids},
-            {"property": "$datasource", "operator": "contains", "value": self.user_agent.datasource_suffix()},
-            {"property": "$datasource", "operator": "contains", "value": self.user_agent.datasource_prefix()},
-        ]});
-        let owned: Vec<String> = self
+        let client = self
             .port
-            .entities()
-            .search(&query, &["identifier"])
-            .await
-            .map_err(|e| e.to_string())?
-            .iter()
-            .filter_map(|e| e["identifier"].as_str().map(str::to_owned))
-            .collect();
-        if owned.len() < ids.len() {
-            debug!(
-                blueprint,
-                skipped = ids.len() - owned.len(),
-                "Not deleting entities this integration does not own."
-            );
-        }
-        if owned.is_empty() {
-            return Ok(0);
-        }
-        let deleted = self
-            .port
-            .entities()
-            .bulk_delete(blueprint, &owned, delete_dependents)
-            .await
+            .with_user_agent_header(&self.user_agent.gitops_header(), Duration::from_mins(1))
             .map_err(|e| e.to_string())?;
-        Ok(deleted.len())
+        Ok(self.gitops.get_or_init(|| client))
     }
+}
+
+/// Deletes those of `ids` that Port lists under the datasource `(prefix, suffix)`: this
+/// installation's exporter, or its gitops writes.
+pub(crate) async fn delete_owned(
+    port: &Client,
+    datasource: (&str, &str),
+    blueprint: &str,
+    ids: &BTreeSet<String>,
+    delete_dependents: bool,
+) -> Result<usize, String> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let (prefix, suffix) = datasource;
+    let query = json!({"combinator": "and", "rules": [
+        {"property": "$blueprint", "operator": "=", "value": blueprint},
+        {"property": "$identifier", "operator": "in", "value": ids},
+        {"property": "$datasource", "operator": "contains", "value": suffix},
+        {"property": "$datasource", "operator": "contains", "value": prefix},
+    ]});
+    let owned: Vec<String> = port
+        .entities()
+        .search(&query, &["identifier"])
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter_map(|e| e["identifier"].as_str().map(str::to_owned))
+        .collect();
+    if owned.len() < ids.len() {
+        debug!(
+            blueprint,
+            skipped = ids.len() - owned.len(),
+            "Not deleting entities this integration does not own."
+        );
+    }
+    if owned.is_empty() {
+        return Ok(0);
+    }
+    let deleted = port
+        .entities()
+        .bulk_delete(blueprint, &owned, delete_dependents)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(deleted.len())
 }
 
 /// What applying one event wrote.
