@@ -166,17 +166,27 @@ async fn folders(
         .filter_map(|u| Some((u.name.strip_prefix(HEADS)?, u.new.as_str())))
         .collect();
     let commits: Vec<&str> = commit_ids(resource);
-    let (upserts, deletions) = folder::pushed(client, current, &updates, &commits, config)
+    let found = folder::pushed(client, current, &updates, &commits, config)
         .await
         .map_err(|e| e.to_string())?;
+    record(changes, "folder", found, organization);
+    Ok(())
+}
+
+/// Adds a consumer's `(upserts, deletions)` of `kind`, with the organization's keys.
+fn record(
+    changes: &mut Changes,
+    kind: &str,
+    (upserts, deletions): (Vec<Value>, Vec<Value>),
+    organization: &Map<String, Value>,
+) {
     let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
     if !upserts.is_empty() {
-        changes.updated.push(("folder".into(), stamp(upserts)));
+        changes.updated.push((kind.to_owned(), stamp(upserts)));
     }
     if !deletions.is_empty() {
-        changes.deleted.push(("folder".into(), stamp(deletions)));
+        changes.deleted.push((kind.to_owned(), stamp(deletions)));
     }
-    Ok(())
 }
 
 /// The ids of the commits a push lists (newest first, as Azure DevOps lists them).
@@ -210,16 +220,10 @@ async fn files(
             .collect(),
         commits: commit_ids(resource),
     };
-    let (upserts, deletions) = file::pushed(client, &pushed, config)
+    let found = file::pushed(client, &pushed, config)
         .await
         .map_err(|e| e.to_string())?;
-    let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
-    if !upserts.is_empty() {
-        changes.updated.push(("file".into(), stamp(upserts)));
-    }
-    if !deletions.is_empty() {
-        changes.deleted.push(("file".into(), stamp(deletions)));
-    }
+    record(changes, "file", found, organization);
     Ok(())
 }
 

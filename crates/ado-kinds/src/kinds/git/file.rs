@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     super::{Source, id_of, shared},
-    RepositorySelection, has_branches, per_readable_repository,
+    RepositorySelection, commits_oldest_first, has_branches, per_readable_repository,
     repository::{included, included_files},
 };
 
@@ -341,12 +341,7 @@ pub(crate) async fn pushed(
         return Ok((Vec::new(), Vec::new()));
     }
     let (project, repo_id) = (id_of(&repo["project"]), id_of(repo));
-    let mut commits: Vec<&str> = push.commits.iter().rev().copied().collect();
-    for (_, new) in &push.updates {
-        if !commits.contains(new) {
-            commits.push(new);
-        }
-    }
+    let commits = commits_oldest_first(&push.commits, push.updates.iter().map(|(_, new)| *new));
     // path → (its last change, the commit that made it)
     let mut last: BTreeMap<String, (Value, String)> = BTreeMap::new();
     for commit in commits {

@@ -257,10 +257,7 @@ pub(crate) async fn pushed(
         if patterns.is_empty() {
             continue;
         }
-        let mut order: Vec<&str> = commits.iter().rev().copied().collect();
-        if !order.contains(head) {
-            order.push(head);
-        }
+        let order = super::commits_oldest_first(commits, [*head]);
         // path → its last change and the pattern it matched
         let mut last: std::collections::BTreeMap<String, (Value, String)> =
             std::collections::BTreeMap::new();

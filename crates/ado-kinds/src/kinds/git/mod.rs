@@ -80,3 +80,18 @@ where
         .boxed()
     })
 }
+
+/// The commits a push's consumers read, oldest first: those the push lists (Azure DevOps
+/// lists them newest first), then each ref's new head when the list does not have it.
+pub(crate) fn commits_oldest_first<'a>(
+    listed: &[&'a str],
+    heads: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut order: Vec<&str> = listed.iter().rev().copied().collect();
+    for head in heads {
+        if !order.contains(&head) {
+            order.push(head);
+        }
+    }
+    order
+}
