@@ -1,7 +1,9 @@
 //! Every kind at once, under Azure DevOps' rate limit: one resource per kind (the 29 of the
 //! Python integration), resynced against a simulator that throttles at 40 requests a second.
 //! The resync completes without a single 429 (the `X-RateLimit-*` headers slow it down first),
-//! every kind writes entities, and the lists several kinds share are read once.
+//! every kind writes entities, the lists several kinds share are read once, and a second
+//! resync writes nothing. A list that fails fails only the kinds that read it, and they keep
+//! their entities.
 
 use sim_ado::{SimConfig, Sizes};
 
@@ -47,7 +49,7 @@ fn blueprint(kind: &str) -> String {
 fn mapping() -> &'static str {
     use std::fmt::Write;
     // One identifier expression for every kind's items, unique within a kind.
-    let identifier = r#"'[.__organizationName, (.id // .descriptor // .identifier // .file.path // .refName // .identity.id // .name // .path | tostring), (.__stateType // ""), (.__team.id // .__teamId // .__group.descriptor // .__repository.id // .repo.id // "")] | join("/")'"#;
+    let identifier = r#"'[.__organizationName, (.id // .descriptor // .identifier // .file.path // .refName // .identity.id // .name // .path | tostring), (.__stateType // ""), (.__team.id // .__teamId // .__group.descriptor // .__repository.id // .repo.id // .__wiki.id // .__board.id // "")] | join("/")'"#;
     let mut yaml = String::from("resources:\n");
     for (kind, options) in KINDS {
         let _ = write!(
@@ -106,4 +108,55 @@ async fn every_kind_resyncs_under_the_rate_limit_without_a_429() {
     );
     assert_eq!(count("GET /{org}/_apis/projects/{project}/teams"), 2);
     assert_eq!(count("GET /{org}/_apis/teams"), 1);
+
+    let again = env.resync().await;
+    assert_eq!(
+        again.total_upserted(),
+        0,
+        "a second resync writes nothing:\n{again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_shared_list_fails_only_its_kinds_and_they_keep_their_entities() {
+    let config = SimConfig {
+        sizes: Sizes {
+            projects: 1,
+            repositories: 3,
+            work_items: 4,
+            releases: 1,
+            pull_requests: 1,
+            pipelines: 1,
+            teams: 1,
+        },
+        ..SimConfig::default()
+    };
+    let blueprints: Vec<String> = KINDS.iter().map(|(k, _)| blueprint(k)).collect();
+    let empty: &[&str] = &[];
+    let declared: Vec<(&str, &[&str])> = blueprints.iter().map(|b| (b.as_str(), empty)).collect();
+    let env = Env::start_with(config, mapping(), &declared).await;
+    assert!(env.resync().await.succeeded());
+    let before: Vec<usize> = KINDS
+        .iter()
+        .map(|(k, _)| env.count(&blueprint(k)))
+        .collect();
+
+    // The groups list is refused (403, not retried): `group` and `group-member` (which share
+    // it) fail; every other kind completes.
+    env.ado
+        .state
+        .inject("/_apis/graph/groups", 403, None, 1_000);
+    let report = env.resync().await;
+    let failed: Vec<&str> = report
+        .resources
+        .iter()
+        .filter(|r| r.failure.is_some())
+        .map(|r| r.kind.as_str())
+        .collect();
+    assert_eq!(failed, ["group", "group-member"], "{report}");
+    let after: Vec<usize> = KINDS
+        .iter()
+        .map(|(k, _)| env.count(&blueprint(k)))
+        .collect();
+    assert_eq!(after, before, "nothing deleted, nothing lost: {report}");
 }
