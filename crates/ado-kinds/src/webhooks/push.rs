@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use super::found;
 use crate::kinds::{
     git::{
+        CommitChanges,
         branch::{self, HEADS},
         file, folder, has_branches,
     },
@@ -121,55 +122,57 @@ pub(super) async fn process(
     if wants("branch") {
         branches(&push, current.as_ref(), &organization, &mut changes);
     }
+    let read = Context {
+        client,
+        push: &push,
+        current: current.as_ref(),
+        commits: commit_ids(&payload["resource"]),
+        changes: CommitChanges::new(client, repository),
+        config,
+        organization: &organization,
+    };
     if wants("folder") {
-        folders(
-            client,
-            &push,
-            &payload["resource"],
-            current.as_ref(),
-            config,
-            &organization,
-            &mut changes,
-        )
-        .await?;
+        folders(&read, &mut changes).await?;
     }
     if wants("file") {
-        files(
-            client,
-            &push,
-            &payload["resource"],
-            current.as_ref(),
-            config,
-            &organization,
-            &mut changes,
-        )
-        .await?;
+        files(&read, &mut changes).await?;
     }
     Ok(changes)
 }
 
+/// What the file and folder consumers of one push read: the push, the repository re-read
+/// (`None` when gone), the commits the push lists, and their changes, each read once.
+struct Context<'a> {
+    client: &'a Client,
+    push: &'a Push,
+    current: Option<&'a Value>,
+    commits: Vec<&'a str>,
+    changes: CommitChanges,
+    config: &'a PortAppConfig,
+    organization: &'a Map<String, Value>,
+}
+
 /// The folders a push adds or deletes on the branches `folder` resources read
 /// (`folder::pushed`).
-async fn folders(
-    client: &Client,
-    push: &Push,
-    resource: &Value,
-    current: Option<&Value>,
-    config: &PortAppConfig,
-    organization: &Map<String, Value>,
-    changes: &mut Changes,
-) -> Result<(), String> {
-    let updates: Vec<(&str, &str)> = push
+async fn folders(read: &Context<'_>, changes: &mut Changes) -> Result<(), String> {
+    let updates: Vec<(&str, &str)> = read
+        .push
         .updates
         .iter()
         .filter(|u| u.new != NO_OBJECT)
         .filter_map(|u| Some((u.name.strip_prefix(HEADS)?, u.new.as_str())))
         .collect();
-    let commits: Vec<&str> = commit_ids(resource);
-    let found = folder::pushed(client, current, &updates, &commits, config)
-        .await
-        .map_err(|e| e.to_string())?;
-    record(changes, "folder", found, organization);
+    let found = folder::pushed(
+        read.client,
+        read.current,
+        &updates,
+        &read.commits,
+        &read.changes,
+        read.config,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    record(changes, "folder", found, read.organization);
     Ok(())
 }
 
@@ -200,30 +203,23 @@ fn commit_ids(resource: &Value) -> Vec<&str> {
 }
 
 /// The files a push to the default branch adds, changes or deletes (`file::pushed`).
-async fn files(
-    client: &Client,
-    push: &Push,
-    resource: &Value,
-    current: Option<&Value>,
-    config: &PortAppConfig,
-    organization: &Map<String, Value>,
-    changes: &mut Changes,
-) -> Result<(), String> {
-    let default_branch = current.and_then(|r| r["defaultBranch"].as_str());
+async fn files(read: &Context<'_>, changes: &mut Changes) -> Result<(), String> {
+    let default_branch = read.current.and_then(|r| r["defaultBranch"].as_str());
     let pushed = file::Pushed {
-        repository: current,
-        updates: push
+        repository: read.current,
+        updates: read
+            .push
             .updates
             .iter()
             .filter(|u| Some(u.name.as_str()) == default_branch && u.new != NO_OBJECT)
             .map(|u| (u.old.as_str(), u.new.as_str()))
             .collect(),
-        commits: commit_ids(resource),
+        commits: read.commits.clone(),
     };
-    let found = file::pushed(client, &pushed, config)
+    let found = file::pushed(read.client, &pushed, &read.changes, read.config)
         .await
         .map_err(|e| e.to_string())?;
-    record(changes, "file", found, organization);
+    record(changes, "file", found, read.organization);
     Ok(())
 }
 

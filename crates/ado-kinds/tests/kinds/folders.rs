@@ -144,3 +144,53 @@ async fn a_push_that_adds_or_removes_a_matching_folder_updates_port_live() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn file_and_folder_resources_read_a_pushed_commits_changes_once() {
+    const BOTH: &str = r#"
+resources:
+  - kind: folder
+    selector:
+      query: 'true'
+      folders:
+        - path: 'services/*'
+    port:
+      entity:
+        mappings:
+          identifier: .__repository.name + "/" + .__branch + "/" + (.path | ltrimstr("/"))
+          title: .path
+          blueprint: '"azureDevopsFolder"'
+  - kind: file
+    selector:
+      query: 'true'
+      files:
+        path: '**/app.json'
+    port:
+      entity:
+        mappings:
+          identifier: .repo.name + "/" + .file.path
+          title: .file.path
+          blueprint: '"azureDevopsFolder"'
+"#;
+    let env = env(BOTH).await;
+    let _live = env.serve().await;
+    env.ado.state.reset_requests();
+    env.ado
+        .state
+        .commit(0, "repo-0-3", &[("services/new/app.json", Some("{}"))])
+        .unwrap();
+    super::eventually("the folder and the file reach Port", || {
+        env.entity("azureDevopsFolder", "repo-0-3/main/services/new")
+            .is_some()
+            && env
+                .entity("azureDevopsFolder", "repo-0-3/services/new/app.json")
+                .is_some()
+    })
+    .await;
+    let requests = env.ado.state.requests();
+    assert_eq!(
+        requests.get("GET /{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/changes"),
+        Some(&1),
+        "{requests:?}"
+    );
+}

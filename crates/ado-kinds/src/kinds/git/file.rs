@@ -28,7 +28,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     super::{Source, id_of, shared},
-    RepositorySelection, commits_oldest_first, has_branches, per_readable_repository,
+    CommitChanges, RepositorySelection, commits_oldest_first, has_branches,
+    per_readable_repository,
     repository::{included, included_files},
 };
 
@@ -325,6 +326,7 @@ pub(crate) struct Pushed<'a> {
 pub(crate) async fn pushed(
     client: &ado_client::Client,
     push: &Pushed<'_>,
+    commit_changes: &CommitChanges,
     config: &mapping::PortAppConfig,
 ) -> Result<(Vec<Value>, Vec<Value>), Error> {
     let Some(repo) = push.repository.filter(|r| has_branches(r)) else {
@@ -345,7 +347,7 @@ pub(crate) async fn pushed(
     // path → (its last change, the commit that made it)
     let mut last: BTreeMap<String, (Value, String)> = BTreeMap::new();
     for commit in commits {
-        for change in client.commit_changes(&project, &repo_id, commit).await? {
+        for change in commit_changes.of(commit).await?.iter() {
             let item = &change["item"];
             let path = item["path"]
                 .as_str()

@@ -233,6 +233,7 @@ pub(crate) async fn pushed(
     repository: Option<&Value>,
     updates: &[(&str, &str)],
     commits: &[&str],
+    commit_changes: &super::CommitChanges,
     config: &mapping::PortAppConfig,
 ) -> Result<(Vec<Value>, Vec<Value>), Error> {
     let Some(repo) = repository.filter(|r| super::has_branches(r)) else {
@@ -246,7 +247,7 @@ pub(crate) async fn pushed(
         .filter(|s| s.wants_project(&repo["project"]))
         .collect();
     let default = default_branch(repo);
-    let (project, repo_id) = (id_of(&repo["project"]), id_of(repo));
+    let project = id_of(&repo["project"]);
     let (mut upserts, mut deletions) = (Vec::new(), Vec::new());
     for (branch, head) in updates {
         let patterns: Vec<&Pattern> = selections
@@ -262,7 +263,7 @@ pub(crate) async fn pushed(
         let mut last: std::collections::BTreeMap<String, (Value, String)> =
             std::collections::BTreeMap::new();
         for commit in order {
-            for change in client.commit_changes(&project, &repo_id, commit).await? {
+            for change in commit_changes.of(commit).await?.iter() {
                 let item = &change["item"];
                 let path = item["path"]
                     .as_str()

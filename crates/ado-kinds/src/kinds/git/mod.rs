@@ -95,3 +95,51 @@ pub(crate) fn commits_oldest_first<'a>(
     }
     order
 }
+
+/// The changes of a push's commits in one repository, each commit read once for every
+/// consumer of the push (`file` and `folder` read the same commits).
+pub(crate) struct CommitChanges {
+    client: ado_client::Client,
+    project: String,
+    repository: String,
+    read:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<serde_json::Value>>>>,
+}
+
+impl CommitChanges {
+    /// The changes of `repository`'s commits, read through `client`.
+    pub(crate) fn new(client: &ado_client::Client, repository: &serde_json::Value) -> Self {
+        Self {
+            client: client.clone(),
+            project: super::id_of(&repository["project"]),
+            repository: super::id_of(repository),
+            read: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The `GitChange`s of `commit`, read on first use.
+    pub(crate) async fn of(
+        &self,
+        commit: &str,
+    ) -> Result<std::sync::Arc<Vec<serde_json::Value>>, ado_client::Error> {
+        let known = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(commit)
+            .cloned();
+        if let Some(changes) = known {
+            return Ok(changes);
+        }
+        let changes = std::sync::Arc::new(
+            self.client
+                .commit_changes(&self.project, &self.repository, commit)
+                .await?,
+        );
+        self.read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(commit.to_owned(), std::sync::Arc::clone(&changes));
+        Ok(changes)
+    }
+}
