@@ -180,6 +180,18 @@ fn team<'a>(project: &'a Project, key: &str) -> Option<&'a str> {
         .and_then(|t| t["id"].as_str())
 }
 
+/// The project `key` and the id of its team `team_key`, or the service's 404.
+fn project_team<'a>(
+    projects: &'a [Project],
+    key: &str,
+    team_key: &str,
+) -> Result<(&'a Project, &'a str), Box<Response>> {
+    let project =
+        find(projects, key).ok_or_else(|| Box::new(not_found(&format!("The project {key}"))))?;
+    let id = team(project, team_key).ok_or_else(|| Box::new(team_not_found(team_key)))?;
+    Ok((project, id))
+}
+
 fn team_not_found(key: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
@@ -225,11 +237,9 @@ async fn members(
     Query(params): Params,
 ) -> Response {
     let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    let Some(id) = team(p, &team_key) else {
-        return team_not_found(&team_key);
+    let (p, id) = match project_team(&inner.projects, &key, &team_key) {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
     let top = number(&params, "$top").unwrap_or(100);
     let skip = number(&params, "$skip").unwrap_or(0);
@@ -250,11 +260,9 @@ async fn field_values(
     Path((_, key, team_key)): Path<(String, String, String)>,
 ) -> Response {
     let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    let Some(id) = team(p, &team_key) else {
-        return team_not_found(&team_key);
+    let (p, id) = match project_team(&inner.projects, &key, &team_key) {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
     p.field_values.iter().find(|(t, _)| t == id).map_or_else(
         || team_not_found(&team_key),
@@ -271,11 +279,9 @@ async fn iterations(
     Query(params): Params,
 ) -> Response {
     let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    let Some(id) = team(p, &team_key) else {
-        return team_not_found(&team_key);
+    let (p, id) = match project_team(&inner.projects, &key, &team_key) {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
     let frame = params.get("$timeframe").map(String::as_str);
     list(
