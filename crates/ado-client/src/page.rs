@@ -41,6 +41,8 @@ pub enum Paging {
     None,
 }
 
+/// Where a walk through a list is: the next token or offset, and whether it ended.
+#[derive(Default)]
 struct Cursor {
     token: Option<String>,
     skip: usize,
@@ -57,11 +59,7 @@ impl Client {
         paging: Paging,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let client = self.clone();
-        let cursor = Cursor {
-            token: None,
-            skip: 0,
-            done: false,
-        };
+        let cursor = Cursor::default();
         stream::try_unfold(cursor, move |mut cursor| {
             let (client, segments, mut query) = (client.clone(), segments.clone(), query.clone());
             async move {
@@ -141,11 +139,7 @@ impl Client {
         top: usize,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let client = self.clone();
-        let cursor = Cursor {
-            token: None,
-            skip: 0,
-            done: false,
-        };
+        let cursor = Cursor::default();
         stream::try_unfold(cursor, move |mut cursor| {
             let (client, segments, query) = (client.clone(), segments.clone(), query.clone());
             async move {
