@@ -538,6 +538,9 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn decode(segments: &[&str], body: &[u8]) -> Result<Value, Error> {
+    // Microsoft's own samples of these bodies start with a UTF-8 byte order mark
+    // (`ado-rest-specs/`), which serde_json refuses.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         route: segments.join("/"),
@@ -588,6 +591,15 @@ fn endpoint(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_starts_with_a_byte_order_mark_is_json() {
+        let body = b"\xEF\xBB\xBF{\"count\": 0, \"value\": []}";
+        let value = decode(&["_apis", "projects"], body).expect("JSON after the BOM");
+        assert_eq!(value["count"], 0);
+        let broken = decode(&["_apis", "projects"], b"\xEF\xBB\xBF{").expect_err("not JSON");
+        assert!(broken.to_string().contains("_apis/projects"), "{broken}");
+    }
 
     #[test]
     fn release_calls_go_to_the_vsrm_host_on_services_only() {

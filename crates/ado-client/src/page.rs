@@ -95,11 +95,12 @@ impl Client {
                 }
                 let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
                 let (mut body, headers) = client.get(host, &refs, &query).await?;
-                let items = if paging == Paging::ContinuationBody {
-                    take_key(&mut body, "items")
+                let key = if paging == Paging::ContinuationBody {
+                    "items"
                 } else {
-                    take_list(&mut body)
+                    "value"
                 };
+                let items = take_key(&mut body, key, &refs)?;
                 match paging {
                     Paging::ContinuationHeader { .. }
                     | Paging::ContinuationHeaderTop { .. }
@@ -151,7 +152,7 @@ impl Client {
                 let (mut answer, headers) = client
                     .post_with_headers(host, &refs, &query, &body, true)
                     .await?;
-                let items = take_list(&mut answer);
+                let items = take_list(&mut answer, &refs)?;
                 cursor.token = header_token(&headers);
                 cursor.done = cursor.token.is_none() || items.is_empty();
                 Ok(Some((items, cursor)))
@@ -171,17 +172,42 @@ fn header_token(headers: &reqwest::header::HeaderMap) -> Option<String> {
 }
 
 /// Moves the `value` list out of a list response (`{"count": n, "value": [...]}`), leaving
-/// `null` in its place; no list gives an empty one. Moved, not cloned: a page of 200 work items
-/// is about 1 MiB of parsed JSON.
-pub(crate) fn take_list(body: &mut Value) -> Vec<Value> {
-    take_key(body, "value")
+/// `null` in its place. Moved, not cloned: a page of 200 work items is about 1 MiB of parsed
+/// JSON. A body without a `value` array is a [`Error::Decode`] naming the endpoint, never an
+/// empty page: an empty page would make a whole kind look empty, and reconciliation would then
+/// delete its entities (issue 12: one such answer of the repositories list deleted them all).
+pub(crate) fn take_list(body: &mut Value, segments: &[&str]) -> Result<Vec<Value>, Error> {
+    take_key(body, "value", segments)
 }
 
-/// Moves the array under `key` out of `body` (an empty list when there is none).
-fn take_key(body: &mut Value, key: &str) -> Vec<Value> {
-    match body.get_mut(key).map(Value::take) {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
+/// Moves the array under `key` out of `body`; anything else is a decode error.
+pub(crate) fn take_key(
+    body: &mut Value,
+    key: &str,
+    segments: &[&str],
+) -> Result<Vec<Value>, Error> {
+    let found = match body.get_mut(key).map(Value::take) {
+        Some(Value::Array(items)) => return Ok(items),
+        Some(other) => kind_of(&other),
+        None if body.is_object() => "no such key",
+        None => kind_of(body),
+    };
+    Err(Error::Decode {
+        route: segments.join("/"),
+        path: key.to_owned(),
+        message: format!("expected the list's array, found {found}"),
+    })
+}
+
+/// A JSON value's type, for error messages (never its content, which may be large).
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -190,13 +216,39 @@ mod tests {
     use serde_json::json;
 
     use super::take_list;
+    use crate::Error;
 
     #[test]
-    fn the_list_is_moved_out_and_anything_else_is_empty() {
+    fn the_list_is_moved_out_of_its_envelope() {
         let mut body = json!({"count": 2, "value": [{"id": 1}, null]});
-        assert_eq!(take_list(&mut body), [json!({"id": 1}), json!(null)]);
+        let items = take_list(&mut body, &["_apis", "projects"]).expect("a list");
+        assert_eq!(items, [json!({"id": 1}), json!(null)]);
         assert_eq!(body, json!({"count": 2, "value": null}));
-        assert!(take_list(&mut json!({"value": "x"})).is_empty());
-        assert!(take_list(&mut json!([1])).is_empty());
+        let empty = take_list(&mut json!({"count": 0, "value": []}), &["x"]).expect("a list");
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn a_body_without_its_value_array_is_a_decode_error_naming_the_endpoint() {
+        for body in [
+            json!({"count": 3}),
+            json!({"value": "x"}),
+            json!({"value": null}),
+            json!([1]),
+        ] {
+            let error = take_list(&mut body.clone(), &["p", "_apis", "git", "repositories"])
+                .expect_err(&format!("{body} is not a list response"));
+            let Error::Decode { route, path, .. } = &error else {
+                panic!("a decode error, not {error:?}");
+            };
+            assert_eq!(
+                (route.as_str(), path.as_str()),
+                ("p/_apis/git/repositories", "value")
+            );
+            assert!(
+                error.to_string().contains("p/_apis/git/repositories"),
+                "{error}"
+            );
+        }
     }
 }

@@ -388,6 +388,36 @@ async fn azure_devops_failing_mid_resync_deletes_nothing_of_that_kind() {
     assert_eq!(env.identifiers("azureDevopsWorkItem"), items_before);
 }
 
+/// Issue 12: one answer of the repositories list without its `value` array deleted every
+/// repository from Port, and the run succeeded.
+#[tokio::test]
+async fn a_list_answer_without_its_value_array_fails_the_kind_and_deletes_nothing() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let repositories = env.identifiers("azureDevopsRepository");
+    assert_eq!(repositories.len(), 2);
+    // The list is read once per resync (memoised), before anything per repository.
+    env.ado.state.inject_body(
+        "GET /{org}/{project}/_apis/git/repositories",
+        json!({"count": 2}),
+        1,
+    );
+    let report = env.run().await;
+    assert!(!report.succeeded(), "{report}");
+    let failure = report
+        .resources
+        .iter()
+        .find(|r| r.kind == "repository")
+        .and_then(|r| r.failure.clone())
+        .expect("the repository kind failed");
+    assert!(
+        failure.contains("_apis/git/repositories") && failure.contains("`value`"),
+        "the error names the endpoint and what is missing: {failure}"
+    );
+    assert!(report.deletion.skipped.iter().any(|s| matches!(s,
+        SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsRepository")));
+    assert_eq!(env.identifiers("azureDevopsRepository"), repositories);
+}
 #[tokio::test]
 async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
     let ado = sim_ado::spawn(SimConfig {

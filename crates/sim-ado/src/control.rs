@@ -15,7 +15,7 @@
 //! | `DELETE /_control/workitems/{id}` | – | deletes a work item |
 //! | `POST /_control/projects/{n}/pipelines/{id}/runs` | – | queues a run, answers its id |
 //! | `PATCH /_control/runs/{id}` | `{"result"}` | completes a run (a build) |
-//! | `POST /_control/faults` | `{"route", "status", "retryAfter", "count"}` | scripts faults |
+//! | `POST /_control/faults` | `{"route", "status", "retryAfter", "body", "count"}` | scripts faults (`body`: a 200 with it) |
 //! | `PUT /_control/latency` | `{"ms"}` | sets the response latency |
 
 use std::{sync::Arc, time::Duration};
@@ -182,11 +182,16 @@ struct Fault {
     route: String,
     status: u16,
     retry_after: Option<u64>,
+    /// A 200 answer with this body instead of `status` (a malformed answer).
+    body: Option<Value>,
     count: u32,
 }
 
 async fn faults(State(state): Shared, Json(body): Json<Fault>) -> Response {
-    state.inject(&body.route, body.status, body.retry_after, body.count);
+    match body.body {
+        Some(answer) => state.inject_body(&body.route, answer, body.count),
+        None => state.inject(&body.route, body.status, body.retry_after, body.count),
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 

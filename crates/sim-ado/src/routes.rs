@@ -120,10 +120,10 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
         let scripted = inner
             .scripted
             .iter_mut()
-            .find(|s| s.3 > 0 && route.contains(&s.0))
+            .find(|s| s.remaining > 0 && route.contains(&s.route))
             .map(|s| {
-                s.3 -= 1;
-                (s.1, s.2)
+                s.remaining -= 1;
+                (s.status, s.retry_after, s.body.clone())
             });
         let usage = state.config.rate_limit.map(|limit| {
             let now = unix_seconds();
@@ -141,7 +141,10 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some((status, retry_after)) = scripted {
+    if let Some((status, retry_after, body)) = scripted {
+        if let Some(body) = body {
+            return Json(body).into_response();
+        }
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = error(
             code,

@@ -13,12 +13,22 @@ use crate::{
     seed::{self, Project},
 };
 
+/// An answer scripted for the next requests whose route contains `route`.
+#[derive(Debug)]
+pub(crate) struct Scripted {
+    pub(crate) route: String,
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<u64>,
+    /// Sent as is instead of an error body (a malformed answer).
+    pub(crate) body: Option<Value>,
+    pub(crate) remaining: u32,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
     pub(crate) projects: Vec<Project>,
     pub(crate) requests: BTreeMap<String, u64>,
-    /// (route substring, status, retry-after, remaining)
-    pub(crate) scripted: Vec<(String, u16, Option<u64>, u32)>,
+    pub(crate) scripted: Vec<Scripted>,
     pub(crate) latency: Duration,
     /// Repositories and projects added through mutations (their numbers in the seed scheme).
     pub(crate) added: usize,
@@ -107,9 +117,25 @@ impl AdoState {
     /// The next `next_n` API requests whose route contains `route` answer `status` (with
     /// `Retry-After` when given).
     pub fn inject(&self, route: &str, status: u16, retry_after: Option<u64>, next_n: u32) {
-        self.lock()
-            .scripted
-            .push((route.to_owned(), status, retry_after, next_n));
+        self.lock().scripted.push(Scripted {
+            route: route.to_owned(),
+            status,
+            retry_after,
+            body: None,
+            remaining: next_n,
+        });
+    }
+
+    /// The next `next_n` API requests whose route contains `route` answer 200 with `body`
+    /// (an answer of the wrong shape, say).
+    pub fn inject_body(&self, route: &str, body: Value, next_n: u32) {
+        self.lock().scripted.push(Scripted {
+            route: route.to_owned(),
+            status: 200,
+            retry_after: None,
+            body: Some(body),
+            remaining: next_n,
+        });
     }
 
     /// Sets the per-response latency.

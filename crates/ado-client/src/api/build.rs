@@ -53,17 +53,13 @@ impl Client {
     /// jobs, tasks).
     pub async fn build_timeline(&self, project: &str, id: u64) -> Result<Vec<Value>, Error> {
         let id = id.to_string();
-        let (mut timeline, _) = self
-            .get(
-                Host::Core,
-                &[project, "_apis", "build", "builds", &id, "timeline"],
-                &[],
-            )
-            .await?;
-        Ok(match timeline.get_mut("records").map(Value::take) {
-            Some(Value::Array(records)) => records,
-            _ => Vec::new(),
-        })
+        let segments = [project, "_apis", "build", "builds", &id, "timeline"];
+        let (mut timeline, _) = self.get(Host::Core, &segments, &[]).await?;
+        if timeline.is_null() {
+            // A build that has not started has no timeline yet.
+            return Ok(Vec::new());
+        }
+        crate::page::take_key(&mut timeline, "records", &segments)
     }
 
     /// `GET {project}/_apis/build/builds/{id}/changes`: the commits the build brought (all

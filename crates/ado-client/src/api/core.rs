@@ -37,10 +37,9 @@ impl Client {
             ("keys", format!("{PROJECT_TAG_PREFIX}*")),
             ("api-version", PROPERTIES_API_VERSION.to_owned()),
         ];
-        let (mut body, _) = self
-            .get(Host::Core, &["_apis", "projects", id, "properties"], &query)
-            .await?;
-        Ok(crate::page::take_list(&mut body)
+        let segments = ["_apis", "projects", id, "properties"];
+        let (mut body, _) = self.get(Host::Core, &segments, &query).await?;
+        Ok(crate::page::take_list(&mut body, &segments)?
             .iter()
             .filter_map(|p| p["name"].as_str()?.strip_prefix(PROJECT_TAG_PREFIX))
             .map(str::to_owned)

@@ -132,10 +132,7 @@ impl Client {
         let (mut body, _) = self
             .get(Host::Core, &segments, &[("top", "10000".to_owned())])
             .await?;
-        Ok(match body.get_mut("changes").map(Value::take) {
-            Some(Value::Array(changes)) => changes,
-            _ => Vec::new(),
-        })
+        crate::page::take_key(&mut body, "changes", &segments)
     }
 
     /// `POST {project}/_apis/git/repositories/{repo}/itemsbatch`: for each `(path, recursion)`
@@ -182,7 +179,7 @@ impl Client {
         ];
         match self.post(Host::Core, &segments, &[], &body, true).await {
             Ok(mut answer) => Ok(Some(
-                crate::page::take_list(&mut answer)
+                crate::page::take_list(&mut answer, &segments)?
                     .into_iter()
                     .map(|list| match list {
                         Value::Array(items) => items,

@@ -50,14 +50,9 @@ impl Client {
             ("direction", if down { "Down" } else { "Up" }.to_owned()),
             version(),
         ];
-        let (mut body, _) = self
-            .get(
-                Host::Graph,
-                &["_apis", "graph", "Memberships", descriptor],
-                &query,
-            )
-            .await?;
-        Ok(take_list(&mut body))
+        let segments = ["_apis", "graph", "Memberships", descriptor];
+        let (mut body, _) = self.get(Host::Graph, &segments, &query).await?;
+        take_list(&mut body, &segments)
     }
 
     /// `POST _apis/graph/subjectlookup` for `descriptors`, [`SUBJECTS_PER_LOOKUP`] at a time:

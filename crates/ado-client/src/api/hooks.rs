@@ -15,10 +15,9 @@ impl Client {
             ("publisherId", publisher.to_owned()),
             ("eventType", event_type.to_owned()),
         ];
-        let (mut body, _) = self
-            .get(Host::Core, &["_apis", "hooks", "subscriptions"], &query)
-            .await?;
-        Ok(take_list(&mut body))
+        let segments = ["_apis", "hooks", "subscriptions"];
+        let (mut body, _) = self.get(Host::Core, &segments, &query).await?;
+        take_list(&mut body, &segments)
     }
 
     /// `POST _apis/hooks/subscriptions` on `host` (not retried: a retry could duplicate it).

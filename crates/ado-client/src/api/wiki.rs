@@ -22,14 +22,11 @@ impl Client {
         project: &str,
         api_version: Option<&str>,
     ) -> Result<Vec<Value>, Error> {
+        let segments = [project, "_apis", "wiki", "wikis"];
         let (mut body, _) = self
-            .get(
-                Host::Core,
-                &[project, "_apis", "wiki", "wikis"],
-                &version(api_version),
-            )
+            .get(Host::Core, &segments, &version(api_version))
             .await?;
-        Ok(take_list(&mut body))
+        take_list(&mut body, &segments)
     }
 
     /// `GET {project}/_apis/wiki/wikis/{wiki}` (by id, name, or the wiki's repository id).

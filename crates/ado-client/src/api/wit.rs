@@ -20,20 +20,12 @@ impl Client {
         if time_precision {
             params.push(("timePrecision", "true".to_owned()));
         }
-        let result = self
-            .post(
-                Host::Core,
-                &[project, "_apis", "wit", "wiql"],
-                &params,
-                &body,
-                true,
-            )
+        let segments = [project, "_apis", "wit", "wiql"];
+        let mut result = self
+            .post(Host::Core, &segments, &params, &body, true)
             .await?;
-        Ok(result
-            .get("workItems")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        Ok(crate::page::take_key(&mut result, "workItems", &segments)?
+            .iter()
             .filter_map(|w| w.get("id").and_then(Value::as_u64))
             .collect())
     }
@@ -51,10 +43,9 @@ impl Client {
             ("$expand", expand.to_owned()),
             ("errorPolicy", "omit".to_owned()),
         ];
-        let (mut body, _) = self
-            .get(Host::Core, &[project, "_apis", "wit", "workitems"], &query)
-            .await?;
-        let mut items = take_list(&mut body);
+        let segments = [project, "_apis", "wit", "workitems"];
+        let (mut body, _) = self.get(Host::Core, &segments, &query).await?;
+        let mut items = take_list(&mut body, &segments)?;
         items.retain(|w| !w.is_null());
         Ok(items)
     }

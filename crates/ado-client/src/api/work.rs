@@ -7,16 +7,10 @@ use crate::{Client, Error, Host, page::take_list};
 impl Client {
     /// `GET {project}/{team}/_apis/work/boards` then each board's detail (with columns).
     pub async fn boards(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
-        let (list, _) = self
-            .get(Host::Core, &[project, team, "_apis", "work", "boards"], &[])
-            .await?;
+        let segments = [project, team, "_apis", "work", "boards"];
+        let (mut list, _) = self.get(Host::Core, &segments, &[]).await?;
         let mut boards = Vec::new();
-        for summary in list
-            .get("value")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for summary in &take_list(&mut list, &segments)? {
             let Some(id) = summary.get("id").and_then(Value::as_str) else {
                 continue;
             };
@@ -52,6 +46,6 @@ impl Client {
     pub async fn team_iterations(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
         let segments = [project, team, "_apis", "work", "teamsettings", "iterations"];
         let (mut body, _) = self.get(Host::Core, &segments, &[]).await?;
-        Ok(take_list(&mut body))
+        take_list(&mut body, &segments)
     }
 }
