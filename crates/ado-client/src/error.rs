@@ -77,18 +77,6 @@ pub enum Error {
     /// A failure shared by several callers of one memoized request.
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),
-    /// A selector option of the mapping has a value the kind cannot use.
-    #[error(
-        "selector option `{option}` of kind `{kind}` {message}; fix it in the port-app-config mapping"
-    )]
-    Selector {
-        /// The kind.
-        kind: String,
-        /// The option.
-        option: String,
-        /// What is wrong with it.
-        message: String,
-    },
     /// The client could not be built (bad organization URL, TLS setup).
     #[error("cannot build the Azure DevOps client: {0}")]
     Build(String),

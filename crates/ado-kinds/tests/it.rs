@@ -303,7 +303,7 @@ async fn fetch_all(
     integration: &AzureDevops,
     kind: &str,
     selector: serde_json::Value,
-) -> Result<Vec<serde_json::Value>, AdoError> {
+) -> Result<Vec<serde_json::Value>, ado_kinds::Error> {
     use futures::TryStreamExt;
     use ocean::Integration;
     let selector: mapping::SelectorConfig = serde_json::from_value(selector).unwrap();
@@ -767,5 +767,72 @@ async fn an_azure_devops_server_that_stops_at_api_version_6_gets_the_same_catalo
             .unwrap()
             .contains("/DefaultCollection/"),
         "{project}"
+    );
+}
+
+/// Issue 12: a typo in a kind and a selector option the kind cannot use are reported when the
+/// mapping loads, together with the jq expressions that do not compile.
+#[tokio::test]
+async fn unknown_kinds_and_bad_selector_options_are_refused_at_load_with_jq_errors() {
+    use ocean::runner::{Runner, RunnerSettings};
+    let mapping = r#"
+resources:
+  - kind: work-items
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"b"'}}}
+  - kind: area-path
+    selector: {query: "true", depth: deep}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"b"'}}}
+  - kind: project
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id | oops(, blueprint: '"b"'}}}
+"#;
+    let port = PortEnv::start().await.unwrap();
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let runner = Runner::new(
+        port.client("it-check"),
+        Arc::new(AzureDevops::new(client(&ado))),
+        RunnerSettings {
+            identifier: "it-check".into(),
+            integration_type: "azure-devops".into(),
+            version: "0.1.0".into(),
+            local_mapping: Some((
+                "of the test".into(),
+                PortAppConfig::from_yaml(mapping).unwrap(),
+            )),
+            default_mapping: None,
+            jq_env: None,
+            scheduled_interval_minutes: None,
+            resync: ResyncSettings::default(),
+            changelog_destination: json!({}),
+        },
+    );
+    let Err(error) = runner.mapping().await else {
+        panic!("the mapping is refused");
+    };
+    let ocean::Error::MappingCompile { source, .. } = &error else {
+        panic!("a load error, not {error:?}");
+    };
+    let found: Vec<(usize, &str)> = source
+        .0
+        .iter()
+        .map(|p| (p.resource_index, p.field.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (0, "selector"),
+            (1, "selector"),
+            (2, "port.entity.mappings.identifier")
+        ],
+        "{source}"
+    );
+    let text = source.to_string();
+    assert!(text.contains("unknown kind `work-items`"), "{text}");
+    assert!(text.contains("`depth` of kind `area-path`"), "{text}");
+    assert_eq!(
+        ado.state.requests().values().sum::<u64>(),
+        0,
+        "nothing is fetched"
     );
 }

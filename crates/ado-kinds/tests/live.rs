@@ -16,9 +16,10 @@ use ado_kinds::{
 use futures::FutureExt;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
+    health::Health,
     live::Live,
     resync::{Resync, ResyncSettings},
-    server::{self, Health, ServerState},
+    server::{self, ServerState},
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 use std::{path::Path, process::ExitCode, sync::Arc, time::Duration};
 
 use ado_client::{Client as AdoClient, ClientOptions, Credentials, ServicePrincipal};
-use ado_kinds::{AccountMode, AdoConfig, AzureDevops};
+use ado_kinds::{AccountMode, AdoConfig, AdoKind, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::defaults::Origin;
@@ -231,6 +231,17 @@ fn check_mapping_file(path: &Path, problems: &mut Problems) -> Option<(String, P
             return None;
         }
     };
+    let mut refused = false;
+    for (index, resource) in config.resources.iter().enumerate() {
+        if let Err(error) = AdoKind::check_resource(&resource.kind, &resource.selector) {
+            problems.push(
+                format!("{name}: resources[{index}]"),
+                error.to_string(),
+                "use a kind and selector options of the Azure DevOps integration",
+            );
+            refused = true;
+        }
+    }
     if let Err(errors) = MappingPlan::compile(&config, &CompileOptions::default()) {
         for e in errors.0 {
             problems.push(
@@ -244,7 +255,7 @@ fn check_mapping_file(path: &Path, problems: &mut Problems) -> Option<(String, P
         }
         return None;
     }
-    Some((name, config))
+    (!refused).then_some((name, config))
 }
 
 fn secrets(config: &Config<AdoConfig>) -> Vec<String> {

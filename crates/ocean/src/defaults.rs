@@ -21,7 +21,7 @@ use port_client::Client;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
-use crate::runner::Error;
+use crate::Error;
 
 /// Blueprint keys that only the later phases send (phase 1 creates bare blueprints so that
 /// relations between the new blueprints can resolve).

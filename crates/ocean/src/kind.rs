@@ -62,6 +62,14 @@ pub trait Integration: Send + Sync + 'static {
     /// integration does not implement that kind (the resource then fails, as in Ocean).
     fn fetch(&self, kind: &str, selector: &SelectorConfig) -> Option<PageStream<Self::Error>>;
 
+    /// Checks a resource's `kind` and selector options when the mapping loads, so that a typo
+    /// in a kind or an option the kind cannot use is reported with the jq errors, before
+    /// anything is fetched. Everything passes by default.
+    fn check(&self, kind: &str, selector: &SelectorConfig) -> Result<(), Self::Error> {
+        let _ = (kind, selector);
+        Ok(())
+    }
+
     /// Called when a resync starts, before any `fetch`: drop whatever was remembered from the
     /// previous one (the integration may share fetched lists between kinds within a resync).
     fn resync_started(&self) {}

@@ -25,6 +25,8 @@
 
 pub mod config;
 pub mod defaults;
+mod error;
+pub mod health;
 pub mod kafka;
 mod kind;
 pub mod listener;
@@ -34,4 +36,5 @@ pub mod runner;
 pub mod server;
 pub mod telemetry;
 
+pub use error::{Error, Report};
 pub use kind::{Integration, Page, PageStream};

@@ -18,11 +18,7 @@ use tokio::{
 use tracing::{info, warn};
 
 use crate::{
-    Integration,
-    config::ListenerKind,
-    kafka,
-    resync::ResyncReport,
-    runner::{Error, Runner},
+    Error, Integration, config::ListenerKind, kafka, resync::ResyncReport, runner::Runner,
 };
 
 /// How a listener run ended.

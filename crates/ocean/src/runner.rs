@@ -5,68 +5,15 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use mapping::{CompileOptions, MappingPlan, PortAppConfig};
+use mapping::{CompileError, CompileErrors, CompileOptions, MappingPlan, PortAppConfig};
 use port_client::{Client, UserAgent};
 use serde_json::{Value, json};
 use tracing::warn;
 
 use crate::{
-    Integration,
+    Error, Integration,
     resync::{Resync, ResyncReport, ResyncSettings},
 };
-
-/// Why a run could not start or finish.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A Port call needed before resyncing failed.
-    #[error("{action}: {source}")]
-    Port {
-        /// What we were doing.
-        action: &'static str,
-        /// The client error.
-        #[source]
-        source: port_client::Error,
-    },
-    /// The port-app-config could not be read.
-    #[error("the port-app-config {origin} is invalid: {source}")]
-    MappingInvalid {
-        /// Where it came from (the integration record or a file).
-        origin: String,
-        /// The parse error.
-        #[source]
-        source: mapping::Error,
-    },
-    /// The port-app-config has jq expressions that do not compile.
-    #[error("the port-app-config {origin} has expressions that do not compile:\n{source}")]
-    MappingCompile {
-        /// Where it came from.
-        origin: String,
-        /// Every failing expression.
-        #[source]
-        source: mapping::CompileErrors,
-    },
-    /// The Kafka consumer could not be created.
-    #[error("the Kafka consumer for {brokers} could not start: {message}")]
-    Kafka {
-        /// The brokers configured.
-        brokers: String,
-        /// librdkafka's error.
-        message: String,
-    },
-    /// `KAFKA` was configured, but this build has no Kafka support.
-    #[error(
-        "OCEAN__EVENT_LISTENER__TYPE is KAFKA, but this build of ocean-azure-devops has no Kafka support: use a release image (built with `--features kafka`), or set the listener to POLLING"
-    )]
-    KafkaNotBuilt,
-    /// Origin `Port`: Port did not provision the mapping in time.
-    #[error(
-        "Port did not provision the default resources after {attempts} checks; check the integration in Port, or set OCEAN__CREATE_PORT_RESOURCES_ORIGIN=Default to create them here"
-    )]
-    Provisioning {
-        /// Checks made.
-        attempts: u32,
-    },
-}
 
 /// Settings of a [`Runner`].
 #[derive(Debug, Clone)]
@@ -97,7 +44,7 @@ pub struct Runner<I> {
     port: Client,
     integration: Arc<I>,
     settings: RunnerSettings,
-    health: Arc<crate::server::Health>,
+    health: Arc<crate::health::Health>,
 }
 
 impl<I: Integration> Runner<I> {
@@ -113,7 +60,7 @@ impl<I: Integration> Runner<I> {
 
     /// Readiness inputs this runner updates (Port reachability, the last resync's outcome).
     #[must_use]
-    pub fn health(&self) -> &Arc<crate::server::Health> {
+    pub fn health(&self) -> &Arc<crate::health::Health> {
         &self.health
     }
 
@@ -190,9 +137,45 @@ impl<I: Integration> Runner<I> {
         let options = CompileOptions {
             env: self.settings.jq_env.clone(),
         };
-        let plan = MappingPlan::compile(&app_config, &options)
-            .map_err(|source| Error::MappingCompile { origin, source })?;
-        Ok((Arc::new(app_config), Arc::new(plan)))
+        let compiled = MappingPlan::compile(&app_config, &options);
+        let mut problems = match &compiled {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.0.clone(),
+        };
+        problems.extend(self.refused_resources(&app_config));
+        match compiled {
+            Ok(plan) if problems.is_empty() => Ok((Arc::new(app_config), Arc::new(plan))),
+            _ => {
+                problems.sort_by_key(|p| p.resource_index);
+                Err(Error::MappingCompile {
+                    origin,
+                    source: CompileErrors(problems),
+                })
+            }
+        }
+    }
+
+    /// The resources whose kind or selector options the integration refuses
+    /// ([`Integration::check`]), as load errors beside the jq ones.
+    fn refused_resources(&self, app_config: &PortAppConfig) -> Vec<CompileError> {
+        let integration = &self.integration;
+        app_config
+            .resources
+            .iter()
+            .enumerate()
+            .filter_map(|(index, resource)| {
+                let error = integration
+                    .check(&resource.kind, &resource.selector)
+                    .err()?;
+                Some(CompileError {
+                    resource_index: index,
+                    kind: resource.kind.clone(),
+                    field: "selector".to_owned(),
+                    expression: serde_json::to_string(&resource.selector.extra).unwrap_or_default(),
+                    message: crate::Report(&error).to_string(),
+                })
+            })
+            .collect()
     }
 
     /// When the latest resync request from Port's UI was made (`request.updatedAt`), if any.

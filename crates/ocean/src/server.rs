@@ -8,10 +8,7 @@
 //! for an event that is queued or deliberately ignored, and 503 when the queue is full so that
 //! Azure DevOps delivers the event again.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
@@ -26,51 +23,13 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tracing::{debug, warn};
 
-use crate::live::{Classified, LiveEvents, Queue};
+use crate::{
+    health::Health,
+    live::{Classified, LiveEvents, Queue},
+};
 
 /// Largest webhook body accepted (Azure DevOps push events with many commits are large).
 pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
-
-/// What readiness depends on; updated by the runner and the binary.
-#[derive(Debug)]
-pub struct Health {
-    port_reachable: AtomicBool,
-    last_resync_failed: AtomicBool,
-}
-
-impl Default for Health {
-    fn default() -> Self {
-        Self {
-            port_reachable: AtomicBool::new(true),
-            last_resync_failed: AtomicBool::new(false),
-        }
-    }
-}
-
-impl Health {
-    /// Records whether the last Port call before or during a resync worked.
-    pub fn set_port_reachable(&self, reachable: bool) {
-        self.port_reachable.store(reachable, Ordering::Relaxed);
-    }
-
-    /// Records the outcome of the last resync.
-    pub fn set_last_resync(&self, succeeded: bool) {
-        self.last_resync_failed.store(!succeeded, Ordering::Relaxed);
-    }
-
-    /// Why the integration is not ready, if it is not.
-    #[must_use]
-    pub fn not_ready(&self) -> Vec<&'static str> {
-        let mut reasons = Vec::new();
-        if !self.port_reachable.load(Ordering::Relaxed) {
-            reasons.push("Port was unreachable at the last attempt");
-        }
-        if self.last_resync_failed.load(Ordering::Relaxed) {
-            reasons.push("the last resync failed");
-        }
-        reasons
-    }
-}
 
 /// Renders the Prometheus exposition text.
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;

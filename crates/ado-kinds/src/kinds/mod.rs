@@ -174,6 +174,10 @@ impl Source {
     }
 }
 
+/// What a kind with selector options starts: its page stream, or the option that is wrong
+/// ([`crate::AdoKind::check`] refuses such a mapping at load, so this is a second line).
+pub(crate) type Fetch = Result<PageStream<Error>, crate::Error>;
+
 /// Projects fetched concurrently by per-project kinds (the Python integration uses 5).
 pub(crate) const PROJECT_CONCURRENCY: usize = 5;
 
@@ -254,7 +258,10 @@ where
 
 /// Adds `__organizationUrl` and `__organizationName` to every item (as shared keys of each
 /// page), as every kind of the Python integration does.
-pub(crate) fn with_organization(client: &Client, stream: PageStream<Error>) -> PageStream<Error> {
+pub(crate) fn with_organization<E: Send + 'static>(
+    client: &Client,
+    stream: PageStream<E>,
+) -> PageStream<E> {
     let fields = organization_fields(client);
     stream
         .map_ok(move |mut page| {

@@ -3,6 +3,7 @@
 //! resource, as upstream. Beyond upstream, an alert that no longer passes them (fixed, say,
 //! with `states: [active]`), or that is gone, is deleted, as the next resync would.
 
+use crate::AdoKind;
 use ado_client::{Client, Error};
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
@@ -43,14 +44,12 @@ pub(super) async fn changes(
     alert: Alert,
     payload: &Value,
     organization: &Map<String, Value>,
-) -> Result<Changes, String> {
-    const KIND: &str = "advanced-security-alert";
+) -> Result<Changes, crate::Error> {
+    const KIND: AdoKind = AdoKind::AdvancedSecurityAlert;
     let mut changes = Changes::default();
-    let criteria: Vec<Criteria> = config
-        .resources
-        .iter()
-        .filter(|r| r.kind == KIND)
-        .map(|r| Criteria::from(&r.selector).map_err(|e| e.to_string()))
+    let criteria: Vec<Criteria> = KIND
+        .resources(config)
+        .map(|r| Criteria::from(&r.selector))
         .collect::<Result<_, _>>()?;
     if criteria.is_empty() {
         return Ok(changes);
@@ -63,19 +62,19 @@ pub(super) async fn changes(
     let current = match client.alert(&project, &repository, id).await {
         Ok(current) => Some(current),
         Err(Error::NotFound { .. } | Error::Http { status: 400, .. }) => None,
-        Err(other) => return Err(other.to_string()),
+        Err(other) => return Err(other.into()),
     };
     let mut shared = fields(repository, &project);
     shared.extend(organization.clone());
     match current {
         Some(current) if criteria.iter().any(|c| c.matches(&current)) => {
             let items = Page::sharing(vec![current], shared).into_items();
-            changes.updated.push((KIND.to_owned(), items));
+            changes.updated.push((KIND.into(), items));
         }
         other => {
             let gone = other.unwrap_or_else(|| payload["resource"].clone());
             let items = Page::sharing(vec![gone], shared).into_items();
-            changes.deleted.push((KIND.to_owned(), items));
+            changes.deleted.push((KIND.into(), items));
         }
     }
     Ok(changes)

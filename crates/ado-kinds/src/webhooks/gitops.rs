@@ -63,7 +63,7 @@ pub(super) async fn declared(
     repository: &Value,
     updates: &[RefUpdate],
     config: &PortAppConfig,
-) -> Result<Declared, String> {
+) -> Result<Declared, crate::Error> {
     let mut declared = Declared::default();
     let Some(tracked) = gitops_ref(config, repository) else {
         return Ok(declared);
@@ -106,7 +106,7 @@ async fn entities_at(
     repo: &str,
     path: &str,
     commit: &str,
-) -> Result<Option<BTreeMap<(String, String), Value>>, String> {
+) -> Result<Option<BTreeMap<(String, String), Value>>, crate::Error> {
     let read = |path: String| {
         let client = client.clone();
         let (project, repo, commit) = (project.to_owned(), repo.to_owned(), commit.to_owned());
@@ -114,7 +114,7 @@ async fn entities_at(
             client
                 .file_at(&project, &repo, &path, Some(&commit))
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(crate::Error::from)
         }
     };
     let Some(text) = read(path.to_owned()).await? else {

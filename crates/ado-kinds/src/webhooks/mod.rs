@@ -39,7 +39,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::warn;
 
-use crate::kinds::{organization_fields, project_fields};
+use crate::{
+    AdoKind,
+    kinds::{organization_fields, project_fields},
+};
 
 /// Every (publisher, event type) the Python integration subscribes to (§5.1).
 pub const SUBSCRIBED_EVENTS: [(&str, &str); 23] = [
@@ -276,11 +279,13 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
 }
 
 impl LiveEvents for AdoLive {
+    type Error = crate::Error;
+
     fn changed_since(
         &self,
         since: jiff::Timestamp,
         config: Arc<PortAppConfig>,
-    ) -> futures::stream::BoxStream<'static, Result<Changes, String>> {
+    ) -> futures::stream::BoxStream<'static, Result<Changes, Self::Error>> {
         let per_org: Vec<_> = self
             .orgs
             .iter()
@@ -290,16 +295,8 @@ impl LiveEvents for AdoLive {
     }
 
     fn selects(&self, kind: &str, selector: &mapping::SelectorConfig, item: &Value) -> bool {
-        match kind {
-            "file" => crate::kinds::git::file::selects(selector, item),
-            "advanced-security-alert" => {
-                crate::kinds::advsec::advanced_security_alert::Criteria::from(selector)
-                    .is_ok_and(|criteria| criteria.matches(item))
-            }
-            "wiki" => crate::kinds::wiki::wiki_page::selects(selector, item),
-            "folder" => crate::kinds::git::folder::selects(selector, item),
-            _ => true,
-        }
+        kind.parse::<AdoKind>()
+            .is_ok_and(|kind| kind.selects(selector, item))
     }
 
     fn authenticate(&self, authorization: Option<&str>) -> bool {
@@ -354,21 +351,25 @@ impl LiveEvents for AdoLive {
         }
     }
 
-    async fn process(&self, payload: Value, config: Arc<PortAppConfig>) -> Result<Changes, String> {
+    async fn process(
+        &self,
+        payload: Value,
+        config: Arc<PortAppConfig>,
+    ) -> Result<Changes, crate::Error> {
         let event_type = payload["eventType"].as_str().unwrap_or_default().to_owned();
         let (Ok(Some(target)), Some(org)) = (target(&event_type, &payload), self.route(&payload))
         else {
             return Ok(Changes::default());
         };
-        let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+        let wants = |kind: AdoKind| kind.is_mapped(&config);
         let mut changes = Changes::default();
         let client = &self.orgs[org];
         // The keys a resync adds, in the same order.
         let organization = organization_fields(client);
         let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
         match target {
-            Target::WorkItem { project, id } if wants("work-item") => {
-                let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
+            Target::WorkItem { project, id } if wants(AdoKind::WorkItem) => {
+                let project_object = client.project(&project).await?;
                 if crate::kinds::without_excluded(
                     client,
                     vec![project_object.clone()],
@@ -390,27 +391,31 @@ impl LiveEvents for AdoLive {
                     found(client.work_item(&project, id, "All").await)?
                 };
                 if let Some(item) = current {
-                    changes.updated.push(("work-item".into(), enrich(item)));
+                    changes
+                        .updated
+                        .push((AdoKind::WorkItem.into(), enrich(item)));
                 } else {
                     // Gone (deleted, or deleted since the event): its entity goes too.
                     let mut gone = payload["resource"].clone();
                     gone["id"] = json!(id);
-                    changes.deleted.push(("work-item".into(), enrich(gone)));
+                    changes
+                        .deleted
+                        .push((AdoKind::WorkItem.into(), enrich(gone)));
                 }
             }
-            Target::Repository { id } if wants("repository") => {
+            Target::Repository { id } if wants(AdoKind::Repository) => {
                 if let Some(repo) = found(client.repository(&id).await)? {
                     let repo = crate::kinds::git::repository::enrich(client, repo, &config).await?;
                     changes
                         .updated
-                        .push(("repository".into(), stamp(vec![repo])));
+                        .push((AdoKind::Repository.into(), stamp(vec![repo])));
                 }
             }
-            Target::PullRequest { id } if wants("pull-request") => {
+            Target::PullRequest { id } if wants(AdoKind::PullRequest) => {
                 if let Some(pr) = found(client.pull_request(id).await)? {
                     changes
                         .updated
-                        .push(("pull-request".into(), stamp(vec![pr])));
+                        .push((AdoKind::PullRequest.into(), stamp(vec![pr])));
                 }
             }
             Target::Release(release) => {
@@ -430,11 +435,11 @@ impl LiveEvents for AdoLive {
 }
 
 /// `Ok(None)` for a 404 (the object is gone), the error text otherwise.
-fn found(result: Result<Value, Error>) -> Result<Option<Value>, String> {
+fn found(result: Result<Value, Error>) -> Result<Option<Value>, crate::Error> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(Error::NotFound { .. }) => Ok(None),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error.into()),
     }
 }
 

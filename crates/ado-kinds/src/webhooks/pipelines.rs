@@ -12,6 +12,7 @@
 //! configuration is not a pipeline, so that event is not routed here. Pipelines change with
 //! their runs' revisions, which these events bring.
 
+use crate::AdoKind;
 use ado_client::Client;
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
@@ -68,22 +69,25 @@ pub(super) fn run(event_type: &str, payload: &Value) -> Result<Run, String> {
 
 impl Run {
     /// Whether this event changes `kind`'s objects.
-    fn touches(&self, kind: &str) -> bool {
+    fn touches(&self, kind: AdoKind) -> bool {
         if self.stages {
-            kind == "pipeline-stage"
+            kind == AdoKind::PipelineStage
         } else {
-            matches!(kind, "pipeline-run" | "build" | "pipeline" | "test-run")
+            matches!(
+                kind,
+                AdoKind::PipelineRun | AdoKind::Build | AdoKind::Pipeline | AdoKind::TestRun
+            )
         }
     }
 }
 
 /// The kinds a pipeline event can change.
-const KINDS: [&str; 5] = [
-    "pipeline-run",
-    "pipeline",
-    "test-run",
-    "pipeline-stage",
-    "build",
+const KINDS: [AdoKind; 5] = [
+    AdoKind::PipelineRun,
+    AdoKind::Pipeline,
+    AdoKind::TestRun,
+    AdoKind::PipelineStage,
+    AdoKind::Build,
 ];
 
 /// The current state of `run` for each mapped kind it touches, stamped with `organization`.
@@ -92,25 +96,22 @@ pub(super) async fn changes(
     config: &PortAppConfig,
     run: Run,
     organization: &Map<String, Value>,
-) -> Result<Changes, String> {
-    let wanted: Vec<&str> = KINDS
+) -> Result<Changes, crate::Error> {
+    let wanted: Vec<AdoKind> = KINDS
         .into_iter()
-        .filter(|kind| run.touches(kind) && config.resources.iter().any(|r| r.kind == *kind))
+        .filter(|kind| run.touches(*kind) && kind.is_mapped(config))
         .collect();
     let mut changes = Changes::default();
     if wanted.is_empty() {
         return Ok(changes);
     }
-    let wants = |kind: &str| wanted.contains(&kind);
-    let project = client
-        .project(&run.project)
-        .await
-        .map_err(|e| e.to_string())?;
+    let wants = |kind: AdoKind| wanted.contains(&kind);
+    let project = client.project(&run.project).await?;
     let mut pages = of_pipeline(client, config, &run, &project, wants).await?;
     pages.extend(of_build(client, config, &run, project, wants).await?);
     for (kind, mut page) in pages {
         page.shared.extend(organization.clone());
-        changes.updated.push((kind.to_owned(), page.into_items()));
+        changes.updated.push((kind.into(), page.into_items()));
     }
     Ok(changes)
 }
@@ -121,10 +122,10 @@ async fn of_pipeline(
     config: &PortAppConfig,
     run: &Run,
     project: &Value,
-    wants: impl Fn(&str) -> bool,
-) -> Result<Vec<(&'static str, Page)>, String> {
+    wants: impl Fn(AdoKind) -> bool,
+) -> Result<Vec<(AdoKind, Page)>, crate::Error> {
     let mut pages = Vec::new();
-    if !(wants("pipeline-run") || wants("pipeline")) {
+    if !(wants(AdoKind::PipelineRun) || wants(AdoKind::Pipeline)) {
         return Ok(pages);
     }
     let Some(mut listed) = found(client.pipeline(&run.project, run.pipeline).await)? else {
@@ -134,7 +135,7 @@ async fn of_pipeline(
     if let Some(o) = listed.as_object_mut() {
         o.remove("configuration");
     }
-    if wants("pipeline-run")
+    if wants(AdoKind::PipelineRun)
         && let Some(current) = found(
             client
                 .pipeline_run(&run.project, run.pipeline, run.id)
@@ -142,17 +143,15 @@ async fn of_pipeline(
         )?
     {
         let fields = run_fields(project.clone(), listed.clone());
-        pages.push(("pipeline-run", Page::sharing(vec![current], fields)));
+        pages.push((AdoKind::PipelineRun, Page::sharing(vec![current], fields)));
     }
-    if wants("pipeline") {
+    if wants(AdoKind::Pipeline) {
         let mut items = vec![listed];
         if pipeline::wants_repository(config) {
-            items = pipeline::with_repositories(client, &run.project, items)
-                .await
-                .map_err(|e| e.to_string())?;
+            items = pipeline::with_repositories(client, &run.project, items).await?;
         }
         let fields = shared("__projectId", Value::String(run.project.clone()));
-        pages.push(("pipeline", Page::sharing(items, fields)));
+        pages.push((AdoKind::Pipeline, Page::sharing(items, fields)));
     }
     Ok(pages)
 }
@@ -163,38 +162,32 @@ async fn of_build(
     config: &PortAppConfig,
     run: &Run,
     project: Value,
-    wants: impl Fn(&str) -> bool,
-) -> Result<Vec<(&'static str, Page)>, String> {
+    wants: impl Fn(AdoKind) -> bool,
+) -> Result<Vec<(AdoKind, Page)>, crate::Error> {
     let mut pages = Vec::new();
-    if wants("test-run")
-        && let Some(options) = test_run::Options::of_mapping(config).map_err(|e| e.to_string())?
+    if wants(AdoKind::TestRun)
+        && let Some(options) = test_run::Options::of_mapping(config)?
     {
-        let runs = test_run::of_build(client, &run.project, run.id, options)
-            .await
-            .map_err(|e| e.to_string())?;
-        pages.push(("test-run", Page::from(runs)));
+        let runs = test_run::of_build(client, &run.project, run.id, options).await?;
+        pages.push((AdoKind::TestRun, Page::from(runs)));
     }
-    if !(wants("build") || wants("pipeline-stage")) {
+    if !(wants(AdoKind::Build) || wants(AdoKind::PipelineStage)) {
         return Ok(pages);
     }
     let Some(build) = found(client.build(&run.project, run.id).await)? else {
         return Ok(pages);
     };
-    if wants("pipeline-stage") {
-        let page = pipeline_stage::stages(client, project.clone(), build.clone())
-            .await
-            .map_err(|e| e.to_string())?;
-        pages.push(("pipeline-stage", page));
+    if wants(AdoKind::PipelineStage) {
+        let page = pipeline_stage::stages(client, project.clone(), build.clone()).await?;
+        pages.push((AdoKind::PipelineStage, page));
     }
-    if wants("build") {
+    if wants(AdoKind::Build) {
         let mut items = vec![build];
         if build::wants_first_commit(config) {
-            items = build::with_first_commits(client, &run.project, items)
-                .await
-                .map_err(|e| e.to_string())?;
+            items = build::with_first_commits(client, &run.project, items).await?;
         }
         let fields = project_fields(run.project.clone(), project);
-        pages.push(("build", Page::sharing(items, fields)));
+        pages.push((AdoKind::Build, Page::sharing(items, fields)));
     }
     Ok(pages)
 }

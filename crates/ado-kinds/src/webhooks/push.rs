@@ -11,6 +11,7 @@
 //! computes; a repository that is gone (404) or not healthy gets no upserts, as a resync would
 //! list none of its branches.
 
+use crate::AdoKind;
 use ado_client::Client;
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
@@ -86,8 +87,8 @@ pub(super) async fn process(
     client: &Client,
     payload: &Value,
     config: &PortAppConfig,
-) -> Result<Changes, String> {
-    let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+) -> Result<Changes, crate::Error> {
+    let wants = |kind: AdoKind| kind.is_mapped(config);
     let mut changes = Changes::default();
     let push = Push::read(&payload["resource"]);
     let organization = organization_fields(client);
@@ -97,14 +98,12 @@ pub(super) async fn process(
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("wiki"))
     }) {
-        if wants("wiki") {
+        if wants(AdoKind::Wiki) {
             let id = push.repository["id"].as_str().unwrap_or_default();
-            let pages = wiki_page::pushed(client, &push.repository["project"], id, config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let pages = wiki_page::pushed(client, &push.repository["project"], id, config).await?;
             if !pages.is_empty() {
                 let items = Page::sharing(pages, organization).into_items();
-                changes.updated.push(("wiki".into(), items));
+                changes.updated.push((AdoKind::Wiki.into(), items));
             }
         }
         return Ok(changes);
@@ -116,10 +115,10 @@ pub(super) async fn process(
     // upstream, whose default `specPath` is always on).
     let repository = current.as_ref().unwrap_or(&push.repository);
     changes.declared = super::gitops::declared(client, repository, &push.updates, config).await?;
-    if !wants("branch") && !wants("file") && !wants("folder") {
+    if !wants(AdoKind::Branch) && !wants(AdoKind::File) && !wants(AdoKind::Folder) {
         return Ok(changes);
     }
-    if wants("branch") {
+    if wants(AdoKind::Branch) {
         branches(&push, current.as_ref(), &organization, &mut changes);
     }
     let read = Context {
@@ -131,10 +130,10 @@ pub(super) async fn process(
         config,
         organization: &organization,
     };
-    if wants("folder") {
+    if wants(AdoKind::Folder) {
         folders(&read, &mut changes).await?;
     }
-    if wants("file") {
+    if wants(AdoKind::File) {
         files(&read, &mut changes).await?;
     }
     Ok(changes)
@@ -154,7 +153,7 @@ struct Context<'a> {
 
 /// The folders a push adds or deletes on the branches `folder` resources read
 /// (`folder::pushed`).
-async fn folders(read: &Context<'_>, changes: &mut Changes) -> Result<(), String> {
+async fn folders(read: &Context<'_>, changes: &mut Changes) -> Result<(), crate::Error> {
     let updates: Vec<(&str, &str)> = read
         .push
         .updates
@@ -170,25 +169,24 @@ async fn folders(read: &Context<'_>, changes: &mut Changes) -> Result<(), String
         &read.changes,
         read.config,
     )
-    .await
-    .map_err(|e| e.to_string())?;
-    record(changes, "folder", found, read.organization);
+    .await?;
+    record(changes, AdoKind::Folder, found, read.organization);
     Ok(())
 }
 
 /// Adds a consumer's `(upserts, deletions)` of `kind`, with the organization's keys.
 fn record(
     changes: &mut Changes,
-    kind: &str,
+    kind: AdoKind,
     (upserts, deletions): (Vec<Value>, Vec<Value>),
     organization: &Map<String, Value>,
 ) {
     let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
     if !upserts.is_empty() {
-        changes.updated.push((kind.to_owned(), stamp(upserts)));
+        changes.updated.push((kind.into(), stamp(upserts)));
     }
     if !deletions.is_empty() {
-        changes.deleted.push((kind.to_owned(), stamp(deletions)));
+        changes.deleted.push((kind.into(), stamp(deletions)));
     }
 }
 
@@ -203,7 +201,7 @@ fn commit_ids(resource: &Value) -> Vec<&str> {
 }
 
 /// The files a push to the default branch adds, changes or deletes (`file::pushed`).
-async fn files(read: &Context<'_>, changes: &mut Changes) -> Result<(), String> {
+async fn files(read: &Context<'_>, changes: &mut Changes) -> Result<(), crate::Error> {
     let default_branch = read.current.and_then(|r| r["defaultBranch"].as_str());
     let pushed = file::Pushed {
         repository: read.current,
@@ -216,10 +214,8 @@ async fn files(read: &Context<'_>, changes: &mut Changes) -> Result<(), String> 
             .collect(),
         commits: read.commits.clone(),
     };
-    let found = file::pushed(read.client, &pushed, &read.changes, read.config)
-        .await
-        .map_err(|e| e.to_string())?;
-    record(changes, "file", found, read.organization);
+    let found = file::pushed(read.client, &pushed, &read.changes, read.config).await?;
+    record(changes, AdoKind::File, found, read.organization);
     Ok(())
 }
 
@@ -248,14 +244,14 @@ fn branches(
     {
         changes
             .updated
-            .push(("branch".into(), page(upserts, repository)));
+            .push((AdoKind::Branch.into(), page(upserts, repository)));
     }
     if !deletes.is_empty() {
         // A deleted repository is deleted under its last known form (the payload's).
         let repository = current.unwrap_or(&push.repository);
         changes
             .deleted
-            .push(("branch".into(), page(deletes, repository)));
+            .push((AdoKind::Branch.into(), page(deletes, repository)));
     }
 }
 

@@ -3,6 +3,7 @@
 //! `release-deployment` (as upstream) and, beyond upstream, the deployed `release`, whose
 //! environment statuses changed with it.
 
+use crate::AdoKind;
 use ado_client::Client;
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
@@ -67,21 +68,21 @@ pub(super) async fn changes(
     config: &PortAppConfig,
     target: Release,
     organization: &Map<String, Value>,
-) -> Result<Changes, String> {
-    let wants = |kind: &str| config.resources.iter().any(|r| r.kind == kind);
+) -> Result<Changes, crate::Error> {
+    let wants = |kind: AdoKind| kind.is_mapped(config);
     let mut changes = Changes::default();
-    let mut push = |kind: &str, mut page: Page| {
+    let mut push = |kind: AdoKind, mut page: Page| {
         page.shared.extend(organization.clone());
-        changes.updated.push((kind.to_owned(), page.into_items()));
+        changes.updated.push((kind.into(), page.into_items()));
     };
     let Release {
         project,
         id,
         environment,
     } = target;
-    let definition_wanted = environment.is_none() && wants("release-definition");
-    let deployment_wanted = environment.is_some() && wants("release-deployment");
-    if !(wants("release") || definition_wanted || deployment_wanted) {
+    let definition_wanted = environment.is_none() && wants(AdoKind::ReleaseDefinition);
+    let deployment_wanted = environment.is_some() && wants(AdoKind::ReleaseDeployment);
+    if !(wants(AdoKind::Release) || definition_wanted || deployment_wanted) {
         return Ok(changes);
     }
     let Some(release) = found(client.release(&project, id).await)? else {
@@ -89,13 +90,14 @@ pub(super) async fn changes(
     };
     let definition = release["releaseDefinition"]["id"].as_u64();
     if let (Some(definition), true) = (definition, definition_wanted) {
-        let current = release_definition::current(client, config, &project, definition)
-            .await
-            .map_err(|e| e.to_string())?;
+        let current = release_definition::current(client, config, &project, definition).await?;
         if let Some(current) = current {
-            let project_object = client.project(&project).await.map_err(|e| e.to_string())?;
+            let project_object = client.project(&project).await?;
             let fields = shared("__project", project_object);
-            push("release-definition", Page::sharing(vec![current], fields));
+            push(
+                AdoKind::ReleaseDefinition,
+                Page::sharing(vec![current], fields),
+            );
         }
     }
     if let (Some(definition), Some(environment), true) =
@@ -103,12 +105,12 @@ pub(super) async fn changes(
     {
         let latest =
             release_deployment::latest(client, &project, definition, environment, id).await;
-        if let Some(deployment) = latest.map_err(|e| e.to_string())? {
-            push("release-deployment", Page::from(vec![deployment]));
+        if let Some(deployment) = latest? {
+            push(AdoKind::ReleaseDeployment, Page::from(vec![deployment]));
         }
     }
-    if wants("release") {
-        push("release", Page::from(vec![release]));
+    if wants(AdoKind::Release) {
+        push(AdoKind::Release, Page::from(vec![release]));
     }
     Ok(changes)
 }

@@ -30,9 +30,10 @@ use ado_kinds::{
 use futures::FutureExt;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
+    health::Health,
     live::{Live, MappingLoader},
     resync::{Resync, ResyncReport, ResyncSettings},
-    server::{self, Health, ServerState},
+    server::{self, ServerState},
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};

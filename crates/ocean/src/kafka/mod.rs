@@ -22,7 +22,7 @@ pub struct Reader;
 
 #[cfg(not(feature = "kafka"))]
 impl Reader {
-    /// `KAFKA` → [`Error::KafkaNotBuilt`](crate::runner::Error::KafkaNotBuilt); other
+    /// `KAFKA` → [`Error::KafkaNotBuilt`](crate::Error::KafkaNotBuilt); other
     /// listeners need no reader.
     #[expect(
         clippy::unused_async,
@@ -31,9 +31,9 @@ impl Reader {
     pub async fn start<I: crate::Integration>(
         _runner: &crate::runner::Runner<I>,
         kind: &crate::config::ListenerKind,
-    ) -> Result<Option<Self>, crate::runner::Error> {
+    ) -> Result<Option<Self>, crate::Error> {
         match kind {
-            crate::config::ListenerKind::Kafka { .. } => Err(crate::runner::Error::KafkaNotBuilt),
+            crate::config::ListenerKind::Kafka { .. } => Err(crate::Error::KafkaNotBuilt),
             _ => Ok(None),
         }
     }

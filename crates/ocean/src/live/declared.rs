@@ -9,7 +9,7 @@ use port_client::{Client, UpsertOptions, UserAgent};
 use serde_json::Value;
 use tracing::warn;
 
-use super::{Applied, delete_owned};
+use super::{Applied, WriteError, delete_owned};
 
 /// Entities to upsert and to delete, as a spec file's change declares them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,7 +34,7 @@ impl Declared {
         user_agent: &UserAgent,
         options: &UpsertOptions,
         delete_dependents: bool,
-    ) -> Result<Applied, String> {
+    ) -> Result<Applied, WriteError> {
         let mut applied = Applied::default();
         let mut by_blueprint: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
         for entity in &self.upserts {
@@ -47,12 +47,19 @@ impl Declared {
                 .iter()
                 .map(serde_json::value::to_raw_value)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("a declared entity could not be serialized: {e}"))?;
+                .map_err(|source| WriteError::Serialize {
+                    blueprint: (*blueprint).to_owned(),
+                    source,
+                })?;
             let report = gitops
                 .entities()
                 .bulk_upsert(blueprint, &raw, options)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|source| WriteError::Port {
+                    action: "upsert",
+                    blueprint: (*blueprint).to_owned(),
+                    source: Box::new(source),
+                })?;
             applied.upserted += report.upserted.len();
             applied.rejected += report.failed.len();
             for rejected in &report.failed {

@@ -35,10 +35,12 @@ use tokio::{
 use tracing::{debug, info, warn};
 
 mod declared;
+mod error;
 
 pub use declared::Declared;
+pub use error::{Error, WriteError};
 
-use crate::runner;
+use crate::Report;
 
 /// How long a loaded mapping is used before it is read again from Port.
 pub const MAPPING_TTL: Duration = Duration::from_secs(10);
@@ -81,13 +83,16 @@ pub trait LiveEvents: Send + Sync + 'static {
     fn authenticate(&self, authorization: Option<&str>) -> bool;
     /// Checks the payload's shape.
     fn classify(&self, payload: &Value) -> Classified;
+    /// Why an event could not be processed (typed per integration).
+    type Error: std::error::Error + Send + Sync + 'static;
+
     /// Turns an accepted event into raw objects for the kinds (and selectors) of the live
     /// mapping `config`.
     fn process(
         &self,
         payload: Value,
         config: Arc<PortAppConfig>,
-    ) -> impl Future<Output = Result<Changes, String>> + Send;
+    ) -> impl Future<Output = Result<Changes, Self::Error>> + Send;
     /// Whether the resource with `selector` selects `item` of `kind` for an upsert, for kinds
     /// whose items a resync reads per resource (paths, criteria): a live item made for one
     /// resource must not be mapped by another resource of its kind that would never have read
@@ -103,7 +108,7 @@ pub trait LiveEvents: Send + Sync + 'static {
         &self,
         since: jiff::Timestamp,
         config: Arc<PortAppConfig>,
-    ) -> BoxStream<'static, Result<Changes, String>> {
+    ) -> BoxStream<'static, Result<Changes, Self::Error>> {
         let _ = (since, config);
         futures::stream::empty().boxed()
     }
@@ -111,7 +116,7 @@ pub trait LiveEvents: Send + Sync + 'static {
 
 /// Loads the current mapping (the runner's, from Port or a local file).
 pub type MappingLoader =
-    Arc<dyn Fn() -> BoxFuture<'static, Result<LiveMapping, runner::Error>> + Send + Sync>;
+    Arc<dyn Fn() -> BoxFuture<'static, Result<LiveMapping, crate::Error>> + Send + Sync>;
 
 struct Job {
     payload: Value,
@@ -250,14 +255,14 @@ impl<L: LiveEvents> Live<L> {
         (queue, workers)
     }
 
-    async fn current_mapping(&self) -> Result<LiveMapping, String> {
+    async fn current_mapping(&self) -> Result<LiveMapping, Error<L::Error>> {
         let mut cached = self.mapping.lock().await;
         if let Some((at, mapping)) = cached.as_ref()
             && at.elapsed() < MAPPING_TTL
         {
             return Ok(mapping.clone());
         }
-        let mapping = (self.load_mapping)().await.map_err(|e| e.to_string())?;
+        let mapping = (self.load_mapping)().await.map_err(Error::Mapping)?;
         *cached = Some((Instant::now(), mapping.clone()));
         Ok(mapping)
     }
@@ -275,7 +280,7 @@ impl<L: LiveEvents> Live<L> {
                 Ok(applied) => break Ok(applied),
                 Err(error) if attempt < ATTEMPTS => {
                     let wait = Duration::from_secs(1 << (attempt - 1));
-                    warn!(event_type, attempt, %error, wait_ms = wait.as_millis(), "Live event failed; retrying.");
+                    warn!(event_type, attempt, error = %Report(&error), wait_ms = wait.as_millis(), "Live event failed; retrying.");
                     tokio::time::sleep(wait).await;
                 }
                 Err(error) => break Err(error),
@@ -296,26 +301,31 @@ impl<L: LiveEvents> Live<L> {
             }
             Err(error) => {
                 counter!("ocean_webhook_events_total", "event_type" => event_type.clone(), "outcome" => "failed").increment(1);
-                tracing::error!(event_type, %error, attempts = attempt, "A live event could not be applied; the next resync will catch up.");
+                tracing::error!(event_type, error = %Report(&error), attempts = attempt, "A live event could not be applied; the next resync will catch up.");
             }
         }
     }
 
-    async fn handle_once(&self, payload: Value) -> Result<Applied, String> {
+    async fn handle_once(&self, payload: Value) -> Result<Applied, Error<L::Error>> {
         let (config, plan) = self.current_mapping().await?;
-        let changes = self.events.process(payload, Arc::clone(&config)).await?;
+        let changes = self
+            .events
+            .process(payload, Arc::clone(&config))
+            .await
+            .map_err(Error::Integration)?;
         self.apply(&changes, &config, &plan).await
     }
 
     /// Catch-up (recovers events that never arrived): maps and writes what
     /// [`LiveEvents::changed_since`] yields, as live events are written. Stops at the first
     /// error; what was written until then stays.
-    pub async fn catch_up(&self, since: jiff::Timestamp) -> Result<Applied, String> {
+    pub async fn catch_up(&self, since: jiff::Timestamp) -> Result<Applied, Error<L::Error>> {
         let (config, plan) = self.current_mapping().await?;
         let mut pages = self.events.changed_since(since, Arc::clone(&config));
         let mut total = Applied::default();
         while let Some(changes) = pages.next().await {
-            let applied = self.apply(&changes?, &config, &plan).await?;
+            let changes = changes.map_err(Error::Integration)?;
+            let applied = self.apply(&changes, &config, &plan).await?;
             total.upserted += applied.upserted;
             total.rejected += applied.rejected;
             total.deleted += applied.deleted;
@@ -329,7 +339,7 @@ impl<L: LiveEvents> Live<L> {
 
     /// Entities to upsert and identifiers to delete, by blueprint: `changes` mapped with every
     /// resource of their kind that selects them.
-    fn mapped(&self, changes: &Changes, plan: &MappingPlan) -> Result<Mapped, String> {
+    fn mapped(&self, changes: &Changes, plan: &MappingPlan) -> Result<Mapped, Error<L::Error>> {
         let mut upserts: BTreeMap<String, Vec<Entity>> = BTreeMap::new();
         let mut deletes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for resource in plan.resources() {
@@ -341,7 +351,7 @@ impl<L: LiveEvents> Live<L> {
                     if !self.events.selects(kind, resource.selector(), item) {
                         continue;
                     }
-                    let outcome = resource.map_item(item).map_err(|e| e.to_string())?;
+                    let outcome = resource.map_item(item).map_err(Error::Map)?;
                     for entity in outcome.passed {
                         upserts
                             .entry(entity.blueprint.clone())
@@ -357,9 +367,7 @@ impl<L: LiveEvents> Live<L> {
                 // Deletions go to every resource of the kind: an object that left one
                 // resource's selection is to leave that resource's blueprint.
                 for item in items {
-                    let outcome = resource
-                        .map_item_unfiltered(item)
-                        .map_err(|e| e.to_string())?;
+                    let outcome = resource.map_item_unfiltered(item).map_err(Error::Map)?;
                     for entity in outcome.passed {
                         if let Some(id) = entity.identifier.as_str() {
                             deletes
@@ -381,7 +389,7 @@ impl<L: LiveEvents> Live<L> {
         changes: &Changes,
         config: &PortAppConfig,
         plan: &MappingPlan,
-    ) -> Result<Applied, String> {
+    ) -> Result<Applied, Error<L::Error>> {
         let (upserts, mut deletes) = self.mapped(changes, plan)?;
         let mut applied = Applied::default();
         let options = UpsertOptions {
@@ -393,13 +401,20 @@ impl<L: LiveEvents> Live<L> {
                 .iter()
                 .map(serde_json::value::to_raw_value)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("an entity could not be serialized: {e}"))?;
+                .map_err(|source| WriteError::Serialize {
+                    blueprint: blueprint.clone(),
+                    source,
+                })?;
             let report = self
                 .port
                 .entities()
                 .bulk_upsert(blueprint, &raw, &options)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|source| WriteError::Port {
+                    action: "upsert",
+                    blueprint: blueprint.clone(),
+                    source: Box::new(source),
+                })?;
             applied.upserted += report.upserted.len();
             applied.rejected += report.failed.len();
             for rejected in &report.failed {
@@ -445,14 +460,14 @@ impl<L: LiveEvents> Live<L> {
     }
 
     /// The Port client of this installation's gitops writes (its own User-Agent), made once.
-    fn gitops(&self) -> Result<&Client, String> {
+    fn gitops(&self) -> Result<&Client, WriteError> {
         if let Some(client) = self.gitops.get() {
             return Ok(client);
         }
         let client = self
             .port
             .with_user_agent_header(&self.user_agent.gitops_header(), Duration::from_mins(1))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| WriteError::GitopsClient(Box::new(e)))?;
         Ok(self.gitops.get_or_init(|| client))
     }
 }
@@ -465,7 +480,7 @@ pub(crate) async fn delete_owned(
     blueprint: &str,
     ids: &BTreeSet<String>,
     delete_dependents: bool,
-) -> Result<usize, String> {
+) -> Result<usize, WriteError> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -480,7 +495,11 @@ pub(crate) async fn delete_owned(
         .entities()
         .search(&query, &["identifier"])
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|source| WriteError::Port {
+            action: "search",
+            blueprint: blueprint.to_owned(),
+            source: Box::new(source),
+        })?
         .iter()
         .filter_map(|e| e["identifier"].as_str().map(str::to_owned))
         .collect();
@@ -498,7 +517,11 @@ pub(crate) async fn delete_owned(
         .entities()
         .bulk_delete(blueprint, &owned, delete_dependents)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| WriteError::Port {
+            action: "delete",
+            blueprint: blueprint.to_owned(),
+            source: Box::new(source),
+        })?;
     Ok(deleted.len())
 }
 

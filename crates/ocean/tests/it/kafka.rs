@@ -182,7 +182,7 @@ async fn kafka_resyncs_at_start_and_on_requests_for_this_integration_only() {
 #[cfg(not(feature = "kafka"))]
 #[tokio::test]
 async fn without_the_kafka_feature_the_kafka_listener_says_how_to_get_one() {
-    use ocean::{config::ListenerKind, listener, runner::Error};
+    use ocean::{Error, config::ListenerKind, listener};
     let env = PortEnv::start().await.unwrap();
     let runner = local_runner(&env, &Script::default(), "no-kafka");
     let kind = ListenerKind::Kafka {

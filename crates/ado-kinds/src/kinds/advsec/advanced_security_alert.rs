@@ -13,7 +13,8 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, ado_time, id_of, per_project};
+use super::super::{Fetch, Source, ado_time, id_of, per_project};
+use crate::AdoKind;
 
 /// Repositories read at once per project (upstream: one at a time).
 const REPOSITORY_CONCURRENCY: usize = 5;
@@ -22,6 +23,16 @@ const SEVERITIES: [&str; 7] = [
     "low", "medium", "high", "critical", "note", "warning", "error",
 ];
 const ALERT_TYPES: [&str; 3] = ["dependency", "code", "secret"];
+
+/// Live: whether a resource with `selector` selects the alert `item` (its criteria).
+pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
+    Criteria::from(selector).is_ok_and(|criteria| criteria.matches(item))
+}
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Criteria::from(selector).map(drop)
+}
 
 /// The selector's `criteria`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,11 +44,9 @@ pub(crate) struct Criteria {
 
 impl Criteria {
     /// The criteria of `selector`, or which key or value is wrong.
-    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, Error> {
-        let invalid = |option: &str, message: String| Error::Selector {
-            kind: "advanced-security-alert".into(),
-            option: option.into(),
-            message,
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+        let invalid = |option: &str, message: String| {
+            crate::Error::selector(AdoKind::AdvancedSecurityAlert, option, message)
         };
         let Some(criteria) = selector.extra.get("criteria").filter(|c| !c.is_null()) else {
             return Ok(Self::default());
@@ -48,7 +57,7 @@ impl Criteria {
                 format!("must be an object, not {criteria}"),
             ));
         };
-        let list = |key: &str, allowed: &[&str]| -> Result<Vec<String>, Error> {
+        let list = |key: &str, allowed: &[&str]| -> Result<Vec<String>, crate::Error> {
             let option = format!("criteria.{key}");
             let Some(value) = criteria.get(key).filter(|v| !v.is_null()) else {
                 return Ok(Vec::new());
@@ -122,11 +131,8 @@ impl Criteria {
 }
 
 /// Streams one page of alerts per healthy repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    match Criteria::from(selector) {
-        Ok(criteria) => alerts(source, criteria.query()),
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    Ok(alerts(source, Criteria::from(selector)?.query()))
 }
 
 /// Catch-up: the selector's alerts modified at or after `since` (`criteria.modifiedSince`).
@@ -134,15 +140,10 @@ pub(crate) fn changed_since(
     source: &Source,
     selector: &SelectorConfig,
     since: jiff::Timestamp,
-) -> PageStream<Error> {
-    match Criteria::from(selector) {
-        Ok(criteria) => {
-            let mut query = criteria.query();
-            query.push(("criteria.modifiedSince", ado_time(since)));
-            alerts(source, query)
-        }
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+) -> Fetch {
+    let mut query = Criteria::from(selector)?.query();
+    query.push(("criteria.modifiedSince", ado_time(since)));
+    Ok(alerts(source, query))
 }
 
 fn alerts(source: &Source, query: Vec<(&'static str, String)>) -> PageStream<Error> {

@@ -22,12 +22,14 @@ use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mapping::SelectorConfig;
-use ocean::{Page, PageStream};
+use ocean::Page;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::AdoKind;
+
 use super::{
-    super::{Source, id_of, shared},
+    super::{Fetch, Source, id_of, shared},
     CommitChanges, RepositorySelection, commits_oldest_first, has_branches,
     per_readable_repository,
     repository::{included, included_files},
@@ -41,11 +43,14 @@ const MAX_FILE_BYTES: usize = 1024 * 1024;
 const GLOB_CHARS: [char; 9] = ['*', '?', '[', ']', '{', '}', '!', '@', '+'];
 
 /// Streams one page of files per repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    match Selection::from(selector) {
-        Ok(selection) => per_readable_repository(source, std::sync::Arc::new(selection), files_of),
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    let selection = std::sync::Arc::new(Selection::from(selector)?);
+    Ok(per_readable_repository(source, selection, files_of))
+}
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Selection::from(selector).map(drop)
 }
 
 /// What a `file` resource selects.
@@ -62,7 +67,7 @@ struct Selection {
 }
 
 impl Selection {
-    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let files = selector.extra.get("files").unwrap_or(&Value::Null);
         let paths: Vec<String> = match &files["path"] {
             Value::String(path) => vec![path.clone()],
@@ -98,7 +103,7 @@ impl Selection {
                 ));
             }
         };
-        let (literals, globs, descriptors) = compile(&paths, "file", "files.path")?;
+        let (literals, globs, descriptors) = compile(&paths, AdoKind::File, "files.path")?;
         Ok(Self {
             literals,
             globs,
@@ -113,24 +118,19 @@ impl Selection {
     }
 }
 
-fn refuse(option: &str, message: String) -> Error {
-    refuse_for("file", option, message)
-}
-
-/// A selector error of `kind`.
-pub(super) fn refuse_for(kind: &str, option: &str, message: String) -> Error {
-    Error::Selector {
-        kind: kind.into(),
-        option: option.into(),
-        message,
-    }
+fn refuse(option: &str, message: String) -> crate::Error {
+    crate::Error::selector(AdoKind::File, option, message)
 }
 
 /// Literal paths (lower-cased), the glob set, and what to list: one `(base, recursion)` per
 /// base, with the deepest recursion any of its patterns needs.
 pub(super) type Compiled = (HashSet<String>, GlobSet, Vec<(String, &'static str)>);
 
-pub(super) fn compile(paths: &[String], kind: &str, option: &str) -> Result<Compiled, Error> {
+pub(super) fn compile(
+    paths: &[String],
+    kind: AdoKind,
+    option: &str,
+) -> Result<Compiled, crate::Error> {
     let mut literals = HashSet::new();
     let mut globs = GlobSetBuilder::new();
     let mut bases: BTreeMap<String, &'static str> = BTreeMap::new();
@@ -148,7 +148,11 @@ pub(super) fn compile(paths: &[String], kind: &str, option: &str) -> Result<Comp
                     .literal_separator(true)
                     .build()
                     .map_err(|e| {
-                        refuse_for(kind, option, format!("\"{raw}\" is not a valid glob: {e}"))
+                        crate::Error::selector(
+                            kind,
+                            option,
+                            format!("\"{raw}\" is not a valid glob: {e}"),
+                        )
                     })?;
                 globs.add(glob);
                 let deep = path.contains("**") || first + 1 < segments.len();
@@ -165,7 +169,7 @@ pub(super) fn compile(paths: &[String], kind: &str, option: &str) -> Result<Comp
     }
     let globs = globs
         .build()
-        .map_err(|e| refuse_for(kind, option, e.to_string()))?;
+        .map_err(|e| crate::Error::selector(kind, option, e.to_string()))?;
     let descriptors = bases
         .into_iter()
         .map(|(b, r)| (format!("/{b}"), r))
@@ -332,10 +336,8 @@ pub(crate) async fn pushed(
     let Some(repo) = push.repository.filter(|r| has_branches(r)) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let selections: Vec<Selection> = config
-        .resources
-        .iter()
-        .filter(|r| r.kind == "file")
+    let selections: Vec<Selection> = AdoKind::File
+        .resources(config)
         .filter_map(|r| Selection::from(&r.selector).ok())
         .filter(|s| s.wants_repository(repo))
         .collect();

@@ -16,16 +16,17 @@
 use std::collections::HashSet;
 
 use ado_client::Error;
-use futures::{StreamExt, stream};
 use globset::GlobSet;
 use mapping::SelectorConfig;
-use ocean::{Page, PageStream};
+use ocean::Page;
 use serde_json::{Value, json};
 
+use crate::AdoKind;
+
 use super::{
-    super::{Source, id_of},
+    super::{Fetch, Source, id_of},
     RepositorySelection,
-    file::{compile, refuse_for},
+    file::compile,
     per_readable_repository,
     repository::{included, included_files},
 };
@@ -59,6 +60,11 @@ impl Pattern {
     }
 }
 
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Selection::from(selector).map(drop)
+}
+
 /// What a `folder` resource selects.
 struct Selection {
     project: Option<String>,
@@ -67,8 +73,10 @@ struct Selection {
 }
 
 impl Selection {
-    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
-        let refuse = |option: &str, message: String| refuse_for("folder", option, message);
+    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+        let refuse = |option: &str, message: String| {
+            crate::Error::selector(AdoKind::Folder, option, message)
+        };
         let folders = match selector.extra.get("folders") {
             Some(Value::Array(folders)) if !folders.is_empty() => folders,
             other => {
@@ -90,7 +98,7 @@ impl Selection {
                 ));
             };
             let (literals, globs, descriptors) =
-                compile(&[text.to_owned()], "folder", "folders[].path")?;
+                compile(&[text.to_owned()], AdoKind::Folder, "folders[].path")?;
             let repos = folder["repos"]
                 .as_array()
                 .into_iter()
@@ -121,13 +129,9 @@ impl Selection {
 }
 
 /// Streams one page of folders per repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    match Selection::from(selector) {
-        Ok(selection) => {
-            per_readable_repository(source, std::sync::Arc::new(selection), folders_of)
-        }
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    let selection = std::sync::Arc::new(Selection::from(selector)?);
+    Ok(per_readable_repository(source, selection, folders_of))
 }
 
 impl RepositorySelection for Selection {
@@ -239,10 +243,8 @@ pub(crate) async fn pushed(
     let Some(repo) = repository.filter(|r| super::has_branches(r)) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let selections: Vec<Selection> = config
-        .resources
-        .iter()
-        .filter(|r| r.kind == "folder")
+    let selections: Vec<Selection> = AdoKind::Folder
+        .resources(config)
         .filter_map(|r| Selection::from(&r.selector).ok())
         .filter(|s| s.wants_project(&repo["project"]))
         .collect();

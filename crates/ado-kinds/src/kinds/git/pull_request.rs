@@ -12,20 +12,18 @@ use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{Source, ado_time, id_of, per_project};
+use super::super::{Fetch, Source, ado_time, id_of, per_project};
+use crate::AdoKind;
 
 /// Selector defaults of the Python integration.
 const MIN_TIME_IN_DAYS: u64 = 7;
 const MAX_RESULTS: u64 = 100;
 
 /// Streams one page of pull requests per project.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let options = match Options::from(selector) {
-        Ok(options) => options,
-        Err(error) => return Box::pin(futures::stream::once(async { Err(error) })),
-    };
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    let options = Options::from(selector)?;
     let since = since(options.days);
-    per_project(source, move |source, project| {
+    Ok(per_project(source, move |source, project| {
         let since = since.clone();
         async move {
             let project_id = id_of(&project);
@@ -66,7 +64,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
                 per_repo.into_iter().flatten().collect::<Vec<_>>().into(),
             ])
         }
-    })
+    }))
 }
 
 /// `searchCriteria.minTime` for closed pull requests: `days` before now, once per resync (an
@@ -119,6 +117,11 @@ pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStre
     })
 }
 
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Options::from(selector).map(drop)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Options {
     days: u64,
@@ -126,17 +129,16 @@ struct Options {
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let positive = |option: &str, default: u64| match selector.extra.get(option) {
             None | Some(Value::Null) => Ok(default),
-            Some(value) => value
-                .as_u64()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| Error::Selector {
-                    kind: "pull-request".into(),
-                    option: option.into(),
-                    message: format!("must be a whole number of at least 1, not {value}"),
-                }),
+            Some(value) => value.as_u64().filter(|n| *n >= 1).ok_or_else(|| {
+                crate::Error::selector(
+                    AdoKind::PullRequest,
+                    option,
+                    format!("must be a whole number of at least 1, not {value}"),
+                )
+            }),
         };
         Ok(Self {
             days: positive("minTimeInDays", MIN_TIME_IN_DAYS)?,

@@ -2,6 +2,7 @@
 //! upstream), with `includedFiles` read from the default branch into `__includedFiles`
 //! (`{path: content or null}`).
 
+use crate::AdoKind;
 use ado_client::{Client, Error};
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
@@ -53,11 +54,9 @@ pub(crate) async fn enrich(
     client: &Client,
     repo: Value,
     config: &mapping::PortAppConfig,
-) -> Result<Value, String> {
-    let mut files: Vec<String> = config
-        .resources
-        .iter()
-        .filter(|r| r.kind == "repository")
+) -> Result<Value, crate::Error> {
+    let mut files: Vec<String> = AdoKind::Repository
+        .resources(config)
         .flat_map(|r| included_files(&r.selector))
         .collect();
     files.sort();
@@ -68,7 +67,7 @@ pub(crate) async fn enrich(
     let project = id_of(&repo["project"]);
     with_files(client, &project, repo, &files)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(crate::Error::from)
 }
 
 async fn with_files(

@@ -14,27 +14,28 @@ use std::collections::BTreeSet;
 use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::{Page, PageStream};
+use ocean::Page;
 use serde_json::Value;
 
-use super::super::{Source, flag};
+use super::super::{Fetch, Source, flag};
+use crate::AdoKind;
 
 /// Users whose memberships are read at a time (upstream's `MAX_CONCURRENT_USER_MEMBERSHIPS`).
 const MEMBERSHIP_CONCURRENCY: usize = 10;
 const INCLUDE_FIELDS: [&str; 4] = ["license", "extensions", "projects", "groupRules"];
 
 /// Streams pages of users.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    match Options::from(selector) {
-        Ok(Options::Entitlements(query)) => source
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    Ok(match Options::from(selector)? {
+        Options::Entitlements(query) => source
             .client
             .user_entitlements(query)
             .map_ok(Page::from)
             .boxed(),
-        Ok(Options::Graph {
+        Options::Graph {
             subject_types,
             memberships,
-        }) => {
+        } => {
             let source = source.clone();
             source
                 .client
@@ -51,8 +52,12 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
                 })
                 .boxed()
         }
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+    })
+}
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Options::from(selector).map(drop)
 }
 
 enum Options {
@@ -64,13 +69,10 @@ enum Options {
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
-        let refuse = |option: &str, message: String| Error::Selector {
-            kind: "user".into(),
-            option: option.into(),
-            message,
-        };
-        let strings = |option: &str| -> Result<Vec<String>, Error> {
+    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+        let refuse =
+            |option: &str, message: String| crate::Error::selector(AdoKind::User, option, message);
+        let strings = |option: &str| -> Result<Vec<String>, crate::Error> {
             match selector.extra.get(option) {
                 None | Some(Value::Null) => Ok(Vec::new()),
                 Some(Value::Array(items)) => items

@@ -7,6 +7,7 @@
 //! `commitId`, `__timestamp` = `committer.date`, `__commitCount` = 1), and `null` when that
 //! is gone too. 25 builds at a time, as upstream.
 
+use crate::AdoKind;
 use std::collections::HashSet;
 
 use ado_client::{Client, Error};
@@ -92,10 +93,9 @@ const ENRICH_CONCURRENCY: usize = 25;
 /// Whether a `build` resource of the mapping asks for `enrichWithFirstCommit` (live events
 /// build one object for all of them).
 pub(crate) fn wants_first_commit(config: &mapping::PortAppConfig) -> bool {
-    config
-        .resources
-        .iter()
-        .any(|r| r.kind == "build" && flag(&r.selector, "enrichWithFirstCommit"))
+    AdoKind::Build
+        .resources(config)
+        .any(|r| flag(&r.selector, "enrichWithFirstCommit"))
 }
 
 /// `builds`, each with `__firstCommit`.

@@ -2,6 +2,7 @@
 //! §3.1). With the selector's `includeRepo`, each pipeline's build definition is read for
 //! `__repository`: the definition's `repository` plus the definition's `project`.
 
+use crate::AdoKind;
 use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
@@ -34,10 +35,9 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
 /// Whether any `pipeline` resource of the mapping asks for `includeRepo` (live events build
 /// one object for all of them).
 pub(crate) fn wants_repository(config: &mapping::PortAppConfig) -> bool {
-    config
-        .resources
-        .iter()
-        .any(|r| r.kind == "pipeline" && flag(&r.selector, "includeRepo"))
+    AdoKind::Pipeline
+        .resources(config)
+        .any(|r| flag(&r.selector, "includeRepo"))
 }
 
 /// `pipelines` with `__repository` from their build definitions.

@@ -2,6 +2,7 @@
 //! `__project` (ocean-azure-devops.md §3.1); the selector's `expand` is sent as `$expand`
 //! (default `environments`), `tagFilter` comma-joined.
 
+use crate::AdoKind;
 use ado_client::{Client, Error};
 use futures::{StreamExt, TryStreamExt};
 use mapping::{PortAppConfig, SelectorConfig};
@@ -48,10 +49,9 @@ pub(crate) async fn current(
     project: &str,
     id: u64,
 ) -> Result<Option<Value>, Error> {
-    let expand = config
-        .resources
-        .iter()
-        .find(|r| r.kind == "release-definition")
+    let expand = AdoKind::ReleaseDefinition
+        .resources(config)
+        .next()
         .map_or(DEFAULT_EXPAND, |r| expand(&r.selector));
     let mut definition = match client.release_definition(project, id).await {
         Ok(definition) => definition,

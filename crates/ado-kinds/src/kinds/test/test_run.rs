@@ -9,12 +9,18 @@ use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, ado_time, id_of, per_project_streams};
+use super::super::{Fetch, Source, ado_time, id_of, per_project_streams};
+use crate::AdoKind;
 
 /// Runs enriched at once.
 const ENRICH_CONCURRENCY: usize = 10;
 /// The widest window of `minLastUpdatedDate`..`maxLastUpdatedDate` the service accepts.
 const WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Options::from(selector).map(drop)
+}
 
 /// What each run is enriched with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +38,9 @@ enum Coverage {
 
 impl Options {
     /// The options of `selector`, or which one is wrong.
-    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, Error> {
-        let invalid = |option: &str, message: String| Error::Selector {
-            kind: "test-run".into(),
-            option: option.into(),
-            message,
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+        let invalid = |option: &str, message: String| {
+            crate::Error::selector(AdoKind::TestRun, option, message)
         };
         let results = match selector.extra.get("includeResults") {
             None | Some(Value::Null) => true,
@@ -75,9 +79,9 @@ impl Options {
 
     /// For live events, one object for every `test-run` resource: results when any asks,
     /// coverage when any asks (with the first one's flags).
-    pub(crate) fn of_mapping(config: &PortAppConfig) -> Result<Option<Self>, Error> {
+    pub(crate) fn of_mapping(config: &PortAppConfig) -> Result<Option<Self>, crate::Error> {
         let mut merged: Option<Self> = None;
-        for resource in config.resources.iter().filter(|r| r.kind == "test-run") {
+        for resource in AdoKind::TestRun.resources(config) {
             let options = Self::from(&resource.selector)?;
             merged = Some(match merged {
                 None => options,
@@ -95,11 +99,8 @@ impl Options {
 }
 
 /// Streams pages of enriched test runs.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    match Options::from(selector) {
-        Ok(options) => runs(source, options, Vec::new()),
-        Err(error) => stream::once(async { Err(error) }).boxed(),
-    }
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    Ok(runs(source, Options::from(selector)?, Vec::new()))
 }
 
 /// Catch-up: runs updated at or after `since`, in windows of at most 7 days up to now.
@@ -107,11 +108,8 @@ pub(crate) fn changed_since(
     source: &Source,
     selector: &SelectorConfig,
     since: jiff::Timestamp,
-) -> PageStream<Error> {
-    let options = match Options::from(selector) {
-        Ok(options) => options,
-        Err(error) => return stream::once(async { Err(error) }).boxed(),
-    };
+) -> Fetch {
+    let options = Options::from(selector)?;
     let now = jiff::Timestamp::now();
     let mut windows = Vec::new();
     let mut from = since;
@@ -127,7 +125,7 @@ pub(crate) fn changed_since(
         ));
         from = to;
     }
-    stream::iter(windows).flatten().boxed()
+    Ok(stream::iter(windows).flatten().boxed())
 }
 
 fn runs(
@@ -209,7 +207,7 @@ mod tests {
 
     use super::*;
 
-    fn options(extra: &Value) -> Result<Options, Error> {
+    fn options(extra: &Value) -> Result<Options, crate::Error> {
         let mut selector = json!({"query": "true"});
         selector
             .as_object_mut()

@@ -14,10 +14,16 @@ use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, flag, id_of, per_project_streams};
+use super::super::{Fetch, Source, flag, id_of, per_project_streams};
+use crate::AdoKind;
 
 /// Page contents read at a time (upstream's `MAX_CONCURRENT_WIKI_PAGES`).
 const CONTENT_CONCURRENCY: usize = 10;
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    Options::from(selector).map(drop)
+}
 
 /// What a `wiki` resource reads.
 #[derive(Debug, Clone, Default)]
@@ -28,14 +34,14 @@ struct Options {
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, Error> {
+    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let wiki_type = selector.extra.get("wikiType").and_then(Value::as_str);
         if let Some(other) = wiki_type.filter(|t| !["projectWiki", "codeWiki"].contains(t)) {
-            return Err(Error::Selector {
-                kind: "wiki".into(),
-                option: "wikiType".into(),
-                message: format!("\"{other}\" is not one of projectWiki, codeWiki"),
-            });
+            return Err(crate::Error::selector(
+                AdoKind::Wiki,
+                "wikiType",
+                format!("\"{other}\" is not one of projectWiki, codeWiki"),
+            ));
         }
         Ok(Self {
             wiki_type: wiki_type.map(str::to_owned),
@@ -56,12 +62,9 @@ impl Options {
 }
 
 /// Streams one page of wiki pages per page batch.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let options = match Options::from(selector) {
-        Ok(options) => options,
-        Err(error) => return stream::once(async { Err(error) }).boxed(),
-    };
-    per_project_streams(source, move |source, project| {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    let options = Options::from(selector)?;
+    Ok(per_project_streams(source, move |source, project| {
         let options = options.clone();
         let project_id = id_of(&project);
         stream::once(async move {
@@ -79,7 +82,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         })
         .try_flatten()
         .boxed()
-    })
+    }))
 }
 
 /// The pages of `wiki`, a page of them per batch, sharing `__wiki` and `__project`.
@@ -158,10 +161,8 @@ pub(crate) async fn pushed(
     repository_id: &str,
     config: &PortAppConfig,
 ) -> Result<Vec<Value>, Error> {
-    let resources: Vec<Options> = config
-        .resources
-        .iter()
-        .filter(|r| r.kind == "wiki")
+    let resources: Vec<Options> = AdoKind::Wiki
+        .resources(config)
         .filter_map(|r| Options::from(&r.selector).ok())
         .collect();
     let wiki = match client.wiki(&id_of(project), repository_id).await {

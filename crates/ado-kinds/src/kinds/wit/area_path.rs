@@ -8,36 +8,42 @@
 //! Departure: upstream logs and skips a project whose tree cannot be read (so reconciliation
 //! deletes its areas); here a failure fails the kind.
 
-use ado_client::Error;
-use futures::stream;
 use mapping::SelectorConfig;
-use ocean::{Page, PageStream};
+use ocean::Page;
 use serde_json::Value;
 
-use super::super::{Source, id_of, per_project, shared};
+use crate::AdoKind;
+
+use super::super::{Fetch, Source, id_of, per_project, shared};
+
+/// Checks the selector's options.
+pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
+    depth(selector).map(drop)
+}
+
+/// The selector's `depth`: how many levels below the root (none: the root only).
+fn depth(selector: &SelectorConfig) -> Result<Option<u64>, crate::Error> {
+    match selector.extra.get("depth") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value.as_u64().map(Some).ok_or_else(|| {
+            crate::Error::selector(
+                AdoKind::AreaPath,
+                "depth",
+                format!("must be a whole number of levels (0 or more), not {value}"),
+            )
+        }),
+    }
+}
 
 /// Streams one page of areas per project.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-    let depth = match selector.extra.get("depth") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let Some(depth) = value.as_u64() else {
-                let error = Error::Selector {
-                    kind: "area-path".into(),
-                    option: "depth".into(),
-                    message: format!("must be a whole number of levels (0 or more), not {value}"),
-                };
-                return Box::pin(stream::once(async { Err(error) }));
-            };
-            Some(depth)
-        }
-    };
-    per_project(source, move |source, project| async move {
+pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
+    let depth = depth(selector)?;
+    Ok(per_project(source, move |source, project| async move {
         let tree = source.client.area_tree(&id_of(&project), depth).await?;
         let mut areas = Vec::new();
         flatten(tree, None, &mut areas);
         Ok(vec![Page::sharing(areas, shared("__project", project))])
-    })
+    }))
 }
 
 /// Appends `node` and its descendants (areas only) to `out`, each without `children`.
