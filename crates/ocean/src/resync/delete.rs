@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{
     Resync,
-    pipeline::LaneOutput,
+    lane_output::LaneOutput,
     reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput},
     report::DeletionReport,
     snapshot::Snapshot,
