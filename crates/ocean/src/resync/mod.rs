@@ -81,7 +81,9 @@ impl<I: Integration> Resync<I> {
         let started = Instant::now();
         let mut report = ResyncReport::default();
         self.integration.resync_started();
-        let snapshot = match Snapshot::load(&self.port, &self.user_agent).await {
+        // Relations of Port's entities only matter to the deletion phase's relation-target protection.
+        let keep_relations = self.app_config.create_missing_related_entities;
+        let snapshot = match Snapshot::load(&self.port, &self.user_agent, keep_relations).await {
             Ok(snapshot) => Some(snapshot),
             Err(error) => {
                 report.failure = Some(format!(
