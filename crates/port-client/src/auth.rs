@@ -7,18 +7,28 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tokio::time::Instant;
+use url::Url;
 
 use crate::{
     Error,
-    client::Inner,
     models::TokenResponse,
     retry::{Outcome, RetryAction, classify},
+    transport::{decode, pause},
 };
 
+/// The client credentials and the token they last bought; one per [`crate::Client`].
+pub(crate) struct TokenCache {
+    /// Port's `/v1/auth/access_token`.
+    url: Url,
+    client_id: SecretString,
+    client_secret: SecretString,
+    token: tokio::sync::Mutex<Option<Token>>,
+}
+
 /// A cached access token.
-pub(crate) struct Token {
+struct Token {
     /// `"{tokenType} {accessToken}"`, ready for the Authorization header.
-    pub(crate) header: SecretString,
+    header: SecretString,
     refresh_at: Instant,
 }
 
@@ -28,14 +38,36 @@ impl Token {
     }
 }
 
-impl Inner {
-    /// A valid Authorization header value, fetching a new token when needed.
-    pub(crate) async fn authorization(&self) -> Result<SecretString, Error> {
+impl TokenCache {
+    /// A cache holding no token yet; tokens are bought at `url` (Port's `/v1/auth/access_token`).
+    pub(crate) fn new(url: Url, client_id: SecretString, client_secret: SecretString) -> Self {
+        Self {
+            url,
+            client_id,
+            client_secret,
+            token: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The same credentials with an empty cache (for a client that must fetch its own token).
+    pub(crate) fn same_credentials(&self) -> Self {
+        Self::new(
+            self.url.clone(),
+            self.client_id.clone(),
+            self.client_secret.clone(),
+        )
+    }
+
+    /// A valid Authorization header value, fetching a new token through `http` when needed.
+    pub(crate) async fn authorization(
+        &self,
+        http: &reqwest::Client,
+    ) -> Result<SecretString, Error> {
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| t.fresh()) {
             return Ok(token.header.clone());
         }
-        let token = self.fetch_token().await?;
+        let token = self.fetch_token(http).await?;
         let header = token.header.clone();
         *cached = Some(token);
         Ok(header)
@@ -52,8 +84,8 @@ impl Inner {
         }
     }
 
-    async fn fetch_token(&self) -> Result<Token, Error> {
-        let url = self.url(&["auth", "access_token"]);
+    async fn fetch_token(&self, http: &reqwest::Client) -> Result<Token, Error> {
+        let url = &self.url;
         let body = json!({
             "clientId": self.client_id.expose_secret(),
             "clientSecret": self.client_secret.expose_secret(),
@@ -61,13 +93,12 @@ impl Inner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = self.http.post(url.clone()).json(&body).send().await;
+            let sent = http.post(url.clone()).json(&body).send().await;
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => match classify(Outcome::Transport, attempt, true, &[]) {
                     RetryAction::Retry { after, reason } => {
-                        self.pause("POST /v1/auth/access_token", &reason, after)
-                            .await;
+                        pause("POST /v1/auth/access_token", &reason, after).await;
                         continue;
                     }
                     _ => {
@@ -92,10 +123,9 @@ impl Inner {
                 true,
                 &[],
             ) {
-                RetryAction::Done => return self.read_token(response).await,
+                RetryAction::Done => return read_token(response).await,
                 RetryAction::Retry { after, reason } => {
-                    self.pause("POST /v1/auth/access_token", &reason, after)
-                        .await;
+                    pause("POST /v1/auth/access_token", &reason, after).await;
                 }
                 RetryAction::DontRetry { .. } => {
                     return Err(Error::Auth {
@@ -106,19 +136,20 @@ impl Inner {
             }
         }
     }
+}
 
-    async fn read_token(&self, response: reqwest::Response) -> Result<Token, Error> {
-        let route = "/v1/auth/access_token";
-        let bytes = response.bytes().await.map_err(|e| Error::Transport {
-            method: "POST".into(),
-            route: route.into(),
-            message: e.without_url().to_string(),
-        })?;
-        let parsed: TokenResponse = crate::client::decode(route, &bytes)?;
-        let lifetime = Duration::from_secs(parsed.expires_in);
-        Ok(Token {
-            header: SecretString::from(format!("{} {}", parsed.token_type, parsed.access_token)),
-            refresh_at: Instant::now() + lifetime.mul_f64(0.8),
-        })
-    }
+/// Reads a token from Port's answer; it is refreshed at 80% of its lifetime.
+async fn read_token(response: reqwest::Response) -> Result<Token, Error> {
+    let route = "/v1/auth/access_token";
+    let bytes = response.bytes().await.map_err(|e| Error::Transport {
+        method: "POST".into(),
+        route: route.into(),
+        message: e.without_url().to_string(),
+    })?;
+    let parsed: TokenResponse = decode(route, &bytes)?;
+    let lifetime = Duration::from_secs(parsed.expires_in);
+    Ok(Token {
+        header: SecretString::from(format!("{} {}", parsed.token_type, parsed.access_token)),
+        refresh_at: Instant::now() + lifetime.mul_f64(0.8),
+    })
 }

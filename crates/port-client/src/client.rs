@@ -1,24 +1,22 @@
 //! [`Client`] and [`ClientBuilder`]: base URL, credentials, User-Agent, timeouts, and the one
 //! request loop every call goes through (token, send, classify, retry).
+//!
+//! It sits above [`crate::transport`] (request pieces) and [`crate::auth`] (token cache); the API
+//! handlers in `api/` sit above it and hand themselves out through `impl Client` there.
 
 use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use reqwest::{Method, header};
+use reqwest::header;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
-use tracing::warn;
 use url::Url;
 
 use crate::{
     Error, UserAgent,
-    api::{blueprints::Blueprints, entities::Entities, integration::Integration},
-    auth::Token,
+    auth::TokenCache,
     retry::{Outcome, RetryAction, classify},
+    transport::{Call, http_error, pause, send_recorded, transport_error},
 };
-
-/// How much of an error body is kept in [`Error::Http`].
-const MAX_ERROR_BODY: usize = 2000;
 
 /// A Port API client; cheap to clone (shared connection pool and token cache).
 #[derive(Clone)]
@@ -26,12 +24,11 @@ pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// What every request of one [`Client`] shares: connection pool, base URL and token cache.
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    http: reqwest::Client,
     base: Url,
-    pub(crate) client_id: SecretString,
-    pub(crate) client_secret: SecretString,
-    pub(crate) token: tokio::sync::Mutex<Option<Token>>,
+    auth: TokenCache,
 }
 
 impl fmt::Debug for Client {
@@ -80,29 +77,9 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base: self.inner.base.clone(),
-                client_id: self.inner.client_id.clone(),
-                client_secret: self.inner.client_secret.clone(),
-                token: tokio::sync::Mutex::new(None),
+                auth: self.inner.auth.same_credentials(),
             }),
         })
-    }
-
-    /// Entity calls.
-    #[must_use]
-    pub fn entities(&self) -> Entities<'_> {
-        Entities { client: self }
-    }
-
-    /// Blueprint calls.
-    #[must_use]
-    pub fn blueprints(&self) -> Blueprints<'_> {
-        Blueprints { client: self }
-    }
-
-    /// Integration-record calls.
-    #[must_use]
-    pub fn integration(&self) -> Integration<'_> {
-        Integration { client: self }
     }
 }
 
@@ -141,54 +118,35 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                auth: TokenCache::new(
+                    url_under(&base, &["auth", "access_token"]),
+                    self.client_id,
+                    self.client_secret,
+                ),
                 base,
-                client_id: self.client_id,
-                client_secret: self.client_secret,
-                token: tokio::sync::Mutex::new(None),
             }),
         })
     }
 }
 
-/// One request: method, path segments under `/v1`, query, body, retry policy.
-pub(crate) struct Call<'a> {
-    pub(crate) method: Method,
-    pub(crate) segments: &'a [&'a str],
-    pub(crate) query: Vec<(&'a str, String)>,
-    pub(crate) body: Option<Bytes>,
-    /// Whether a retry after a 5xx/transport error is safe.
-    pub(crate) idempotent: bool,
-    /// Non-2xx statuses handed back to the caller instead of failing.
-    pub(crate) accept: &'a [u16],
+/// `base` with `segments` appended to its path.
+fn url_under(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.extend(segments);
+    }
+    url
 }
 
 impl Inner {
-    pub(crate) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.extend(segments);
-        }
-        url
-    }
-
-    pub(crate) async fn pause(&self, route: &str, reason: &str, after: Duration) {
-        warn!(
-            route,
-            reason,
-            wait_ms = after.as_millis(),
-            "Retrying a Port request."
-        );
-        tokio::time::sleep(after).await;
-    }
-
     /// Sends `call` with retries; returns the final status and body.
     pub(crate) async fn send(&self, call: &Call<'_>) -> Result<(u16, Bytes), Error> {
-        let url = self.url(call.segments);
+        let url = url_under(&self.base, call.segments);
         let route = format!("{} {}", call.method, url.path());
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let auth = self.authorization().await?;
+            let auth = self.auth.authorization(&self.http).await?;
             let mut request = self
                 .http
                 .request(call.method.clone(), url.clone())
@@ -204,16 +162,16 @@ impl Inner {
                 Err(error) => {
                     match classify(Outcome::Transport, attempt, call.idempotent, call.accept) {
                         RetryAction::Retry { after, reason } => {
-                            self.pause(&route, &reason, after).await;
+                            pause(&route, &reason, after).await;
                             continue;
                         }
-                        _ => return Err(transport(&call.method, url.path(), &error)),
+                        _ => return Err(transport_error(&call.method, url.path(), &error)),
                     }
                 }
             };
             let status = response.status().as_u16();
             if status == 401 {
-                self.invalidate(&auth).await;
+                self.auth.invalidate(&auth).await;
             }
             match classify(
                 Outcome::Status(status, response.headers()),
@@ -225,139 +183,14 @@ impl Inner {
                     let body = response
                         .bytes()
                         .await
-                        .map_err(|e| transport(&call.method, url.path(), &e))?;
+                        .map_err(|e| transport_error(&call.method, url.path(), &e))?;
                     return Ok((status, body));
                 }
-                RetryAction::Retry { after, reason } => self.pause(&route, &reason, after).await,
+                RetryAction::Retry { after, reason } => pause(&route, &reason, after).await,
                 RetryAction::DontRetry { .. } => {
                     return Err(http_error(&call.method, url.path(), response).await);
                 }
             }
         }
-    }
-}
-
-fn transport(method: &Method, route: &str, error: &reqwest::Error) -> Error {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    Error::Transport {
-        method: method.to_string(),
-        route: route.to_owned(),
-        message: format!("{kind}: {}", error_chain(error)),
-    }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-async fn http_error(method: &Method, route: &str, response: reqwest::Response) -> Error {
-    let status = response.status().as_u16();
-    let trace_id = response
-        .headers()
-        .get("x-trace-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = response.text().await.unwrap_or_default();
-    if body.len() > MAX_ERROR_BODY {
-        let cut = (0..=MAX_ERROR_BODY)
-            .rev()
-            .find(|i| body.is_char_boundary(*i))
-            .unwrap_or(0);
-        body.truncate(cut);
-        body.push('…');
-    }
-    Error::Http {
-        method: method.to_string(),
-        route: route.to_owned(),
-        status,
-        body,
-        trace_id,
-    }
-}
-
-/// Decodes a response body, naming the JSON path of a mismatch.
-pub(crate) fn decode<T: DeserializeOwned>(route: &str, bytes: &[u8]) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-        route: route.to_owned(),
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
-    })
-}
-
-/// Sends `request`, recording `ocean_api_requests_total{api="port", endpoint, status}` and the
-/// request duration. `endpoint` is the route with names replaced (`blueprints/{}/entities/bulk`),
-/// so blueprint, entity and integration identifiers never become label values.
-async fn send_recorded(
-    segments: &[&str],
-    request: reqwest::RequestBuilder,
-) -> reqwest::Result<reqwest::Response> {
-    let started = std::time::Instant::now();
-    let result = request.send().await;
-    let endpoint = endpoint(segments);
-    let status = result.as_ref().map_or_else(
-        |_| "error".to_owned(),
-        |response| response.status().as_u16().to_string(),
-    );
-    metrics::histogram!("ocean_api_request_duration_seconds", "api" => "port", "endpoint" => endpoint.clone())
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!("ocean_api_requests_total", "api" => "port", "endpoint" => endpoint, "status" => status)
-        .increment(1);
-    result
-}
-
-/// Segments that name something (the one after `blueprints`, `integration`, ...) become `{}`.
-fn endpoint(segments: &[&str]) -> String {
-    const NAMED_AFTER: [&str; 5] = [
-        "blueprints",
-        "integration",
-        "scorecards",
-        "pages",
-        "entities",
-    ];
-    const VERBS: [&str; 2] = ["bulk", "search"];
-    let mut out = Vec::with_capacity(segments.len());
-    let mut previous = "";
-    for segment in segments {
-        let named = NAMED_AFTER.contains(&previous) && !VERBS.contains(segment);
-        out.push(if named { "{}" } else { segment });
-        previous = segment;
-    }
-    out.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn endpoint_labels_hide_names() {
-        assert_eq!(
-            super::endpoint(&["blueprints", "azureDevopsRepository", "entities", "bulk"]),
-            "blueprints/{}/entities/bulk"
-        );
-        assert_eq!(
-            super::endpoint(&["blueprints", "b", "entities", "e-1"]),
-            "blueprints/{}/entities/{}"
-        );
-        assert_eq!(
-            super::endpoint(&["integration", "my-ado"]),
-            "integration/{}"
-        );
-        assert_eq!(
-            super::endpoint(&["auth", "access_token"]),
-            "auth/access_token"
-        );
     }
 }

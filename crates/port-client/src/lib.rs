@@ -30,6 +30,7 @@ mod client;
 mod error;
 mod models;
 pub mod retry;
+mod transport;
 
 pub use api::{
     blueprints::Blueprints,

@@ -1,5 +1,6 @@
-//! The deletion phase: builds the planner's input from what the lanes saw, resolves relation
-//! targets through blueprint schemas, plans (see [`super::reconcile`]) and runs bulk deletes.
+//! The deletion phase: builds the planner's input from what the lanes saw and what the snapshot
+//! holds, resolves relation targets (of the entities produced, and Port's own relations of those
+//! not produced) through blueprint schemas, plans (see [`super::reconcile`]) and runs bulk deletes.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     Resync,
-    pipeline::LaneOutput,
+    lane_output::LaneOutput,
     reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput},
     report::DeletionReport,
     snapshot::Snapshot,
@@ -22,12 +23,38 @@ pub(super) async fn delete_stale<I: Integration>(
 ) -> DeletionReport {
     let mut report = DeletionReport::default();
     let config = &resync.app_config;
-    let (targets, targets_error) = if config.create_missing_related_entities {
-        relation_target_keys(resync, snapshot, &lanes.relation_refs).await
+    let relations = if config.create_missing_related_entities {
+        match Relations::resolve(resync, snapshot, lanes).await {
+            Ok(relations) => relations,
+            Err(error) => {
+                report.errors.push(error);
+                return report;
+            }
+        }
     } else {
-        (HashSet::new(), None)
+        Relations::default()
     };
-    let mut outcomes: Vec<KindOutcome> = vec![KindOutcome::Complete; resync.plan.resources().len()];
+    let existing = relations.existing(snapshot);
+    let plan = reconcile::plan(&PlanInput {
+        existing: &existing,
+        seen: &lanes.seen,
+        blueprint_owners: &blueprint_owners(resync, lanes),
+        outcomes: &outcomes(resync, lanes),
+        kept_relation_targets: &relations.of_seen,
+        create_missing_related_entities: config.create_missing_related_entities,
+        threshold: config.entity_deletion_threshold,
+    });
+    for skip in &plan.skipped {
+        telemetry::deletion_skipped(skip);
+    }
+    report.skipped = plan.skipped;
+    execute_deletions(resync, plan.delete, &mut report).await;
+    report
+}
+
+/// How each resource ended, by index (every resource of the plan has a report).
+fn outcomes<I: Integration>(resync: &Resync<I>, lanes: &LaneOutput) -> Vec<KindOutcome> {
+    let mut outcomes = vec![KindOutcome::Complete; resync.plan.resources().len()];
     for r in &lanes.reports {
         if let Some(reason) = &r.failure {
             outcomes[r.index] = KindOutcome::Failed {
@@ -35,10 +62,15 @@ pub(super) async fn delete_stale<I: Integration>(
             };
         }
     }
-    if let Some(error) = targets_error {
-        report.errors.push(error);
-        return report;
-    }
+    outcomes
+}
+
+/// Blueprint → resources that write it: literal blueprints from the plan, plus the blueprints
+/// computed ones actually wrote.
+fn blueprint_owners<I: Integration>(
+    resync: &Resync<I>,
+    lanes: &LaneOutput,
+) -> HashMap<String, Vec<usize>> {
     let mut owners: HashMap<String, Vec<usize>> = HashMap::new();
     for resource in resync.plan.resources() {
         if let Some(bp) = resource.blueprint_literal() {
@@ -56,29 +88,7 @@ pub(super) async fn delete_stale<I: Integration>(
             }
         }
     }
-    let existing: Vec<ExistingEntity> = snapshot
-        .entities
-        .keys()
-        .map(|key| ExistingEntity {
-            key: key.clone(),
-            relations: Vec::new(),
-        })
-        .collect();
-    let plan = reconcile::plan(&PlanInput {
-        existing: &existing,
-        seen: &lanes.seen,
-        blueprint_owners: &owners,
-        outcomes: &outcomes,
-        kept_relation_targets: &targets,
-        create_missing_related_entities: config.create_missing_related_entities,
-        threshold: config.entity_deletion_threshold,
-    });
-    for skip in &plan.skipped {
-        telemetry::deletion_skipped(skip);
-    }
-    report.skipped = plan.skipped;
-    execute_deletions(resync, plan.delete, &mut report).await;
-    report
+    owners
 }
 
 async fn execute_deletions<I: Integration>(
@@ -119,56 +129,137 @@ async fn execute_deletions<I: Integration>(
     }
 }
 
-/// Resolves relation references of kept entities to (target blueprint, identifier) keys using the
-/// blueprints' relation schemas. A relation whose schema cannot be read protects every existing
-/// entity with that identifier, whatever its blueprint (safe side).
-async fn relation_target_keys<I: Integration>(
-    resync: &Resync<I>,
-    snapshot: &Snapshot,
-    refs: &HashSet<(String, String, String)>,
-) -> (HashSet<EntityKey>, Option<String>) {
-    let blueprints: HashSet<&str> = refs.iter().map(|(bp, _, _)| bp.as_str()).collect();
-    let mut targets_of: HashMap<&str, Option<HashMap<String, String>>> = HashMap::new();
-    for bp in blueprints {
-        let schema = match resync.port.blueprints().get(bp).await {
-            Ok(Some(schema)) => Some(relation_schema(&schema)),
-            Ok(None) => None,
-            Err(error) => {
-                return (
-                    HashSet::new(),
-                    Some(format!(
-                        "could not read blueprint `{bp}` to protect relation targets: {error}"
-                    )),
-                );
-            }
-        };
-        targets_of.insert(bp, schema);
-    }
-    let mut keys = HashSet::new();
-    for (bp, relation, target) in refs {
-        match targets_of
-            .get(bp.as_str())
-            .and_then(|s| s.as_ref())
-            .and_then(|s| s.get(relation))
-        {
-            Some(target_bp) => {
-                keys.insert(EntityKey {
-                    blueprint: target_bp.clone(),
-                    identifier: target.clone(),
-                });
-            }
-            None => keys.extend(
-                snapshot
-                    .entities
-                    .keys()
-                    .filter(|k| &k.identifier == target)
-                    .cloned(),
-            ),
-        }
-    }
-    (keys, None)
+/// The planner's relation inputs, targets resolved to (blueprint, identifier) keys through the
+/// blueprints' relation schemas (as Ocean's `get_related_entities` does).
+#[derive(Default)]
+struct Relations {
+    /// Targets of the entities this run produced (from the mapping).
+    of_seen: HashSet<EntityKey>,
+    /// Targets of each entity Port holds that this run did not produce, from Port's own copy in
+    /// the snapshot. The planner uses them only if it keeps the entity (e.g. its resource failed).
+    of_unseen: HashMap<EntityKey, Vec<EntityKey>>,
 }
 
+impl Relations {
+    /// Resolves both sets. A relation whose schema cannot be read protects every existing entity
+    /// with that identifier, whatever its blueprint (safe side); a blueprint that cannot be read
+    /// is an error, and then nothing is deleted.
+    async fn resolve<I: Integration>(
+        resync: &Resync<I>,
+        snapshot: &Snapshot,
+        lanes: &LaneOutput,
+    ) -> Result<Self, String> {
+        let unseen: Vec<(&EntityKey, &Vec<(String, String)>)> = snapshot
+            .relations
+            .iter()
+            .filter(|(key, _)| !lanes.seen.contains(*key))
+            .collect();
+        let blueprints: HashSet<&str> = lanes
+            .relation_refs
+            .iter()
+            .map(|(bp, _, _)| bp.as_str())
+            .chain(unseen.iter().map(|(key, _)| key.blueprint.as_str()))
+            .collect();
+        let schemas = Schemas::load(resync, blueprints).await?;
+        let by_identifier = ByIdentifier::of(snapshot);
+        let mut relations = Self::default();
+        for (bp, relation, target) in &lanes.relation_refs {
+            schemas.resolve(&by_identifier, bp, relation, target, &mut relations.of_seen);
+        }
+        for (key, pairs) in unseen {
+            let mut targets = Vec::new();
+            for (relation, target) in pairs {
+                schemas.resolve(
+                    &by_identifier,
+                    &key.blueprint,
+                    relation,
+                    target,
+                    &mut targets,
+                );
+            }
+            relations.of_unseen.insert(key.clone(), targets);
+        }
+        Ok(relations)
+    }
+
+    /// The planner's view of Port's entities, each with its resolved relation targets.
+    fn existing(&self, snapshot: &Snapshot) -> Vec<ExistingEntity> {
+        snapshot
+            .entities
+            .keys()
+            .map(|key| ExistingEntity {
+                key: key.clone(),
+                relations: self.of_unseen.get(key).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+/// Relation name → target blueprint, per blueprint (`None`: Port has no such blueprint).
+struct Schemas(HashMap<String, Option<HashMap<String, String>>>);
+
+impl Schemas {
+    /// Reads the relation schemas of `blueprints` from Port.
+    async fn load<I: Integration>(
+        resync: &Resync<I>,
+        blueprints: HashSet<&str>,
+    ) -> Result<Self, String> {
+        let mut schemas = HashMap::new();
+        for bp in blueprints {
+            let schema = match resync.port.blueprints().get(bp).await {
+                Ok(Some(schema)) => Some(relation_schema(&schema)),
+                Ok(None) => None,
+                Err(error) => {
+                    return Err(format!(
+                        "could not read blueprint `{bp}` to protect relation targets: {error}"
+                    ));
+                }
+            };
+            schemas.insert(bp.to_owned(), schema);
+        }
+        Ok(Self(schemas))
+    }
+
+    /// Adds the key(s) that `target` of `blueprint`'s `relation` names to `into`.
+    fn resolve(
+        &self,
+        by_identifier: &ByIdentifier<'_>,
+        blueprint: &str,
+        relation: &str,
+        target: &str,
+        into: &mut impl Extend<EntityKey>,
+    ) {
+        match self
+            .0
+            .get(blueprint)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.get(relation))
+        {
+            Some(target_bp) => into.extend([EntityKey {
+                blueprint: target_bp.clone(),
+                identifier: target.to_owned(),
+            }]),
+            None => into.extend(by_identifier.keys(target).cloned()),
+        }
+    }
+}
+
+/// The snapshot's keys by identifier, for relations whose target blueprint is unknown.
+struct ByIdentifier<'a>(HashMap<&'a str, Vec<&'a EntityKey>>);
+
+impl<'a> ByIdentifier<'a> {
+    fn of(snapshot: &'a Snapshot) -> Self {
+        let mut index: HashMap<&str, Vec<&EntityKey>> = HashMap::new();
+        for key in snapshot.entities.keys() {
+            index.entry(key.identifier.as_str()).or_default().push(key);
+        }
+        Self(index)
+    }
+
+    fn keys(&self, identifier: &str) -> impl Iterator<Item = &'a EntityKey> + '_ {
+        self.0.get(identifier).into_iter().flatten().copied()
+    }
+}
 /// relation name → target blueprint, from a blueprint as Port returns it.
 fn relation_schema(blueprint: &Value) -> HashMap<String, String> {
     blueprint

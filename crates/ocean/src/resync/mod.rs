@@ -14,19 +14,21 @@
 pub mod batch;
 mod delete;
 pub mod diff;
+mod lane_output;
 mod pipeline;
 pub mod reconcile;
 pub mod report;
 mod snapshot;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 
 use mapping::{MappingPlan, PortAppConfig};
 use port_client::{Client, UserAgent};
 
 pub use report::{ResourceReport, ResyncReport};
 
-use crate::Integration;
+use self::snapshot::Snapshot;
+use crate::{Integration, telemetry};
 
 /// Tuning knobs of a resync (defaults follow Ocean's limits, ocean-framework.md §1.2).
 #[derive(Debug, Clone)]
@@ -76,6 +78,29 @@ impl<I: Integration> Resync<I> {
     /// Runs one full resync and reports what it did. Errors never abort the process: they end up
     /// in the report, and they protect the affected blueprints from deletion.
     pub async fn run(&self) -> ResyncReport {
-        pipeline::run(self).await
+        let started = Instant::now();
+        let mut report = ResyncReport::default();
+        self.integration.resync_started();
+        // Relations of Port's entities only matter to the deletion phase's relation-target protection.
+        let keep_relations = self.app_config.create_missing_related_entities;
+        let snapshot = match Snapshot::load(&self.port, &self.user_agent, keep_relations).await {
+            Ok(snapshot) => Some(snapshot),
+            Err(error) => {
+                report.failure = Some(format!(
+                    "could not list this integration's entities in Port ({error}); every entity \
+                     is written and nothing is deleted in this resync"
+                ));
+                None
+            }
+        };
+        let empty = Snapshot::default();
+        let lanes = pipeline::run(self, snapshot.as_ref().unwrap_or(&empty)).await;
+        if let Some(snapshot) = &snapshot {
+            report.deletion = delete::delete_stale(self, snapshot, &lanes).await;
+        }
+        report.resources = lanes.reports;
+        report.duration = started.elapsed();
+        telemetry::resync_finished(&report);
+        report
     }
 }

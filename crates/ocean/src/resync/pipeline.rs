@@ -1,5 +1,6 @@
-//! The resync pipeline: lanes of resources → pages → map (blocking pool) → diff → batch → upsert,
-//! then the deletion phase. See the module docs of [`crate::resync`].
+//! The resync pipeline: lanes of resources → pages → map (blocking pool) → diff → batch → upsert.
+//! Its [`LaneOutput`] feeds the deletion phase, which [`super::Resync::run`] starts afterwards.
+//! See the module docs of [`crate::resync`].
 
 use std::{
     collections::{HashMap, HashSet},
@@ -16,8 +17,9 @@ use super::{
     Resync,
     batch::Batcher,
     diff::Fingerprint,
+    lane_output::LaneOutput,
     reconcile::EntityKey,
-    report::{Rejection, ResourceReport, ResyncReport},
+    report::{Rejection, ResourceReport},
     snapshot::Snapshot,
 };
 use crate::{Integration, Page, telemetry};
@@ -46,56 +48,13 @@ struct MappedPage {
     serialize_error: Option<String>,
 }
 
-/// What a lane hands back to the deletion phase.
-#[derive(Default)]
-pub(super) struct LaneOutput {
-    pub(super) reports: Vec<ResourceReport>,
-    pub(super) seen: HashSet<EntityKey>,
-    /// (blueprint, relation name, target id) of relations of seen entities.
-    pub(super) relation_refs: HashSet<(String, String, String)>,
-    /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).
-    pub(super) written: Vec<(usize, HashSet<String>)>,
-}
-
-/// Runs one resync (see [`Resync::run`]).
-pub(super) async fn run<I: Integration>(resync: &Resync<I>) -> ResyncReport {
-    let started = Instant::now();
-    let mut report = ResyncReport::default();
-    resync.integration.resync_started();
-    let snapshot = match Snapshot::load(&resync.port, &resync.user_agent).await {
-        Ok(snapshot) => Some(snapshot),
-        Err(error) => {
-            report.failure = Some(format!(
-                "could not list this integration's entities in Port ({error}); every entity is \
-                 written and nothing is deleted in this resync"
-            ));
-            None
-        }
-    };
-    let empty = Snapshot::default();
+/// Runs every resource of the mapping against `snapshot` (lanes concurrently, resources of one
+/// lane in config order) and merges what the lanes saw.
+pub(super) async fn run<I: Integration>(resync: &Resync<I>, snapshot: &Snapshot) -> LaneOutput {
     let lanes = lanes(&resync.plan);
-    let outputs = futures::future::join_all(
-        lanes
-            .iter()
-            .map(|lane| run_lane(resync, lane, snapshot.as_ref().unwrap_or(&empty))),
-    )
-    .await;
-
-    let mut merged = LaneOutput::default();
-    for output in outputs {
-        merged.reports.extend(output.reports);
-        merged.seen.extend(output.seen);
-        merged.relation_refs.extend(output.relation_refs);
-        merged.written.extend(output.written);
-    }
-    merged.reports.sort_by_key(|r| r.index);
-    if let Some(snapshot) = &snapshot {
-        report.deletion = super::delete::delete_stale(resync, snapshot, &merged).await;
-    }
-    report.resources = merged.reports;
-    report.duration = started.elapsed();
-    telemetry::resync_finished(&report);
-    report
+    let outputs =
+        futures::future::join_all(lanes.iter().map(|lane| run_lane(resync, lane, snapshot))).await;
+    LaneOutput::merge(outputs)
 }
 
 /// Groups resources into lanes: resources whose (literal) blueprints overlap share a lane and keep

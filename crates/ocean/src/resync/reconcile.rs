@@ -42,8 +42,9 @@ pub struct EntityKey {
 pub struct ExistingEntity {
     /// Its key.
     pub key: EntityKey,
-    /// Keys of the entities it relates to in Port (targets resolved by the caller); they are
-    /// protected when this entity is kept and `createMissingRelatedEntities` is on.
+    /// Keys of the entities it relates to in Port (targets resolved by the caller; the resync
+    /// fills them for entities it did not produce); they are protected when this entity is kept
+    /// and `createMissingRelatedEntities` is on.
     pub relations: Vec<EntityKey>,
 }
 
@@ -267,6 +268,26 @@ fn eligible_by_blueprint<'a>(
 }
 
 /// Rule 4: removes from `eligible` every entity a kept entity relates to, transitively.
+///
+/// Where the relations come from (decided when the `ExistingEntity::relations` path was found
+/// fed with nothing, so that it protected nothing):
+/// - `kept_relation_targets`: the relations the mapping produced this run (`pipeline.rs` collects
+///   them, `delete.rs` resolves each relation's target blueprint from the blueprint schema). This
+///   is Ocean's own rule: in port-labs/ocean 0.48.x, `SyncRawMixin._resync_reconciliation`
+///   (`port_ocean/core/integrations/mixins/sync_raw.py`) calls
+///   `HttpEntitiesStateApplier.delete_diff` (`.../entities_state_applier/port/applier.py`) with
+///   Port's entities before and the generated ones after; it keeps `created + modified` (the
+///   generated entities) and `_safe_delete` skips every entity `get_related_entities`
+///   (`.../port/get_related_entities.py`: relation name → target blueprint from each kept
+///   entity's blueprint) returns, when `create_missing_related_entities`. That is what keeps a
+///   placeholder Port created for a missing target and recorded under our datasource.
+/// - [`ExistingEntity::relations`]: Port's own relations of the entities it held, from the
+///   snapshot listing, for the entities the run did not produce. Ocean has no such input because
+///   it deletes nothing when any kind failed (`sync_raw.py`: "skipping delete phase due to
+///   incomplete state"); our rule 2 keeps a failed blueprint and still reconciles the others, so
+///   an entity kept that way would otherwise lose its relation targets (and with
+///   `deleteDependentEntities`, a required relation would delete the kept entity too). Feeding
+///   them keeps us no less safe than Ocean, which would have deleted nothing in that resync.
 fn protect_relation_targets<'a>(
     input: &PlanInput<'a>,
     eligible: &mut BTreeSet<&'a EntityKey>,

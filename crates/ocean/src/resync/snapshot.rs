@@ -3,6 +3,10 @@
 //!
 //! Taking it at the start also gives Ocean's `before = resync start` rule for free: an entity
 //! written by a live event during the resync is not in the snapshot, so it is never deleted.
+//!
+//! With `createMissingRelatedEntities` it also keeps each entity's relations as Port holds them,
+//! so that an entity the deletion phase keeps without producing it (its resource failed)
+//! still protects what it relates to (see [`super::reconcile`], rule 4).
 
 use std::collections::HashMap;
 
@@ -15,13 +19,17 @@ use super::{diff::Fingerprint, reconcile::EntityKey};
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     pub(crate) entities: HashMap<EntityKey, Fingerprint>,
+    /// (relation name, target identifier) pairs of the entities that have any, when loaded with
+    /// `keep_relations`. Search-query relation values are not kept (they name no identifier).
+    pub(crate) relations: HashMap<EntityKey, Vec<(String, String)>>,
 }
 
 impl Snapshot {
-    /// Lists every entity whose datasource is ours.
+    /// Lists every entity whose datasource is ours; `keep_relations` also keeps their relations.
     pub(crate) async fn load(
         port: &Client,
         user_agent: &UserAgent,
+        keep_relations: bool,
     ) -> Result<Self, port_client::Error> {
         let listed = port
             .entities()
@@ -31,13 +39,29 @@ impl Snapshot {
                 None,
             )
             .await?;
+        Ok(Self::from_listing(&listed, keep_relations))
+    }
+
+    /// Reduces Port's listing to keys, fingerprints and (with `keep_relations`) relations.
+    fn from_listing(listed: &[Value], keep_relations: bool) -> Self {
         let mut entities = HashMap::with_capacity(listed.len());
-        for entity in &listed {
-            if let Some(key) = key_of(entity) {
-                entities.insert(key, Fingerprint::of_port_entity(entity));
+        let mut relations = HashMap::new();
+        for entity in listed {
+            let Some(key) = key_of(entity) else { continue };
+            entities.insert(key.clone(), Fingerprint::of_port_entity(entity));
+            let pairs = if keep_relations {
+                relation_pairs(entity)
+            } else {
+                Vec::new()
+            };
+            if !pairs.is_empty() {
+                relations.insert(key, pairs);
             }
         }
-        Ok(Self { entities })
+        Self {
+            entities,
+            relations,
+        }
     }
 
     /// The fingerprint of an entity Port holds, if it holds it.
@@ -46,9 +70,77 @@ impl Snapshot {
     }
 }
 
+/// (relation name, target identifier) pairs of an entity as Port returns it: a string value, or
+/// each string of a list (many-relations).
+fn relation_pairs(entity: &Value) -> Vec<(String, String)> {
+    let Some(relations) = entity.get("relations").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut pairs = Vec::new();
+    for (name, value) in relations {
+        let targets = match value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        pairs.extend(
+            targets
+                .into_iter()
+                .filter_map(Value::as_str)
+                .map(|target| (name.clone(), target.to_owned())),
+        );
+    }
+    pairs
+}
+
 fn key_of(entity: &Value) -> Option<EntityKey> {
     Some(EntityKey {
         blueprint: entity.get("blueprint")?.as_str()?.to_owned(),
         identifier: entity.get("identifier")?.as_str()?.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn key(blueprint: &str, identifier: &str) -> EntityKey {
+        EntityKey {
+            blueprint: blueprint.to_owned(),
+            identifier: identifier.to_owned(),
+        }
+    }
+
+    #[test]
+    fn keeps_string_and_list_relations_of_each_entity_when_asked() {
+        let listed = [
+            json!({"identifier": "r1", "blueprint": "repo", "relations": {
+                "project": "p1", "teams": ["t1", "t2"], "owner": null, "query": {"combinator": "and"}
+            }}),
+            json!({"identifier": "p1", "blueprint": "project", "relations": {}}),
+        ];
+        let snapshot = Snapshot::from_listing(&listed, true);
+        assert_eq!(snapshot.entities.len(), 2);
+        let mut pairs = snapshot.relations[&key("repo", "r1")].clone();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("project".to_owned(), "p1".to_owned()),
+                ("teams".to_owned(), "t1".to_owned()),
+                ("teams".to_owned(), "t2".to_owned()),
+            ]
+        );
+        assert!(!snapshot.relations.contains_key(&key("project", "p1")));
+    }
+
+    #[test]
+    fn keeps_no_relations_unless_asked() {
+        let listed =
+            [json!({"identifier": "r1", "blueprint": "repo", "relations": {"project": "p1"}})];
+        let snapshot = Snapshot::from_listing(&listed, false);
+        assert_eq!(snapshot.entities.len(), 1);
+        assert!(snapshot.relations.is_empty());
+    }
 }

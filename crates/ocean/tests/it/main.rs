@@ -297,6 +297,34 @@ async fn relation_targets_of_kept_entities_are_not_deleted() {
 }
 
 #[tokio::test]
+async fn relation_targets_of_entities_kept_for_a_failed_resource_are_not_deleted() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script.set("repository", vec![Some(repos(&["r1"], "p2"))]);
+    h.script.set("work-item", vec![]);
+    h.run().await;
+
+    // p2 is no longer listed and the repositories fail: r1 is kept unseen (its resource failed),
+    // and Port's copy of r1 still points at p2, so p2 must stay (and r1 with it).
+    h.script.set("project", vec![Some(projects(&["p1"]))]);
+    h.script.set("repository", vec![None]);
+    let report = h.run().await;
+    assert!(h.has("azureDevopsRepository", "r1"));
+    assert!(h.has("azureDevopsProject", "p2"));
+    assert_eq!(report.deletion.total_deleted(), 0);
+    assert!(
+        report
+            .deletion
+            .skipped
+            .iter()
+            .any(|s| matches!(s, SkipReason::ProtectedRelationTarget { key }
+                if key.identifier == "p2")),
+        "{:?}",
+        report.deletion.skipped
+    );
+}
+
+#[tokio::test]
 async fn an_unsupported_kind_fails_its_resource_only() {
     let h = Harness::new(MAPPING).await;
     h.script.set("project", vec![Some(projects(&["p1"]))]);

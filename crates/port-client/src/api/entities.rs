@@ -9,8 +9,8 @@ use serde_json::{Value, json, value::RawValue};
 
 use crate::{
     BulkUpsertReport, Client, EntityFailure, Error, UpsertOptions,
-    client::{Call, decode},
     models::BulkResponse,
+    transport::{Call, decode},
 };
 
 /// Port's limit on entities per bulk upsert.

@@ -1,4 +1,8 @@
-//! One handler per Port API area (octocrab's handler pattern).
+//! One handler per Port API area (octocrab's handler pattern), and the [`Client`] methods that
+//! hand them out.
+//!
+//! Handlers sit above `client.rs`: they borrow a [`Client`] and send through its request loop,
+//! while `client.rs` knows nothing of them.
 
 pub mod blueprints;
 pub mod entities;
@@ -11,10 +15,31 @@ use serde_json::Value;
 
 use crate::{
     Client, Error,
-    client::{Call, decode},
+    transport::{Call, decode},
 };
+use blueprints::Blueprints;
+use entities::Entities;
+use integration::Integration;
 
 impl Client {
+    /// Entity calls.
+    #[must_use]
+    pub fn entities(&self) -> Entities<'_> {
+        Entities { client: self }
+    }
+
+    /// Blueprint calls.
+    #[must_use]
+    pub fn blueprints(&self) -> Blueprints<'_> {
+        Blueprints { client: self }
+    }
+
+    /// Integration-record calls.
+    #[must_use]
+    pub fn integration(&self) -> Integration<'_> {
+        Integration { client: self }
+    }
+
     /// Sends a JSON call and returns the value under `key` of Port's envelope (`None` on 404 when
     /// `missing_ok`).
     pub(crate) async fn envelope(

@@ -1,0 +1,35 @@
+//! What the lanes hand to the deletion phase: per-resource reports, the keys they produced, the
+//! relations of those entities and the blueprints each resource wrote.
+//!
+//! Its own module so that [`super::pipeline`] (which fills it) and [`super::delete`] (which reads
+//! it) do not import each other; [`super::Resync::run`] calls one after the other.
+
+use std::collections::HashSet;
+
+use super::{reconcile::EntityKey, report::ResourceReport};
+
+/// What one lane, or every lane merged, hands to the deletion phase.
+#[derive(Default)]
+pub(super) struct LaneOutput {
+    pub(super) reports: Vec<ResourceReport>,
+    pub(super) seen: HashSet<EntityKey>,
+    /// (blueprint, relation name, target id) of relations of seen entities.
+    pub(super) relation_refs: HashSet<(String, String, String)>,
+    /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).
+    pub(super) written: Vec<(usize, HashSet<String>)>,
+}
+
+impl LaneOutput {
+    /// Merges the lanes' outputs; reports come back in config order.
+    pub(super) fn merge(outputs: impl IntoIterator<Item = Self>) -> Self {
+        let mut merged = Self::default();
+        for output in outputs {
+            merged.reports.extend(output.reports);
+            merged.seen.extend(output.seen);
+            merged.relation_refs.extend(output.relation_refs);
+            merged.written.extend(output.written);
+        }
+        merged.reports.sort_by_key(|r| r.index);
+        merged
+    }
+}
