@@ -17,7 +17,7 @@ use futures::FutureExt;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
     health::Health,
-    live::Live,
+    live::{Live, Queue},
     resync::{Resync, ResyncSettings},
     server::{self, ServerState},
 };
@@ -65,7 +65,12 @@ fn mapping_with_branches() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
 
 /// Our HTTP server on 127.0.0.1 with live processing (4 workers, `capacity` events each)
 /// writing to `port` as installation `id`, with the default mapping.
-async fn serve(events: Arc<AdoLive>, port: &PortEnv, id: &str, capacity: usize) -> SocketAddr {
+async fn serve(
+    events: Arc<AdoLive>,
+    port: &PortEnv,
+    id: &str,
+    capacity: usize,
+) -> (SocketAddr, Queue) {
     serve_with(events, port, id, capacity, default_mapping()).await
 }
 
@@ -76,7 +81,7 @@ async fn serve_with(
     id: &str,
     capacity: usize,
     mapping: (Arc<PortAppConfig>, Arc<MappingPlan>),
-) -> SocketAddr {
+) -> (SocketAddr, Queue) {
     let loader: ocean::live::MappingLoader = Arc::new(move || {
         let mapping = mapping.clone();
         async move { Ok(mapping) }.boxed()
@@ -89,7 +94,7 @@ async fn serve_with(
     );
     let (queue, workers) = live.start(4, capacity);
     let state = ServerState {
-        live: Some((events, queue)),
+        live: Some((events, queue.clone())),
         health: Arc::new(Health::default()),
         metrics: None,
         resync: None,
@@ -103,7 +108,7 @@ async fn serve_with(
             .await
             .unwrap();
     });
-    addr
+    (addr, queue)
 }
 
 #[tokio::test]
@@ -141,7 +146,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
 
     // Our server, with live processing behind it.
     let events = AdoLive::new(client.clone(), Some(&SecretString::from(SECRET)));
-    let addr = serve(events, &port, "live", 100).await;
+    let (addr, queue) = serve(events, &port, "live", 100).await;
 
     // Subscriptions: 23 per project, created once.
     let settings = |secret: &str| Settings {
@@ -225,7 +230,8 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
     let still = format!("{project}/{}", ado.state.work_item_ids(0)[1]);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Refused requests are never queued; whatever was accepted before is applied by now.
+    queue.drained().await;
     assert!(
         port.sim
             .state
@@ -280,7 +286,7 @@ fn fuzz_fragments() -> [Value; 12] {
 async fn ten_thousand_random_bodies_never_break_the_server() {
     let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
     let port = PortEnv::start().await.unwrap();
-    let addr = serve(AdoLive::new(client(&ado), None), &port, "fuzz", 50).await;
+    let (addr, _) = serve(AdoLive::new(client(&ado), None), &port, "fuzz", 50).await;
     let http = reqwest::Client::new();
     let mut rng = fastrand::Rng::with_seed(7);
     let event_types = [
@@ -436,7 +442,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
     );
 
     let events = AdoLive::new(client.clone(), Some(&SecretString::from(SECRET)));
-    let addr = serve_with(events, &port, "push", 100, (app_config, plan)).await;
+    let (addr, queue) = serve_with(events, &port, "push", 100, (app_config, plan)).await;
     let settings = Settings {
         app_host: format!("http://{addr}").parse().unwrap(),
         username: "port".into(),
@@ -534,7 +540,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
     assert!(ado.state.push(0, "repo-0-2", "after", Some(&b)));
     let after = "00000003-0000-4002-8000-000000000002/after";
     eventually("a later push is in Port", || object_id(after).is_some()).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    queue.drained().await;
     assert!(object_id(&format!("{unknown}/stray")).is_none());
     assert_eq!(branches(), 2 + 3 + 4 + 1);
 
@@ -551,4 +557,46 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
         "{report}"
     );
     assert_eq!(report.deletion.total_deleted(), 0, "{report}");
+}
+
+/// Issue 12: a test that looks at Port after live events waits for the queue to drain; the
+/// drain resolves only once each accepted event has been applied.
+#[tokio::test]
+async fn the_queue_drains_only_after_each_accepted_event_is_applied() {
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let (addr, queue) = serve(AdoLive::new(client(&ado), None), &port, "drain", 100).await;
+    let project = "00000001-0000-4000-8000-000000000000";
+    let ids = ado.state.work_item_ids(0);
+    let http = reqwest::Client::new();
+    // No subscriptions: the only deliveries are the ones posted here.
+    for id in &ids[..5] {
+        assert!(
+            ado.state
+                .update_work_item(*id, "System.Title", json!(format!("Drained {id}")))
+        );
+        let event = json!({"eventType": "workitem.updated", "publisherId": "tfs",
+            "resource": {"id": 1, "workItemId": id},
+            "resourceContainers": {"project": {"id": project}}});
+        let answer = http
+            .post(format!("http://{addr}/integration/webhook"))
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    queue.drained().await;
+    assert_eq!(queue.depth(), 0);
+    for id in &ids[..5] {
+        let entity = port
+            .sim
+            .state
+            .entity("azureDevopsWorkItem", &format!("{project}/{id}"));
+        assert_eq!(
+            entity.map(|e| e["title"].clone()),
+            Some(json!(format!("Drained {id}"))),
+            "work item {id} was applied before the drain resolved"
+        );
+    }
 }

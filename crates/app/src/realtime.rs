@@ -213,7 +213,7 @@ async fn catch_up_from(
         .ensure_integration()
         .await
         .inspect_err(
-            |error| warn!(%error, "Could not read the last resync time; catch-up starts from now."),
+            |error| warn!(error = %ocean::Report(error), "Could not read the last resync time; catch-up starts from now."),
         )
         .ok()?;
     record["resyncState"]["lastResyncStart"]
@@ -240,7 +240,7 @@ async fn catch_up_loop(live: Arc<Live<AdoLive>>, from: Option<jiff::Timestamp>, 
                 since = started;
             }
             Err(error) => {
-                warn!(since = %since, %error, "Catch-up failed; the next one starts from the same point.");
+                warn!(since = %since, error = %ocean::Report(&error), "Catch-up failed; the next one starts from the same point.");
             }
         }
     }
@@ -433,8 +433,23 @@ mod tests {
             all.len() == 4 * 23 && all.iter().all(|s| s["status"] == "enabled")
         };
         until("the disabled subscription is repaired", repaired).await;
-        // Two more passes find nothing to do: repaired, not duplicated.
-        tokio::time::sleep(Duration::from_millis(450)).await;
+        // Two more whole passes (each lists the subscriptions of the 23 event types, then
+        // changes what it must) find nothing to do: repaired, not duplicated.
+        let lists = || {
+            ado.state
+                .requests()
+                .iter()
+                .filter(|(route, _)| {
+                    route.starts_with("GET ") && route.ends_with("/hooks/subscriptions")
+                })
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        };
+        let before = lists();
+        until("two more passes listed the subscriptions", || {
+            lists() >= before + 3 * 23
+        })
+        .await;
         assert!(repaired(), "{} subscriptions", count());
         realtime.stop(Duration::from_secs(1)).await;
     }

@@ -72,7 +72,7 @@ async fn triggered<I: Integration>(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, Error> {
     let mut last_request = runner.resync_requested_at().await.unwrap_or_else(|error| {
-        warn!(error = %error, "Could not read resync requests; polling goes on.");
+        warn!(error = %crate::Report(&error), "Could not read resync requests; polling goes on.");
         None
     });
     let mut last = None;
@@ -94,7 +94,7 @@ async fn triggered<I: Integration>(
             () = &mut shutdown => return Ok(Outcome::Stopped(last)),
             _ = poll_tick.tick(), if poll.is_some() => {
                 let requested = runner.resync_requested_at().await.unwrap_or_else(|error| {
-                    warn!(error = %error, "Could not read resync requests; will retry.");
+                    warn!(error = %crate::Report(&error), "Could not read resync requests; will retry.");
                     last_request.clone()
                 });
                 if requested.is_some() && requested > last_request {

@@ -28,7 +28,7 @@ use metrics::{counter, gauge, histogram};
 use port_client::{Client, UpsertOptions, UserAgent};
 use serde_json::{Value, json};
 use tokio::{
-    sync::{Mutex, mpsc},
+    sync::{Mutex, Notify, mpsc},
     task::JoinSet,
     time::Instant,
 };
@@ -129,6 +129,8 @@ struct Job {
 pub struct Queue {
     shards: Arc<std::sync::Mutex<Option<Vec<mpsc::Sender<Job>>>>>,
     depth: Arc<AtomicUsize>,
+    /// Notified whenever the last queued event has been processed.
+    idle: Arc<Notify>,
 }
 
 /// Why [`Queue::push`] refused an event.
@@ -158,22 +160,43 @@ impl Queue {
             event_type,
             received: Instant::now(),
         };
-        match shards[shard].try_send(job) {
+        // Counted before it is sent: a worker may finish it before `try_send` returns.
+        let depth = self.depth.fetch_add(1, Ordering::AcqRel) + 1;
+        let refused = match shards[shard].try_send(job) {
             Ok(()) => {
-                let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
                 #[expect(clippy::cast_precision_loss, reason = "a gauge")]
                 gauge!("ocean_live_queue_depth").set(depth as f64);
-                Ok(())
+                return Ok(());
             }
-            Err(mpsc::error::TrySendError::Full(_)) => Err(Refused::Full),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refused::Closed),
+            Err(mpsc::error::TrySendError::Full(_)) => Refused::Full,
+            Err(mpsc::error::TrySendError::Closed(_)) => Refused::Closed,
+        };
+        if self.depth.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
         }
+        Err(refused)
     }
 
     /// Events accepted and not yet processed.
     #[must_use]
     pub fn depth(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
+        self.depth.load(Ordering::Acquire)
+    }
+
+    /// Resolves once every event accepted so far has been processed (applied, or given up
+    /// after its attempts): what a caller waits for before it looks at the result, instead of
+    /// sleeping.
+    pub async fn drained(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            // Registered before the check, so a notification between the two is not missed.
+            idle.as_mut().enable();
+            if self.depth() == 0 {
+                return;
+            }
+            idle.await;
+        }
     }
 
     /// Refuses new events; the workers finish the queued ones and stop.
@@ -235,22 +258,27 @@ impl<L: LiveEvents> Live<L> {
         let mut senders = Vec::with_capacity(shards.max(1));
         let mut workers = JoinSet::new();
         let depth = Arc::new(AtomicUsize::new(0));
+        let idle = Arc::new(Notify::new());
         for _ in 0..shards.max(1) {
             let (tx, mut rx) = mpsc::channel::<Job>(capacity.max(1));
             senders.push(tx);
-            let (live, depth) = (Arc::clone(self), Arc::clone(&depth));
+            let (live, depth, idle) = (Arc::clone(self), Arc::clone(&depth), Arc::clone(&idle));
             workers.spawn(async move {
                 while let Some(job) = rx.recv().await {
                     live.handle(job).await;
-                    let left = depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+                    let left = depth.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
                     #[expect(clippy::cast_precision_loss, reason = "a gauge")]
                     gauge!("ocean_live_queue_depth").set(left as f64);
+                    if left == 0 {
+                        idle.notify_waiters();
+                    }
                 }
             });
         }
         let queue = Queue {
             shards: Arc::new(std::sync::Mutex::new(Some(senders))),
             depth,
+            idle,
         };
         (queue, workers)
     }
