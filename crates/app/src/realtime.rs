@@ -1,7 +1,7 @@
-//! What runs beside the listener in a long-running process: the HTTP server (health, metrics,
-//! webhooks, `POST /resync`), the live-event workers, and the service-hook subscriptions.
-//! Shutdown is graceful: the queue stops taking events, the workers apply what was queued
-//! (within the grace period), then the server stops.
+//! What runs beside the listener in a long-running process, wired from Ocean's configuration:
+//! [`ocean::service::Service`] (the HTTP server, the live-event workers, the catch-up) with
+//! the Azure DevOps live events ([`AdoLive`]), whose upkeep keeps the service-hook
+//! subscriptions current when `appHost` is set.
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,16 +11,15 @@ use ado_kinds::{
     webhooks::{AdoLive, subscriptions},
 };
 use anyhow::Context;
-use futures::FutureExt;
 use ocean::{
     config::{Config, ListenerKind},
-    live::{Live, MappingLoader, Queue},
     runner::Runner,
-    server::{self, ServerState},
+    server,
+    service::{CatchUp, Service, ServiceSettings},
 };
 use secrecy::SecretString;
-use tokio::{sync::Notify, task::JoinSet};
-use tracing::{error, info, warn};
+use tokio::sync::Notify;
+use tracing::warn;
 
 /// Events queued per worker before the webhook route answers 503.
 const QUEUE_PER_WORKER: usize = 1_000;
@@ -37,22 +36,6 @@ const SUBSCRIPTIONS_EVERY: Duration = Duration::from_mins(10);
 /// and written, so that an event Azure DevOps never delivered reaches Port within this time
 /// (one WIQL query per project, and reads of only what changed).
 const CATCH_UP_EVERY: Duration = Duration::from_mins(5);
-
-/// How much earlier than the previous catch-up's start each one reaches back: for clock skew
-/// between Azure DevOps and this host, and for changes saved while the previous one ran.
-const CATCH_UP_OVERLAP: Duration = Duration::from_mins(2);
-
-/// The running parts; [`Realtime::stop`] ends them.
-pub(crate) struct Realtime {
-    /// Reconciles the subscriptions every `subscriptions_every`.
-    reconcile: Option<tokio::task::JoinHandle<()>>,
-    /// Catches up changes every `catch_up.every`.
-    catch_up: Option<tokio::task::JoinHandle<()>>,
-    queue: Queue,
-    workers: JoinSet<()>,
-    server: tokio::task::JoinHandle<()>,
-    stop_server: tokio::sync::oneshot::Sender<()>,
-}
 
 /// What [`start`] needs from the configuration (`bench` builds one for the simulators).
 pub(crate) struct Settings {
@@ -75,16 +58,6 @@ pub(crate) struct Settings {
     pub(crate) metrics: Option<server::MetricsRender>,
 }
 
-/// Periodic catch-up of changes whose events never arrived.
-#[derive(Debug, Clone)]
-pub(crate) struct CatchUp {
-    pub(crate) every: Duration,
-    /// The listener resyncs at start: the first catch-up covers only what changed since.
-    /// Otherwise it starts at once from the last resync Port recorded (the time the
-    /// integration was down is covered too).
-    pub(crate) resync_on_start: bool,
-}
-
 /// Installs the Prometheus recorder for the whole process; call it before the first request,
 /// since anything recorded earlier is lost. `None` if a recorder is already installed.
 pub(crate) fn install_metrics() -> Option<server::MetricsRender> {
@@ -93,7 +66,6 @@ pub(crate) fn install_metrics() -> Option<server::MetricsRender> {
         .ok()
         .map(|handle| Arc::new(move || handle.render()) as server::MetricsRender)
 }
-
 impl Settings {
     /// From Ocean's configuration: `0.0.0.0:${APPLICATION__PORT}`, `eventWorkersCount` (at
     /// least [`MIN_WORKERS`]), `webhookSecret`, subscriptions when `appHost` is set, and
@@ -119,13 +91,13 @@ impl Settings {
     }
 }
 
-/// Starts the server and workers, and reconciles subscriptions in the background when
-/// `appHost` is set.
+/// Starts the live-event service of the organizations `ado`, with the subscriptions kept
+/// current when `appHost` is set.
 pub(crate) async fn start(
     settings: Settings,
     runner: &Arc<Runner<AzureDevops>>,
     ado: &[AdoClient],
-) -> anyhow::Result<Realtime> {
+) -> anyhow::Result<Service> {
     if settings.secret.is_none() {
         warn!("No webhookSecret is set: webhook requests are accepted without authentication.");
     }
@@ -134,116 +106,30 @@ pub(crate) async fn start(
         settings.secret.as_ref(),
         &settings.excluded_tags,
     );
-    let loader: MappingLoader = {
-        let runner = Arc::clone(runner);
-        Arc::new(move || {
-            let runner = Arc::clone(&runner);
-            async move { runner.mapping().await }.boxed()
-        })
+    let (events, upkeep_every) = match settings.subscriptions {
+        Some(subscriptions) => (
+            events.with_subscriptions(subscriptions),
+            Some(settings.subscriptions_every),
+        ),
+        None => (events, None),
     };
-    let live = Live::new(
-        Arc::clone(&events),
-        runner.port().clone(),
-        runner.user_agent(),
-        loader,
-    );
-    let (queue, workers) = live.start(settings.workers, QUEUE_PER_WORKER);
-    let state = ServerState {
-        live: Some((Arc::clone(&events), queue.clone())),
-        health: Arc::clone(runner.health()),
-        metrics: settings.metrics,
-        resync: settings.resync,
-    };
-    let router = server::router(settings.path_prefix.as_deref(), state);
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
-        .with_context(|| format!("binding the HTTP server to {}", settings.bind))?;
-    info!(port = settings.bind.port(), "HTTP server listening.");
-    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            error!(%error, "The HTTP server stopped.");
-        }
-    });
-    let catch_up = match settings.catch_up {
-        Some(catch_up) => {
-            let from = catch_up_from(runner, catch_up.resync_on_start).await;
-            Some(tokio::spawn(catch_up_loop(
-                Arc::clone(&live),
-                from,
-                catch_up.every,
-            )))
-        }
-        None => None,
-    };
-    let reconcile = settings.subscriptions.map(|subscriptions| {
-        tokio::spawn(reconcile_loop(
-            Arc::clone(&events),
-            subscriptions,
-            settings.subscriptions_every,
-        ))
-    });
-    Ok(Realtime {
-        reconcile,
-        catch_up,
-        queue,
-        workers,
-        server,
-        stop_server,
-    })
-}
-
-/// Where the first catch-up starts, and whether it runs at once: after the last resync
-/// recorded in Port when the listener does not resync at start; otherwise, one period after
-/// now (the resync covers the past).
-async fn catch_up_from(
-    runner: &Runner<AzureDevops>,
-    resync_on_start: bool,
-) -> Option<jiff::Timestamp> {
-    if resync_on_start {
-        return None;
-    }
-    let record = runner
-        .ensure_integration()
-        .await
-        .inspect_err(
-            |error| warn!(error = %ocean::Report(error), "Could not read the last resync time; catch-up starts from now."),
-        )
-        .ok()?;
-    record["resyncState"]["lastResyncStart"]
-        .as_str()?
-        .parse()
-        .ok()
-}
-
-/// Catches up every `every`; the first time at once from `from` when given (else one period
-/// from now). A failed catch-up is retried from the same point next time.
-async fn catch_up_loop(live: Arc<Live<AdoLive>>, from: Option<jiff::Timestamp>, every: Duration) {
-    let now = tokio::time::Instant::now();
-    let first = if from.is_some() { now } else { now + every };
-    let mut since = from.unwrap_or_else(jiff::Timestamp::now);
-    let mut tick = tokio::time::interval_at(first, every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let overlap = jiff::SignedDuration::try_from(CATCH_UP_OVERLAP).unwrap_or_default();
-    loop {
-        tick.tick().await;
-        let started = jiff::Timestamp::now();
-        match live.catch_up(since - overlap).await {
-            Ok(applied) => {
-                info!(since = %since, upserted = applied.upserted, rejected = applied.rejected, "Caught up changes.");
-                since = started;
-            }
-            Err(error) => {
-                warn!(since = %since, error = %ocean::Report(&error), "Catch-up failed; the next one starts from the same point.");
-            }
-        }
-    }
+    let bind = settings.bind;
+    Service::start(
+        runner,
+        Arc::new(events),
+        ServiceSettings {
+            bind,
+            path_prefix: settings.path_prefix,
+            workers: settings.workers,
+            queue_per_worker: QUEUE_PER_WORKER,
+            resync: settings.resync,
+            catch_up: settings.catch_up,
+            upkeep_every,
+            metrics: settings.metrics,
+        },
+    )
+    .await
+    .with_context(|| format!("binding the HTTP server to {bind}"))
 }
 
 /// Catch-up runs wherever live events are expected: with `appHost` (subscriptions) or a
@@ -264,32 +150,6 @@ fn catch_up_settings(config: &Config<AdoConfig>) -> Option<CatchUp> {
             } | ListenerKind::Kafka { .. }
         ),
     })
-}
-
-/// Reconciles every organization's subscriptions now and then `every` after, recording which
-/// subscriptions deliver for which organization.
-async fn reconcile_loop(
-    events: Arc<AdoLive>,
-    subscriptions: subscriptions::Settings,
-    every: Duration,
-) {
-    // The first tick is immediate.
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        // Each organization on its own: one that fails does not hold back the others.
-        for (org, client) in events.clients().iter().enumerate() {
-            match subscriptions::ensure(client, &subscriptions).await {
-                Ok(outcome) => events.register(org, &outcome.ids),
-                Err(error) => error!(
-                    %error,
-                    organization = client.organization_url(),
-                    retry_in_s = every.as_secs(),
-                    "Could not reconcile the service-hook subscriptions."
-                ),
-            }
-        }
-    }
 }
 
 /// Subscriptions are managed when `appHost` (or Ocean's `baseUrl`) is set, as upstream.
@@ -315,32 +175,6 @@ fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Se
         fingerprint_key,
         excluded_tags: integration.excluded_tags.clone(),
     })
-}
-
-impl Realtime {
-    /// Stops taking events, applies the queued ones within `grace`, then stops the server.
-    pub(crate) async fn stop(mut self, grace: Duration) {
-        for task in [&self.reconcile, &self.catch_up].into_iter().flatten() {
-            task.abort();
-        }
-        self.queue.close();
-        let pending = self.queue.depth();
-        if pending > 0 {
-            info!(pending, "Applying queued live events before stopping.");
-        }
-        let drained = tokio::time::timeout(grace, async {
-            while self.workers.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            warn!(
-                left = self.queue.depth(),
-                "The grace period ended before every queued event was applied; the next resync will catch up."
-            );
-        }
-        let _ = self.stop_server.send(());
-        let _ = self.server.await;
-    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod live;
 pub mod resync;
 pub mod runner;
 pub mod server;
+pub mod service;
 pub mod telemetry;
 
 pub use error::{Error, Report};

@@ -57,6 +57,18 @@ impl<L> Clone for ServerState<L> {
     }
 }
 
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in
+/// flight (mini-redis's `server::run`).
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// The routes, under `/{prefix}` when a prefix is given (`OCEAN__PATH_PREFIX`).
 pub fn router<L: LiveEvents>(prefix: Option<&str>, state: ServerState<L>) -> Router {
     let routes = Router::new()

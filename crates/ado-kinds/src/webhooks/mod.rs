@@ -86,6 +86,8 @@ pub struct AdoLive {
     registry: RwLock<HashMap<String, usize>>,
     /// `excludedTags`: work item events of such projects are ignored, as upstream.
     excluded_tags: Arc<[String]>,
+    /// Set when `appHost` is: [`LiveEvents::upkeep`] keeps the subscriptions current.
+    subscriptions: Option<subscriptions::Settings>,
 }
 
 impl std::fmt::Debug for AdoLive {
@@ -103,7 +105,7 @@ impl AdoLive {
     /// Basic-auth password (any user name, as Azure DevOps sends the configured one).
     #[must_use]
     pub fn new(client: Client, secret: Option<&SecretString>) -> Arc<Self> {
-        Self::organizations(vec![client], secret, &[])
+        Arc::new(Self::organizations(vec![client], secret, &[]))
     }
 
     /// Events of several organizations, each routed to its own (see [`AdoLive::register`]),
@@ -113,13 +115,23 @@ impl AdoLive {
         clients: Vec<Client>,
         secret: Option<&SecretString>,
         excluded_tags: &[String],
-    ) -> Arc<Self> {
-        Arc::new(Self {
+    ) -> Self {
+        Self {
             orgs: clients,
             expected: secret.cloned(),
             registry: RwLock::default(),
             excluded_tags: excluded_tags.into(),
-        })
+            subscriptions: None,
+        }
+    }
+
+    /// The same, keeping every organization's service-hook subscriptions current with
+    /// `settings` (created, repaired, their ids registered) whenever the framework asks
+    /// ([`LiveEvents::upkeep`]).
+    #[must_use]
+    pub fn with_subscriptions(mut self, settings: subscriptions::Settings) -> Self {
+        self.subscriptions = Some(settings);
+        self
     }
 
     /// The clients, in the order organizations were given.
@@ -280,6 +292,24 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
 
 impl LiveEvents for AdoLive {
     type Error = crate::Error;
+
+    /// Reconciles each organization's subscriptions on its own (one that fails does not hold
+    /// back the others) and records which subscriptions deliver for which organization.
+    async fn upkeep(&self) {
+        let Some(settings) = &self.subscriptions else {
+            return;
+        };
+        for (org, client) in self.orgs.iter().enumerate() {
+            match subscriptions::ensure(client, settings).await {
+                Ok(outcome) => self.register(org, &outcome.ids),
+                Err(error) => tracing::error!(
+                    %error,
+                    organization = client.organization_url(),
+                    "Could not reconcile the service-hook subscriptions; the next upkeep retries."
+                ),
+            }
+        }
+    }
 
     fn changed_since(
         &self,
@@ -555,14 +585,14 @@ mod tests {
             )
             .unwrap()
         };
-        let live = AdoLive::organizations(
+        let live = Arc::new(AdoLive::organizations(
             vec![
                 client("https://dev.azure.com/acme"),
                 client("https://dev.azure.com/globex"),
             ],
             None,
             &[],
-        );
+        ));
         live.register(1, &["s-globex".to_owned()]);
         let event = |subscription: &str, base: Option<&str>| {
             json!({"eventType": "git.repo.created", "publisherId": "tfs", "subscriptionId": subscription,

@@ -102,6 +102,13 @@ pub trait LiveEvents: Send + Sync + 'static {
         let _ = (kind, selector, item);
         true
     }
+    /// Keeps the third party's delivery of events set up (Azure DevOps: the service-hook
+    /// subscriptions). [`crate::service::Service`] runs it at start and then every
+    /// [`crate::service::ServiceSettings::upkeep_every`]; it logs its own failures. Nothing by
+    /// default.
+    fn upkeep(&self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
     /// Catch-up: objects of the live mapping's kinds changed at or after `since`, a page at a
     /// time, for the kinds that can be asked that way. None by default.
     fn changed_since(
