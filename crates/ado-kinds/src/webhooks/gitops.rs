@@ -19,7 +19,7 @@ use ocean::live::Declared;
 use serde_json::Value;
 use tracing::warn;
 
-use super::push::{NO_OBJECT, RefUpdate};
+use super::ref_update::{NO_OBJECT, RefUpdate};
 use crate::kinds::{git::file::parse, id_of};
 
 /// The spec files of `config` (`specPath`).

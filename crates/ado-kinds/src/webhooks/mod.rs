@@ -19,6 +19,7 @@ mod catch_up;
 mod gitops;
 mod pipelines;
 mod push;
+mod ref_update;
 mod releases;
 pub mod subscriptions;
 

@@ -17,7 +17,10 @@ use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value, json};
 
-use super::found;
+use super::{
+    found,
+    ref_update::{NO_OBJECT, RefUpdate},
+};
 use crate::kinds::{
     git::{
         CommitChanges,
@@ -27,9 +30,6 @@ use crate::kinds::{
     organization_fields, shared,
     wiki::wiki_page,
 };
-
-/// The object id of "no object": the new id of a deleted ref (and the old id of a created one).
-pub(super) const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
 
 /// The repository a `git.push` is about, for routing and ordering; an error names the field a
 /// malformed push lacks.
@@ -41,14 +41,6 @@ pub(super) fn repository_id(resource: &Value) -> Result<String, String> {
         return Err("resource.refUpdates is missing or not an array".into());
     }
     Ok(id.to_owned())
-}
-
-/// One ref update of a push.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RefUpdate {
-    pub(super) name: String,
-    pub(super) old: String,
-    pub(super) new: String,
 }
 
 /// The parts of a push its consumers read.
