@@ -164,7 +164,10 @@ async fn webhook<L: LiveEvents>(
             "wrong or missing credentials",
         );
     }
-    let payload: Value = match serde_json::from_slice(&body) {
+    // Microsoft's own sample payloads start with a UTF-8 byte order mark; the Python
+    // integration accepts them.
+    let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body);
+    let payload: Value = match serde_json::from_slice(json) {
         Ok(payload) => payload,
         Err(error) => {
             warn!(%error, bytes = body.len(), "Refused a webhook request: the body is not JSON.");
