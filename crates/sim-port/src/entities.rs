@@ -13,11 +13,10 @@ use axum::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    SimState,
-    routes::{MAX_BODY_BYTES, error, flag, query_pairs},
-    search,
+    SimState, search,
     state::{Inner, Stored},
     validate::{self, Rejection},
+    wire::{MAX_BODY_BYTES, error, flag, query_pairs},
 };
 
 /// Port's limit on entities per bulk upsert.

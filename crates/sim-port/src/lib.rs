@@ -18,6 +18,7 @@ mod routes;
 mod search;
 mod state;
 mod validate;
+mod wire;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 

@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, MatchedPath, Path, RawQuery, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{DefaultBodyLimit, MatchedPath, Path, Request, State},
+    http::{HeaderMap, HeaderValue, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, patch, post},
@@ -18,10 +18,8 @@ use tokio::time::Instant;
 use crate::{
     SimState,
     entities::{bulk_delete, bulk_upsert, datasource_entities, delete_one, search, upsert_one},
+    wire::{MAX_BODY_BYTES, error},
 };
-
-/// Port's documented limit on a bulk upsert body.
-pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 type Shared = State<Arc<SimState>>;
 
@@ -78,20 +76,6 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .layer(DefaultBodyLimit::max(64 * MAX_BODY_BYTES))
         .with_state(state)
-}
-
-/// Port's error envelope with an `x-trace-id` header.
-pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (
-        status,
-        Json(json!({"ok": false, "error": code, "message": message.into()})),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert("x-trace-id", HeaderValue::from_static("sim-trace"));
-    response
 }
 
 /// Counts the request, injects faults and checks the bearer token.
@@ -477,24 +461,4 @@ async fn set_faults(State(state): Shared, Json(body): Json<Value>) -> Json<Value
         });
     }
     Json(json!({"ok": true}))
-}
-
-/// Parses repeated query parameters (`include=a&include=b`).
-pub(crate) fn query_pairs(raw: &RawQuery) -> Vec<(String, String)> {
-    raw.0
-        .as_deref()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A boolean query flag (`true` when present as `true`).
-pub(crate) fn flag(pairs: &[(String, String)], name: &str, default: bool) -> bool {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or(default, |(_, v)| v.eq_ignore_ascii_case("true"))
 }
