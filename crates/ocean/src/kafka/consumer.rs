@@ -15,9 +15,9 @@ use tracing::{debug, error, info, warn};
 
 use super::{Topic, asks_resync, group_id};
 use crate::{
-    Integration,
+    Error, Integration,
     config::ListenerKind,
-    runner::{Error, Runner},
+    runner::Runner,
 };
 
 /// What the consumer connects to and reads.
