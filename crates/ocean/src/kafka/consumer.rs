@@ -14,11 +14,7 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use super::{Topic, asks_resync, group_id};
-use crate::{
-    Error, Integration,
-    config::ListenerKind,
-    runner::Runner,
-};
+use crate::{Error, Integration, config::ListenerKind, runner::Runner};
 
 /// What the consumer connects to and reads.
 #[derive(Debug, Clone)]
