@@ -57,7 +57,7 @@ async fn env_with(sizes: Sizes, app_config: PortAppConfig) -> Env {
         integration: Arc::new(AzureDevops::new(client)),
         app_config: Arc::new(app_config),
         plan: Arc::new(plan),
-        user_agent: testkit::user_agent("it-ado"),
+        installation: testkit::installation("it-ado"),
         settings: ResyncSettings::default(),
     };
     Env { ado, port, resync }
@@ -793,9 +793,7 @@ resources:
         port.client("it-check"),
         Arc::new(AzureDevops::new(client(&ado))),
         RunnerSettings {
-            identifier: "it-check".into(),
-            integration_type: "azure-devops".into(),
-            version: "0.1.0".into(),
+            installation: testkit::installation("it-check"),
             local_mapping: Some((
                 "of the test".into(),
                 PortAppConfig::from_yaml(mapping).unwrap(),

@@ -89,7 +89,7 @@ async fn serve_with(
     let live = Live::new(
         Arc::clone(&events),
         port.client(id),
-        testkit::user_agent(id),
+        testkit::installation(id),
         loader,
     );
     let (queue, workers) = live.start(4, capacity);
@@ -139,7 +139,7 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
         integration: Arc::new(AzureDevops::new(client.clone())),
         app_config: Arc::clone(&app_config),
         plan: Arc::clone(&plan),
-        user_agent: testkit::user_agent("live"),
+        installation: testkit::installation("live"),
         settings: ResyncSettings::default(),
     };
     assert!(resync.run().await.succeeded());
@@ -423,7 +423,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
         integration: Arc::new(AzureDevops::new(client.clone())),
         app_config: Arc::clone(&app_config),
         plan: Arc::clone(&plan),
-        user_agent: testkit::user_agent("push"),
+        installation: testkit::installation("push"),
         settings: ResyncSettings::default(),
     };
     assert!(resync.run().await.succeeded());

@@ -14,7 +14,7 @@ use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::AzureDevops;
 use anyhow::Context;
 use ocean::runner::Runner;
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use secrecy::SecretString;
 
 use crate::wiring::{self, Extras};
@@ -178,7 +178,7 @@ pub(crate) async fn bench_runner(
     ado_url: &str,
     port_url: &str,
 ) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
-    let user_agent = UserAgent {
+    let installation = Installation {
         integration_type: "azure-devops".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         identifier: "bench".into(),
@@ -188,15 +188,15 @@ pub(crate) async fn bench_runner(
         SecretString::from("sim-client-id"),
         SecretString::from("sim-client-secret"),
     )
-    .user_agent(user_agent.clone())
+    .installation(installation.clone())
     .build()?;
-    wiring::initialize(&port, &user_agent, &serde_json::json!({}), true, None).await?;
+    wiring::initialize(&port, &installation, &serde_json::json!({}), true, None).await?;
     let ado = AdoClient::new(
         &ado_url.parse()?,
         &SecretString::from("sim-pat"),
         &ClientOptions::default(),
     )?;
-    let runner = wiring::runner(port, vec![ado.clone()], &user_agent, Extras::default())?;
+    let runner = wiring::runner(port, vec![ado.clone()], &installation, Extras::default())?;
     Ok((runner, ado))
 }
 

@@ -14,7 +14,7 @@ use ocean::{
     resync::ResyncSettings,
     runner::Runner,
 };
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use secrecy::ExposeSecret;
 use tracing::info;
 
@@ -60,7 +60,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         .and_then(Origin::parse);
     let done = wiring::initialize(
         runner.port(),
-        &runner.user_agent(),
+        &runner.installation(),
         &config.event_listener.kind.changelog_destination(),
         config.initialize_port_resources,
         origin,
@@ -130,7 +130,7 @@ fn build_runner(
     config: &Config<AdoConfig>,
     local_mapping: Option<(String, PortAppConfig)>,
 ) -> anyhow::Result<(Runner<AzureDevops>, Vec<AdoClient>)> {
-    let user_agent = UserAgent {
+    let installation = Installation {
         integration_type: config.integration.r#type.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         identifier: config.integration.identifier.clone(),
@@ -140,7 +140,7 @@ fn build_runner(
         config.port.client_id.clone(),
         config.port.client_secret.clone(),
     )
-    .user_agent(user_agent.clone())
+    .installation(installation.clone())
     .build()?;
     let mut resync = ResyncSettings::default();
     resync.batch.max_items = config.upsert_entities_batch_max_length;
@@ -160,7 +160,10 @@ fn build_runner(
         changelog_destination: config.event_listener.kind.changelog_destination(),
         excluded_tags: config.integration.config.excluded_tags.clone(),
     };
-    Ok((wiring::runner(port, ado.clone(), &user_agent, extras)?, ado))
+    Ok((
+        wiring::runner(port, ado.clone(), &installation, extras)?,
+        ado,
+    ))
 }
 
 /// One client per organization: the personal access token's one, or every organization of

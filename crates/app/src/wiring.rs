@@ -7,11 +7,11 @@ use ado_client::Client as AdoClient;
 use ado_kinds::AzureDevops;
 use mapping::PortAppConfig;
 use ocean::{
-    defaults::{self, Initialized, Installation, Origin},
+    defaults::{self, Initialized, Origin},
     resync::ResyncSettings,
     runner::{Runner, RunnerSettings},
 };
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use serde_json::Value;
 
 /// Settings that vary between `run` and the simulator-backed commands.
@@ -37,7 +37,7 @@ pub(crate) struct Extras {
 pub(crate) fn runner(
     port: Client,
     ado: Vec<AdoClient>,
-    user_agent: &UserAgent,
+    installation: &Installation,
     extras: Extras,
 ) -> anyhow::Result<Runner<AzureDevops>> {
     let default_mapping = if extras.no_default_mapping {
@@ -49,9 +49,7 @@ pub(crate) fn runner(
         port,
         Arc::new(AzureDevops::excluding(ado, &extras.excluded_tags)),
         RunnerSettings {
-            identifier: user_agent.identifier.clone(),
-            integration_type: user_agent.integration_type.clone(),
-            version: user_agent.version.clone(),
+            installation: installation.clone(),
             local_mapping: extras.local_mapping,
             default_mapping,
             jq_env: extras.jq_env,
@@ -65,17 +63,19 @@ pub(crate) fn runner(
 /// Creates the integration record and the default resources as a first start does.
 pub(crate) async fn initialize(
     port: &Client,
-    who: &UserAgent,
+    who: &Installation,
     changelog_destination: &Value,
     enabled: bool,
     origin: Option<Origin>,
 ) -> anyhow::Result<Initialized> {
-    let installation = Installation {
-        identifier: &who.identifier,
-        integration_type: &who.integration_type,
-        version: &who.version,
-        changelog_destination,
-    };
     let resources = ado_kinds::defaults::resources().map_err(anyhow::Error::from_boxed)?;
-    Ok(defaults::initialize(port, &installation, &resources, enabled, origin).await?)
+    Ok(defaults::initialize(
+        port,
+        who,
+        changelog_destination,
+        &resources,
+        enabled,
+        origin,
+    )
+    .await?)
 }

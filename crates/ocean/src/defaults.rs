@@ -17,7 +17,7 @@
 //! Unlike Ocean, an unset origin never turns into `Port` from Port's provisioning flags: we
 //! create the defaults ourselves unless told `Port`.
 
-use port_client::Client;
+use port_client::{Client, Installation, IntegrationRecord};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -84,19 +84,6 @@ impl Origin {
 const PROVISION_ATTEMPTS: u32 = 30;
 const PROVISION_FIRST_DELAY: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Identity of the integration record.
-#[derive(Debug, Clone)]
-pub struct Installation<'a> {
-    /// `OCEAN__INTEGRATION__IDENTIFIER`.
-    pub identifier: &'a str,
-    /// Integration type.
-    pub integration_type: &'a str,
-    /// Our version.
-    pub version: &'a str,
-    /// Where Port sends resync requests ([`crate::config::ListenerKind::changelog_destination`]).
-    pub changelog_destination: &'a Value,
-}
-
 /// What [`initialize`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Initialized {
@@ -121,60 +108,56 @@ fn port(action: &'static str) -> impl FnOnce(port_client::Error) -> Error {
 /// Ensures the record, then creates the default resources where Ocean would.
 pub async fn initialize(
     client: &Client,
-    who: &Installation<'_>,
+    who: &Installation,
+    changelog_destination: &Value,
     defaults: &DefaultResources,
     initialize_port_resources: bool,
     configured_origin: Option<Origin>,
 ) -> Result<Initialized, Error> {
     let integrations = client.integration();
     let existing = integrations
-        .get(who.identifier)
+        .get(&who.identifier)
         .await
         .map_err(port("reading the integration record"))?;
     let origin = existing
         .as_ref()
-        .and_then(|r| r.get("createPortResourcesOrigin"))
-        .and_then(Value::as_str)
+        .and_then(|r| r.create_port_resources_origin.as_deref())
         .and_then(Origin::parse)
         .or(configured_origin)
         .unwrap_or(Origin::Default);
     let record = if let Some(record) = existing {
-        update_record(client, who, record).await?
+        update_record(client, who, changelog_destination, record).await?
     } else {
         let config = match origin {
             Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
             Origin::Empty => json!({"resources": []}),
             _ => json!({}),
         };
-        create_record(client, who, config, origin).await?
+        create_record(client, who, changelog_destination, config, origin).await?
     };
-    if record
-        .get("arePortResourcesInitialized")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
+    if record.are_port_resources_initialized == Some(true) {
         return Ok(Initialized::AlreadyDone);
     }
     match origin {
         Origin::Empty => {
             integrations
                 .patch(
-                    who.identifier,
+                    &who.identifier,
                     &json!({"config": {"resources": []}, "arePortResourcesInitialized": true}),
                 )
                 .await
                 .map_err(port("writing the empty mapping"))?;
             return Ok(Initialized::Empty);
         }
-        Origin::Port => return await_provisioning(client, who.identifier, &record).await,
+        Origin::Port => return await_provisioning(client, &who.identifier, record).await,
         Origin::Default => {}
     }
     if !initialize_port_resources {
         return Ok(Initialized::Disabled);
     }
-    if is_empty_config(&record) {
+    if record.has_empty_config() {
         integrations
-            .patch_config(who.identifier, &defaults.port_app_config)
+            .patch_config(&who.identifier, &defaults.port_app_config)
             .await
             .map_err(port("writing the default mapping"))?;
     }
@@ -184,7 +167,7 @@ pub async fn initialize(
     }
     integrations
         .patch(
-            who.identifier,
+            &who.identifier,
             &json!({"arePortResourcesInitialized": true, "version": who.version}),
         )
         .await
@@ -197,16 +180,13 @@ pub async fn initialize(
 /// resync requests). Unchanged records are not written.
 async fn update_record(
     client: &Client,
-    who: &Installation<'_>,
-    record: Value,
-) -> Result<Value, Error> {
-    let wanted = json!({"installationAppType": who.integration_type, "version": who.version,
-        "changelogDestination": who.changelog_destination});
-    let stale = wanted
-        .as_object()
-        .into_iter()
-        .flatten()
-        .any(|(key, value)| record.get(key) != Some(value));
+    who: &Installation,
+    changelog_destination: &Value,
+    record: IntegrationRecord,
+) -> Result<IntegrationRecord, Error> {
+    let stale = record.installation_app_type.as_deref() != Some(who.integration_type.as_str())
+        || record.version.as_deref() != Some(who.version.as_str())
+        || record.changelog_destination.as_ref() != Some(changelog_destination);
     if !stale {
         return Ok(record);
     }
@@ -214,9 +194,11 @@ async fn update_record(
         identifier = who.identifier,
         "Updating the integration record's type, version and changelog destination."
     );
+    let wanted = json!({"installationAppType": who.integration_type, "version": who.version,
+        "changelogDestination": changelog_destination});
     client
         .integration()
-        .patch(who.identifier, &wanted)
+        .patch(&who.identifier, &wanted)
         .await
         .map_err(port("updating the integration record"))
 }
@@ -225,17 +207,18 @@ async fn update_record(
 /// provisions it.
 pub(crate) async fn create_record(
     client: &Client,
-    who: &Installation<'_>,
+    who: &Installation,
+    changelog_destination: &Value,
     config: Value,
     origin: Origin,
-) -> Result<Value, Error> {
+) -> Result<IntegrationRecord, Error> {
     info!(
         identifier = who.identifier,
         origin = origin.name(),
         "Creating the integration record."
     );
     let mut body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
-        "version": who.version, "changelogDestination": who.changelog_destination, "config": config,
+        "version": who.version, "changelogDestination": changelog_destination, "config": config,
         "createPortResourcesOrigin": origin.name()});
     let integrations = client.integration();
     let created = if origin == Origin::Port {
@@ -249,22 +232,15 @@ pub(crate) async fn create_record(
     created.map_err(port("creating the integration record"))
 }
 
-fn is_empty_config(record: &Value) -> bool {
-    record
-        .get("config")
-        .is_none_or(|c| c.as_object().is_none_or(serde_json::Map::is_empty))
-}
-
 /// Polls the record until Port has written its mapping.
 async fn await_provisioning(
     client: &Client,
     identifier: &str,
-    record: &Value,
+    mut record: IntegrationRecord,
 ) -> Result<Initialized, Error> {
     let mut delay = PROVISION_FIRST_DELAY;
-    let mut record = record.clone();
     for _ in 0..PROVISION_ATTEMPTS {
-        if !is_empty_config(&record) {
+        if !record.has_empty_config() {
             info!("Port provisioned the default resources.");
             return Ok(Initialized::ProvisionedByPort);
         }

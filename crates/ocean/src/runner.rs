@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use mapping::{CompileError, CompileErrors, CompileOptions, MappingPlan, PortAppConfig};
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation, IntegrationRecord};
 use serde_json::{Value, json};
 use tracing::warn;
 
@@ -18,12 +18,8 @@ use crate::{
 /// Settings of a [`Runner`].
 #[derive(Debug, Clone)]
 pub struct RunnerSettings {
-    /// The integration's identifier in Port (`OCEAN__INTEGRATION__IDENTIFIER`).
-    pub identifier: String,
-    /// The integration's type (`azure-devops`).
-    pub integration_type: String,
-    /// Our version, sent on the integration record and in the User-Agent.
-    pub version: String,
+    /// Which integration this is (`OCEAN__INTEGRATION__IDENTIFIER`, its type, our version).
+    pub installation: Installation,
     /// A local port-app-config that replaces the one on the integration record.
     pub local_mapping: Option<(String, PortAppConfig)>,
     /// The mapping written to a newly created integration record.
@@ -76,20 +72,16 @@ impl<I: Integration> Runner<I> {
         &self.port
     }
 
-    /// The User-Agent (and so the entity datasource) of this integration.
+    /// Which integration this is (its User-Agent is the entity datasource).
     #[must_use]
-    pub fn user_agent(&self) -> UserAgent {
-        UserAgent {
-            integration_type: self.settings.integration_type.clone(),
-            version: self.settings.version.clone(),
-            identifier: self.settings.identifier.clone(),
-        }
+    pub fn installation(&self) -> &Installation {
+        &self.settings.installation
     }
 
     /// Creates the integration record when Port does not have it yet (as origin `Default`,
     /// with the default mapping when there is one).
-    pub async fn ensure_integration(&self) -> Result<Value, Error> {
-        let id = &self.settings.identifier;
+    pub async fn ensure_integration(&self) -> Result<IntegrationRecord, Error> {
+        let id = &self.settings.installation.identifier;
         if let Some(existing) =
             self.port
                 .integration()
@@ -106,14 +98,14 @@ impl<I: Integration> Runner<I> {
             || json!({}),
             |m| serde_json::to_value(m).unwrap_or_else(|_| json!({})),
         );
-        let who = crate::defaults::Installation {
-            identifier: id,
-            integration_type: &self.settings.integration_type,
-            version: &self.settings.version,
-            changelog_destination: &self.settings.changelog_destination,
-        };
-        crate::defaults::create_record(&self.port, &who, config, crate::defaults::Origin::Default)
-            .await
+        crate::defaults::create_record(
+            &self.port,
+            &self.settings.installation,
+            &self.settings.changelog_destination,
+            config,
+            crate::defaults::Origin::Default,
+        )
+        .await
     }
 
     /// Loads the mapping (local file, else the integration record) and compiles it.
@@ -122,8 +114,11 @@ impl<I: Integration> Runner<I> {
             (origin.clone(), local.clone())
         } else {
             let record = self.ensure_integration().await?;
-            let origin = format!("of integration `{}` in Port", self.settings.identifier);
-            let config = record.get("config").cloned().unwrap_or(Value::Null);
+            let origin = format!(
+                "of integration `{}` in Port",
+                self.settings.installation.identifier
+            );
+            let config = record.config;
             let parsed =
                 PortAppConfig::from_value(config).map_err(|source| Error::MappingInvalid {
                     origin: origin.clone(),
@@ -183,7 +178,7 @@ impl<I: Integration> Runner<I> {
         let request = self
             .port
             .integration()
-            .resync_request(&self.settings.identifier)
+            .resync_request(&self.settings.installation.identifier)
             .await
             .map_err(|source| Error::Port {
                 action: "reading resync requests",
@@ -216,7 +211,7 @@ impl<I: Integration> Runner<I> {
             integration: Arc::clone(&self.integration),
             app_config,
             plan,
-            user_agent: self.user_agent(),
+            installation: self.installation().clone(),
             settings: self.settings.resync.clone(),
         };
         let report = resync.run().await;
@@ -245,7 +240,7 @@ impl<I: Integration> Runner<I> {
         if let Err(error) = self
             .port
             .integration()
-            .patch_resync_state(&self.settings.identifier, &body)
+            .patch_resync_state(&self.settings.installation.identifier, &body)
             .await
         {
             warn!(status, error = %error, "Could not report the resync state to Port.");

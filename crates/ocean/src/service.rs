@@ -79,7 +79,7 @@ impl Service {
         let live = Live::new(
             Arc::clone(&events),
             runner.port().clone(),
-            runner.user_agent(),
+            runner.installation().clone(),
             loader,
         );
         let (queue, workers) = live.start(settings.workers, settings.queue_per_worker);
@@ -167,10 +167,7 @@ async fn catch_up_from<I: Integration>(
             warn!(error = %Report(error), "Could not read the last resync time; catch-up starts from now.");
         })
         .ok()?;
-    record["resyncState"]["lastResyncStart"]
-        .as_str()?
-        .parse()
-        .ok()
+    record.resync_state?.last_resync_start?.parse().ok()
 }
 
 /// Catches up every `every`; the first time at once from `from` when given (else one period

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::{
-    Error, UserAgent,
+    Error, Installation,
     auth::TokenCache,
     retry::{Outcome, RetryAction, classify},
     transport::{Call, http_error, pause, send_recorded, transport_error},
@@ -44,7 +44,7 @@ pub struct ClientBuilder {
     base: Url,
     client_id: SecretString,
     client_secret: SecretString,
-    user_agent: Option<UserAgent>,
+    installation: Option<Installation>,
     timeout: Duration,
 }
 
@@ -60,7 +60,7 @@ impl Client {
             base: base_url,
             client_id,
             client_secret,
-            user_agent: None,
+            installation: None,
             timeout: Duration::from_mins(1),
         }
     }
@@ -84,10 +84,10 @@ impl Client {
 }
 
 impl ClientBuilder {
-    /// Sets the User-Agent, which decides entity ownership (required).
+    /// Sets the installation, whose User-Agent decides entity ownership (required).
     #[must_use]
-    pub fn user_agent(mut self, user_agent: UserAgent) -> Self {
-        self.user_agent = Some(user_agent);
+    pub fn installation(mut self, installation: Installation) -> Self {
+        self.installation = Some(installation);
         self
     }
 
@@ -100,11 +100,13 @@ impl ClientBuilder {
 
     /// Builds the client (proxies and CA bundles come from the environment).
     pub fn build(self) -> Result<Client, Error> {
-        let user_agent = self.user_agent.ok_or_else(|| {
-            Error::Build("a User-Agent is required: it decides entity ownership".into())
+        let installation = self.installation.ok_or_else(|| {
+            Error::Build(
+                "an installation is required: its User-Agent decides entity ownership".into(),
+            )
         })?;
         let http = reqwest::Client::builder()
-            .user_agent(user_agent.to_string())
+            .user_agent(installation.to_string())
             .timeout(self.timeout)
             .pool_max_idle_per_host(50)
             .build()

@@ -1,12 +1,12 @@
 //! A typed client for Port's REST API, as the Ocean framework uses it (ocean-framework.md §2).
 //!
 //! Principal types: [`Client`] (token cache and refresh, retries, one handler per API area:
-//! [`Client::entities`], [`Client::blueprints`], [`Client::integration`]), [`UserAgent`] (which
+//! [`Client::entities`], [`Client::blueprints`], [`Client::integration`]), [`Installation`] (which
 //! decides entity ownership in Port) and [`Error`]. Retry decisions live in [`retry`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), port_client::Error> {
-//! use port_client::{Client, UserAgent};
+//! use port_client::{Client, Installation};
 //! use secrecy::SecretString;
 //!
 //! let client = Client::builder(
@@ -14,7 +14,7 @@
 //!     SecretString::from("client-id"),
 //!     SecretString::from("client-secret"),
 //! )
-//! .user_agent(UserAgent {
+//! .installation(Installation {
 //!     integration_type: "azure-devops".into(),
 //!     version: "0.1.0".into(),
 //!     identifier: "my-azure-devops".into(),
@@ -40,4 +40,7 @@ pub use api::{
 };
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
-pub use models::{BulkUpsertReport, EntityFailure, UpsertOptions, UpsertedEntity, UserAgent};
+pub use models::{
+    BulkUpsertReport, EntityFailure, Installation, IntegrationRecord, ResyncState, UpsertOptions,
+    UpsertedEntity,
+};

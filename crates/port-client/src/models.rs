@@ -4,11 +4,12 @@ use std::fmt;
 
 use serde::Deserialize;
 
-/// The User-Agent `port-ocean/{type}/{version}/{identifier}/exporter`: Port records it as each
-/// entity's datasource, which is how an integration owns its entities (ocean-framework.md §2).
+/// Which integration this is: one installation of one integration type. Its `Display` is the
+/// User-Agent `port-ocean/{type}/{version}/{identifier}/exporter`, which Port records as each
+/// entity's datasource: that is how an integration owns its entities (ocean-framework.md §2).
 /// Changing its shape would orphan existing entities.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserAgent {
+pub struct Installation {
     /// Integration type, e.g. `azure-devops`.
     pub integration_type: String,
     /// Integration version (ignored by ownership checks, so upgrades keep ownership).
@@ -17,7 +18,7 @@ pub struct UserAgent {
     pub identifier: String,
 }
 
-impl UserAgent {
+impl Installation {
     /// The datasource prefix that selects this integration type's entities.
     #[must_use]
     pub fn datasource_prefix(&self) -> String {
@@ -31,7 +32,7 @@ impl UserAgent {
     }
 }
 
-impl UserAgent {
+impl Installation {
     /// The header of this installation's gitops writes (`…/{identifier}/gitops`): Port records
     /// their entities under a datasource of their own, which the exporter's reconciliation
     /// never deletes from.
@@ -50,7 +51,7 @@ impl UserAgent {
     }
 }
 
-impl fmt::Display for UserAgent {
+impl fmt::Display for Installation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -58,6 +59,60 @@ impl fmt::Display for UserAgent {
             self.integration_type, self.version, self.identifier
         )
     }
+}
+
+/// The integration record (`/v1/integration/{id}`): the fields Ocean reads (ocean-framework.md
+/// §2.3). Each may be absent or `null` in Port's answer; a field of the wrong type is a decode
+/// error naming the route, never a default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationRecord {
+    /// The port-app-config (`null` or `{}` when Port holds none yet).
+    #[serde(default)]
+    pub config: serde_json::Value,
+    /// `installationAppType`.
+    #[serde(default)]
+    pub installation_app_type: Option<String>,
+    /// The integration version that last wrote the record.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Where Port sends resync requests.
+    #[serde(default)]
+    pub changelog_destination: Option<serde_json::Value>,
+    /// `createPortResourcesOrigin`: `Default`, `Empty` or `Port`.
+    #[serde(default)]
+    pub create_port_resources_origin: Option<String>,
+    /// Whether the default resources were created once.
+    #[serde(default)]
+    pub are_port_resources_initialized: Option<bool>,
+    /// The last reported resync state.
+    #[serde(default)]
+    pub resync_state: Option<ResyncState>,
+}
+
+impl IntegrationRecord {
+    /// Whether the record holds no mapping yet (`null`, absent, or `{}`).
+    #[must_use]
+    pub fn has_empty_config(&self) -> bool {
+        self.config
+            .as_object()
+            .is_none_or(serde_json::Map::is_empty)
+    }
+}
+
+/// `resyncState` of the integration record, as reported by the integration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResyncState {
+    /// `running`, `completed`, `failed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// When the last resync started (RFC 3339).
+    #[serde(default)]
+    pub last_resync_start: Option<String>,
+    /// When it ended (RFC 3339).
+    #[serde(default)]
+    pub last_resync_end: Option<String>,
 }
 
 /// Query flags of an upsert (`merge`, `create_missing_related_entities`).

@@ -100,6 +100,18 @@ pub(crate) fn decode<T: DeserializeOwned>(route: &str, bytes: &[u8]) -> Result<T
     })
 }
 
+/// [`decode`] for a body already parsed as JSON.
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    route: &str,
+    value: serde_json::Value,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+        route: route.to_owned(),
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
 /// Sends `request`, recording `ocean_api_requests_total{api="port", endpoint, status}` and the
 /// request duration. `endpoint` is the route with names replaced (`blueprints/{}/entities/bulk`),
 /// so blueprint, entity and integration identifiers never become label values.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use port_client::{Client, Error, UpsertOptions, UserAgent};
+use port_client::{Client, Error, Installation, UpsertOptions};
 use secrecy::SecretString;
 use serde_json::{json, value::RawValue};
 use sim_port::{RunningSim, SimConfig};
@@ -34,7 +34,7 @@ fn client(sim: &RunningSim, secret: &str) -> Client {
         SecretString::from("sim-client-id"),
         SecretString::from(secret.to_owned()),
     )
-    .user_agent(UserAgent {
+    .installation(Installation {
         integration_type: "azure-devops".into(),
         version: "0.1.0".into(),
         identifier: "it".into(),

@@ -17,7 +17,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use secrecy::SecretString;
 use serde_json::Value;
 use sim_port::{RunningSim, SimConfig};
@@ -44,10 +44,10 @@ pub fn default_blueprints() -> Vec<Value> {
         .expect("fixture is valid JSON")
 }
 
-/// The User-Agent our integration sends for `identifier` (type `azure-devops`).
+/// Our installation `identifier` (type `azure-devops`).
 #[must_use]
-pub fn user_agent(identifier: &str) -> UserAgent {
-    UserAgent {
+pub fn installation(identifier: &str) -> Installation {
+    Installation {
         integration_type: "azure-devops".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         identifier: identifier.to_owned(),
@@ -91,7 +91,7 @@ pub fn client(sim: &sim_port::RunningSim, identifier: &str) -> Client {
         SecretString::from(defaults.client_id),
         SecretString::from(defaults.client_secret),
     )
-    .user_agent(user_agent(identifier))
+    .installation(installation(identifier))
     .timeout(Duration::from_secs(30))
     .build()
     .expect("client builds")

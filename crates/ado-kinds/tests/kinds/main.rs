@@ -124,7 +124,7 @@ impl Env {
             integration: Arc::new(AzureDevops::new(self.client.clone())),
             app_config,
             plan,
-            user_agent: testkit::user_agent("kinds"),
+            installation: testkit::installation("kinds"),
             settings: ResyncSettings::default(),
         }
         .run()
@@ -140,7 +140,7 @@ impl Env {
         let live = Live::new(
             Arc::clone(&events),
             self.port.client("kinds"),
-            testkit::user_agent("kinds"),
+            testkit::installation("kinds"),
             loader,
         );
         let (queue, workers) = live.start(2, 100);

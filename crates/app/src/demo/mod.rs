@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, process::ExitCode, time::Instant};
 
 use anyhow::Context;
 use ocean::resync::ResyncReport;
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use secrecy::SecretString;
 use serde_json::Value;
 use sim_port::SimConfig;
@@ -69,7 +69,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("starting sim-port")?;
     let defaults = SimConfig::default();
-    let user_agent = UserAgent {
+    let installation = Installation {
         integration_type: "azure-devops".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         identifier: "demo-azure-devops".to_owned(),
@@ -79,9 +79,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         SecretString::from(defaults.client_id),
         SecretString::from(defaults.client_secret),
     )
-    .user_agent(user_agent.clone())
+    .installation(installation.clone())
     .build()?;
-    wiring::initialize(&port, &user_agent, &serde_json::json!({}), true, None).await?;
+    wiring::initialize(&port, &installation, &serde_json::json!({}), true, None).await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
@@ -97,7 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &SecretString::from(sim_ado::SimConfig::default().pat),
         &ClientOptions::default(),
     )?;
-    let runner = wiring::runner(port, vec![client], &user_agent, Extras::default())?;
+    let runner = wiring::runner(port, vec![client], &installation, Extras::default())?;
     println!(
         "ocean-azure-devops demo: fixture organization {args:?}, Port simulator at {}\n",
         sim.base_url()

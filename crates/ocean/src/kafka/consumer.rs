@@ -200,7 +200,7 @@ async fn settings<I: Integration>(
     let organization = port.organization().await.map_err(port_error(
         "reading the organization (it names the Kafka topic)",
     ))?;
-    let who = runner.user_agent();
+    let who = runner.installation();
     let (sasl, group_id) = if secured {
         let credentials = port
             .kafka_credentials()

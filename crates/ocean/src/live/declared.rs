@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use port_client::{Client, UpsertOptions, UserAgent};
+use port_client::{Client, Installation, UpsertOptions};
 use serde_json::Value;
 use tracing::warn;
 
@@ -27,11 +27,11 @@ impl Declared {
         self.upserts.is_empty() && self.deletes.is_empty()
     }
 
-    /// Writes the entities with `gitops` (the gitops client of `user_agent`'s installation).
+    /// Writes the entities with `gitops` (the gitops client of `installation`'s installation).
     pub(crate) async fn apply(
         &self,
         gitops: &Client,
-        user_agent: &UserAgent,
+        installation: &Installation,
         options: &UpsertOptions,
         delete_dependents: bool,
     ) -> Result<Applied, WriteError> {
@@ -74,8 +74,8 @@ impl Declared {
                 .insert(identifier.clone());
         }
         let (prefix, suffix) = (
-            user_agent.datasource_prefix(),
-            user_agent.gitops_datasource_suffix(),
+            installation.datasource_prefix(),
+            installation.gitops_datasource_suffix(),
         );
         for (blueprint, ids) in &deletes {
             applied.deleted += delete_owned(

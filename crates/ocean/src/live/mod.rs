@@ -25,7 +25,7 @@ use std::{
 use futures::{StreamExt, future::BoxFuture, stream::BoxStream};
 use mapping::{Entity, MappingPlan, PortAppConfig};
 use metrics::{counter, gauge, histogram};
-use port_client::{Client, UpsertOptions, UserAgent};
+use port_client::{Client, Installation, UpsertOptions};
 use serde_json::{Value, json};
 use tokio::{
     sync::{Mutex, Notify, mpsc},
@@ -219,7 +219,7 @@ impl Queue {
 pub struct Live<L> {
     events: Arc<L>,
     port: Client,
-    user_agent: UserAgent,
+    installation: Installation,
     load_mapping: MappingLoader,
     mapping: Mutex<Option<(Instant, LiveMapping)>>,
     /// The gitops writes' client (`…/gitops` User-Agent), made on first use.
@@ -236,17 +236,17 @@ type Mapped = (
 pub type LiveMapping = (Arc<PortAppConfig>, Arc<MappingPlan>);
 
 impl<L: LiveEvents> Live<L> {
-    /// Live processing writing to `port` as `user_agent`, with mappings from `load_mapping`.
+    /// Live processing writing to `port` as `installation`, with mappings from `load_mapping`.
     pub fn new(
         events: Arc<L>,
         port: Client,
-        user_agent: UserAgent,
+        installation: Installation,
         load_mapping: MappingLoader,
     ) -> Arc<Self> {
         Arc::new(Self {
             events,
             port,
-            user_agent,
+            installation,
             load_mapping,
             mapping: Mutex::new(None),
             gitops: std::sync::OnceLock::new(),
@@ -464,8 +464,8 @@ impl<L: LiveEvents> Live<L> {
                 }
             }
             let datasource = (
-                self.user_agent.datasource_prefix(),
-                self.user_agent.datasource_suffix(),
+                self.installation.datasource_prefix(),
+                self.installation.datasource_suffix(),
             );
             applied.deleted += delete_owned(
                 &self.port,
@@ -482,7 +482,7 @@ impl<L: LiveEvents> Live<L> {
                 .declared
                 .apply(
                     gitops,
-                    &self.user_agent,
+                    &self.installation,
                     &options,
                     config.delete_dependent_entities,
                 )
@@ -501,7 +501,7 @@ impl<L: LiveEvents> Live<L> {
         }
         let client = self
             .port
-            .with_user_agent_header(&self.user_agent.gitops_header(), Duration::from_mins(1))
+            .with_user_agent_header(&self.installation.gitops_header(), Duration::from_mins(1))
             .map_err(|e| WriteError::GitopsClient(Box::new(e)))?;
         Ok(self.gitops.get_or_init(|| client))
     }

@@ -23,7 +23,7 @@ mod snapshot;
 use std::{sync::Arc, time::Instant};
 
 use mapping::{MappingPlan, PortAppConfig};
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 
 pub use report::{ResourceReport, ResyncReport};
 
@@ -69,7 +69,7 @@ pub struct Resync<I> {
     /// The compiled mapping of `app_config`.
     pub plan: Arc<MappingPlan>,
     /// Ownership of entities: the datasource Port records for our writes.
-    pub user_agent: UserAgent,
+    pub installation: Installation,
     /// Tuning knobs.
     pub settings: ResyncSettings,
 }
@@ -83,7 +83,7 @@ impl<I: Integration> Resync<I> {
         self.integration.resync_started();
         // Relations of Port's entities only matter to the deletion phase's relation-target protection.
         let keep_relations = self.app_config.create_missing_related_entities;
-        let snapshot = match Snapshot::load(&self.port, &self.user_agent, keep_relations).await {
+        let snapshot = match Snapshot::load(&self.port, &self.installation, keep_relations).await {
             Ok(snapshot) => Some(snapshot),
             Err(error) => {
                 report.failure = Some(format!(

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use port_client::{Client, UserAgent};
+use port_client::{Client, Installation};
 use serde_json::Value;
 
 use super::{diff::Fingerprint, reconcile::EntityKey};
@@ -28,14 +28,14 @@ impl Snapshot {
     /// Lists every entity whose datasource is ours; `keep_relations` also keeps their relations.
     pub(crate) async fn load(
         port: &Client,
-        user_agent: &UserAgent,
+        installation: &Installation,
         keep_relations: bool,
     ) -> Result<Self, port_client::Error> {
         let listed = port
             .entities()
             .datasource_entities(
-                &user_agent.datasource_prefix(),
-                &user_agent.datasource_suffix(),
+                &installation.datasource_prefix(),
+                &installation.datasource_suffix(),
                 None,
             )
             .await?;

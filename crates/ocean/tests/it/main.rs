@@ -131,7 +131,7 @@ impl Harness {
             integration: Arc::new(script.clone()),
             app_config: Arc::new(app_config),
             plan: Arc::new(plan),
-            user_agent: testkit::user_agent("it"),
+            installation: testkit::installation("it"),
             settings: ResyncSettings::default(),
         };
         Self {
@@ -348,9 +348,7 @@ fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runn
         env.client(id),
         Arc::new(script.clone()),
         RunnerSettings {
-            identifier: id.into(),
-            integration_type: "azure-devops".into(),
-            version: "0.1.0".into(),
+            installation: testkit::installation(id),
             local_mapping: Some((
                 "test mapping".into(),
                 PortAppConfig::from_yaml(MAPPING).unwrap(),
@@ -362,18 +360,6 @@ fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runn
             changelog_destination: serde_json::json!({}),
         },
     )
-}
-
-/// The installation identity the default-resources tests use.
-fn installation(id: &str) -> ocean::defaults::Installation<'_> {
-    static NOT_NOTIFIED: std::sync::LazyLock<Value> =
-        std::sync::LazyLock::new(|| serde_json::json!({}));
-    ocean::defaults::Installation {
-        identifier: id,
-        integration_type: "azure-devops",
-        version: "0.1.0",
-        changelog_destination: &NOT_NOTIFIED,
-    }
 }
 
 #[tokio::test]
@@ -406,7 +392,8 @@ async fn a_listener_change_updates_the_records_changelog_destination_once() {
     };
 
     // First start with POLLING: Port is not to notify anyone.
-    let first = initialize(&client, &installation("hooked"), &defaults, false, None)
+    let who = testkit::installation("hooked");
+    let first = initialize(&client, &who, &json!({}), &defaults, false, None)
         .await
         .unwrap();
     assert_eq!(first, Initialized::Disabled);
@@ -414,12 +401,8 @@ async fn a_listener_change_updates_the_records_changelog_destination_once() {
     assert_eq!(patches(), 0);
 
     // Restarted with WEBHOOK: the record now says where to send resync requests, once.
-    let hooked = ocean::defaults::Installation {
-        changelog_destination: &webhook,
-        ..installation("hooked")
-    };
     for _ in 0..2 {
-        initialize(&client, &hooked, &defaults, false, None)
+        initialize(&client, &who, &webhook, &defaults, false, None)
             .await
             .unwrap();
     }
@@ -492,9 +475,16 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
         pages: json("port/azure-devops-pages.json"),
     };
 
-    let first = initialize(&client("one"), &installation("one"), &defaults, true, None)
-        .await
-        .unwrap();
+    let first = initialize(
+        &client("one"),
+        &testkit::installation("one"),
+        &json!({}),
+        &defaults,
+        true,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(first, Initialized::Created);
     let work_items = client("one")
         .blueprints()
@@ -533,18 +523,32 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
 
     sim.state.reset_stats();
     assert_eq!(
-        initialize(&client("one"), &installation("one"), &defaults, true, None)
-            .await
-            .unwrap(),
+        initialize(
+            &client("one"),
+            &testkit::installation("one"),
+            &json!({}),
+            &defaults,
+            true,
+            None
+        )
+        .await
+        .unwrap(),
         Initialized::AlreadyDone
     );
     assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
 
     // Another installation finds the blueprints already there and leaves them alone.
     assert_eq!(
-        initialize(&client("two"), &installation("two"), &defaults, true, None)
-            .await
-            .unwrap(),
+        initialize(
+            &client("two"),
+            &testkit::installation("two"),
+            &json!({}),
+            &defaults,
+            true,
+            None
+        )
+        .await
+        .unwrap(),
         Initialized::BlueprintsExisted
     );
     assert_eq!(sim.state.stats().requests_to("POST /v1/blueprints"), 0);
@@ -558,7 +562,8 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
     assert_eq!(
         initialize(
             &client("three"),
-            &installation("three"),
+            &testkit::installation("three"),
+            &json!({}),
             &defaults,
             false,
             None
@@ -584,7 +589,8 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
     };
     let empty = initialize(
         &client("e"),
-        &installation("e"),
+        &testkit::installation("e"),
+        &json!({}),
         &defaults,
         true,
         Some(Origin::Empty),
@@ -610,7 +616,8 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
     let started = tokio::time::Instant::now();
     let port = initialize(
         &client("p"),
-        &installation("p"),
+        &testkit::installation("p"),
+        &json!({}),
         &defaults,
         true,
         Some(Origin::Port),

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{Client, Error};
+use crate::{Client, Error, IntegrationRecord, transport};
 
 /// Integration-record calls; get it from [`Client::integration`].
 pub struct Integration<'a> {
@@ -13,8 +13,9 @@ pub struct Integration<'a> {
 
 impl Integration<'_> {
     /// Reads the integration record; `None` when it is not installed yet.
-    pub async fn get(&self, id: &str) -> Result<Option<Value>, Error> {
-        self.client
+    pub async fn get(&self, id: &str) -> Result<Option<IntegrationRecord>, Error> {
+        let record = self
+            .client
             .envelope(
                 Method::GET,
                 &["integration", id],
@@ -23,11 +24,12 @@ impl Integration<'_> {
                 true,
                 "integration",
             )
-            .await
+            .await?;
+        record.map(|r| typed(r, "/v1/integration/{id}")).transpose()
     }
 
     /// Creates the integration record.
-    pub async fn create(&self, body: &Value) -> Result<Value, Error> {
+    pub async fn create(&self, body: &Value) -> Result<IntegrationRecord, Error> {
         self.client
             .envelope(
                 Method::POST,
@@ -38,12 +40,12 @@ impl Integration<'_> {
                 "integration",
             )
             .await
-            .map(Option::unwrap_or_default)
+            .and_then(|r| typed(r.unwrap_or_default(), "/v1/integration"))
     }
 
     /// Creates the integration record and asks Port to provision its default resources
     /// (`integration_modes=create_resources`, the `Port` origin of `createPortResourcesOrigin`).
-    pub async fn create_provisioned(&self, body: &Value) -> Result<Value, Error> {
+    pub async fn create_provisioned(&self, body: &Value) -> Result<IntegrationRecord, Error> {
         self.client
             .envelope_with_query(
                 Method::POST,
@@ -55,11 +57,11 @@ impl Integration<'_> {
                 "integration",
             )
             .await
-            .map(Option::unwrap_or_default)
+            .and_then(|r| typed(r.unwrap_or_default(), "/v1/integration"))
     }
 
     /// Patches fields of the integration record.
-    pub async fn patch(&self, id: &str, changes: &Value) -> Result<Value, Error> {
+    pub async fn patch(&self, id: &str, changes: &Value) -> Result<IntegrationRecord, Error> {
         self.client
             .envelope(
                 Method::PATCH,
@@ -70,11 +72,11 @@ impl Integration<'_> {
                 "integration",
             )
             .await
-            .map(Option::unwrap_or_default)
+            .and_then(|r| typed(r.unwrap_or_default(), "/v1/integration/{id}"))
     }
 
     /// Replaces the port-app-config of the integration.
-    pub async fn patch_config(&self, id: &str, config: &Value) -> Result<Value, Error> {
+    pub async fn patch_config(&self, id: &str, config: &Value) -> Result<IntegrationRecord, Error> {
         let body = json!({ "config": config });
         self.client
             .envelope(
@@ -86,7 +88,7 @@ impl Integration<'_> {
                 "integration",
             )
             .await
-            .map(Option::unwrap_or_default)
+            .and_then(|r| typed(r.unwrap_or_default(), "/v1/integration/{id}"))
     }
 
     /// Reports the resync state (`{status, lastResyncStart, lastResyncEnd, nextResync,
@@ -141,4 +143,12 @@ impl Integration<'_> {
             .await
             .map(drop)
     }
+}
+
+/// The record in `answer` (`null` when Port answered without one: nothing known yet).
+fn typed(answer: Value, route: &str) -> Result<IntegrationRecord, Error> {
+    if answer.is_null() {
+        return Ok(IntegrationRecord::default());
+    }
+    transport::decode_value(route, answer)
 }
