@@ -60,7 +60,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         .and_then(Origin::parse);
     let done = wiring::initialize(
         runner.port(),
-        &runner.installation(),
+        runner.installation(),
         &config.event_listener.kind.changelog_destination(),
         config.initialize_port_resources,
         origin,
