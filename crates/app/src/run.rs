@@ -7,7 +7,6 @@ use ado_client::{Client as AdoClient, ClientOptions, Credentials, ServicePrincip
 use ado_kinds::{AccountMode, AdoConfig, AdoKind, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
-use ocean::defaults::Origin;
 use ocean::{
     config::{Config, ListenerKind, Overrides, Problems},
     listener::{self, Outcome},
@@ -39,13 +38,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         },
     )?;
     let shutdown = shutdown_signal()?;
-    let redactor = logging::init(
-        &config
-            .application
-            .log_level
-            .to_ascii_lowercase()
-            .replace("warning", "warn"),
-    );
+    let redactor = logging::init(config.application.log_level.directive());
     redactor.add(secrets(&config));
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
@@ -54,10 +47,7 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     let metrics = long_running.then(realtime::install_metrics).flatten();
     let (runner, ado) = build_runner(&config, local_mapping)?;
     let runner = Arc::new(runner);
-    let origin = config
-        .create_port_resources_origin
-        .as_deref()
-        .and_then(Origin::parse);
+    let origin = config.create_port_resources_origin;
     let done = wiring::initialize(
         runner.port(),
         runner.installation(),

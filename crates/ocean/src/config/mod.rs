@@ -20,6 +20,7 @@ use serde_json::Value;
 use url::Url;
 
 use self::source::Sources;
+use crate::defaults::Origin;
 
 /// The integration's own typed settings (`OCEAN__INTEGRATION__CONFIG__*`).
 pub trait IntegrationConfig: Sized + Send + Sync + 'static {
@@ -53,7 +54,7 @@ pub struct Config<I> {
     /// Create default blueprints and mapping on first start.
     pub initialize_port_resources: bool,
     /// `createPortResourcesOrigin` (`Empty`, `Default`, `Port`; `Ocean` means `Default`).
-    pub create_port_resources_origin: Option<String>,
+    pub create_port_resources_origin: Option<Origin>,
     /// A full resync every this often, besides the listener.
     pub scheduled_resync_interval: Option<Duration>,
     /// Send the first raw items of each kind to Port (mapping editor examples).
@@ -176,11 +177,53 @@ impl ListenerKind {
     }
 }
 
+/// `APPLICATION__LOG_LEVEL`: Ocean's (Python logging's) level names, any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    /// `DEBUG`.
+    Debug,
+    /// `INFO` (the default).
+    #[default]
+    Info,
+    /// `WARNING`.
+    Warning,
+    /// `ERROR`.
+    Error,
+    /// `CRITICAL`: we log nothing above errors, so the same as `ERROR`.
+    Critical,
+}
+
+impl LogLevel {
+    /// The level for a configured name (case-insensitive); `None` for an unknown one.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(Self::Debug),
+            "INFO" => Some(Self::Info),
+            "WARNING" => Some(Self::Warning),
+            "ERROR" => Some(Self::Error),
+            "CRITICAL" => Some(Self::Critical),
+            _ => None,
+        }
+    }
+
+    /// The `tracing` filter directive of this level.
+    #[must_use]
+    pub fn directive(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warning => "warn",
+            Self::Error | Self::Critical => "error",
+        }
+    }
+}
+
 /// `APPLICATION__*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationSettings {
-    /// `ERROR`, `WARNING`, `INFO`, `DEBUG` or `CRITICAL`.
-    pub log_level: String,
+    /// `APPLICATION__LOG_LEVEL`.
+    pub log_level: LogLevel,
     /// HTTP port (default 8000).
     pub port: u16,
     /// Ship logs to Port.
@@ -365,16 +408,17 @@ fn public_url(root: &Section<'_>, p: &mut Problems) -> Option<Url> {
     }
 }
 
-fn origin(root: &Section<'_>, p: &mut Problems) -> Option<String> {
-    let origin = root.string("create_port_resources_origin", p)?;
-    if !matches!(origin.as_str(), "Empty" | "Ocean" | "Default" | "Port") {
+fn origin(root: &Section<'_>, p: &mut Problems) -> Option<Origin> {
+    let name = root.string("create_port_resources_origin", p)?;
+    let origin = Origin::parse(&name);
+    if origin.is_none() {
         p.push(
             root.key_name("create_port_resources_origin"),
-            format!("unknown origin \"{origin}\""),
+            format!("unknown origin \"{name}\""),
             "use Empty, Default or Port",
         );
     }
-    Some(origin)
+    origin
 }
 
 /// An integer setting that must lie in `range`.
@@ -457,19 +501,17 @@ fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<
 
 fn application(sources: &Sources, p: &mut Problems) -> ApplicationSettings {
     let get = |key: &str| sources.application.get(key);
-    let log_level =
-        get("log_level").map_or_else(|| "INFO".to_owned(), |(_, v)| v.to_ascii_uppercase());
-    if !matches!(
-        log_level.as_str(),
-        "ERROR" | "WARNING" | "INFO" | "DEBUG" | "CRITICAL"
-    ) {
-        let name = get("log_level").map_or("APPLICATION__LOG_LEVEL", |(k, _)| k.as_str());
-        p.push(
-            name,
-            format!("unknown log level \"{log_level}\""),
-            "use ERROR, WARNING, INFO, DEBUG or CRITICAL",
-        );
-    }
+    let log_level = match get("log_level") {
+        None => LogLevel::default(),
+        Some((name, value)) => LogLevel::parse(value).unwrap_or_else(|| {
+            p.push(
+                name.as_str(),
+                format!("unknown log level \"{value}\""),
+                "use ERROR, WARNING, INFO, DEBUG or CRITICAL",
+            );
+            LogLevel::default()
+        }),
+    };
     let port = match get("port") {
         None => 8000,
         Some((name, value)) => value.trim().parse().unwrap_or_else(|_| {

@@ -120,6 +120,27 @@ fn env_names_are_case_insensitive_and_json_values_merge_with_nested_keys() {
 }
 
 #[test]
+fn origin_and_log_level_are_parsed_once_at_load() {
+    let c = load(
+        &[
+            ("OCEAN__CREATE_PORT_RESOURCES_ORIGIN", "Ocean"),
+            ("APPLICATION__LOG_LEVEL", "warning"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        c.create_port_resources_origin,
+        Some(crate::defaults::Origin::Default)
+    );
+    assert_eq!(c.application.log_level, super::LogLevel::Warning);
+    assert_eq!(c.application.log_level.directive(), "warn");
+    let defaults = load(&[], None).unwrap();
+    assert_eq!(defaults.create_port_resources_origin, None);
+    assert_eq!(defaults.application.log_level.directive(), "info");
+}
+
+#[test]
 fn both_listener_forms_work() {
     let json = load(&[("OCEAN__EVENT_LISTENER", r#"{"type":"ONCE"}"#)], None).unwrap();
     let nested = load(&[("OCEAN__EVENT_LISTENER__TYPE", "ONCE")], None).unwrap();
