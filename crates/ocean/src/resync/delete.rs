@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{
     Resync,
     lane_output::LaneOutput,
-    reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput},
+    reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef},
     report::DeletionReport,
     snapshot::Snapshot,
 };
@@ -149,7 +149,7 @@ impl Relations {
         snapshot: &Snapshot,
         lanes: &LaneOutput,
     ) -> Result<Self, String> {
-        let unseen: Vec<(&EntityKey, &Vec<(String, String)>)> = snapshot
+        let unseen: Vec<(&EntityKey, &Vec<RelationRef>)> = snapshot
             .relations
             .iter()
             .filter(|(key, _)| !lanes.seen.contains(*key))
@@ -157,25 +157,19 @@ impl Relations {
         let blueprints: HashSet<&str> = lanes
             .relation_refs
             .iter()
-            .map(|(bp, _, _)| bp.as_str())
+            .map(|(bp, _)| bp.as_str())
             .chain(unseen.iter().map(|(key, _)| key.blueprint.as_str()))
             .collect();
         let schemas = Schemas::load(resync, blueprints).await?;
         let by_identifier = ByIdentifier::of(snapshot);
         let mut relations = Self::default();
-        for (bp, relation, target) in &lanes.relation_refs {
-            schemas.resolve(&by_identifier, bp, relation, target, &mut relations.of_seen);
+        for (bp, relation) in &lanes.relation_refs {
+            schemas.resolve(&by_identifier, bp, relation, &mut relations.of_seen);
         }
-        for (key, pairs) in unseen {
+        for (key, refs) in unseen {
             let mut targets = Vec::new();
-            for (relation, target) in pairs {
-                schemas.resolve(
-                    &by_identifier,
-                    &key.blueprint,
-                    relation,
-                    target,
-                    &mut targets,
-                );
+            for relation in refs {
+                schemas.resolve(&by_identifier, &key.blueprint, relation, &mut targets);
             }
             relations.of_unseen.insert(key.clone(), targets);
         }
@@ -220,26 +214,25 @@ impl Schemas {
         Ok(Self(schemas))
     }
 
-    /// Adds the key(s) that `target` of `blueprint`'s `relation` names to `into`.
+    /// Adds the key(s) that `blueprint`'s `relation` names to `into`.
     fn resolve(
         &self,
         by_identifier: &ByIdentifier<'_>,
         blueprint: &str,
-        relation: &str,
-        target: &str,
+        relation: &RelationRef,
         into: &mut impl Extend<EntityKey>,
     ) {
         match self
             .0
             .get(blueprint)
             .and_then(Option::as_ref)
-            .and_then(|s| s.get(relation))
+            .and_then(|s| s.get(&relation.relation))
         {
             Some(target_bp) => into.extend([EntityKey {
                 blueprint: target_bp.clone(),
-                identifier: target.to_owned(),
+                identifier: relation.target.clone(),
             }]),
-            None => into.extend(by_identifier.keys(target).cloned()),
+            None => into.extend(by_identifier.keys(&relation.target).cloned()),
         }
     }
 }

@@ -6,15 +6,18 @@
 
 use std::collections::HashSet;
 
-use super::{reconcile::EntityKey, report::ResourceReport};
+use super::{
+    reconcile::{EntityKey, RelationRef},
+    report::ResourceReport,
+};
 
 /// What one lane, or every lane merged, hands to the deletion phase.
 #[derive(Default)]
 pub(super) struct LaneOutput {
     pub(super) reports: Vec<ResourceReport>,
     pub(super) seen: HashSet<EntityKey>,
-    /// (blueprint, relation name, target id) of relations of seen entities.
-    pub(super) relation_refs: HashSet<(String, String, String)>,
+    /// (source blueprint, relation) of the relations of seen entities.
+    pub(super) relation_refs: HashSet<(String, RelationRef)>,
     /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).
     pub(super) written: Vec<(usize, HashSet<String>)>,
 }

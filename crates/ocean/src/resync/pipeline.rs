@@ -11,14 +11,14 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use mapping::{Entity, MappingPlan, SharedFields};
 use port_client::{BulkUpsertReport, UpsertOptions};
-use serde_json::{Value, value::RawValue};
+use serde_json::value::RawValue;
 
 use super::{
     Resync,
     batch::Batcher,
     diff::Fingerprint,
     lane_output::LaneOutput,
-    reconcile::EntityKey,
+    reconcile::{EntityKey, RelationRef},
     report::{Rejection, ResourceReport},
     snapshot::Snapshot,
 };
@@ -31,8 +31,8 @@ struct Mapped {
     blueprint: String,
     json: Box<RawValue>,
     fingerprint: Fingerprint,
-    /// (relation name, target identifier) pairs, to protect relation targets from deletion.
-    relations: Vec<(String, String)>,
+    /// Its relations, to protect their targets from deletion.
+    relations: Vec<RelationRef>,
 }
 
 /// The result of mapping one page.
@@ -189,11 +189,7 @@ fn prepare(entity: Entity) -> Result<Mapped, String> {
         blueprint: entity.blueprint.clone(),
         identifier: identifier.to_owned(),
     });
-    let relations = entity
-        .relations
-        .iter()
-        .flat_map(|(name, value)| relation_targets(value).map(move |id| (name.clone(), id)))
-        .collect();
+    let relations = RelationRef::all_of(&entity.relations);
     let json = serde_json::value::to_raw_value(&entity)
         .map_err(|e| format!("entity could not be serialized: {e}"))?;
     Ok(Mapped {
@@ -203,16 +199,6 @@ fn prepare(entity: Entity) -> Result<Mapped, String> {
         json,
         relations,
     })
-}
-
-/// Target identifiers of one relation value (a string, or a list of strings for many-relations;
-/// search queries resolve at Port and are not tracked).
-fn relation_targets(value: &Value) -> impl Iterator<Item = String> + '_ {
-    let items: Box<dyn Iterator<Item = &Value>> = match value {
-        Value::Array(items) => Box::new(items.iter()),
-        other => Box::new(std::iter::once(other)),
-    };
-    items.filter_map(|v| v.as_str().map(str::to_owned))
 }
 
 /// Entities of one bulk request: (identifier for reports, serialized entity).
@@ -273,9 +259,9 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         for entity in page.entities {
             self.report.mapped += 1;
             written.insert(entity.blueprint.clone());
-            for (relation, target) in entity.relations {
+            for relation in entity.relations {
                 out.relation_refs
-                    .insert((entity.blueprint.clone(), relation, target));
+                    .insert((entity.blueprint.clone(), relation));
             }
             if let Some(key) = entity.key {
                 let unchanged = snapshot.get(&key).is_some_and(|port| {

@@ -37,6 +37,38 @@ pub struct EntityKey {
     pub identifier: String,
 }
 
+/// One relation of an entity, as mapped or as Port returns it: the relation's name and the
+/// identifier of its target (a many-relation gives one per target).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelationRef {
+    /// The relation's name in the source blueprint.
+    pub relation: String,
+    /// The target's identifier.
+    pub target: String,
+}
+
+impl RelationRef {
+    /// The references of an entity's `relations` object: a string value, or each string of a
+    /// list. Search-query values (objects) and `null` name no identifier and are skipped: they
+    /// resolve at Port.
+    #[must_use]
+    pub fn all_of(relations: &serde_json::Map<String, serde_json::Value>) -> Vec<Self> {
+        use serde_json::Value;
+        let mut refs = Vec::new();
+        for (relation, value) in relations {
+            let targets: &[Value] = match value {
+                Value::Array(items) => items,
+                other => std::slice::from_ref(other),
+            };
+            refs.extend(targets.iter().filter_map(Value::as_str).map(|target| Self {
+                relation: relation.clone(),
+                target: target.to_owned(),
+            }));
+        }
+        refs
+    }
+}
+
 /// An entity Port held for this integration at the start of the resync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingEntity {

@@ -13,15 +13,17 @@ use std::collections::HashMap;
 use port_client::{Client, Installation};
 use serde_json::Value;
 
-use super::{diff::Fingerprint, reconcile::EntityKey};
+use super::{
+    diff::Fingerprint,
+    reconcile::{EntityKey, RelationRef},
+};
 
 /// Port's entities owned by this integration, keyed by (blueprint, identifier).
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     pub(crate) entities: HashMap<EntityKey, Fingerprint>,
-    /// (relation name, target identifier) pairs of the entities that have any, when loaded with
-    /// `keep_relations`. Search-query relation values are not kept (they name no identifier).
-    pub(crate) relations: HashMap<EntityKey, Vec<(String, String)>>,
+    /// The relations of the entities that have any, when loaded with `keep_relations`.
+    pub(crate) relations: HashMap<EntityKey, Vec<RelationRef>>,
 }
 
 impl Snapshot {
@@ -70,26 +72,13 @@ impl Snapshot {
     }
 }
 
-/// (relation name, target identifier) pairs of an entity as Port returns it: a string value, or
-/// each string of a list (many-relations).
-fn relation_pairs(entity: &Value) -> Vec<(String, String)> {
-    let Some(relations) = entity.get("relations").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    let mut pairs = Vec::new();
-    for (name, value) in relations {
-        let targets = match value {
-            Value::Array(items) => items.iter().collect(),
-            other => vec![other],
-        };
-        pairs.extend(
-            targets
-                .into_iter()
-                .filter_map(Value::as_str)
-                .map(|target| (name.clone(), target.to_owned())),
-        );
-    }
-    pairs
+/// The relations of an entity as Port returns it.
+fn relation_pairs(entity: &Value) -> Vec<RelationRef> {
+    entity
+        .get("relations")
+        .and_then(Value::as_object)
+        .map(RelationRef::all_of)
+        .unwrap_or_default()
 }
 
 fn key_of(entity: &Value) -> Option<EntityKey> {
@@ -122,14 +111,18 @@ mod tests {
         ];
         let snapshot = Snapshot::from_listing(&listed, true);
         assert_eq!(snapshot.entities.len(), 2);
-        let mut pairs = snapshot.relations[&key("repo", "r1")].clone();
-        pairs.sort();
+        let mut refs = snapshot.relations[&key("repo", "r1")].clone();
+        refs.sort();
+        let relation = |relation: &str, target: &str| RelationRef {
+            relation: relation.to_owned(),
+            target: target.to_owned(),
+        };
         assert_eq!(
-            pairs,
+            refs,
             [
-                ("project".to_owned(), "p1".to_owned()),
-                ("teams".to_owned(), "t1".to_owned()),
-                ("teams".to_owned(), "t2".to_owned()),
+                relation("project", "p1"),
+                relation("teams", "t1"),
+                relation("teams", "t2"),
             ]
         );
         assert!(!snapshot.relations.contains_key(&key("project", "p1")));
