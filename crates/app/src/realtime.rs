@@ -322,15 +322,16 @@ mod tests {
                 .entity("azureDevopsWorkItem", &format!("{project}/{id}"))
                 .map(|e| e["title"].clone())
         };
-        until("the changes are in Port", || {
+        tokio::time::timeout(Duration::from_secs(30), realtime.caught_up(1))
+            .await
+            .expect("the first catch-up finishes within 30 s");
+        realtime.stop(Duration::from_secs(1)).await;
+        assert!(
             ids[..2]
                 .iter()
                 .all(|id| title(*id) == Some(json!(format!("Missed {id}"))))
-                && port.state.entity("azureDevopsRelease", &release).is_some()
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        realtime.stop(Duration::from_secs(1)).await;
+        );
+        assert!(port.state.entity("azureDevopsRelease", &release).is_some());
 
         // Only what changed was written: not a resync.
         let mut written = std::collections::BTreeSet::new();

@@ -133,9 +133,16 @@ async fn resync<L: LiveEvents>(State(state): State<ServerState<L>>) -> Response 
     }
 }
 
+/// The answer to a webhook request whose event ends here (refused or ignored), counted in
+/// `ocean_webhook_events_total`. An accepted event is counted once, by the worker that applies
+/// it (`applied` or `failed`), not here as well.
 fn answer(status: StatusCode, outcome: &'static str, event_type: &str, message: &str) -> Response {
     counter!("ocean_webhook_events_total", "event_type" => event_type.to_owned(), "outcome" => outcome)
         .increment(1);
+    reply(status, outcome, message)
+}
+
+fn reply(status: StatusCode, outcome: &'static str, message: &str) -> Response {
     let body = if status.is_success() {
         json!({"status": outcome})
     } else {
@@ -190,7 +197,7 @@ async fn webhook<L: LiveEvents>(
         }
         Classified::Accept { key, event_type } => {
             match queue.push(&key, event_type.clone(), payload) {
-                Ok(()) => answer(StatusCode::OK, "ok", &event_type, ""),
+                Ok(()) => reply(StatusCode::OK, "ok", ""),
                 Err(refused) => {
                     warn!(
                         event_type,

@@ -55,6 +55,8 @@ pub struct ServiceSettings {
 pub struct Service {
     upkeep: Option<JoinHandle<()>>,
     catch_up: Option<JoinHandle<()>>,
+    /// Catch-up passes finished so far (applied or failed).
+    catch_ups: tokio::sync::watch::Receiver<u64>,
     queue: Queue,
     workers: JoinSet<()>,
     server: JoinHandle<()>,
@@ -99,10 +101,16 @@ impl Service {
                 error!(%error, "The HTTP server stopped.");
             }
         });
+        let (passes, catch_ups) = tokio::sync::watch::channel(0);
         let catch_up = match settings.catch_up {
             Some(catch_up) => {
                 let from = catch_up_from(runner, catch_up.resync_on_start).await;
-                Some(tokio::spawn(catch_up_loop(live, from, catch_up.every)))
+                Some(tokio::spawn(catch_up_loop(
+                    live,
+                    from,
+                    catch_up.every,
+                    passes,
+                )))
             }
             None => None,
         };
@@ -112,6 +120,7 @@ impl Service {
         Ok(Self {
             upkeep,
             catch_up,
+            catch_ups,
             queue,
             workers,
             server,
@@ -123,6 +132,16 @@ impl Service {
     #[must_use]
     pub fn queue(&self) -> &Queue {
         &self.queue
+    }
+
+    /// Resolves once `passes` catch-up passes have finished (applied or failed): what a caller
+    /// waits for before it looks at what a catch-up wrote. Never resolves without catch-up.
+    pub async fn caught_up(&self, passes: u64) {
+        let mut finished = self.catch_ups.clone();
+        // An error means the loop ended (stopped): nothing more will finish.
+        if finished.wait_for(|done| *done >= passes).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Stops taking events, applies the queued ones within `grace`, then stops the server.
@@ -176,6 +195,7 @@ async fn catch_up_loop<L: LiveEvents>(
     live: Arc<Live<L>>,
     from: Option<jiff::Timestamp>,
     every: Duration,
+    passes: tokio::sync::watch::Sender<u64>,
 ) {
     let now = tokio::time::Instant::now();
     let first = if from.is_some() { now } else { now + every };
@@ -195,6 +215,7 @@ async fn catch_up_loop<L: LiveEvents>(
                 warn!(since = %since, error = %Report(&error), "Catch-up failed; the next one starts from the same point.");
             }
         }
+        passes.send_modify(|done| *done += 1);
     }
 }
 

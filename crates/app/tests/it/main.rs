@@ -173,6 +173,26 @@ async fn terminate(mut child: tokio::process::Child) -> (std::process::ExitStatu
     (status, stderr)
 }
 
+/// `GET /metrics` until it contains `wanted` (or after 10 s, as it then is).
+async fn metrics_once_they_contain(http: &reqwest::Client, base: &str, wanted: &str) -> String {
+    let mut metrics = String::new();
+    for _ in 0..400 {
+        metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains(wanted) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    metrics
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -228,14 +248,29 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         .await
         .unwrap();
     assert_eq!(ignored.status(), 200);
-    let metrics = http
-        .get(format!("{base}/metrics"))
+    // An accepted event is counted once, when a worker has applied it (not also at intake).
+    let project = "00000001-0000-4000-8000-000000000000";
+    let id = ado.state.work_item_ids(0)[0];
+    let accepted = http
+        .post(&hook)
+        .basic_auth("port", Some("hook-secret"))
+        .json(
+            &serde_json::json!({"eventType": "workitem.updated", "publisherId": "tfs",
+            "resource": {"id": 1, "workItemId": id},
+            "resourceContainers": {"project": {"id": project}}}),
+        )
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let counted =
+        "ocean_webhook_events_total{event_type=\"workitem.updated\",outcome=\"applied\"} 1";
+    let metrics = metrics_once_they_contain(&http, &base, counted).await;
+    let lines: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("ocean_webhook_events_total{event_type=\"workitem.updated\""))
+        .collect();
+    assert_eq!(lines, [counted], "{metrics}");
     assert!(
         metrics.contains("ocean_webhook_events_total")
             && metrics.contains("outcome=\"ignored\"")

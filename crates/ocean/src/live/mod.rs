@@ -36,6 +36,7 @@ use tracing::{debug, info, warn};
 
 mod declared;
 mod error;
+mod retry;
 
 pub use declared::Declared;
 pub use error::{Error, WriteError};
@@ -44,8 +45,7 @@ use crate::Report;
 
 /// How long a loaded mapping is used before it is read again from Port.
 pub const MAPPING_TTL: Duration = Duration::from_secs(10);
-/// Attempts per event when processing fails (Ocean retries 3 times).
-pub const ATTEMPTS: u32 = 4;
+pub use retry::ATTEMPTS;
 
 /// What an integration tells the framework about an incoming request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,19 +308,14 @@ impl<L: LiveEvents> Live<L> {
             event_type,
             received,
         } = job;
-        let mut attempt = 0;
-        let outcome = loop {
-            attempt += 1;
-            match self.handle_once(payload.clone()).await {
-                Ok(applied) => break Ok(applied),
-                Err(error) if attempt < ATTEMPTS => {
-                    let wait = Duration::from_secs(1 << (attempt - 1));
-                    warn!(event_type, attempt, error = %Report(&error), wait_ms = wait.as_millis(), "Live event failed; retrying.");
-                    tokio::time::sleep(wait).await;
-                }
-                Err(error) => break Err(error),
-            }
-        };
+        let (outcome, attempts) = retry::with_retries(
+            || self.handle_once(payload.clone()),
+            |attempt, error, wait| {
+                let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                warn!(event_type, attempt, error = %Report(error), wait_ms, "Live event failed; retrying.");
+            },
+        )
+        .await;
         histogram!("ocean_live_event_seconds").record(received.elapsed().as_secs_f64());
         match outcome {
             Ok(applied) => {
@@ -336,7 +331,7 @@ impl<L: LiveEvents> Live<L> {
             }
             Err(error) => {
                 counter!("ocean_webhook_events_total", "event_type" => event_type.clone(), "outcome" => "failed").increment(1);
-                tracing::error!(event_type, error = %Report(&error), attempts = attempt, "A live event could not be applied; the next resync will catch up.");
+                tracing::error!(event_type, error = %Report(&error), attempts, "A live event could not be applied; the next resync will catch up.");
             }
         }
     }
