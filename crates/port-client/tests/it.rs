@@ -232,3 +232,70 @@ async fn deletes_and_the_datasource_listing_see_only_our_entities() {
     assert_eq!(deleted, ["e0", "e1"]);
     assert!(sim.state.entity("svc", "theirs").is_some());
 }
+
+#[tokio::test]
+async fn a_blueprints_search_is_read_in_pages_of_1000_with_only_the_included_fields() {
+    use futures::TryStreamExt;
+    let sim = sim().await;
+    let port = client(&sim, "sim-client-secret");
+    let batch = entities((0..1001).map(|i| {
+        json!({"identifier": format!("e{i:04}"), "blueprint": "svc", "title": format!("E {i}"),
+            "properties": {"tier": "gold", "blob": "x"}})
+    }));
+    port.entities()
+        .bulk_upsert("svc", &batch, &OPTIONS)
+        .await
+        .unwrap();
+    // The listing gives keys only, as Port need not return more there.
+    let listed = port
+        .entities()
+        .datasource_entities("port-ocean/azure-devops/", "/it/exporter", None)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1001);
+    assert_eq!(
+        listed[0],
+        json!({"identifier": "e0000", "blueprint": "svc"})
+    );
+
+    let query = json!({"combinator": "and", "rules": [
+        {"property": "$datasource", "operator": "contains", "value": "/it/exporter"}]});
+    let pages: Vec<Vec<serde_json::Value>> = port
+        .entities()
+        .search_blueprint("svc", &query, &["identifier", "properties.tier"])
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [1000, 1],
+        "Port's largest page, then the rest"
+    );
+    assert_eq!(
+        pages[1][0],
+        json!({"identifier": "e1000", "properties": {"tier": "gold"}})
+    );
+    assert_eq!(
+        sim.state
+            .stats()
+            .requests_to("POST /v1/blueprints/{bp}/entities/search"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_listing_answer_without_its_entities_is_an_error_not_an_empty_page() {
+    let sim = sim().await;
+    let port = client(&sim, "sim-client-secret");
+    sim.state.inject_body(
+        "/v1/blueprints/entities/datasource-entities",
+        json!({"ok": true}),
+        1,
+    );
+    let error = port
+        .entities()
+        .datasource_entities("port-ocean/azure-devops/", "/it/exporter", None)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("datasource-entities"), "{error}");
+}

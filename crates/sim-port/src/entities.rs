@@ -427,6 +427,78 @@ pub(crate) async fn search(
     Json(json!({"ok": true, "entities": entities})).into_response()
 }
 
+/// Port's limit on one page of a blueprint's entity search.
+const MAX_SEARCH_PAGE: u64 = 1000;
+
+/// `POST /v1/blueprints/{bp}/entities/search`: Port's paginated search of one blueprint's
+/// entities (body `query`, `include`, `limit` 1..=1000, `from` cursor; answer `entities` and
+/// `next` while more remain), in a stable order.
+pub(crate) async fn blueprint_search(
+    State(state): State<Arc<SimState>>,
+    Path(blueprint): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(query) = body.get("query").filter(|q| q.is_object()) else {
+        return error(422, "invalid_request", "`query` must be an object");
+    };
+    let limit = match body.get("limit") {
+        None => MAX_SEARCH_PAGE,
+        Some(limit) => match limit.as_u64() {
+            Some(n @ 1..=MAX_SEARCH_PAGE) => n,
+            _ => {
+                return error(
+                    422,
+                    "invalid_request",
+                    format!("`limit` must be an integer from 1 to {MAX_SEARCH_PAGE}"),
+                );
+            }
+        },
+    };
+    let include: Vec<String> = match body.get("include") {
+        None => Vec::new(),
+        Some(Value::Array(fields)) if fields.iter().all(Value::is_string) => fields
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(_) => return error(422, "invalid_request", "`include` must list field names"),
+    };
+    let from: usize = match body.get("from") {
+        None | Some(Value::Null) => 0,
+        Some(cursor) => match cursor.as_str().and_then(|c| c.parse().ok()) {
+            Some(from) => from,
+            None => {
+                return error(
+                    422,
+                    "invalid_request",
+                    "`from` is not a cursor of this search",
+                );
+            }
+        },
+    };
+    let inner = state.lock();
+    if !inner.blueprints.contains_key(&blueprint) {
+        return error(404, "not_found", format!("blueprint {blueprint} not found"));
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut matching = inner
+        .entities
+        .range((blueprint.clone(), String::new())..)
+        .take_while(|((bp, _), _)| *bp == blueprint)
+        .filter(|(_, s)| search::matches(query, &s.entity, s.datasource.as_deref()))
+        .skip(from);
+    let page: Vec<Value> = matching
+        .by_ref()
+        .take(limit)
+        .map(|(_, s)| project(&s.entity, &include))
+        .collect();
+    let mut response = json!({"ok": true, "entities": page});
+    if matching.next().is_some() {
+        response["next"] = json!((from + limit).to_string());
+    }
+    Json(response).into_response()
+}
+
 /// Keeps only the `include`d fields (`identifier`, `properties.url`, ...); all when empty.
 fn project(entity: &Value, include: &[String]) -> Value {
     if include.is_empty() {
@@ -497,11 +569,13 @@ pub(crate) async fn datasource_entities(
         })
         .map(|s| &s.entity)
         .collect();
+    // Port's listing (and the framework's own Port mock) need not return more than the keys:
+    // Ocean reads `identifier` and `blueprint` from it; fields for a diff come from search.
     let page: Vec<Value> = owned
         .iter()
         .skip(from)
         .take(limit)
-        .map(|e| (*e).clone())
+        .map(|e| json!({"identifier": e["identifier"], "blueprint": e["blueprint"]}))
         .collect();
     let mut response = json!({"ok": true, "entities": page});
     if from + limit < owned.len() {

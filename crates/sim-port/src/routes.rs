@@ -17,7 +17,10 @@ use tokio::time::Instant;
 
 use crate::{
     SimState,
-    entities::{bulk_delete, bulk_upsert, datasource_entities, delete_one, search, upsert_one},
+    entities::{
+        blueprint_search, bulk_delete, bulk_upsert, datasource_entities, delete_one, search,
+        upsert_one,
+    },
     wire::{MAX_BODY_BYTES, error},
 };
 
@@ -67,6 +70,10 @@ pub fn router(state: Arc<SimState>) -> Router {
         )
         .route("/v1/entities/search", post(search))
         .route(
+            "/v1/blueprints/{bp}/entities/search",
+            post(blueprint_search),
+        )
+        .route(
             "/v1/blueprints/entities/datasource-entities",
             post(datasource_entities),
         )
@@ -114,6 +121,11 @@ fn injected_fault(state: &SimState, route: &str) -> Option<Response> {
         .find(|s| s.remaining > 0 && route.contains(&s.route))
     {
         scripted.remaining -= 1;
+        if let Some(body) = &scripted.body {
+            let status = axum::http::StatusCode::from_u16(scripted.status)
+                .unwrap_or(axum::http::StatusCode::OK);
+            return Some((status, Json(body.clone())).into_response());
+        }
         let mut response = error(
             scripted.status,
             "injected",
@@ -435,7 +447,7 @@ async fn stats(State(state): Shared) -> Json<Value> {
 }
 
 /// `POST /_faults` with `{"latencyMs": n, "rate5xx": x}` and/or `{"status": s, "route": "...",
-/// "count": n, "retryAfter": secs}`.
+/// "count": n, "retryAfter": secs, "body": answer}`.
 async fn set_faults(State(state): Shared, Json(body): Json<Value>) -> Json<Value> {
     let mut inner = state.lock();
     if let Some(ms) = body.get("latencyMs").and_then(Value::as_u64) {
@@ -452,6 +464,7 @@ async fn set_faults(State(state): Shared, Json(body): Json<Value>) -> Json<Value
                 .unwrap_or_default()
                 .to_owned(),
             status: u16::try_from(status).unwrap_or(500),
+            body: body.get("body").cloned(),
             retry_after: body.get("retryAfter").and_then(Value::as_u64),
             remaining: body
                 .get("count")

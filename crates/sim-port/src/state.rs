@@ -39,11 +39,13 @@ pub(crate) struct Stored {
     pub(crate) datasource: Option<String>,
 }
 
-/// A scripted failure: the next `remaining` requests whose route contains `route` get `status`.
+/// A scripted answer: the next `remaining` requests whose route contains `route` get `status`
+/// (with `body` when set, else Port's error envelope).
 #[derive(Debug, Clone)]
 pub(crate) struct Scripted {
     pub(crate) route: String,
     pub(crate) status: u16,
+    pub(crate) body: Option<Value>,
     pub(crate) retry_after: Option<u64>,
     pub(crate) remaining: u32,
 }
@@ -177,6 +179,7 @@ impl SimState {
         self.lock().scripted.push(Scripted {
             route: String::new(),
             status: 429,
+            body: None,
             retry_after: Some(retry_after_secs),
             remaining: next_n,
         });
@@ -187,6 +190,19 @@ impl SimState {
         self.lock().scripted.push(Scripted {
             route: route_contains.to_owned(),
             status,
+            body: None,
+            retry_after: None,
+            remaining: next_n,
+        });
+    }
+
+    /// The next `next_n` requests whose route template contains `route_contains` answer 200
+    /// with `body` (a malformed answer, for tests of what the client makes of it).
+    pub fn inject_body(&self, route_contains: &str, body: Value, next_n: u32) {
+        self.lock().scripted.push(Scripted {
+            route: route_contains.to_owned(),
+            status: 200,
+            body: Some(body),
             retry_after: None,
             remaining: next_n,
         });

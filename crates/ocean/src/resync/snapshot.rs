@@ -1,6 +1,11 @@
 //! What Port holds for this integration at the start of a resync: read in bulk once, reduced to
 //! keys and fingerprints (DESIGN.md §2: "read in bulk once per run").
 //!
+//! As Ocean does, the datasource listing is read for keys only (`identifier`, `blueprint`:
+//! Port need not return more there); the fields the diff compares come from Port's paginated
+//! search of each listed blueprint with `include` (ocean-framework.md §2.5), 1000 entities a
+//! request.
+//!
 //! Taking it at the start also gives Ocean's `before = resync start` rule for free: an entity
 //! written by a live event during the resync is not in the snapshot, so it is never deleted.
 //!
@@ -8,72 +13,131 @@
 //! so that an entity the deletion phase keeps without producing it (its resource failed)
 //! still protects what it relates to (see [`super::reconcile`], rule 4).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use futures::{StreamExt, TryStreamExt};
 use port_client::{Client, Installation};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{
     diff::Fingerprint,
     reconcile::{EntityKey, RelationRef},
 };
 
+/// The fields of Port's entities that the diff compares (and the relations deletion needs).
+const COMPARED_FIELDS: [&str; 6] = [
+    "identifier",
+    "title",
+    "icon",
+    "team",
+    "properties",
+    "relations",
+];
+/// Blueprints searched at once.
+const CONCURRENT_SEARCHES: usize = 4;
+
 /// Port's entities owned by this integration, keyed by (blueprint, identifier).
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
-    pub(crate) entities: HashMap<EntityKey, Fingerprint>,
+    /// Each owned entity with its fingerprint (`None`: listed but not found by the search, e.g.
+    /// deleted meanwhile; it counts as changed).
+    pub(crate) entities: HashMap<EntityKey, Option<Fingerprint>>,
     /// The relations of the entities that have any, when loaded with `keep_relations`.
     pub(crate) relations: HashMap<EntityKey, Vec<RelationRef>>,
 }
 
 impl Snapshot {
-    /// Lists every entity whose datasource is ours; `keep_relations` also keeps their relations.
+    /// Lists every entity whose datasource is ours, then reads the compared fields of each
+    /// listed blueprint; `keep_relations` also keeps their relations.
     pub(crate) async fn load(
         port: &Client,
         installation: &Installation,
         keep_relations: bool,
     ) -> Result<Self, port_client::Error> {
+        let prefix = installation.datasource_prefix();
+        let suffix = installation.datasource_suffix();
         let listed = port
             .entities()
-            .datasource_entities(
-                &installation.datasource_prefix(),
-                &installation.datasource_suffix(),
-                None,
-            )
+            .datasource_entities(&prefix, &suffix, None)
             .await?;
-        Ok(Self::from_listing(&listed, keep_relations))
-    }
-
-    /// Reduces Port's listing to keys, fingerprints and (with `keep_relations`) relations.
-    fn from_listing(listed: &[Value], keep_relations: bool) -> Self {
-        let mut entities = HashMap::with_capacity(listed.len());
-        let mut relations = HashMap::new();
-        for entity in listed {
-            let Some(key) = key_of(entity) else { continue };
-            entities.insert(key.clone(), Fingerprint::of_port_entity(entity));
-            let pairs = if keep_relations {
-                relation_pairs(entity)
-            } else {
-                Vec::new()
-            };
-            if !pairs.is_empty() {
-                relations.insert(key, pairs);
+        let mut snapshot = Self::from_listing(&listed)?;
+        drop(listed);
+        let blueprints: BTreeSet<String> = snapshot
+            .entities
+            .keys()
+            .map(|key| key.blueprint.clone())
+            .collect();
+        // Ocean's ownership rules: both ends of our datasource.
+        let query = json!({"combinator": "and", "rules": [
+            {"property": "$datasource", "operator": "contains", "value": prefix},
+            {"property": "$datasource", "operator": "contains", "value": suffix},
+        ]});
+        let entities = port.entities();
+        let mut pages = futures::stream::iter(&blueprints)
+            .map(|blueprint| {
+                entities
+                    .search_blueprint(blueprint, &query, &COMPARED_FIELDS)
+                    .map_ok(move |page| (blueprint, page))
+                    .boxed()
+            })
+            .flatten_unordered(CONCURRENT_SEARCHES);
+        while let Some((blueprint, page)) = pages.try_next().await? {
+            for entity in page {
+                snapshot.add_fields(blueprint, &entity, keep_relations);
             }
         }
-        Self {
+        Ok(snapshot)
+    }
+
+    /// The keys of Port's listing, fingerprints unknown yet. An item without a string
+    /// `identifier` and `blueprint` is a malformed answer: nothing may be deleted on it.
+    fn from_listing(listed: &[Value]) -> Result<Self, port_client::Error> {
+        let mut entities = HashMap::with_capacity(listed.len());
+        for (index, entity) in listed.iter().enumerate() {
+            let key = key_of(entity).ok_or_else(|| port_client::Error::Decode {
+                route: "/v1/blueprints/entities/datasource-entities".into(),
+                path: format!("entities[{index}]"),
+                message: "an entity without a string `identifier` and `blueprint`".into(),
+            })?;
+            entities.insert(key, None);
+        }
+        Ok(Self {
             entities,
-            relations,
+            relations: HashMap::new(),
+        })
+    }
+
+    /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
+    /// the listing holds it.
+    fn add_fields(&mut self, blueprint: &str, entity: &Value, keep_relations: bool) {
+        let Some(identifier) = entity.get("identifier").and_then(Value::as_str) else {
+            return;
+        };
+        let key = EntityKey {
+            blueprint: blueprint.to_owned(),
+            identifier: identifier.to_owned(),
+        };
+        let Some(slot) = self.entities.get_mut(&key) else {
+            // Written after the listing (a live event): not ours to diff or delete now.
+            return;
+        };
+        *slot = Some(Fingerprint::of_port_entity(entity));
+        if keep_relations {
+            let refs = relation_refs(entity);
+            if !refs.is_empty() {
+                self.relations.insert(key, refs);
+            }
         }
     }
 
-    /// The fingerprint of an entity Port holds, if it holds it.
+    /// The fingerprint of an entity Port holds, if it holds it and its fields were read.
     pub(crate) fn get(&self, key: &EntityKey) -> Option<&Fingerprint> {
-        self.entities.get(key)
+        self.entities.get(key).and_then(Option::as_ref)
     }
 }
 
 /// The relations of an entity as Port returns it.
-fn relation_pairs(entity: &Value) -> Vec<RelationRef> {
+fn relation_refs(entity: &Value) -> Vec<RelationRef> {
     entity
         .get("relations")
         .and_then(Value::as_object)
@@ -101,16 +165,28 @@ mod tests {
         }
     }
 
+    fn listed() -> Snapshot {
+        Snapshot::from_listing(&[
+            json!({"identifier": "r1", "blueprint": "repo"}),
+            json!({"identifier": "p1", "blueprint": "project"}),
+        ])
+        .unwrap()
+    }
+
     #[test]
     fn keeps_string_and_list_relations_of_each_entity_when_asked() {
-        let listed = [
-            json!({"identifier": "r1", "blueprint": "repo", "relations": {
-                "project": "p1", "teams": ["t1", "t2"], "owner": null, "query": {"combinator": "and"}
-            }}),
-            json!({"identifier": "p1", "blueprint": "project", "relations": {}}),
-        ];
-        let snapshot = Snapshot::from_listing(&listed, true);
+        let mut snapshot = listed();
+        let repo = json!({"identifier": "r1", "relations": {
+            "project": "p1", "teams": ["t1", "t2"], "owner": null, "query": {"combinator": "and"}
+        }});
+        snapshot.add_fields("repo", &repo, true);
+        snapshot.add_fields(
+            "project",
+            &json!({"identifier": "p1", "relations": {}}),
+            true,
+        );
         assert_eq!(snapshot.entities.len(), 2);
+        assert!(snapshot.get(&key("repo", "r1")).is_some());
         let mut refs = snapshot.relations[&key("repo", "r1")].clone();
         refs.sort();
         let relation = |relation: &str, target: &str| RelationRef {
@@ -129,11 +205,27 @@ mod tests {
     }
 
     #[test]
-    fn keeps_no_relations_unless_asked() {
-        let listed =
-            [json!({"identifier": "r1", "blueprint": "repo", "relations": {"project": "p1"}})];
-        let snapshot = Snapshot::from_listing(&listed, false);
-        assert_eq!(snapshot.entities.len(), 1);
+    fn keeps_no_relations_unless_asked_and_ignores_entities_the_listing_lacks() {
+        let mut snapshot = listed();
+        let repo = json!({"identifier": "r1", "relations": {"project": "p1"}});
+        snapshot.add_fields("repo", &repo, false);
+        snapshot.add_fields("repo", &json!({"identifier": "written-since"}), false);
+        assert_eq!(snapshot.entities.len(), 2);
         assert!(snapshot.relations.is_empty());
+        assert!(snapshot.get(&key("repo", "r1")).is_some());
+        assert!(
+            snapshot.get(&key("project", "p1")).is_none(),
+            "fields never read"
+        );
+    }
+
+    #[test]
+    fn a_listed_item_without_its_key_is_a_decode_error() {
+        let error = Snapshot::from_listing(&[
+            json!({"identifier": "r1", "blueprint": "repo"}),
+            json!({"identifier": 7, "blueprint": "repo"}),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("entities[1]"), "{error}");
     }
 }

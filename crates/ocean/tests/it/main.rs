@@ -174,6 +174,17 @@ async fn second_resync_of_unchanged_data_makes_no_upsert_call() {
     );
     assert_eq!(h.env.sim.state.stats().requests_to(BULK), 0);
     assert_eq!(second.deletion.total_deleted(), 0);
+    // The listing gives keys only (sim-port answers like Port's own mock); the compared fields
+    // come from one paginated search per blueprint.
+    let stats = h.env.sim.state.stats();
+    assert_eq!(
+        stats.requests_to("POST /v1/blueprints/entities/datasource-entities"),
+        1
+    );
+    assert_eq!(
+        stats.requests_to("POST /v1/blueprints/{bp}/entities/search"),
+        2
+    );
 }
 
 #[tokio::test]
