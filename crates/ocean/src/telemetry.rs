@@ -55,6 +55,18 @@ pub fn field_warnings(kind: &str, index: usize, field: &str, count: usize, examp
     counter!("ocean_mapping_field_errors_total", "kind" => kind.to_owned()).increment(count as u64);
 }
 
+/// Items of a resource mapped to identifiers that earlier items of the resync already produced
+/// (the later item wins, as Port applies writes in order). Logged once per blueprint.
+pub fn duplicate_identifiers(kind: &str, index: usize, blueprint: &str, count: usize) {
+    warn!(
+        kind,
+        index,
+        blueprint,
+        count,
+        "Items mapped to identifiers already produced in this resync; the later item in the source's order wins. Make the identifier unique in the mapping if both are meant to exist."
+    );
+}
+
 /// A resource finished (completed or failed).
 pub fn resource_finished(report: &ResourceReport) {
     let kind = report.kind.as_str();

@@ -22,6 +22,18 @@ use xxhash_rust::xxh3::Xxh3;
 pub struct Fingerprint(Box<[(u64, u64)]>);
 
 impl Fingerprint {
+    /// One hash of every field: equal for equal fingerprints (what a duplicate is compared
+    /// with, see [`super::pipeline`]).
+    #[must_use]
+    pub fn digest(&self) -> u64 {
+        let mut hasher = Xxh3::new();
+        for (field, value) in &self.0 {
+            hasher.update(&field.to_le_bytes());
+            hasher.update(&value.to_le_bytes());
+        }
+        hasher.digest()
+    }
+
     /// Fingerprints an entity as Port returns it (search or datasource listing).
     #[must_use]
     pub fn of_port_entity(entity: &Value) -> Self {

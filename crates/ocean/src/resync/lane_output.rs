@@ -4,7 +4,7 @@
 //! Its own module so that [`super::pipeline`] (which fills it) and [`super::delete`] (which reads
 //! it) do not import each other; [`super::Resync::run`] calls one after the other.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{
     reconcile::{EntityKey, RelationRef},
@@ -16,6 +16,9 @@ use super::{
 pub(super) struct LaneOutput {
     pub(super) reports: Vec<ResourceReport>,
     pub(super) seen: HashSet<EntityKey>,
+    /// Per key produced in this lane (by the key's hash): the digest of the version Port holds
+    /// or is being sent, which a later duplicate of the key is compared with. 16 bytes a key.
+    pub(super) produced: HashMap<u64, u64>,
     /// (source blueprint, relation) of the relations of seen entities.
     pub(super) relation_refs: HashSet<(String, RelationRef)>,
     /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).

@@ -3,12 +3,13 @@
 //! See the module docs of [`crate::resync`].
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::{StreamExt, stream::FuturesUnordered};
+use indexmap::IndexMap;
 use mapping::{Entity, MappingPlan, SharedFields};
 use port_client::{BulkUpsertReport, UpsertOptions};
 use serde_json::value::RawValue;
@@ -201,6 +202,15 @@ fn prepare(entity: Entity) -> Result<Mapped, String> {
     })
 }
 
+/// A key's hash, for [`LaneOutput::produced`].
+fn key_hash(key: &EntityKey) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(key.blueprint.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(key.identifier.as_bytes());
+    hasher.digest()
+}
+
 /// Entities of one bulk request: (identifier for reports, serialized entity).
 type Batch = Vec<(String, Box<RawValue>)>;
 
@@ -218,6 +228,11 @@ struct UpsertSink<'a, I> {
     batchers: HashMap<String, Batcher<(String, Box<RawValue>)>>,
     inflight: FuturesUnordered<futures::future::BoxFuture<'a, UpsertResult>>,
     options: UpsertOptions,
+    /// Later versions of keys produced earlier, in source order (only the last per key is
+    /// kept): sent once every earlier write has settled, so the later item wins.
+    deferred: IndexMap<EntityKey, (String, Box<RawValue>)>,
+    /// Duplicated identifiers per blueprint, logged once at the end.
+    duplicates: BTreeMap<String, usize>,
 }
 
 impl<'a, I: Integration> UpsertSink<'a, I> {
@@ -231,6 +246,8 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             report,
             batchers: HashMap::new(),
             inflight: FuturesUnordered::new(),
+            deferred: IndexMap::new(),
+            duplicates: BTreeMap::new(),
         }
     }
 
@@ -264,6 +281,21 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                     .insert((entity.blueprint.clone(), relation));
             }
             if let Some(key) = entity.key {
+                let digest = entity.fingerprint.digest();
+                let earlier = out.produced.insert(key_hash(&key), digest);
+                out.seen.insert(key.clone());
+                if let Some(earlier) = earlier {
+                    // Produced before in this resync: Port ends with the later item, as it
+                    // applies writes in order. Written after every earlier write has settled.
+                    self.report.duplicates += 1;
+                    *self.duplicates.entry(entity.blueprint.clone()).or_default() += 1;
+                    if earlier == digest {
+                        self.report.unchanged += 1;
+                    } else {
+                        self.deferred.insert(key, (entity.blueprint, entity.json));
+                    }
+                    continue;
+                }
                 let unchanged = snapshot.get(&key).is_some_and(|port| {
                     if merge {
                         port.covers(&entity.fingerprint)
@@ -271,7 +303,6 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                         port.same_as(&entity.fingerprint)
                     }
                 });
-                out.seen.insert(key.clone());
                 if unchanged {
                     self.report.unchanged += 1;
                     continue;
@@ -373,6 +404,33 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         for (blueprint, batch) in pending {
             self.send(blueprint, batch).await;
         }
+        self.settle_all().await;
+        for (blueprint, count) in std::mem::take(&mut self.duplicates) {
+            telemetry::duplicate_identifiers(
+                &self.report.kind,
+                self.report.index,
+                &blueprint,
+                count,
+            );
+        }
+        let deferred = std::mem::take(&mut self.deferred);
+        for (key, (blueprint, json)) in deferred {
+            self.push(blueprint, key.identifier, json).await;
+        }
+        let pending: Vec<(String, Batch)> = self
+            .batchers
+            .iter_mut()
+            .filter_map(|(blueprint, batcher)| {
+                batcher.flush().map(|batch| (blueprint.clone(), batch))
+            })
+            .collect();
+        for (blueprint, batch) in pending {
+            self.send(blueprint, batch).await;
+        }
+        self.settle_all().await;
+    }
+
+    async fn settle_all(&mut self) {
         while let Some(done) = self.inflight.next().await {
             self.settle(done);
         }

@@ -39,6 +39,9 @@ pub struct ResourceReport {
     pub dropped: usize,
     /// Entities identical to what Port holds, so not written.
     pub unchanged: usize,
+    /// Entities whose identifier an earlier item of this resync already produced (the later
+    /// item wins, as Port applies writes in order).
+    pub duplicates: usize,
     /// Entities Port accepted.
     pub upserted: usize,
     /// Entities Port refused (counted; the first [`MAX_REJECTIONS_KEPT`] are in `rejections`).

@@ -188,6 +188,40 @@ async fn second_resync_of_unchanged_data_makes_no_upsert_call() {
 }
 
 #[tokio::test]
+async fn when_two_items_map_to_one_identifier_the_later_one_wins_every_time() {
+    let h = Harness::new(MAPPING).await;
+    let mut first_page = projects(&["p1"]);
+    first_page[0]["name"] = json!("first");
+    let others: Vec<String> = (0..60).map(|i| format!("x{i}")).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    first_page.extend(projects(&others[..30]));
+    let mut second_page = projects(&others[30..]);
+    let mut later = projects(&["p1"]);
+    later[0]["name"] = json!("second");
+    second_page.extend(later);
+    h.script
+        .set("project", vec![Some(first_page), Some(second_page)]);
+    h.script.set("repository", vec![]);
+    h.script.set("work-item", vec![]);
+    for run in 0..3 {
+        let report = h.run().await;
+        assert!(report.succeeded(), "{report}");
+        assert_eq!(report.resources[0].duplicates, 1);
+        let stored = h.env.sim.state.entity("azureDevopsProject", "p1").unwrap();
+        assert_eq!(stored["title"], json!("second"), "resync {run}");
+    }
+
+    // A duplicate identical to the earlier item is not written again.
+    let same = projects(&["p1", "p1"]);
+    h.script.set("project", vec![Some(same.clone())]);
+    h.run().await;
+    h.env.sim.state.reset_stats();
+    let report = h.run().await;
+    assert_eq!(report.resources[0].duplicates, 1);
+    assert_eq!(h.env.sim.state.stats().requests_to(BULK), 0);
+}
+
+#[tokio::test]
 async fn a_changed_entity_is_the_only_one_written_again() {
     let h = Harness::new(MAPPING).await;
     h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
