@@ -604,3 +604,66 @@ async fn the_queue_drains_only_after_each_accepted_event_is_applied() {
         );
     }
 }
+
+/// Issue 13: a live item that no longer passes its resource's `selector.query` leaves Port, as
+/// with Ocean's live events; the other work items stay.
+#[tokio::test]
+async fn a_live_item_that_leaves_its_selector_is_deleted_from_port() {
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let client = client(&ado);
+    let mut app_config = ado_kinds::defaults::default_mapping().unwrap();
+    let work_items = app_config
+        .resources
+        .iter_mut()
+        .find(|r| r.kind == ado_kinds::AdoKind::WorkItem.as_str())
+        .expect("the default mapping maps work items");
+    work_items.selector.query = r#".fields["System.Title"] | startswith("Gone") | not"#.into();
+    let plan = Arc::new(MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap());
+    let app_config = Arc::new(app_config);
+    let resync = Resync {
+        port: port.client("leave"),
+        integration: Arc::new(AzureDevops::new(client.clone())),
+        app_config: Arc::clone(&app_config),
+        plan: Arc::clone(&plan),
+        installation: testkit::installation("leave"),
+        settings: ResyncSettings::default(),
+    };
+    assert!(resync.run().await.succeeded());
+    let project = "00000001-0000-4000-8000-000000000000";
+    let ids = ado.state.work_item_ids(0);
+    let key = |id: u64| format!("{project}/{id}");
+    let held = |id: u64| {
+        port.sim
+            .state
+            .entity("azureDevopsWorkItem", &key(id))
+            .is_some()
+    };
+    assert!(held(ids[0]) && held(ids[1]));
+
+    let (addr, queue) = serve_with(
+        AdoLive::new(client, None),
+        &port,
+        "leave",
+        100,
+        (app_config, plan),
+    )
+    .await;
+    assert!(
+        ado.state
+            .update_work_item(ids[0], "System.Title", json!("Gone for good"))
+    );
+    let event = json!({"eventType": "workitem.updated", "publisherId": "tfs",
+        "resource": {"id": 1, "workItemId": ids[0]},
+        "resourceContainers": {"project": {"id": project}}});
+    let answer = reqwest::Client::new()
+        .post(format!("http://{addr}/integration/webhook"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    queue.drained().await;
+    assert!(!held(ids[0]), "the item left its selector");
+    assert!(held(ids[1]));
+}

@@ -382,6 +382,22 @@ impl<L: LiveEvents> Live<L> {
                         continue;
                     }
                     let outcome = resource.map_item(item).map_err(Error::Map)?;
+                    if outcome.filtered_out > 0 {
+                        // It no longer passes `selector.query`: its entity leaves Port, if Port
+                        // holds it for us (Ocean's live events do the same).
+                        let all = resource.map_item_unfiltered(item).map_err(Error::Map)?;
+                        for entity in all.passed {
+                            let kept = outcome.passed.iter().any(|p| {
+                                p.blueprint == entity.blueprint && p.identifier == entity.identifier
+                            });
+                            if let (false, Some(id)) = (kept, entity.identifier.as_str()) {
+                                deletes
+                                    .entry(entity.blueprint)
+                                    .or_default()
+                                    .insert(id.to_owned());
+                            }
+                        }
+                    }
                     for entity in outcome.passed {
                         upserts
                             .entry(entity.blueprint.clone())
