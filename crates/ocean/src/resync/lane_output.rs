@@ -16,9 +16,9 @@ use super::{
 pub(super) struct LaneOutput {
     pub(super) reports: Vec<ResourceReport>,
     pub(super) seen: HashSet<EntityKey>,
-    /// Per key produced in this lane (by the key's hash): the digest of the version Port holds
-    /// or is being sent, which a later duplicate of the key is compared with. 16 bytes a key.
-    pub(super) produced: HashMap<u64, u64>,
+    /// Per key produced in this lane (by the key's hash): the resource that produced it last
+    /// and the digest of that version, which a later duplicate is compared with.
+    pub(super) produced: HashMap<u64, (usize, u64)>,
     /// (source blueprint, relation) of the relations of seen entities.
     pub(super) relation_refs: HashSet<(String, RelationRef)>,
     /// Blueprints each resource actually wrote (covers non-literal blueprint expressions).

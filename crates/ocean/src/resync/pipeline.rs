@@ -282,19 +282,33 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             }
             if let Some(key) = entity.key {
                 let digest = entity.fingerprint.digest();
-                let earlier = out.produced.insert(key_hash(&key), digest);
+                let resource = self.report.index;
+                let earlier = out.produced.insert(key_hash(&key), (resource, digest));
                 out.seen.insert(key.clone());
-                if let Some(earlier) = earlier {
-                    // Produced before in this resync: Port ends with the later item, as it
-                    // applies writes in order. Written after every earlier write has settled.
-                    self.report.duplicates += 1;
-                    *self.duplicates.entry(entity.blueprint.clone()).or_default() += 1;
-                    if earlier == digest {
-                        self.report.unchanged += 1;
-                    } else {
-                        self.deferred.insert(key, (entity.blueprint, entity.json));
+                match earlier {
+                    Some((by, earlier)) if by == resource => {
+                        // Produced before by this resource: Port ends with the later item, as
+                        // it applies writes in order. Sent after every earlier write settled.
+                        self.report.duplicates += 1;
+                        *self.duplicates.entry(entity.blueprint.clone()).or_default() += 1;
+                        if earlier == digest {
+                            self.report.unchanged += 1;
+                        } else {
+                            self.deferred.insert(key, (entity.blueprint, entity.json));
+                        }
+                        continue;
                     }
-                    continue;
+                    Some(_) if !merge => {
+                        // An earlier resource of the lane replaced (or kept) Port's copy in
+                        // this resync: the snapshot no longer tells what Port holds. Resources
+                        // run in order, so this write lands last, as in Ocean.
+                        self.push(entity.blueprint, key.identifier, entity.json)
+                            .await;
+                        continue;
+                    }
+                    // Merged into what an earlier resource wrote: only the fields sent matter,
+                    // and the snapshot answers for them.
+                    _ => {}
                 }
                 let unchanged = snapshot.get(&key).is_some_and(|port| {
                     if merge {
