@@ -771,8 +771,13 @@ async fn an_azure_devops_server_that_stops_at_api_version_6_gets_the_same_catalo
 }
 
 /// Issue 12: a typo in a kind and a selector option the kind cannot use are reported when the
-/// mapping loads, together with the jq expressions that do not compile.
+/// mapping loads, together with the jq expressions that do not compile. Issue 13: those
+/// resources fail in the resync report (their blueprints kept), and the others sync.
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario: load, then resync"
+)]
 async fn unknown_kinds_and_bad_selector_options_are_refused_at_load_with_jq_errors() {
     use ocean::runner::{Runner, RunnerSettings};
     let mapping = r#"
@@ -786,6 +791,9 @@ resources:
   - kind: project
     selector: {query: "true"}
     port: {entity: {mappings: {identifier: .id | oops(, blueprint: '"b"'}}}
+  - kind: project
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, title: .name, blueprint: '"azureDevopsProject"'}}}
 "#;
     let port = PortEnv::start().await.unwrap();
     let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
@@ -805,15 +813,14 @@ resources:
             changelog_destination: json!({}),
         },
     );
-    let Err(error) = runner.mapping().await else {
-        panic!("the mapping is refused");
-    };
-    let ocean::Error::MappingCompile { source, .. } = &error else {
-        panic!("a load error, not {error:?}");
-    };
-    let found: Vec<(usize, &str)> = source
-        .0
+    let (_, plan) = runner
+        .mapping()
+        .await
+        .expect("a mapping with bad resources still loads");
+    let found: Vec<(usize, &str)> = plan
+        .refused()
         .iter()
+        .flat_map(|r| r.errors.iter())
         .map(|p| (p.resource_index, p.field.as_str()))
         .collect();
     assert_eq!(
@@ -823,7 +830,14 @@ resources:
             (1, "selector"),
             (2, "port.entity.mappings.identifier")
         ],
-        "{source}"
+        "{:?}",
+        plan.refused()
+    );
+    let source = mapping::CompileErrors(
+        plan.refused()
+            .iter()
+            .flat_map(|r| r.errors.clone())
+            .collect(),
     );
     let text = source.to_string();
     assert!(text.contains("unknown kind `work-items`"), "{text}");
@@ -831,6 +845,25 @@ resources:
     assert_eq!(
         ado.state.requests().values().sum::<u64>(),
         0,
-        "nothing is fetched"
+        "nothing is fetched at load"
+    );
+
+    // The resync syncs the good resource and reports the others as failed.
+    port.sim.state.put_entity(
+        json!({"identifier": "kept", "blueprint": "b", "properties": {}, "relations": {}}),
+        &testkit::installation("it-check").to_string(),
+    );
+    let report = runner.resync().await.unwrap();
+    let failed: Vec<usize> = report
+        .resources
+        .iter()
+        .filter(|r| r.failure.is_some())
+        .map(|r| r.index)
+        .collect();
+    assert_eq!(failed, [0, 1, 2], "{report}");
+    assert!(report.resources[3].upserted > 0, "{report}");
+    assert!(
+        port.sim.state.entity("b", "kept").is_some(),
+        "a refused resource's blueprint is not cleaned up"
     );
 }

@@ -18,10 +18,27 @@ pub struct CompileOptions {
     pub env: Option<Map<String, Value>>,
 }
 
-/// A compiled port-app-config: one [`ResourcePlan`] per resource, in order.
+/// A compiled port-app-config: one [`ResourcePlan`] per resource that compiled, in order, and
+/// the resources that did not (only from [`MappingPlan::compile_each`] and
+/// [`MappingPlan::refuse`]).
 #[derive(Debug, Clone)]
 pub struct MappingPlan {
     resources: Vec<ResourcePlan>,
+    refused: Vec<RefusedResource>,
+}
+
+/// A resource left out of a [`MappingPlan`], with every reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedResource {
+    /// Position in the port-app-config.
+    pub index: usize,
+    /// The resource's kind.
+    pub kind: String,
+    /// The blueprint it writes, when its blueprint expression is a string literal (so that
+    /// the host can protect that blueprint instead of every one).
+    pub blueprint: Option<String>,
+    /// Why (at least one).
+    pub errors: Vec<CompileError>,
 }
 
 /// A mapping leaf after compilation.
@@ -71,32 +88,89 @@ impl MappingPlan {
         config: &PortAppConfig,
         options: &CompileOptions,
     ) -> Result<Self, CompileErrors> {
-        let env = to_val(&Value::Object(options.env.clone().unwrap_or_default()));
-        let mut errors = Vec::new();
-        let resources: Vec<ResourcePlan> = config
-            .resources
-            .iter()
-            .enumerate()
-            .filter_map(|(index, resource)| {
-                let mut c = Collector {
-                    index,
-                    kind: &resource.kind,
-                    errors: &mut errors,
-                };
-                compile_resource(&mut c, resource, env.clone())
-            })
-            .collect();
-        if errors.is_empty() {
-            Ok(Self { resources })
+        let plan = Self::compile_each(config, options);
+        if plan.refused.is_empty() {
+            Ok(plan)
         } else {
-            Err(CompileErrors(errors))
+            Err(CompileErrors(
+                plan.refused.into_iter().flat_map(|r| r.errors).collect(),
+            ))
         }
     }
 
-    /// The compiled resources, in port-app-config order (`resources()[i].index() == i`).
+    /// Compiles each resource on its own: those with an expression that does not compile are
+    /// [`refused`](Self::refused) with every error, the others are planned (a host that must
+    /// keep syncing what it can, e.g. with a mapping edited in Port's UI).
+    #[must_use]
+    pub fn compile_each(config: &PortAppConfig, options: &CompileOptions) -> Self {
+        let env = to_val(&Value::Object(options.env.clone().unwrap_or_default()));
+        let mut plan = Self {
+            resources: Vec::with_capacity(config.resources.len()),
+            refused: Vec::new(),
+        };
+        for (index, resource) in config.resources.iter().enumerate() {
+            let mut errors = Vec::new();
+            let mut c = Collector {
+                index,
+                kind: &resource.kind,
+                errors: &mut errors,
+            };
+            match compile_resource(&mut c, resource, env.clone()) {
+                Some(compiled) if errors.is_empty() => plan.resources.push(compiled),
+                _ => plan.refused.push(RefusedResource {
+                    index,
+                    kind: resource.kind.clone(),
+                    blueprint: Jq::compile(&resource.port.entity.mappings.blueprint)
+                        .ok()
+                        .and_then(|jq| jq.literal().map(str::to_owned)),
+                    errors,
+                }),
+            }
+        }
+        plan
+    }
+
+    /// Takes resource `error.resource_index` out of the plan (the host refuses it, e.g. its
+    /// selector options), or adds `error` to its reasons if it is refused already.
+    pub fn refuse(&mut self, error: CompileError) {
+        let index = error.resource_index;
+        if let Some(refused) = self.refused.iter_mut().find(|r| r.index == index) {
+            refused.errors.push(error);
+            return;
+        }
+        let Some(position) = self.resources.iter().position(|r| r.index == index) else {
+            return;
+        };
+        let resource = self.resources.remove(position);
+        self.refused.push(RefusedResource {
+            index,
+            kind: resource.kind,
+            blueprint: resource.blueprint.literal().map(str::to_owned),
+            errors: vec![error],
+        });
+        self.refused.sort_by_key(|r| r.index);
+    }
+
+    /// The compiled resources, in port-app-config order (each knows its
+    /// [`index`](ResourcePlan::index); without refusals `resources()[i].index() == i`).
     #[must_use]
     pub fn resources(&self) -> &[ResourcePlan] {
         &self.resources
+    }
+
+    /// The compiled resource at port-app-config position `index`, unless it was refused.
+    #[must_use]
+    pub fn resource(&self, index: usize) -> Option<&ResourcePlan> {
+        self.resources
+            .binary_search_by_key(&index, |r| r.index)
+            .ok()
+            .map(|at| &self.resources[at])
+    }
+
+    /// The resources left out, in port-app-config order.
+    #[must_use]
+    pub fn refused(&self) -> &[RefusedResource] {
+        &self.refused
     }
 }
 

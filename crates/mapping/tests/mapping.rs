@@ -240,3 +240,47 @@ fn a_bad_shape_names_the_yaml_path() {
     let error = PortAppConfig::from_yaml("resources:\n  - kind: k\n    port: 5\n").unwrap_err();
     assert!(error.to_string().contains("resources[0].port"), "{error}");
 }
+
+#[test]
+fn compile_each_plans_the_resources_that_compile_and_refuses_the_others_with_every_error() {
+    let yaml = r#"
+resources:
+  - kind: a
+    port: {entity: {mappings: {identifier: .id, blueprint: '"alpha"'}}}
+  - kind: b
+    selector: {query: 'oops('}
+    port: {entity: {mappings: {identifier: .id | nosuch(1), blueprint: '"beta"'}}}
+  - kind: c
+    port: {entity: {mappings: {identifier: .id, blueprint: .bp | (}}}
+"#;
+    let config = PortAppConfig::from_yaml(yaml).unwrap();
+    let mut plan = MappingPlan::compile_each(&config, &CompileOptions::default());
+    assert_eq!(
+        plan.resources()
+            .iter()
+            .map(mapping::ResourcePlan::index)
+            .collect::<Vec<_>>(),
+        [0]
+    );
+    let refused: Vec<(usize, Option<&str>, usize)> = plan
+        .refused()
+        .iter()
+        .map(|r| (r.index, r.blueprint.as_deref(), r.errors.len()))
+        .collect();
+    assert_eq!(refused, [(1, Some("beta"), 2), (2, None, 1)]);
+    assert!(plan.resource(0).is_some() && plan.resource(1).is_none());
+    // The strict form reports the same errors together.
+    let strict = MappingPlan::compile(&config, &CompileOptions::default()).unwrap_err();
+    assert_eq!(strict.0.len(), 3);
+
+    // A host refusal takes a compiled resource out, keeping its literal blueprint.
+    plan.refuse(mapping::CompileError {
+        resource_index: 0,
+        kind: "a".into(),
+        field: "selector".into(),
+        expression: "{}".into(),
+        message: "not for this host".into(),
+    });
+    assert!(plan.resources().is_empty());
+    assert_eq!(plan.refused()[0].blueprint.as_deref(), Some("alpha"));
+}

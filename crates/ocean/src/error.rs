@@ -24,18 +24,6 @@ pub enum Error {
         #[source]
         source: mapping::Error,
     },
-    /// The port-app-config has jq expressions that do not compile, or kinds and selector
-    /// options the integration refuses ([`crate::Integration::check`]).
-    #[error(
-        "the port-app-config {origin} has jq expressions that do not compile or resources this integration cannot read"
-    )]
-    MappingCompile {
-        /// Where it came from.
-        origin: String,
-        /// Every failing expression.
-        #[source]
-        source: mapping::CompileErrors,
-    },
     /// The Kafka consumer could not be created.
     #[error("the Kafka consumer for {brokers} could not start: {message}")]
     Kafka {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use mapping::{CompileError, CompileErrors, CompileOptions, MappingPlan, PortAppConfig};
+use mapping::{CompileError, CompileOptions, MappingPlan, PortAppConfig};
 use port_client::{Client, Installation, IntegrationRecord};
 use serde_json::{Value, json};
 use tracing::warn;
@@ -132,22 +132,14 @@ impl<I: Integration> Runner<I> {
         let options = CompileOptions {
             env: self.settings.jq_env.clone(),
         };
-        let compiled = MappingPlan::compile(&app_config, &options);
-        let mut problems = match &compiled {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors.0.clone(),
-        };
-        problems.extend(self.refused_resources(&app_config));
-        match compiled {
-            Ok(plan) if problems.is_empty() => Ok((Arc::new(app_config), Arc::new(plan))),
-            _ => {
-                problems.sort_by_key(|p| p.resource_index);
-                Err(Error::MappingCompile {
-                    origin,
-                    source: CompileErrors(problems),
-                })
-            }
+        // Each resource on its own: one that does not compile (or that the integration refuses)
+        // fails in the resync report, with its blueprints protected, and the others sync. A
+        // mapping edited in Port's UI must never stop the integration.
+        let mut plan = MappingPlan::compile_each(&app_config, &options);
+        for refusal in self.refused_resources(&app_config) {
+            plan.refuse(refusal);
         }
+        Ok((Arc::new(app_config), Arc::new(plan)))
     }
 
     /// The resources whose kind or selector options the integration refuses

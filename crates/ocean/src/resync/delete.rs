@@ -54,7 +54,7 @@ pub(super) async fn delete_stale<I: Integration>(
 
 /// How each resource ended, by index (every resource of the plan has a report).
 fn outcomes<I: Integration>(resync: &Resync<I>, lanes: &LaneOutput) -> Vec<KindOutcome> {
-    let mut outcomes = vec![KindOutcome::Complete; resync.plan.resources().len()];
+    let mut outcomes = vec![KindOutcome::Complete; resync.app_config.resources.len()];
     for r in &lanes.reports {
         if let Some(reason) = &r.failure {
             outcomes[r.index] = KindOutcome::Failed {
@@ -72,12 +72,19 @@ fn blueprint_owners<I: Integration>(
     lanes: &LaneOutput,
 ) -> HashMap<String, Vec<usize>> {
     let mut owners: HashMap<String, Vec<usize>> = HashMap::new();
-    for resource in resync.plan.resources() {
-        if let Some(bp) = resource.blueprint_literal() {
-            owners
-                .entry(bp.to_owned())
-                .or_default()
-                .push(resource.index());
+    let planned = resync
+        .plan
+        .resources()
+        .iter()
+        .map(|r| (r.index(), r.blueprint_literal()));
+    let refused = resync
+        .plan
+        .refused()
+        .iter()
+        .map(|r| (r.index, r.blueprint.as_deref()));
+    for (index, blueprint) in planned.chain(refused) {
+        if let Some(bp) = blueprint {
+            owners.entry(bp.to_owned()).or_default().push(index);
         }
     }
     for (index, blueprints) in &lanes.written {

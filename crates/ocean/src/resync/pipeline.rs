@@ -55,7 +55,23 @@ pub(super) async fn run<I: Integration>(resync: &Resync<I>, snapshot: &Snapshot)
     let lanes = lanes(&resync.plan);
     let outputs =
         futures::future::join_all(lanes.iter().map(|lane| run_lane(resync, lane, snapshot))).await;
-    LaneOutput::merge(outputs)
+    let refused = resync.plan.refused().iter().map(|refused| {
+        let mut report = ResourceReport {
+            kind: refused.kind.clone(),
+            index: refused.index,
+            ..ResourceReport::default()
+        };
+        report.fail(format!(
+            "the mapping of this resource is refused: {}",
+            mapping::CompileErrors(refused.errors.clone())
+        ));
+        telemetry::resource_finished(&report);
+        LaneOutput {
+            reports: vec![report],
+            ..LaneOutput::default()
+        }
+    });
+    LaneOutput::merge(outputs.into_iter().chain(refused))
 }
 
 /// Groups resources into lanes: resources whose (literal) blueprints overlap share a lane and keep
@@ -104,7 +120,9 @@ async fn run_resource<I: Integration>(
     written: &mut HashSet<String>,
 ) -> ResourceReport {
     let started = Instant::now();
-    let resource = &resync.plan.resources()[index];
+    let Some(resource) = resync.plan.resource(index) else {
+        unreachable!("lanes hold planned resources only");
+    };
     let mut report = ResourceReport {
         kind: resource.kind().to_owned(),
         index,
@@ -153,7 +171,9 @@ async fn run_resource<I: Integration>(
 
 /// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool).
 fn map_page(plan: &MappingPlan, index: usize, raw: Page) -> MappedPage {
-    let resource = &plan.resources()[index];
+    let Some(resource) = plan.resource(index) else {
+        unreachable!("lanes hold planned resources only");
+    };
     let mut page = MappedPage {
         items: raw.items.len(),
         ..MappedPage::default()
