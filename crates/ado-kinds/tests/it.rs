@@ -774,10 +774,7 @@ async fn an_azure_devops_server_that_stops_at_api_version_6_gets_the_same_catalo
 /// mapping loads, together with the jq expressions that do not compile. Issue 13: those
 /// resources fail in the resync report (their blueprints kept), and the others sync.
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one scenario: load, then resync"
-)]
+#[expect(clippy::too_many_lines, reason = "one scenario: load, then resync")]
 async fn unknown_kinds_and_bad_selector_options_are_refused_at_load_with_jq_errors() {
     use ocean::runner::{Runner, RunnerSettings};
     let mapping = r#"

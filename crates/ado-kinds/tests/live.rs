@@ -95,7 +95,7 @@ async fn serve_with(
     let (queue, workers) = live.start(4, capacity);
     let state = ServerState {
         live: Some((events, queue.clone())),
-        health: Arc::new(Health::default()),
+        health: serving(),
         metrics: None,
         resync: None,
     };
@@ -666,4 +666,11 @@ async fn a_live_item_that_leaves_its_selector_is_deleted_from_port() {
     queue.drained().await;
     assert!(!held(ids[0]), "the item left its selector");
     assert!(held(ids[1]));
+}
+
+/// Readiness of a started integration (the webhook route refuses events while starting).
+fn serving() -> Arc<Health> {
+    let health = Arc::new(Health::default());
+    health.set_serving();
+    health
 }

@@ -173,7 +173,7 @@ async fn one(latency_ms: u64) -> anyhow::Result<String> {
 }
 
 /// The production runner (and its Azure DevOps client), pointed at the two simulators, with
-/// the default resources created in Port.
+/// the default resources created in Port (so it is past starting).
 pub(crate) async fn bench_runner(
     ado_url: &str,
     port_url: &str,
@@ -197,6 +197,8 @@ pub(crate) async fn bench_runner(
         &ClientOptions::default(),
     )?;
     let runner = wiring::runner(port, vec![ado.clone()], &installation, Extras::default())?;
+    // Initialized: a server started with this runner takes events at once.
+    runner.health().set_serving();
     Ok((runner, ado))
 }
 

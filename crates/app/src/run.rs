@@ -15,7 +15,7 @@ use ocean::{
 };
 use port_client::{Client, Installation};
 use secrecy::ExposeSecret;
-use tracing::info;
+use tracing::{error, info};
 
 use crate::{
     logging, realtime,
@@ -47,18 +47,9 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     let metrics = long_running.then(realtime::install_metrics).flatten();
     let (runner, ado) = build_runner(&config, local_mapping)?;
     let runner = Arc::new(runner);
-    let origin = config.create_port_resources_origin;
-    let done = wiring::initialize(
-        runner.port(),
-        runner.installation(),
-        &config.event_listener.kind.changelog_destination(),
-        config.initialize_port_resources,
-        origin,
-    )
-    .await
-    .context("initializing the default resources in Port")?;
-    info!(outcome = ?done, "Default resources checked.");
     let triggers = Arc::new(tokio::sync::Notify::new());
+    // The server first, so that `/health/live` answers while Port is waited for (readiness
+    // and the webhook route wait until starting is over).
     let realtime = if long_running {
         Some(
             realtime::start(
@@ -71,6 +62,24 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let mut shutdown = std::pin::pin!(shutdown);
+    let initialized = tokio::select! {
+        done = initialize(&config, &runner, long_running) => done,
+        () = &mut shutdown => {
+            info!("Stopped while starting.");
+            if let Some(realtime) = realtime {
+                realtime.stop(SHUTDOWN_GRACE).await;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    if let Err(error) = initialized {
+        if let Some(realtime) = realtime {
+            realtime.stop(SHUTDOWN_GRACE).await;
+        }
+        return Err(error);
+    }
+    runner.health().set_serving();
     let outcome = listener::run(
         &runner,
         &config.event_listener.kind,
@@ -95,6 +104,49 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         Outcome::Stopped(_) => {
             info!("Stopped.");
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// First delay and cap of the retries of a long-running integration's start while Port is
+/// unreachable or refuses (each attempt already retries transient errors inside the client).
+const START_RETRY_FIRST: Duration = Duration::from_secs(5);
+const START_RETRY_MAX: Duration = Duration::from_mins(2);
+
+/// Creates the integration record and the default resources. A long-running integration tries
+/// again with backoff until it works (a crash loop would restart it anyway, without `/health`);
+/// `ONCE` fails at once.
+async fn initialize(
+    config: &Config<AdoConfig>,
+    runner: &Runner<AzureDevops>,
+    long_running: bool,
+) -> anyhow::Result<()> {
+    let mut wait = START_RETRY_FIRST;
+    loop {
+        let attempt = wiring::initialize(
+            runner.port(),
+            runner.installation(),
+            &config.event_listener.kind.changelog_destination(),
+            config.initialize_port_resources,
+            config.create_port_resources_origin,
+        )
+        .await
+        .context("initializing the integration and its default resources in Port");
+        match attempt {
+            Ok(done) => {
+                info!(outcome = ?done, "Default resources checked.");
+                return Ok(());
+            }
+            Err(error) if long_running => {
+                let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                error!(
+                    error = format!("{error:#}"),
+                    wait_ms, "Could not start; trying again."
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(START_RETRY_MAX);
+            }
+            Err(error) => return Err(error),
         }
     }
 }

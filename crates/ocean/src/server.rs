@@ -2,8 +2,9 @@
 //! `POST /resync` (the `WEBHOOK` listener), `GET /health/live`, `GET /health/ready` and
 //! `GET /metrics`, all under an optional path prefix.
 //!
-//! Unlike Ocean, readiness means something: the configuration was valid (the server only starts
-//! after it loaded), Port was reachable at the last attempt, and the last resync did not fail.
+//! Unlike Ocean, readiness means something: the integration can take events now (it finished
+//! starting, is not stopping, and the live-event queue has room; see [`Health`]). The last
+//! resync's outcome and Port's reachability are in the body, never a reason to be unready.
 //! The webhook route answers at once: 401 for a wrong password, 400 for a malformed event, 200
 //! for an event that is queued or deliberately ignored, and 503 when the queue is full so that
 //! Azure DevOps delivers the event again.
@@ -95,15 +96,23 @@ async fn live() -> Json<Value> {
 }
 
 async fn ready<L: LiveEvents>(State(state): State<ServerState<L>>) -> Response {
-    let reasons = state.health.not_ready();
+    let mut reasons = state.health.not_ready();
+    if state
+        .live
+        .as_ref()
+        .is_some_and(|(_, queue)| queue.is_full())
+    {
+        reasons.push("the live-event queue is full");
+    }
+    let mut body = state.health.details();
+    body["check"] = json!("ready");
     if reasons.is_empty() {
-        Json(json!({"status": "healthy", "check": "ready"})).into_response()
+        body["status"] = json!("healthy");
+        Json(body).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unhealthy", "check": "ready", "reasons": reasons})),
-        )
-            .into_response()
+        body["status"] = json!("unhealthy");
+        body["reasons"] = json!(reasons);
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }
 }
 
@@ -159,6 +168,19 @@ async fn webhook<L: LiveEvents>(
     let Some((events, queue)) = &state.live else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if !state.health.started() {
+        // Port's record is not ready: nothing could be applied yet. Azure DevOps delivers again.
+        let mut response = answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "refused",
+            "",
+            "starting; deliver again later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());

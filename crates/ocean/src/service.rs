@@ -57,6 +57,7 @@ pub struct Service {
     catch_up: Option<JoinHandle<()>>,
     /// Catch-up passes finished so far (applied or failed).
     catch_ups: tokio::sync::watch::Receiver<u64>,
+    health: Arc<crate::health::Health>,
     queue: Queue,
     workers: JoinSet<()>,
     server: JoinHandle<()>,
@@ -101,26 +102,29 @@ impl Service {
                 error!(%error, "The HTTP server stopped.");
             }
         });
+        // Catch-up and upkeep need Port's record: they begin once starting is over.
+        let health = Arc::clone(runner.health());
         let (passes, catch_ups) = tokio::sync::watch::channel(0);
-        let catch_up = match settings.catch_up {
-            Some(catch_up) => {
-                let from = catch_up_from(runner, catch_up.resync_on_start).await;
-                Some(tokio::spawn(catch_up_loop(
-                    live,
-                    from,
-                    catch_up.every,
-                    passes,
-                )))
-            }
-            None => None,
-        };
-        let upkeep = settings
-            .upkeep_every
-            .map(|every| tokio::spawn(upkeep_loop(events, every)));
+        let catch_up = settings.catch_up.map(|catch_up| {
+            let runner = Arc::clone(runner);
+            tokio::spawn(async move {
+                runner.health().serving().await;
+                let from = catch_up_from(&runner, catch_up.resync_on_start).await;
+                catch_up_loop(live, from, catch_up.every, passes).await;
+            })
+        });
+        let upkeep = settings.upkeep_every.map(|every| {
+            let health = Arc::clone(&health);
+            tokio::spawn(async move {
+                health.serving().await;
+                upkeep_loop(events, every).await;
+            })
+        });
         Ok(Self {
             upkeep,
             catch_up,
             catch_ups,
+            health,
             queue,
             workers,
             server,
@@ -146,6 +150,7 @@ impl Service {
 
     /// Stops taking events, applies the queued ones within `grace`, then stops the server.
     pub async fn stop(mut self, grace: Duration) {
+        self.health.set_stopping();
         for task in [&self.upkeep, &self.catch_up].into_iter().flatten() {
             task.abort();
         }

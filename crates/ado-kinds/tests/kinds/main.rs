@@ -146,7 +146,7 @@ impl Env {
         let (queue, workers) = live.start(2, 100);
         let state = ServerState {
             live: Some((events, queue)),
-            health: Arc::new(Health::default()),
+            health: serving(),
             metrics: None,
             resync: None,
         };
@@ -181,4 +181,11 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+/// Readiness of a started integration (the webhook route refuses events while starting).
+fn serving() -> Arc<Health> {
+    let health = Arc::new(Health::default());
+    health.set_serving();
+    health
 }

@@ -173,6 +173,26 @@ async fn terminate(mut child: tokio::process::Child) -> (std::process::ExitStatu
     (status, stderr)
 }
 
+/// `GET url` until it answers `wanted` (or for 10 s); the last status, `None` if it never
+/// answered.
+async fn status_once_it_is(
+    http: &reqwest::Client,
+    url: &str,
+    wanted: u16,
+) -> Option<reqwest::StatusCode> {
+    let mut last = None;
+    for _ in 0..200 {
+        if let Ok(response) = http.get(url).send().await {
+            last = Some(response.status());
+            if response.status() == wanted {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    last
+}
+
 /// `GET /metrics` until it contains `wanted` (or after 10 s, as it then is).
 async fn metrics_once_they_contain(http: &reqwest::Client, base: &str, wanted: &str) -> String {
     let mut metrics = String::new();
@@ -213,21 +233,11 @@ async fn the_server_answers_health_metrics_and_webhooks_then_stops_cleanly_on_si
         .unwrap();
     let base = format!("http://127.0.0.1:{http_port}");
     let http = reqwest::Client::new();
-    let mut live = None;
-    for _ in 0..200 {
-        if let Ok(response) = http.get(format!("{base}/health/live")).send().await {
-            live = Some(response.status());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let live = status_once_it_is(&http, &format!("{base}/health/live"), 200).await;
     assert_eq!(live, Some(reqwest::StatusCode::OK), "the server came up");
-    let ready = http
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    // Ready once starting is over (the record and default resources are in Port).
+    let ready = status_once_it_is(&http, &format!("{base}/health/ready"), 200).await;
+    assert_eq!(ready, Some(reqwest::StatusCode::OK));
 
     let hook = format!("{base}/integration/webhook");
     let unauthenticated = http.post(&hook).body("{}").send().await.unwrap();
@@ -324,4 +334,108 @@ async fn after_a_resync_metrics_carry_oceans_own_gauges() {
         "{metrics}"
     );
     assert!(metrics.contains("duration_seconds{kind=\"work-item-5\",phase=\"resync\"}"));
+}
+
+/// Issue 13 (a refusing Port does not crash-loop) and 15 (signals at every stage): while Port
+/// refuses the start, `/health/live` answers, readiness and the webhook route say "starting",
+/// and SIGTERM ends the process at once.
+#[tokio::test]
+async fn while_port_refuses_the_start_the_server_answers_and_sigterm_stops_it() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    port_sim.state.inject_status("/v1/integration", 400, 1_000);
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let child = served(&port_sim, &ado, http_port, "refused")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let http = reqwest::Client::new();
+    let live = status_once_it_is(&http, &format!("{base}/health/live"), 200).await;
+    assert_eq!(live, Some(reqwest::StatusCode::OK));
+    let ready = http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert!(
+        body["reasons"][0].as_str().unwrap().starts_with("starting"),
+        "{body}"
+    );
+    let hook = http
+        .post(format!("{base}/integration/webhook"))
+        .basic_auth("port", Some("hook-secret"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 503);
+    assert!(hook.headers().contains_key("retry-after"));
+
+    // Once Port has refused the first attempt, the process waits to try again: stop it then.
+    for _ in 0..200 {
+        if port_sim
+            .state
+            .stats()
+            .requests_to("GET /v1/integration/{id}")
+            > 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        port_sim
+            .state
+            .stats()
+            .requests_to("GET /v1/integration/{id}")
+            > 0
+    );
+    let started = std::time::Instant::now();
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("Could not start; trying again."),
+        "{stderr}"
+    );
+}
+
+/// Issue 13: a start that Port refuses once is tried again, and the integration becomes ready.
+#[tokio::test]
+async fn a_start_port_refused_once_is_tried_again_until_ready() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    port_sim.state.inject_status("/v1/integration", 400, 1);
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let child = served(&port_sim, &ado, http_port, "retried")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let http = reqwest::Client::new();
+    let mut ready = None;
+    // The second attempt comes 5 s after the first.
+    for _ in 0..3 {
+        ready = status_once_it_is(&http, &format!("{base}/health/ready"), 200).await;
+        if ready == Some(reqwest::StatusCode::OK) {
+            break;
+        }
+    }
+    assert_eq!(ready, Some(reqwest::StatusCode::OK));
+    assert!(port_sim.state.integration("retried").is_some());
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(
+        stderr.contains("Could not start; trying again."),
+        "{stderr}"
+    );
 }

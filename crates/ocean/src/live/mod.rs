@@ -184,6 +184,19 @@ impl Queue {
         Err(refused)
     }
 
+    /// Whether an event may be refused now: some worker's queue is full, or the queue is
+    /// closed.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        let guard = self
+            .shards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard
+            .as_ref()
+            .is_none_or(|shards| shards.iter().any(|s| s.capacity() == 0))
+    }
+
     /// Events accepted and not yet processed.
     #[must_use]
     pub fn depth(&self) -> usize {
