@@ -504,6 +504,46 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
     assert!(pages[0][0]["__project"]["id"].is_string() && pages[0][0]["__projectId"].is_string());
 }
 
+/// Issue 13: a `wiql` selector with its own `ORDER BY` is split from the condition (upstream
+/// does the same), read in one request, and keeps the user's order.
+#[tokio::test]
+async fn a_wiql_selector_with_order_by_works_in_one_request() {
+    use futures::TryStreamExt;
+    use ocean::Integration;
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let selector: mapping::SelectorConfig = serde_json::from_value(json!({
+        "query": "true",
+        "wiql": "[System.Id] > 0 ORDER BY [System.Id] DESC"
+    }))
+    .unwrap();
+    let items: Vec<serde_json::Value> = AzureDevops::new(client(&ado))
+        .fetch(ado_kinds::AdoKind::WorkItem.as_str(), &selector)
+        .expect("work-item is a kind")
+        .map_ok(ocean::Page::into_items)
+        .try_concat()
+        .await
+        .unwrap();
+    let first_project: Vec<u64> = items
+        .iter()
+        .filter(|w| w["__projectId"] == items[0]["__projectId"])
+        .map(|w| w["id"].as_u64().unwrap())
+        .collect();
+    assert!(first_project.len() > 1);
+    assert!(
+        first_project.windows(2).all(|w| w[0] > w[1]),
+        "the user's descending order: {first_project:?}"
+    );
+    let projects = ado.state.requests()["GET /{org}/_apis/projects"];
+    assert!(projects >= 1);
+    let wiql = ado.state.requests()["POST /{org}/{project}/_apis/wit/wiql"];
+    let project_count = items
+        .iter()
+        .map(|w| w["__projectId"].as_str().unwrap())
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    assert_eq!(wiql, project_count, "one WIQL request per project");
+}
+
 /// The branches the simulator seeds for repository `r` of project `p` (sim-ado `seed.rs`): `main`
 /// and one to three features, for repositories that have a default branch.
 fn seeded_branches(p: usize, r: usize) -> Vec<String> {

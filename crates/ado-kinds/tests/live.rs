@@ -254,6 +254,13 @@ async fn service_hook_events_update_port_and_subscriptions_are_idempotent() {
         .unwrap();
     assert_eq!(rotated.updated, 46, "{rotated:?}");
     assert_eq!(ado.state.subscriptions().len(), 46, "never duplicated");
+    // Issue 13: no `resourceVersion`, as upstream (each publisher's default applies).
+    assert!(
+        ado.state
+            .subscriptions()
+            .iter()
+            .all(|s| s.get("resourceVersion").is_none())
+    );
     let masked: Vec<Value> = ado
         .state
         .subscriptions()

@@ -104,7 +104,8 @@ impl Settings {
         json!({
             "publisherId": publisher,
             "eventType": event_type,
-            "resourceVersion": "1.0",
+            // No `resourceVersion`, as upstream: the service's default for each publisher
+            // applies ("1.0" is not a version the pipelines or release publishers list).
             "consumerId": "webHooks",
             "consumerActionId": "httpRequest",
             "publisherInputs": project.map_or_else(|| json!({}), |p| json!({"projectId": p})),

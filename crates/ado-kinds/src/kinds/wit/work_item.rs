@@ -28,12 +28,12 @@ pub(crate) fn fetch_since(
     since: Option<jiff::Timestamp>,
 ) -> PageStream<Error> {
     let client = &source.client;
-    let filter = selector
+    let (filter, order_by) = selector
         .extra
         .get("wiql")
         .and_then(Value::as_str)
-        .filter(|f| !f.trim().is_empty())
-        .map(|f| format!("({f})"));
+        .map_or((None, None), split_order_by);
+    let filter = filter.map(|f| format!("({f})"));
     let filter = match since {
         None => filter,
         Some(since) => {
@@ -53,6 +53,7 @@ pub(crate) fn fetch_since(
         .map_ok(move |project| {
             let query = Wiql {
                 filter: filter.clone(),
+                order_by: order_by.clone(),
                 time_precision,
             };
             project_items(client.clone(), project, query, expand.clone())
@@ -61,11 +62,30 @@ pub(crate) fn fetch_since(
         .boxed()
 }
 
-/// The condition added to a project's WIQL, and whether it compares times of day.
+/// The condition added to a project's WIQL, the user's own sort order, and whether it
+/// compares times of day.
 #[derive(Debug, Clone)]
 struct Wiql {
     filter: Option<String>,
+    order_by: Option<String>,
     time_precision: bool,
+}
+
+/// The `wiql` selector split into its condition and its `ORDER BY` clause, as upstream splits
+/// it (case-insensitive ` ORDER BY `, or a leading `ORDER BY`) before adding its own clauses.
+fn split_order_by(wiql: &str) -> (Option<String>, Option<String>) {
+    let upper = wiql.to_ascii_uppercase();
+    let trimmed = upper.trim_start();
+    let (condition, order) = if trimmed.starts_with("ORDER BY ") {
+        let start = wiql.len() - trimmed.len();
+        ("", &wiql[start + "ORDER BY ".len()..])
+    } else if let Some(at) = upper.find(" ORDER BY ") {
+        (&wiql[..at], &wiql[at + " ORDER BY ".len()..])
+    } else {
+        (wiql, "")
+    };
+    let part = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    (part(condition), part(order))
 }
 
 fn project_items(client: Client, project: Value, query: Wiql, expand: String) -> PageStream<Error> {
@@ -101,6 +121,22 @@ async fn all_ids(client: &Client, project: &Value, wiql: &Wiql) -> Result<Vec<u6
     if let Some(filter) = &wiql.filter {
         base = format!("{base} AND ({filter})");
     }
+    if let Some(order_by) = &wiql.order_by {
+        // The user's order rules out windows by id: one request, at most the service's limit
+        // (upstream does the same and warns).
+        let query = format!("{base} ORDER BY {order_by}");
+        let ids = client
+            .wiql(&id_of(project), &query, WIQL_WINDOW, wiql.time_precision)
+            .await?;
+        if ids.len() >= WIQL_WINDOW {
+            tracing::warn!(
+                project = name,
+                limit = WIQL_WINDOW,
+                "The wiql selector has ORDER BY, so at most this many work items of the project are read; remove ORDER BY to read them all."
+            );
+        }
+        return Ok(ids);
+    }
     let mut ids = Vec::new();
     let mut last = 0u64;
     loop {
@@ -114,5 +150,29 @@ async fn all_ids(client: &Client, project: &Value, wiql: &Wiql) -> Result<Vec<u6
         if !full {
             return Ok(ids);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_order_by;
+
+    #[test]
+    fn order_by_is_split_from_the_condition_in_any_case() {
+        let split = |w: &str| split_order_by(w);
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            split("[System.State] = 'Active' order by [System.ChangedDate] desc"),
+            (
+                some("[System.State] = 'Active'"),
+                some("[System.ChangedDate] desc")
+            )
+        );
+        assert_eq!(split("  ORDER BY [System.Id]"), (None, some("[System.Id]")));
+        assert_eq!(
+            split("[System.Title] CONTAINS 'reorder by'"),
+            (some("[System.Title] CONTAINS 'reorder by'"), None)
+        );
+        assert_eq!(split("   "), (None, None));
     }
 }
