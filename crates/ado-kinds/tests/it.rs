@@ -147,6 +147,8 @@ async fn a_full_resync_yields_exactly_the_expected_catalog() {
             .unwrap()
             .starts_with("# repo-0-0")
     );
+    // Issue 13: a file the repository lacks is "" (upstream's value), not null.
+    assert_eq!(repo["properties"]["codeowners"], json!(""));
     assert_eq!(
         repo["properties"]["minimumApproverCount"],
         json!(1),

@@ -1,6 +1,6 @@
 //! `repository`: every repository of every project, disabled and empty ones included (as
 //! upstream), with `includedFiles` read from the default branch into `__includedFiles`
-//! (`{path: content or null}`).
+//! (`{path: content}`, `""` for a file that cannot be read).
 
 use crate::AdoKind;
 use ado_client::{Client, Error};
@@ -80,8 +80,11 @@ async fn with_files(
     Ok(repo)
 }
 
-/// `{path: content or null}` of `files` at the root of `repo`'s default branch (nothing can be
-/// read from a disabled or empty repository: all `null`).
+/// `{path: content}` of `files` at the root of `repo`'s default branch. A file that is absent,
+/// or in a disabled or empty repository, is `""`, as upstream (`_get_item_content` returns
+/// empty bytes and the fetcher decodes them to `""`; ocean-azure-devops.md §7.2). Unlike
+/// upstream, an error other than 404 (after the client's retries) fails the kind instead of
+/// becoming `""`: a transient error must not blank a README in Port.
 pub(crate) async fn included(
     client: &Client,
     project: &str,
@@ -96,7 +99,7 @@ pub(crate) async fn included(
         } else {
             None
         };
-        included.insert(path.clone(), content.map_or(Value::Null, Value::String));
+        included.insert(path.clone(), Value::String(content.unwrap_or_default()));
     }
     Ok(included)
 }
