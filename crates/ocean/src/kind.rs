@@ -17,19 +17,37 @@ pub struct Page {
     pub items: Vec<Value>,
     /// Keys added to every item (after its own keys, replacing one it already has).
     pub shared: Map<String, Value>,
+    /// Parts of the kind that could not be read (e.g. "boards of team T: HTTP 500"): what was
+    /// read is still written, and the resource's blueprints are kept from deletion this resync.
+    pub skipped: Vec<String>,
 }
 
 impl Page {
     /// A page whose items all have `shared`.
     #[must_use]
     pub fn sharing(items: Vec<Value>, shared: Map<String, Value>) -> Self {
-        Self { items, shared }
+        Self {
+            items,
+            shared,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// A page without items saying that `part` of the kind could not be read, and why.
+    #[must_use]
+    pub fn skipping(part: impl Into<String>) -> Self {
+        Self {
+            skipped: vec![part.into()],
+            ..Self::default()
+        }
     }
 
     /// The items with the shared keys inserted into each (for callers that need plain JSON).
     #[must_use]
     pub fn into_items(self) -> Vec<Value> {
-        let Self { mut items, shared } = self;
+        let Self {
+            mut items, shared, ..
+        } = self;
         if !shared.is_empty() {
             for item in &mut items {
                 if let Value::Object(map) = item {
@@ -45,7 +63,7 @@ impl From<Vec<Value>> for Page {
     fn from(items: Vec<Value>) -> Self {
         Self {
             items,
-            shared: Map::new(),
+            ..Self::default()
         }
     }
 }

@@ -55,6 +55,17 @@ pub fn field_warnings(kind: &str, index: usize, field: &str, count: usize, examp
     counter!("ocean_mapping_field_errors_total", "kind" => kind.to_owned()).increment(count as u64);
 }
 
+/// A part of a kind could not be read; the rest is written and the resource's blueprints are
+/// kept from deletion in this resync.
+pub fn part_skipped(kind: &str, index: usize, part: &str) {
+    warn!(
+        kind,
+        index,
+        part,
+        "Part of the kind could not be read; the rest is synced, and nothing of its blueprints is deleted in this resync."
+    );
+}
+
 /// Items of a resource mapped to identifiers that earlier items of the resync already produced
 /// (the later item wins, as Port applies writes in order). Logged once per blueprint.
 pub fn duplicate_identifiers(kind: &str, index: usize, blueprint: &str, count: usize) {

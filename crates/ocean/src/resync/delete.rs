@@ -56,10 +56,8 @@ pub(super) async fn delete_stale<I: Integration>(
 fn outcomes<I: Integration>(resync: &Resync<I>, lanes: &LaneOutput) -> Vec<KindOutcome> {
     let mut outcomes = vec![KindOutcome::Complete; resync.app_config.resources.len()];
     for r in &lanes.reports {
-        if let Some(reason) = &r.failure {
-            outcomes[r.index] = KindOutcome::Failed {
-                reason: reason.clone(),
-            };
+        if let Some(reason) = r.incomplete() {
+            outcomes[r.index] = KindOutcome::Failed { reason };
         }
     }
     outcomes

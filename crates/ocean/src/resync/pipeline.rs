@@ -47,6 +47,8 @@ struct MappedPage {
     warnings: HashMap<String, (usize, String)>,
     selector_error: Option<String>,
     serialize_error: Option<String>,
+    /// Parts of the kind the integration could not read ([`Page::skipped`]).
+    skipped: Vec<String>,
 }
 
 /// Runs every resource of the mapping against `snapshot` (lanes concurrently, resources of one
@@ -176,6 +178,7 @@ fn map_page(plan: &MappingPlan, index: usize, raw: Page) -> MappedPage {
     };
     let mut page = MappedPage {
         items: raw.items.len(),
+        skipped: raw.skipped,
         ..MappedPage::default()
     };
     let shared = SharedFields::new(raw.shared);
@@ -291,6 +294,10 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         }
         if let Some(error) = page.serialize_error {
             self.report.fail(error);
+        }
+        for part in page.skipped {
+            telemetry::part_skipped(&self.report.kind, self.report.index, &part);
+            self.report.skip_part(part);
         }
         let merge = self.options.merge;
         for entity in page.entities {

@@ -52,6 +52,9 @@ pub struct ResourceReport {
     pub field_warnings: usize,
     /// Why the resource did not complete; its blueprint is then protected from deletion.
     pub failure: Option<String>,
+    /// Parts of the kind that could not be read (the rest was written; the blueprint is
+    /// protected from deletion as for a failure). The first [`MAX_REJECTIONS_KEPT`] are kept.
+    pub skipped_parts: Vec<String>,
     /// Wall time of the resource.
     pub duration: Duration,
 }
@@ -63,6 +66,27 @@ impl ResourceReport {
         if self.rejections.len() < MAX_REJECTIONS_KEPT {
             self.rejections.push(rejection);
         }
+    }
+
+    /// Records a part of the kind that could not be read.
+    pub fn skip_part(&mut self, part: String) {
+        if self.skipped_parts.len() < MAX_REJECTIONS_KEPT {
+            self.skipped_parts.push(part);
+        }
+    }
+
+    /// Why nothing of this resource's blueprints may be deleted, if so: its failure, or the
+    /// parts it could not read.
+    #[must_use]
+    pub fn incomplete(&self) -> Option<String> {
+        if let Some(failure) = &self.failure {
+            return Some(failure.clone());
+        }
+        let first = self.skipped_parts.first()?;
+        Some(format!(
+            "{} part(s) of the kind could not be read, first: {first}",
+            self.skipped_parts.len()
+        ))
     }
 
     /// Records why the resource failed (the first cause wins; later ones are consequences).
@@ -146,7 +170,13 @@ impl fmt::Display for ResyncReport {
                 r.upserted,
                 r.rejected,
                 r.duration.as_millis(),
-                r.failure.as_deref().unwrap_or("ok"),
+                r.failure
+                    .as_deref()
+                    .unwrap_or(if r.skipped_parts.is_empty() {
+                        "ok"
+                    } else {
+                        "partial"
+                    }),
             )?;
         }
         writeln!(f, "deleted: {}", self.deletion.total_deleted())?;

@@ -52,10 +52,21 @@ impl Integration for Script {
             stream::iter(
                 pages
                     .into_iter()
-                    .map(|p| p.map(ocean::Page::from).ok_or(ScriptedFailure)),
+                    .map(|p| p.map(scripted_page).ok_or(ScriptedFailure)),
             )
             .boxed(),
         )
+    }
+}
+
+/// A scripted page: its items, or a part the integration could not read when the page is
+/// `[{"__skipped": reason}]`.
+fn scripted_page(items: Vec<Value>) -> ocean::Page {
+    match items.as_slice() {
+        [only] if only.get("__skipped").is_some() => {
+            ocean::Page::skipping(only["__skipped"].as_str().unwrap_or_default())
+        }
+        _ => ocean::Page::from(items),
     }
 }
 
@@ -276,6 +287,46 @@ async fn a_failed_kind_deletes_nothing_while_other_kinds_reconcile() {
             .any(|s| matches!(s, SkipReason::KindFailed { .. }))
     );
     assert_eq!(report.deletion.total_deleted(), 1);
+}
+
+/// Issue 13: a part of a kind that cannot be read (upstream: one team's boards answering 500)
+/// does not fail the kind: what was read is written, and its blueprint is not cleaned up.
+#[tokio::test]
+async fn a_partly_read_kind_writes_what_it_read_and_deletes_nothing() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script
+        .set("repository", vec![Some(repos(&["r1", "r2", "r3"], "p1"))]);
+    h.script.set("work-item", vec![]);
+    assert!(h.run().await.succeeded());
+
+    let mut changed = repos(&["r1"], "p1");
+    changed[0]["url"] = json!("https://example.com/moved");
+    let skipped = vec![json!({"__skipped": "repositories of project p2: HTTP 500"})];
+    h.script
+        .set("repository", vec![Some(changed), Some(skipped)]);
+    let report = h.run().await;
+    assert!(
+        report.succeeded(),
+        "a partial read is not a failure: {report}"
+    );
+    assert_eq!(
+        report.resources[1].skipped_parts,
+        ["repositories of project p2: HTTP 500"]
+    );
+    assert_eq!(report.resources[1].upserted, 1, "what was read is written");
+    let r1 = h
+        .env
+        .sim
+        .state
+        .entity("azureDevopsRepository", "r1")
+        .unwrap();
+    assert_eq!(r1["properties"]["url"], json!("https://example.com/moved"));
+    assert!(
+        h.has("azureDevopsRepository", "r2") && h.has("azureDevopsRepository", "r3"),
+        "nothing of the blueprint is deleted"
+    );
+    assert!(report.to_string().contains("partial"), "{report}");
 }
 
 #[tokio::test]
