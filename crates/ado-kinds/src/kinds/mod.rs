@@ -21,7 +21,7 @@ use futures::{
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use crate::memo::Memo;
+use crate::memo::{Memo, MemoKey};
 
 /// What kinds fetch through: the organization's client, the per-resync memo, and the
 /// `excludedTags` whose projects are left out.
@@ -46,7 +46,7 @@ impl Source {
     pub(crate) async fn projects(&self) -> Result<Arc<Vec<Value>>, Error> {
         let (client, excluded) = (self.client.clone(), Arc::clone(&self.excluded_tags));
         self.memo
-            .get("projects".to_owned(), move || async move {
+            .get(MemoKey::Projects, move || async move {
                 let projects = client.projects().try_concat().await?;
                 Ok(without_excluded(&client, projects, &excluded).await)
             })
@@ -57,9 +57,12 @@ impl Source {
     pub(crate) async fn repositories(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
         let (client, id) = (self.client.clone(), project_id.to_owned());
         self.memo
-            .get(format!("repositories/{project_id}"), move || async move {
-                client.repositories(&id).await
-            })
+            .get(
+                MemoKey::Repositories {
+                    project: project_id.to_owned(),
+                },
+                move || async move { client.repositories(&id).await },
+            )
             .await
     }
 
@@ -90,7 +93,11 @@ impl Source {
         );
         self.memo
             .get(
-                format!("policies/{project_id}/{repository}/{branch}"),
+                MemoKey::Policies {
+                    project: project_id.to_owned(),
+                    repository: repository.to_owned(),
+                    branch: branch.to_owned(),
+                },
                 move || async move { client.repository_policies(&p, &r, &b).await },
             )
             .await
@@ -100,9 +107,12 @@ impl Source {
     pub(crate) async fn pipelines(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
         let (client, id) = (self.client.clone(), project_id.to_owned());
         self.memo
-            .get(format!("pipelines/{project_id}"), move || async move {
-                client.pipelines(&id).try_concat().await
-            })
+            .get(
+                MemoKey::Pipelines {
+                    project: project_id.to_owned(),
+                },
+                move || async move { client.pipelines(&id).try_concat().await },
+            )
             .await
     }
 
@@ -112,9 +122,12 @@ impl Source {
         let teams = self.project_teams(&project_id).await?;
         let (client, p) = (self.client.clone(), project.clone());
         self.memo
-            .get(format!("boards/{project_id}"), move || async move {
-                work::board::boards_of(&client, &p, &teams).await
-            })
+            .get(
+                MemoKey::Boards {
+                    project: project_id.clone(),
+                },
+                move || async move { work::board::boards_of(&client, &p, &teams).await },
+            )
             .await
     }
 
@@ -122,9 +135,12 @@ impl Source {
     pub(crate) async fn project_teams(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
         let (client, id) = (self.client.clone(), project_id.to_owned());
         self.memo
-            .get(format!("teams/{project_id}"), move || async move {
-                client.teams(&id).await
-            })
+            .get(
+                MemoKey::ProjectTeams {
+                    project: project_id.to_owned(),
+                },
+                move || async move { client.teams(&id).await },
+            )
             .await
     }
 
@@ -132,7 +148,7 @@ impl Source {
     pub(crate) async fn teams(&self) -> Result<Arc<Vec<Value>>, Error> {
         let client = self.client.clone();
         self.memo
-            .get("teams".to_owned(), move || async move {
+            .get(MemoKey::Teams, move || async move {
                 client.all_teams().try_concat().await
             })
             .await
@@ -146,7 +162,7 @@ impl Source {
             id_of(team),
         );
         self.memo
-            .get(format!("members/{id}"), move || async move {
+            .get(MemoKey::Members { team: id.clone() }, move || async move {
                 client.team_members(&project, &id).await
             })
             .await
@@ -156,7 +172,7 @@ impl Source {
     pub(crate) async fn groups(&self) -> Result<Arc<Vec<Value>>, Error> {
         let client = self.client.clone();
         self.memo
-            .get("groups".to_owned(), move || async move {
+            .get(MemoKey::Groups, move || async move {
                 client.graph_groups().try_concat().await
             })
             .await
@@ -167,9 +183,12 @@ impl Source {
     pub(crate) async fn environments(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
         let (client, id) = (self.client.clone(), project_id.to_owned());
         self.memo
-            .get(format!("environments/{project_id}"), move || async move {
-                client.environments(&id).try_concat().await
-            })
+            .get(
+                MemoKey::Environments {
+                    project: project_id.to_owned(),
+                },
+                move || async move { client.environments(&id).try_concat().await },
+            )
             .await
     }
 }
