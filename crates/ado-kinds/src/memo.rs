@@ -9,7 +9,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, RepositoryId, TeamId};
 use futures::{
     FutureExt,
     future::{BoxFuture, Shared},
@@ -27,45 +27,45 @@ pub(crate) enum MemoKey {
     /// The repositories of a project.
     Repositories {
         /// The project's id.
-        project: String,
+        project: ProjectId,
     },
     /// The branch policies of one branch of a repository.
     Policies {
         /// The project's id.
-        project: String,
+        project: ProjectId,
         /// The repository's id.
-        repository: String,
+        repository: RepositoryId,
         /// The branch's ref name (`refs/heads/main`).
         branch: String,
     },
     /// The pipelines of a project.
     Pipelines {
         /// The project's id.
-        project: String,
+        project: ProjectId,
     },
     /// The boards of every team of a project.
     Boards {
         /// The project's id.
-        project: String,
+        project: ProjectId,
     },
     /// The teams of a project.
     ProjectTeams {
         /// The project's id.
-        project: String,
+        project: ProjectId,
     },
     /// Every team of the organization.
     Teams,
     /// The members of a team (team ids are unique in the organization).
     Members {
         /// The team's id.
-        team: String,
+        team: TeamId,
     },
     /// The organization's security groups.
     Groups,
     /// The pipeline environments of a project.
     Environments {
         /// The project's id.
-        project: String,
+        project: ProjectId,
     },
 }
 
@@ -138,14 +138,14 @@ mod tests {
             })
         };
         let repositories = |project: &str| MemoKey::Repositories {
-            project: project.to_owned(),
+            project: ProjectId::from(project),
         };
         get(repositories("p1")).await.unwrap();
         get(repositories("p1")).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         get(repositories("p2")).await.unwrap();
         get(MemoKey::Pipelines {
-            project: "p1".to_owned(),
+            project: ProjectId::from("p1"),
         })
         .await
         .unwrap();
