@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use ado_client::{Client, ClientOptions, Credentials, Error, ServicePrincipal};
+use ado_client::{Client, ClientOptions, Credentials, Error, ProjectId, ServicePrincipal};
 use futures::TryStreamExt;
 use secrecy::SecretString;
 use sim_ado::{RunningSim, SimConfig};
@@ -45,10 +45,7 @@ async fn a_service_principal_reads_with_one_token_for_many_requests() {
     let projects: Vec<_> = client.projects().try_concat().await.unwrap();
     assert_eq!(projects.len(), 3);
     for project in &projects {
-        client
-            .project(project["id"].as_str().unwrap())
-            .await
-            .unwrap();
+        client.project(&ProjectId::of(project)).await.unwrap();
     }
     assert_eq!(sim.state.token_requests(), 1, "the token is cached");
 }

@@ -1,14 +1,15 @@
 //! Per-resync memory of shared lists, so that each raw object is fetched once per resync even
 //! when several kinds or resources need it (DESIGN.md §2): repositories (used by `repository`
 //! and both default `repository-policy` resources), branch policies, and boards (used by
-//! `board` and `column`). Concurrent askers share one request. Cleared when a resync starts.
+//! `board` and `column`), and the others [`MemoKey`] lists. Concurrent askers share one
+//! request. Cleared when a resync starts.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, RepositoryId, TeamId};
 use futures::{
     FutureExt,
     future::{BoxFuture, Shared},
@@ -17,10 +18,61 @@ use serde_json::Value;
 
 type Entry = Shared<BoxFuture<'static, Result<Arc<Vec<Value>>, Arc<Error>>>>;
 
+/// Which shared list an entry holds: one variant per list, with the ids that tell one such
+/// list from another, so that two askers of the same list cannot spell its key differently.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum MemoKey {
+    /// The organization's projects (without the excluded ones).
+    Projects,
+    /// The repositories of a project.
+    Repositories {
+        /// The project's id.
+        project: ProjectId,
+    },
+    /// The branch policies of one branch of a repository.
+    Policies {
+        /// The project's id.
+        project: ProjectId,
+        /// The repository's id.
+        repository: RepositoryId,
+        /// The branch's ref name (`refs/heads/main`).
+        branch: String,
+    },
+    /// The pipelines of a project.
+    Pipelines {
+        /// The project's id.
+        project: ProjectId,
+    },
+    /// The boards of every team of a project.
+    Boards {
+        /// The project's id.
+        project: ProjectId,
+    },
+    /// The teams of a project.
+    ProjectTeams {
+        /// The project's id.
+        project: ProjectId,
+    },
+    /// Every team of the organization.
+    Teams,
+    /// The members of a team (team ids are unique in the organization).
+    Members {
+        /// The team's id.
+        team: TeamId,
+    },
+    /// The organization's security groups.
+    Groups,
+    /// The pipeline environments of a project.
+    Environments {
+        /// The project's id.
+        project: ProjectId,
+    },
+}
+
 /// Lists fetched during the current resync, by key.
 #[derive(Default)]
 pub(crate) struct Memo {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<HashMap<MemoKey, Entry>>,
 }
 
 impl std::fmt::Debug for Memo {
@@ -34,7 +86,7 @@ impl Memo {
     /// The list under `key`, fetched with `fetch` by the first asker of this resync.
     pub(crate) async fn get<Fut>(
         &self,
-        key: String,
+        key: MemoKey,
         fetch: impl FnOnce() -> Fut,
     ) -> Result<Arc<Vec<Value>>, Error>
     where
@@ -64,5 +116,50 @@ impl Memo {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn one_key_is_fetched_once_and_another_key_on_its_own() {
+        let memo = Memo::default();
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let get = |key: MemoKey| {
+            let fetches = Arc::clone(&fetches);
+            memo.get(key, move || async move {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![Value::Null])
+            })
+        };
+        let repositories = |project: &str| MemoKey::Repositories {
+            project: ProjectId::from(project),
+        };
+        get(repositories("p1")).await.unwrap();
+        get(repositories("p1")).await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        get(repositories("p2")).await.unwrap();
+        get(MemoKey::Pipelines {
+            project: ProjectId::from("p1"),
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            3,
+            "other lists are their own"
+        );
+        memo.clear();
+        get(repositories("p1")).await.unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            4,
+            "cleared for a new resync"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use ado_client::{Client as AdoClient, ClientOptions, Error as AdoError};
+use ado_client::{Client as AdoClient, ClientOptions, Error as AdoError, ProjectId, RepositoryId};
 use ado_kinds::AzureDevops;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::resync::{Resync, ResyncReport, ResyncSettings, reconcile::SkipReason};
@@ -434,7 +434,10 @@ async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
         &ClientOptions::default(),
     )
     .unwrap();
-    let error = client.project("anything").await.unwrap_err();
+    let error = client
+        .project(&ProjectId::from("anything"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, AdoError::InvalidPat { .. }), "{error:?}");
     let text = error.to_string();
     assert!(
@@ -455,10 +458,13 @@ async fn an_unreachable_organization_is_a_clear_transport_error() {
     )
     .unwrap();
     // Connection refused is retried a bounded number of times, then reported.
-    let error = tokio::time::timeout(std::time::Duration::from_mins(2), client.project("p"))
-        .await
-        .expect("bounded retries")
-        .unwrap_err();
+    let error = tokio::time::timeout(
+        std::time::Duration::from_mins(2),
+        client.project(&ProjectId::from("p")),
+    )
+    .await
+    .expect("bounded retries")
+    .unwrap_err();
     assert!(matches!(error, AdoError::Transport { .. }), "{error:?}");
 }
 
@@ -618,10 +624,10 @@ async fn branches_are_exactly_those_of_healthy_repositories_in_upstreams_shape()
     assert_eq!(main["refName"], "refs/heads/main");
     let object_id = main["objectId"].as_str().unwrap();
     assert!(object_id.len() == 40 && object_id.chars().all(|c| c.is_ascii_hexdigit()));
-    let repo_id = main["__repository"]["id"].as_str().unwrap();
+    let repo_id = RepositoryId::of(&main["__repository"]);
     assert_eq!(
         main["__repository"],
-        client.repository(repo_id).await.unwrap()
+        client.repository(&repo_id).await.unwrap()
     );
     assert_eq!(main["__organizationName"], "acme");
 
@@ -693,8 +699,8 @@ async fn the_client_follows_continuation_tokens_through_a_repositorys_refs() {
     // repo-0-2 has four branches: one per page, each once.
     let paged: Vec<Vec<serde_json::Value>> = client
         .refs(
-            &project_id(0),
-            "00000003-0000-4002-8000-000000000002",
+            &ProjectId::from(project_id(0)),
+            &RepositoryId::from("00000003-0000-4002-8000-000000000002"),
             "heads/",
             1,
         )

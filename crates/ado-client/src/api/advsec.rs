@@ -4,7 +4,7 @@
 use futures::Stream;
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, Error, Host, Paging, ProjectId, RepositoryId};
 
 impl Client {
     /// `GET {project}/_apis/alert/repositories/{repository}/alerts` with `criteria.*` in
@@ -12,16 +12,16 @@ impl Client {
     /// Security answers 400 ([`Error::Http`](crate::Error)).
     pub fn alerts(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "alert".into(),
             "repositories".into(),
-            repository.into(),
+            repository.to_string(),
             "alerts".into(),
         ];
         self.pages(
@@ -33,17 +33,22 @@ impl Client {
     }
 
     /// `GET {project}/_apis/alert/repositories/{repository}/alerts/{id}`.
-    pub async fn alert(&self, project: &str, repository: &str, id: u64) -> Result<Value, Error> {
+    pub async fn alert(
+        &self,
+        project: &ProjectId,
+        repository: &RepositoryId,
+        id: u64,
+    ) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
             .get(
                 Host::AdvancedSecurity,
                 &[
-                    project,
+                    project.as_str(),
                     "_apis",
                     "alert",
                     "repositories",
-                    repository,
+                    repository.as_str(),
                     "alerts",
                     &id,
                 ],

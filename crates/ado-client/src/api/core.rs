@@ -3,7 +3,7 @@
 use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, Error, Host, Paging, ProjectId, TeamId};
 
 /// Project tags are project properties under this prefix (ocean-azure-devops.md §6.6).
 const PROJECT_TAG_PREFIX: &str = "Microsoft.TeamFoundation.Project.Tag.";
@@ -22,22 +22,22 @@ impl Client {
     }
 
     /// `GET _apis/projects/{id}?includeCapabilities=true` (has `defaultTeam`).
-    pub async fn project(&self, id: &str) -> Result<Value, Error> {
+    pub async fn project(&self, id: &ProjectId) -> Result<Value, Error> {
         let query = [("includeCapabilities", "true".to_owned())];
         Ok(self
-            .get(Host::Core, &["_apis", "projects", id], &query)
+            .get(Host::Core, &["_apis", "projects", id.as_str()], &query)
             .await?
             .0)
     }
 
     /// The tags of a project: its `Microsoft.TeamFoundation.Project.Tag.*` properties (`GET
     /// _apis/projects/{id}/properties`, preview-only), names without that prefix.
-    pub async fn project_tags(&self, id: &str) -> Result<Vec<String>, Error> {
+    pub async fn project_tags(&self, id: &ProjectId) -> Result<Vec<String>, Error> {
         let query = [
             ("keys", format!("{PROJECT_TAG_PREFIX}*")),
             ("api-version", PROPERTIES_API_VERSION.to_owned()),
         ];
-        let segments = ["_apis", "projects", id, "properties"];
+        let segments = ["_apis", "projects", id.as_str(), "properties"];
         let (mut body, _) = self.get(Host::Core, &segments, &query).await?;
         Ok(crate::page::take_list(&mut body, &segments)?
             .iter()
@@ -47,11 +47,11 @@ impl Client {
     }
 
     /// `GET _apis/projects/{project}/teams` (`$top`/`$skip`).
-    pub async fn teams(&self, project: &str) -> Result<Vec<Value>, Error> {
+    pub async fn teams(&self, project: &ProjectId) -> Result<Vec<Value>, Error> {
         let segments = vec![
             "_apis".into(),
             "projects".into(),
-            project.into(),
+            project.to_string(),
             "teams".into(),
         ];
         self.pages(
@@ -80,13 +80,17 @@ impl Client {
     }
 
     /// `GET _apis/projects/{project}/teams/{team}/members` (`TeamMember`s, `$top`/`$skip`).
-    pub async fn team_members(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
+    pub async fn team_members(
+        &self,
+        project: &ProjectId,
+        team: &TeamId,
+    ) -> Result<Vec<Value>, Error> {
         let segments = vec![
             "_apis".into(),
             "projects".into(),
-            project.into(),
+            project.to_string(),
             "teams".into(),
-            team.into(),
+            team.to_string(),
             "members".into(),
         ];
         self.pages(

@@ -4,16 +4,16 @@
 use futures::Stream;
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, Error, Host, Paging, ProjectId};
 
 impl Client {
     /// `GET {project}/_apis/distributedtask/environments` (continuation header, pages of 50).
     pub fn environments(
         &self,
-        project: &str,
+        project: &ProjectId,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "distributedtask".into(),
             "environments".into(),
@@ -30,11 +30,11 @@ impl Client {
     /// (continuation header; the page size is `top`, without `$`, in the spec).
     pub fn environment_deployments(
         &self,
-        project: &str,
+        project: &ProjectId,
         environment: u64,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "distributedtask".into(),
             "environments".into(),

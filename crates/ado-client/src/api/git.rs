@@ -3,7 +3,7 @@
 use futures::{Stream, TryStreamExt};
 use serde_json::{Value, json};
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, CommitId, Error, Host, Paging, ProjectId, PullRequestId, RepositoryId};
 
 /// The largest `$top` the refs list accepts ("It cannot be bigger than 1000", `git/git.json`
 /// `Refs_List`).
@@ -11,11 +11,11 @@ const MAX_REFS_PAGE: usize = 1000;
 
 impl Client {
     /// `GET {project}/_apis/git/repositories` (unpaginated).
-    pub async fn repositories(&self, project: &str) -> Result<Vec<Value>, Error> {
+    pub async fn repositories(&self, project: &ProjectId) -> Result<Vec<Value>, Error> {
         self.pages(
             Host::Core,
             vec![
-                project.into(),
+                project.to_string(),
                 "_apis".into(),
                 "git".into(),
                 "repositories".into(),
@@ -32,17 +32,17 @@ impl Client {
     /// service allows at most 1000), following `x-ms-continuationtoken` (ado-api.md §3).
     pub fn refs(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         filter: &str,
         top: usize,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "git".into(),
             "repositories".into(),
-            repository.into(),
+            repository.to_string(),
             "refs".into(),
         ];
         let query = vec![("filter", filter.to_owned())];
@@ -60,8 +60,8 @@ impl Client {
     /// serves): one request for almost every repository.
     pub fn branches(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         self.refs(project, repository, "heads/", MAX_REFS_PAGE)
     }
@@ -69,8 +69,8 @@ impl Client {
     /// The text of one file on the default branch, `None` when it does not exist.
     pub async fn file(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         path: &str,
     ) -> Result<Option<String>, Error> {
         self.file_at(project, repository, path, None).await
@@ -80,23 +80,30 @@ impl Client {
     /// not exist there.
     pub async fn file_at(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         path: &str,
-        commit: Option<&str>,
+        commit: Option<&CommitId>,
     ) -> Result<Option<String>, Error> {
         let mut query = vec![
             ("path", path.to_owned()),
             ("includeContent", "true".to_owned()),
         ];
         if let Some(commit) = commit {
-            query.push(("versionDescriptor.version", commit.to_owned()));
+            query.push(("versionDescriptor.version", commit.to_string()));
             query.push(("versionDescriptor.versionType", "commit".to_owned()));
         }
         match self
             .get(
                 Host::Core,
-                &[project, "_apis", "git", "repositories", repository, "items"],
+                &[
+                    project.as_str(),
+                    "_apis",
+                    "git",
+                    "repositories",
+                    repository.as_str(),
+                    "items",
+                ],
                 &query,
             )
             .await
@@ -115,18 +122,18 @@ impl Client {
     /// them (`top`; larger commits are left to the next resync).
     pub async fn commit_changes(
         &self,
-        project: &str,
-        repository: &str,
-        commit: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
+        commit: &CommitId,
     ) -> Result<Vec<Value>, Error> {
         let segments = [
-            project,
+            project.as_str(),
             "_apis",
             "git",
             "repositories",
-            repository,
+            repository.as_str(),
             "commits",
-            commit,
+            commit.as_str(),
             "changes",
         ];
         let (mut body, _) = self
@@ -141,8 +148,8 @@ impl Client {
     /// not exist (the service refuses the batch with 400, ocean-azure-devops.md §6.4).
     pub async fn items_batch(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         descriptors: &[(String, &str)],
     ) -> Result<Option<Vec<Vec<Value>>>, Error> {
         self.items_batch_on(project, repository, descriptors, None)
@@ -152,8 +159,8 @@ impl Client {
     /// [`Client::items_batch`] on `branch` (the default branch without one).
     pub async fn items_batch_on(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         descriptors: &[(String, &str)],
         branch: Option<&str>,
     ) -> Result<Option<Vec<Vec<Value>>>, Error> {
@@ -170,11 +177,11 @@ impl Client {
             .collect();
         let body = json!({"itemDescriptors": descriptors, "includeContentMetadata": true});
         let segments = [
-            project,
+            project.as_str(),
             "_apis",
             "git",
             "repositories",
-            repository,
+            repository.as_str(),
             "itemsbatch",
         ];
         match self.post(Host::Core, &segments, &[], &body, true).await {
@@ -195,16 +202,16 @@ impl Client {
     /// `GET {project}/_apis/git/policy/configurations?repositoryId=&refName=` (all pages).
     pub async fn repository_policies(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         ref_name: &str,
     ) -> Result<Vec<Value>, Error> {
         let query = vec![
-            ("repositoryId", repository.to_owned()),
+            ("repositoryId", repository.to_string()),
             ("refName", ref_name.to_owned()),
         ];
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "git".into(),
             "policy".into(),
@@ -225,17 +232,17 @@ impl Client {
     /// `maxResults`).
     pub async fn pull_requests(
         &self,
-        project: &str,
-        repository: &str,
+        project: &ProjectId,
+        repository: &RepositoryId,
         query: Vec<(&'static str, String)>,
         limit: Option<usize>,
     ) -> Result<Vec<Value>, Error> {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "git".into(),
             "repositories".into(),
-            repository.into(),
+            repository.to_string(),
             "pullrequests".into(),
         ];
         let top = limit.map_or(100, |l| l.clamp(1, 100));
@@ -258,11 +265,11 @@ impl Client {
     /// requests of every repository of the project, in `$top`/`$skip` pages of 100.
     pub fn project_pull_requests(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "git".into(),
             "pullrequests".into(),
@@ -271,7 +278,7 @@ impl Client {
     }
 
     /// `GET _apis/git/pullrequests/{id}` (one pull request, any repository).
-    pub async fn pull_request(&self, id: u64) -> Result<Value, Error> {
+    pub async fn pull_request(&self, id: PullRequestId) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
             .get(Host::Core, &["_apis", "git", "pullrequests", &id], &[])
@@ -280,26 +287,35 @@ impl Client {
     }
 
     /// `GET _apis/git/repositories/{id}` (one repository, any project).
-    pub async fn repository(&self, id: &str) -> Result<Value, Error> {
+    pub async fn repository(&self, id: &RepositoryId) -> Result<Value, Error> {
         Ok(self
-            .get(Host::Core, &["_apis", "git", "repositories", id], &[])
+            .get(
+                Host::Core,
+                &["_apis", "git", "repositories", id.as_str()],
+                &[],
+            )
             .await?
             .0)
     }
 
     /// `GET {project}/_apis/git/repositories/{repository}/commits/{id}`.
-    pub async fn commit(&self, project: &str, repository: &str, id: &str) -> Result<Value, Error> {
+    pub async fn commit(
+        &self,
+        project: &ProjectId,
+        repository: &RepositoryId,
+        id: &CommitId,
+    ) -> Result<Value, Error> {
         Ok(self
             .get(
                 Host::Core,
                 &[
-                    project,
+                    project.as_str(),
                     "_apis",
                     "git",
                     "repositories",
-                    repository,
+                    repository.as_str(),
                     "commits",
-                    id,
+                    id.as_str(),
                 ],
                 &[],
             )

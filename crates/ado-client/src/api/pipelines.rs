@@ -3,16 +3,16 @@
 use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{BuildId, Client, Error, Host, Paging, PipelineId, ProjectId};
 
 impl Client {
     /// `GET {project}/_apis/pipelines` (`$top` pages with a continuation header). Listed
     /// pipelines have no `configuration`; [`Client::pipeline`] has it.
     pub fn pipelines(
         &self,
-        project: &str,
+        project: &ProjectId,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
-        let segments = vec![project.into(), "_apis".into(), "pipelines".into()];
+        let segments = vec![project.to_string(), "_apis".into(), "pipelines".into()];
         self.pages(
             Host::Core,
             segments,
@@ -22,19 +22,27 @@ impl Client {
     }
 
     /// `GET {project}/_apis/pipelines/{id}`.
-    pub async fn pipeline(&self, project: &str, id: u64) -> Result<Value, Error> {
+    pub async fn pipeline(&self, project: &ProjectId, id: PipelineId) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
-            .get(Host::Core, &[project, "_apis", "pipelines", &id], &[])
+            .get(
+                Host::Core,
+                &[project.as_str(), "_apis", "pipelines", &id],
+                &[],
+            )
             .await?
             .0)
     }
 
     /// `GET {project}/_apis/pipelines/{pipeline}/runs`: the newest 10,000 runs in one
     /// response (the endpoint takes no paging parameters).
-    pub async fn pipeline_runs(&self, project: &str, pipeline: u64) -> Result<Vec<Value>, Error> {
+    pub async fn pipeline_runs(
+        &self,
+        project: &ProjectId,
+        pipeline: PipelineId,
+    ) -> Result<Vec<Value>, Error> {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "pipelines".into(),
             pipeline.to_string(),
@@ -45,18 +53,25 @@ impl Client {
             .await
     }
 
-    /// `GET {project}/_apis/pipelines/{pipeline}/runs/{run}`.
+    /// `GET {project}/_apis/pipelines/{pipeline}/runs/{run}` (a run is the build with its id).
     pub async fn pipeline_run(
         &self,
-        project: &str,
-        pipeline: u64,
-        run: u64,
+        project: &ProjectId,
+        pipeline: PipelineId,
+        run: BuildId,
     ) -> Result<Value, Error> {
         let (pipeline, run) = (pipeline.to_string(), run.to_string());
         Ok(self
             .get(
                 Host::Core,
-                &[project, "_apis", "pipelines", &pipeline, "runs", &run],
+                &[
+                    project.as_str(),
+                    "_apis",
+                    "pipelines",
+                    &pipeline,
+                    "runs",
+                    &run,
+                ],
                 &[],
             )
             .await?

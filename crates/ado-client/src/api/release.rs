@@ -3,17 +3,17 @@
 use futures::Stream;
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{Client, Error, Host, Paging, ProjectId, ReleaseDefinitionId, ReleaseId};
 
 impl Client {
     /// `GET {project}/_apis/release/releases` on the release host (pages of 50).
     pub fn releases(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "release".into(),
             "releases".into(),
@@ -27,12 +27,12 @@ impl Client {
     }
 
     /// `GET {project}/_apis/release/releases/{id}` on the release host.
-    pub async fn release(&self, project: &str, id: u64) -> Result<Value, Error> {
+    pub async fn release(&self, project: &ProjectId, id: ReleaseId) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
             .get(
                 Host::Release,
-                &[project, "_apis", "release", "releases", &id],
+                &[project.as_str(), "_apis", "release", "releases", &id],
                 &[],
             )
             .await?
@@ -43,11 +43,11 @@ impl Client {
     /// `query` (`$expand`, `tagFilter`).
     pub fn release_definitions(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "release".into(),
             "definitions".into(),
@@ -62,12 +62,16 @@ impl Client {
 
     /// `GET {project}/_apis/release/definitions/{id}` on the release host (with its
     /// environments).
-    pub async fn release_definition(&self, project: &str, id: u64) -> Result<Value, Error> {
+    pub async fn release_definition(
+        &self,
+        project: &ProjectId,
+        id: ReleaseDefinitionId,
+    ) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
             .get(
                 Host::Release,
-                &[project, "_apis", "release", "definitions", &id],
+                &[project.as_str(), "_apis", "release", "definitions", &id],
                 &[],
             )
             .await?
@@ -79,11 +83,11 @@ impl Client {
     /// `minModifiedTime`, …).
     pub fn release_deployments(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "release".into(),
             "deployments".into(),

@@ -3,24 +3,29 @@
 use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 
-use crate::{Client, Error, Host, Paging};
+use crate::{BuildId, Client, Error, Host, Paging, ProjectId};
 
 impl Client {
     /// `GET {project}/_apis/test/runs` with `query` (`includeRunDetails`, `buildUri`,
     /// `minLastUpdatedDate`/`maxLastUpdatedDate`), in `$top`/`$skip` pages of 100.
     pub fn test_runs(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: Vec<(&'static str, String)>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
-        let segments = vec![project.into(), "_apis".into(), "test".into(), "runs".into()];
+        let segments = vec![
+            project.to_string(),
+            "_apis".into(),
+            "test".into(),
+            "runs".into(),
+        ];
         self.pages(Host::Core, segments, query, Paging::TopSkip { top: 100 })
     }
 
     /// `GET {project}/_apis/test/Runs/{run}/results` (all pages of 1000).
-    pub async fn test_results(&self, project: &str, run: u64) -> Result<Vec<Value>, Error> {
+    pub async fn test_results(&self, project: &ProjectId, run: u64) -> Result<Vec<Value>, Error> {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "test".into(),
             "Runs".into(),
@@ -40,8 +45,8 @@ impl Client {
     /// `GET {project}/_apis/test/codecoverage?buildId=[&flags=]`: the build's coverage.
     pub async fn code_coverage(
         &self,
-        project: &str,
-        build: u64,
+        project: &ProjectId,
+        build: BuildId,
         flags: Option<u64>,
     ) -> Result<Value, Error> {
         let mut query = vec![("buildId", build.to_string())];
@@ -51,7 +56,7 @@ impl Client {
         Ok(self
             .get(
                 Host::Core,
-                &[project, "_apis", "test", "codecoverage"],
+                &[project.as_str(), "_apis", "test", "codecoverage"],
                 &query,
             )
             .await?

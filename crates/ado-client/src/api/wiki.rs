@@ -3,7 +3,7 @@
 use futures::Stream;
 use serde_json::Value;
 
-use crate::{Client, Error, Host, page::take_list};
+use crate::{Client, Error, Host, ProjectId, page::take_list};
 
 /// Pages per `pagesbatch` request (upstream asks for 50; the service allows 100).
 const PAGES_PER_BATCH: usize = 100;
@@ -19,10 +19,10 @@ impl Client {
     /// `GET {project}/_apis/wiki/wikis`: the project's wikis (one unpaged list).
     pub async fn wikis(
         &self,
-        project: &str,
+        project: &ProjectId,
         api_version: Option<&str>,
     ) -> Result<Vec<Value>, Error> {
-        let segments = [project, "_apis", "wiki", "wikis"];
+        let segments = [project.as_str(), "_apis", "wiki", "wikis"];
         let (mut body, _) = self
             .get(Host::Core, &segments, &version(api_version))
             .await?;
@@ -30,9 +30,13 @@ impl Client {
     }
 
     /// `GET {project}/_apis/wiki/wikis/{wiki}` (by id, name, or the wiki's repository id).
-    pub async fn wiki(&self, project: &str, wiki: &str) -> Result<Value, Error> {
+    pub async fn wiki(&self, project: &ProjectId, wiki: &str) -> Result<Value, Error> {
         Ok(self
-            .get(Host::Core, &[project, "_apis", "wiki", "wikis", wiki], &[])
+            .get(
+                Host::Core,
+                &[project.as_str(), "_apis", "wiki", "wikis", wiki],
+                &[],
+            )
             .await?
             .0)
     }
@@ -41,12 +45,12 @@ impl Client {
     /// following the continuation token.
     pub fn wiki_pages(
         &self,
-        project: &str,
+        project: &ProjectId,
         wiki: &str,
         api_version: Option<&str>,
     ) -> impl Stream<Item = Result<Vec<Value>, Error>> + Send + 'static {
         let segments = vec![
-            project.into(),
+            project.to_string(),
             "_apis".into(),
             "wiki".into(),
             "wikis".into(),
@@ -60,7 +64,7 @@ impl Client {
     /// its `content`.
     pub async fn wiki_page(
         &self,
-        project: &str,
+        project: &ProjectId,
         wiki: &str,
         id: u64,
         api_version: Option<&str>,
@@ -71,7 +75,15 @@ impl Client {
         Ok(self
             .get(
                 Host::Core,
-                &[project, "_apis", "wiki", "wikis", wiki, "pages", &id],
+                &[
+                    project.as_str(),
+                    "_apis",
+                    "wiki",
+                    "wikis",
+                    wiki,
+                    "pages",
+                    &id,
+                ],
                 &query,
             )
             .await?

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{Client, Error, Host, page::take_list};
+use crate::{Client, Error, Host, ProjectId, page::take_list};
 
 impl Client {
     /// `POST {project}/_apis/wit/wiql?$top=` → work item ids (a read: retried like a GET).
@@ -10,7 +10,7 @@ impl Client {
     /// (without it the service compares days and refuses such literals).
     pub async fn wiql(
         &self,
-        project: &str,
+        project: &ProjectId,
         query: &str,
         top: usize,
         time_precision: bool,
@@ -20,7 +20,7 @@ impl Client {
         if time_precision {
             params.push(("timePrecision", "true".to_owned()));
         }
-        let segments = [project, "_apis", "wit", "wiql"];
+        let segments = [project.as_str(), "_apis", "wit", "wiql"];
         let mut result = self
             .post(Host::Core, &segments, &params, &body, true)
             .await?;
@@ -33,7 +33,7 @@ impl Client {
     /// `GET {project}/_apis/wit/workitems?ids=` for at most 200 ids (deleted ones omitted).
     pub async fn work_items(
         &self,
-        project: &str,
+        project: &ProjectId,
         ids: &[u64],
         expand: &str,
     ) -> Result<Vec<Value>, Error> {
@@ -43,7 +43,7 @@ impl Client {
             ("$expand", expand.to_owned()),
             ("errorPolicy", "omit".to_owned()),
         ];
-        let segments = [project, "_apis", "wit", "workitems"];
+        let segments = [project.as_str(), "_apis", "wit", "workitems"];
         let (mut body, _) = self.get(Host::Core, &segments, &query).await?;
         let mut items = take_list(&mut body, &segments)?;
         items.retain(|w| !w.is_null());
@@ -51,12 +51,17 @@ impl Client {
     }
 
     /// `GET {project}/_apis/wit/workitems/{id}?$expand=` (one work item).
-    pub async fn work_item(&self, project: &str, id: u64, expand: &str) -> Result<Value, Error> {
+    pub async fn work_item(
+        &self,
+        project: &ProjectId,
+        id: u64,
+        expand: &str,
+    ) -> Result<Value, Error> {
         let id = id.to_string();
         Ok(self
             .get(
                 Host::Core,
-                &[project, "_apis", "wit", "workitems", &id],
+                &[project.as_str(), "_apis", "wit", "workitems", &id],
                 &[("$expand", expand.to_owned())],
             )
             .await?
@@ -65,12 +70,18 @@ impl Client {
 
     /// `GET {project}/_apis/wit/classificationnodes/Areas`: the root area, with `depth`
     /// levels of `children` when given (the service sends none without `$depth`).
-    pub async fn area_tree(&self, project: &str, depth: Option<u64>) -> Result<Value, Error> {
+    pub async fn area_tree(&self, project: &ProjectId, depth: Option<u64>) -> Result<Value, Error> {
         let query: Vec<(&str, String)> = depth
             .map(|d| ("$depth", d.to_string()))
             .into_iter()
             .collect();
-        let segments = [project, "_apis", "wit", "classificationnodes", "Areas"];
+        let segments = [
+            project.as_str(),
+            "_apis",
+            "wit",
+            "classificationnodes",
+            "Areas",
+        ];
         Ok(self.get(Host::Core, &segments, &query).await?.0)
     }
 }

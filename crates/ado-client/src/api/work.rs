@@ -2,12 +2,12 @@
 
 use serde_json::Value;
 
-use crate::{Client, Error, Host, page::take_list};
+use crate::{Client, Error, Host, ProjectId, TeamId, page::take_list};
 
 impl Client {
     /// `GET {project}/{team}/_apis/work/boards` then each board's detail (with columns).
-    pub async fn boards(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
-        let segments = [project, team, "_apis", "work", "boards"];
+    pub async fn boards(&self, project: &ProjectId, team: &TeamId) -> Result<Vec<Value>, Error> {
+        let segments = [project.as_str(), team.as_str(), "_apis", "work", "boards"];
         let (mut list, _) = self.get(Host::Core, &segments, &[]).await?;
         let mut boards = Vec::new();
         for summary in &take_list(&mut list, &segments)? {
@@ -17,7 +17,14 @@ impl Client {
             boards.push(
                 self.get(
                     Host::Core,
-                    &[project, team, "_apis", "work", "boards", id],
+                    &[
+                        project.as_str(),
+                        team.as_str(),
+                        "_apis",
+                        "work",
+                        "boards",
+                        id,
+                    ],
                     &[],
                 )
                 .await?
@@ -29,10 +36,14 @@ impl Client {
 
     /// `GET {project}/{team}/_apis/work/teamsettings/teamfieldvalues`: the team's area paths
     /// (`TeamFieldValues`).
-    pub async fn team_field_values(&self, project: &str, team: &str) -> Result<Value, Error> {
+    pub async fn team_field_values(
+        &self,
+        project: &ProjectId,
+        team: &TeamId,
+    ) -> Result<Value, Error> {
         let segments = [
-            project,
-            team,
+            project.as_str(),
+            team.as_str(),
             "_apis",
             "work",
             "teamsettings",
@@ -43,8 +54,19 @@ impl Client {
 
     /// `GET {project}/{team}/_apis/work/teamsettings/iterations`: the iterations the team
     /// follows (one unpaged list).
-    pub async fn team_iterations(&self, project: &str, team: &str) -> Result<Vec<Value>, Error> {
-        let segments = [project, team, "_apis", "work", "teamsettings", "iterations"];
+    pub async fn team_iterations(
+        &self,
+        project: &ProjectId,
+        team: &TeamId,
+    ) -> Result<Vec<Value>, Error> {
+        let segments = [
+            project.as_str(),
+            team.as_str(),
+            "_apis",
+            "work",
+            "teamsettings",
+            "iterations",
+        ];
         let (mut body, _) = self.get(Host::Core, &segments, &[]).await?;
         take_list(&mut body, &segments)
     }

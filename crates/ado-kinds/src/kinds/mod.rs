@@ -13,7 +13,7 @@ pub mod work;
 
 use std::sync::Arc;
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId, TeamId};
 use futures::{
     StreamExt, TryStreamExt,
     stream::{self, BoxStream},
@@ -21,7 +21,7 @@ use futures::{
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use crate::memo::Memo;
+use crate::memo::{Memo, MemoKey};
 
 /// What kinds fetch through: the organization's client, the per-resync memo, and the
 /// `excludedTags` whose projects are left out.
@@ -46,7 +46,7 @@ impl Source {
     pub(crate) async fn projects(&self) -> Result<Arc<Vec<Value>>, Error> {
         let (client, excluded) = (self.client.clone(), Arc::clone(&self.excluded_tags));
         self.memo
-            .get("projects".to_owned(), move || async move {
+            .get(MemoKey::Projects, move || async move {
                 let projects = client.projects().try_concat().await?;
                 Ok(without_excluded(&client, projects, &excluded).await)
             })
@@ -54,18 +54,27 @@ impl Source {
     }
 
     /// The repositories of a project, listed once per resync.
-    pub(crate) async fn repositories(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
-        let (client, id) = (self.client.clone(), project_id.to_owned());
+    pub(crate) async fn repositories(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(format!("repositories/{project_id}"), move || async move {
-                client.repositories(&id).await
-            })
+            .get(
+                MemoKey::Repositories {
+                    project: project_id.clone(),
+                },
+                move || async move { client.repositories(&id).await },
+            )
             .await
     }
 
     /// The project's repositories that have branches ([`git::has_branches`]): the ones pull
     /// requests and policies are read from.
-    pub(crate) async fn healthy_repositories(&self, project_id: &str) -> Result<Vec<Value>, Error> {
+    pub(crate) async fn healthy_repositories(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Vec<Value>, Error> {
         Ok(self
             .repositories(project_id)
             .await?
@@ -78,53 +87,69 @@ impl Source {
     /// The policies of a repository's branch, fetched once per resync.
     pub(crate) async fn policies(
         &self,
-        project_id: &str,
-        repository: &str,
+        project_id: &ProjectId,
+        repository: &RepositoryId,
         branch: &str,
     ) -> Result<Arc<Vec<Value>>, Error> {
         let (client, p, r, b) = (
             self.client.clone(),
-            project_id.to_owned(),
-            repository.to_owned(),
+            project_id.clone(),
+            repository.clone(),
             branch.to_owned(),
         );
         self.memo
             .get(
-                format!("policies/{project_id}/{repository}/{branch}"),
+                MemoKey::Policies {
+                    project: project_id.clone(),
+                    repository: repository.clone(),
+                    branch: branch.to_owned(),
+                },
                 move || async move { client.repository_policies(&p, &r, &b).await },
             )
             .await
     }
 
     /// The pipelines of a project (as listed, without `configuration`), once per resync.
-    pub(crate) async fn pipelines(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
-        let (client, id) = (self.client.clone(), project_id.to_owned());
+    pub(crate) async fn pipelines(&self, project_id: &ProjectId) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(format!("pipelines/{project_id}"), move || async move {
-                client.pipelines(&id).try_concat().await
-            })
+            .get(
+                MemoKey::Pipelines {
+                    project: project_id.clone(),
+                },
+                move || async move { client.pipelines(&id).try_concat().await },
+            )
             .await
     }
 
     /// The boards of every team of a project (detail form, with `__project`), once per resync.
     pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<Vec<Value>>, Error> {
-        let project_id = id_of(project);
+        let project_id = ProjectId::of(project);
         let teams = self.project_teams(&project_id).await?;
         let (client, p) = (self.client.clone(), project.clone());
         self.memo
-            .get(format!("boards/{project_id}"), move || async move {
-                work::board::boards_of(&client, &p, &teams).await
-            })
+            .get(
+                MemoKey::Boards {
+                    project: project_id.clone(),
+                },
+                move || async move { work::board::boards_of(&client, &p, &teams).await },
+            )
             .await
     }
 
     /// The teams of a project (`boards`, `iteration`), once per resync.
-    pub(crate) async fn project_teams(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
-        let (client, id) = (self.client.clone(), project_id.to_owned());
+    pub(crate) async fn project_teams(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(format!("teams/{project_id}"), move || async move {
-                client.teams(&id).await
-            })
+            .get(
+                MemoKey::ProjectTeams {
+                    project: project_id.clone(),
+                },
+                move || async move { client.teams(&id).await },
+            )
             .await
     }
 
@@ -132,7 +157,7 @@ impl Source {
     pub(crate) async fn teams(&self) -> Result<Arc<Vec<Value>>, Error> {
         let client = self.client.clone();
         self.memo
-            .get("teams".to_owned(), move || async move {
+            .get(MemoKey::Teams, move || async move {
                 client.all_teams().try_concat().await
             })
             .await
@@ -142,11 +167,11 @@ impl Source {
     pub(crate) async fn members(&self, team: &Value) -> Result<Arc<Vec<Value>>, Error> {
         let (client, project, id) = (
             self.client.clone(),
-            team["projectId"].as_str().unwrap_or_default().to_owned(),
-            id_of(team),
+            ProjectId::from(team["projectId"].as_str().unwrap_or_default()),
+            TeamId::of(team),
         );
         self.memo
-            .get(format!("members/{id}"), move || async move {
+            .get(MemoKey::Members { team: id.clone() }, move || async move {
                 client.team_members(&project, &id).await
             })
             .await
@@ -156,7 +181,7 @@ impl Source {
     pub(crate) async fn groups(&self) -> Result<Arc<Vec<Value>>, Error> {
         let client = self.client.clone();
         self.memo
-            .get("groups".to_owned(), move || async move {
+            .get(MemoKey::Groups, move || async move {
                 client.graph_groups().try_concat().await
             })
             .await
@@ -164,12 +189,18 @@ impl Source {
 
     /// The pipeline environments of a project (`environment`, `pipeline-deployment`), once
     /// per resync.
-    pub(crate) async fn environments(&self, project_id: &str) -> Result<Arc<Vec<Value>>, Error> {
-        let (client, id) = (self.client.clone(), project_id.to_owned());
+    pub(crate) async fn environments(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Arc<Vec<Value>>, Error> {
+        let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(format!("environments/{project_id}"), move || async move {
-                client.environments(&id).try_concat().await
-            })
+            .get(
+                MemoKey::Environments {
+                    project: project_id.clone(),
+                },
+                move || async move { client.environments(&id).try_concat().await },
+            )
             .await
     }
 }
@@ -195,7 +226,7 @@ pub(crate) async fn without_excluded(
     let tags: Vec<_> = projects
         .iter()
         .map(|project| {
-            let (client, id) = (client.clone(), id_of(project));
+            let (client, id) = (client.clone(), ProjectId::of(project));
             async move { client.project_tags(&id).await }
         })
         .collect();
@@ -283,9 +314,12 @@ pub(crate) fn organization_fields(client: &Client) -> Map<String, Value> {
 
 /// `__projectId` and `__project`, the keys the Python integration adds to each work item and
 /// build.
-pub(crate) fn project_fields(project_id: String, project: Value) -> Map<String, Value> {
+pub(crate) fn project_fields(project_id: ProjectId, project: Value) -> Map<String, Value> {
     Map::from_iter([
-        ("__projectId".to_owned(), Value::String(project_id)),
+        (
+            "__projectId".to_owned(),
+            Value::String(project_id.into_string()),
+        ),
         ("__project".to_owned(), project),
     ])
 }

@@ -4,7 +4,7 @@
 //! with `states: [active]`), or that is gone, is deleted, as the next resync would.
 
 use crate::AdoKind;
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId};
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
@@ -14,8 +14,8 @@ use crate::kinds::advsec::advanced_security_alert::{Criteria, fields};
 /// The alert an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Alert {
-    pub(super) project: String,
-    pub(super) repository: String,
+    pub(super) project: ProjectId,
+    pub(super) repository: RepositoryId,
     pub(super) id: u64,
 }
 
@@ -26,11 +26,11 @@ pub(super) fn alert(payload: &Value) -> Result<Alert, String> {
         project: payload["resourceContainers"]["project"]["id"]
             .as_str()
             .ok_or("resourceContainers.project.id is missing")?
-            .to_owned(),
+            .into(),
         repository: resource["repositoryId"]
             .as_str()
             .ok_or("resource.repositoryId is missing")?
-            .to_owned(),
+            .into(),
         id: resource["alertId"]
             .as_u64()
             .ok_or("resource.alertId is missing or not a number")?,

@@ -13,14 +13,14 @@
 
 use std::collections::BTreeMap;
 
-use ado_client::Client;
+use ado_client::{Client, CommitId, ProjectId, RepositoryId};
 use mapping::PortAppConfig;
 use ocean::live::Declared;
 use serde_json::Value;
 use tracing::warn;
 
-use super::ref_update::{NO_OBJECT, RefUpdate};
-use crate::kinds::{git::file::parse, id_of};
+use super::ref_update::RefUpdate;
+use crate::kinds::git::file::parse;
 
 /// The spec files of `config` (`specPath`).
 fn spec_paths(config: &PortAppConfig) -> Vec<String> {
@@ -68,13 +68,13 @@ pub(super) async fn declared(
     let Some(tracked) = gitops_ref(config, repository) else {
         return Ok(declared);
     };
-    let (project, repo) = (id_of(&repository["project"]), id_of(repository));
-    for update in updates
-        .iter()
-        .filter(|u| u.name == tracked && u.new != NO_OBJECT)
-    {
+    let (project, repo) = (
+        ProjectId::of(&repository["project"]),
+        RepositoryId::of(repository),
+    );
+    for update in updates.iter().filter(|u| u.name == tracked && !u.deleted()) {
         for path in spec_paths(config) {
-            let before = if update.old == NO_OBJECT {
+            let before = if update.created() {
                 Some(BTreeMap::new())
             } else {
                 entities_at(client, &project, &repo, &path, &update.old).await?
@@ -102,14 +102,14 @@ pub(super) async fn declared(
 /// not exist there, `None` when it does not parse as YAML.
 async fn entities_at(
     client: &Client,
-    project: &str,
-    repo: &str,
+    project: &ProjectId,
+    repo: &RepositoryId,
     path: &str,
-    commit: &str,
+    commit: &CommitId,
 ) -> Result<Option<BTreeMap<(String, String), Value>>, crate::Error> {
     let read = |path: String| {
         let client = client.clone();
-        let (project, repo, commit) = (project.to_owned(), repo.to_owned(), commit.to_owned());
+        let (project, repo, commit) = (project.clone(), repo.clone(), commit.clone());
         async move {
             client
                 .file_at(&project, &repo, &path, Some(&commit))

@@ -28,7 +28,7 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, PullRequestId, RepositoryId};
 use base64::Engine;
 use futures::StreamExt;
 use mapping::PortAppConfig;
@@ -196,21 +196,21 @@ fn basic_password(header: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
     WorkItem {
-        project: String,
+        project: ProjectId,
         id: u64,
     },
     Repository {
-        id: String,
+        id: RepositoryId,
     },
     PullRequest {
-        id: u64,
+        id: PullRequestId,
     },
     Release(releases::Release),
     Run(pipelines::Run),
     Alert(advsec::Alert),
     /// A `git.push` to a repository.
     Push {
-        repository: String,
+        repository: RepositoryId,
     },
 }
 
@@ -235,7 +235,7 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
     let project = || {
         payload["resourceContainers"]["project"]["id"]
             .as_str()
-            .map(str::to_owned)
+            .map(ProjectId::from)
             .ok_or_else(|| "resourceContainers.project.id is missing".to_owned())
     };
     let number = |value: &Value, path: &str| {
@@ -258,13 +258,13 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
             id: resource["repository"]["id"]
                 .as_str()
                 .ok_or("resource.repository.id is missing")?
-                .to_owned(),
+                .into(),
         },
         "git.push" => Target::Push {
             repository: push::repository_id(resource)?,
         },
         "git.pullrequest.created" | "git.pullrequest.updated" => Target::PullRequest {
-            id: number(&resource["pullRequestId"], "resource.pullRequestId")?,
+            id: number(&resource["pullRequestId"], "resource.pullRequestId")?.into(),
         },
         "ms.vss-release.release-created-event"
         | "ms.vss-release.release-abandoned-event"

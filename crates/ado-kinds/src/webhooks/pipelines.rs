@@ -13,7 +13,7 @@
 //! their runs' revisions, which these events bring.
 
 use crate::AdoKind;
-use ado_client::Client;
+use ado_client::{BuildId, Client, PipelineId, ProjectId};
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
@@ -28,9 +28,10 @@ use crate::kinds::{
 /// The run a pipeline event is about, and which part of it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Run {
-    pub(super) project: String,
-    pub(super) pipeline: u64,
-    pub(super) id: u64,
+    pub(super) project: ProjectId,
+    pub(super) pipeline: PipelineId,
+    /// The run's id, which is its build's.
+    pub(super) id: BuildId,
     /// Stage, job and approval events change stages (`pipeline-stage`); run and build events
     /// change the run (`pipeline-run`, `build`, `pipeline`).
     pub(super) stages: bool,
@@ -49,19 +50,19 @@ pub(super) fn run(event_type: &str, payload: &Value) -> Result<Run, String> {
         .as_str()
         .or_else(|| resource["project"]["id"].as_str())
         .ok_or("resourceContainers.project.id is missing")?
-        .to_owned();
+        .into();
     Ok(if event_type == "build.complete" {
         Run {
             project,
-            pipeline: number(&resource["definition"]["id"], "resource.definition.id")?,
-            id: number(&resource["id"], "resource.id")?,
+            pipeline: number(&resource["definition"]["id"], "resource.definition.id")?.into(),
+            id: number(&resource["id"], "resource.id")?.into(),
             stages: false,
         }
     } else {
         Run {
             project,
-            pipeline: number(&resource["pipeline"]["id"], "resource.pipeline.id")?,
-            id: number(&resource["run"]["id"], "resource.run.id")?,
+            pipeline: number(&resource["pipeline"]["id"], "resource.pipeline.id")?.into(),
+            id: number(&resource["run"]["id"], "resource.run.id")?.into(),
             stages: event_type != "ms.vss-pipelines.run-state-changed-event",
         }
     })
@@ -150,7 +151,7 @@ async fn of_pipeline(
         if pipeline::wants_repository(config) {
             items = pipeline::with_repositories(client, &run.project, items).await?;
         }
-        let fields = shared("__projectId", Value::String(run.project.clone()));
+        let fields = shared("__projectId", Value::String(run.project.to_string()));
         pages.push((AdoKind::Pipeline, Page::sharing(items, fields)));
     }
     Ok(pages)

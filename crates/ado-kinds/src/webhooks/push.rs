@@ -12,15 +12,12 @@
 //! list none of its branches.
 
 use crate::AdoKind;
-use ado_client::Client;
+use ado_client::{Client, CommitId, RepositoryId};
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value, json};
 
-use super::{
-    found,
-    ref_update::{NO_OBJECT, RefUpdate},
-};
+use super::{found, ref_update::RefUpdate};
 use crate::kinds::{
     git::{
         CommitChanges,
@@ -33,14 +30,14 @@ use crate::kinds::{
 
 /// The repository a `git.push` is about, for routing and ordering; an error names the field a
 /// malformed push lacks.
-pub(super) fn repository_id(resource: &Value) -> Result<String, String> {
+pub(super) fn repository_id(resource: &Value) -> Result<RepositoryId, String> {
     let id = resource["repository"]["id"]
         .as_str()
         .ok_or("resource.repository.id is missing")?;
     if !resource["refUpdates"].is_array() {
         return Err("resource.refUpdates is missing or not an array".into());
     }
-    Ok(id.to_owned())
+    Ok(RepositoryId::from(id))
 }
 
 /// The parts of a push its consumers read.
@@ -62,8 +59,8 @@ impl Push {
             .filter_map(|update| {
                 Some(RefUpdate {
                     name: text(update, "name")?,
-                    old: text(update, "oldObjectId")?,
-                    new: text(update, "newObjectId")?,
+                    old: CommitId::from(text(update, "oldObjectId")?),
+                    new: CommitId::from(text(update, "newObjectId")?),
                 })
             })
             .collect();
@@ -91,8 +88,8 @@ pub(super) async fn process(
             .is_some_and(|e| e.eq_ignore_ascii_case("wiki"))
     }) {
         if wants(AdoKind::Wiki) {
-            let id = push.repository["id"].as_str().unwrap_or_default();
-            let pages = wiki_page::pushed(client, &push.repository["project"], id, config).await?;
+            let id = RepositoryId::of(&push.repository);
+            let pages = wiki_page::pushed(client, &push.repository["project"], &id, config).await?;
             if !pages.is_empty() {
                 let items = Page::sharing(pages, organization).into_items();
                 changes.updated.push((AdoKind::Wiki.into(), items));
@@ -100,9 +97,9 @@ pub(super) async fn process(
         }
         return Ok(changes);
     }
-    let id = push.repository["id"].as_str().unwrap_or_default();
+    let id = RepositoryId::of(&push.repository);
     // Read once, for every consumer: the repository as a resync sees it, or `None` when gone.
-    let current = found(client.repository(id).await)?;
+    let current = found(client.repository(&id).await)?;
     // gitops spec files are read on every push to their branch, whatever the mapping (as
     // upstream, whose default `specPath` is always on).
     let repository = current.as_ref().unwrap_or(&push.repository);
@@ -137,7 +134,7 @@ struct Context<'a> {
     client: &'a Client,
     push: &'a Push,
     current: Option<&'a Value>,
-    commits: Vec<&'a str>,
+    commits: Vec<CommitId>,
     changes: CommitChanges,
     config: &'a PortAppConfig,
     organization: &'a Map<String, Value>,
@@ -146,12 +143,12 @@ struct Context<'a> {
 /// The folders a push adds or deletes on the branches `folder` resources read
 /// (`folder::pushed`).
 async fn folders(read: &Context<'_>, changes: &mut Changes) -> Result<(), crate::Error> {
-    let updates: Vec<(&str, &str)> = read
+    let updates: Vec<(&str, &CommitId)> = read
         .push
         .updates
         .iter()
-        .filter(|u| u.new != NO_OBJECT)
-        .filter_map(|u| Some((u.name.strip_prefix(HEADS)?, u.new.as_str())))
+        .filter(|u| !u.deleted())
+        .filter_map(|u| Some((u.name.strip_prefix(HEADS)?, &u.new)))
         .collect();
     let found = folder::pushed(
         read.client,
@@ -183,12 +180,12 @@ fn record(
 }
 
 /// The ids of the commits a push lists (newest first, as Azure DevOps lists them).
-fn commit_ids(resource: &Value) -> Vec<&str> {
+fn commit_ids(resource: &Value) -> Vec<CommitId> {
     resource["commits"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|c| c["commitId"].as_str())
+        .filter_map(|c| c["commitId"].as_str().map(CommitId::from))
         .collect()
 }
 
@@ -201,10 +198,10 @@ async fn files(read: &Context<'_>, changes: &mut Changes) -> Result<(), crate::E
             .push
             .updates
             .iter()
-            .filter(|u| Some(u.name.as_str()) == default_branch && u.new != NO_OBJECT)
-            .map(|u| (u.old.as_str(), u.new.as_str()))
+            .filter(|u| Some(u.name.as_str()) == default_branch && !u.deleted())
+            .map(|u| (&u.old, &u.new))
             .collect(),
-        commits: read.commits.clone(),
+        commits: &read.commits,
     };
     let found = file::pushed(read.client, &pushed, &read.changes, read.config).await?;
     record(changes, AdoKind::File, found, read.organization);
@@ -220,7 +217,7 @@ fn branches(
 ) {
     let (mut upserts, mut deletes) = (Vec::new(), Vec::new());
     for update in push.updates.iter().filter(|u| u.name.starts_with(HEADS)) {
-        if update.new == NO_OBJECT {
+        if update.deleted() {
             deletes.push(branch::item(&update.name, &json!(update.old)));
         } else {
             upserts.push(branch::item(&update.name, &json!(update.new)));
@@ -254,7 +251,7 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::webhooks::AdoLive;
+    use crate::webhooks::{AdoLive, ref_update::NO_OBJECT};
 
     fn push(resource: &Value) -> Value {
         json!({"eventType": "git.push", "publisherId": "tfs", "resource": resource})

@@ -4,7 +4,7 @@
 //! environment statuses changed with it.
 
 use crate::AdoKind;
-use ado_client::Client;
+use ado_client::{Client, ProjectId, ReleaseDefinitionId, ReleaseId};
 use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
@@ -18,8 +18,8 @@ use crate::kinds::{
 /// What a release event is about: a release, or its deployment to one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Release {
-    pub(super) project: String,
-    pub(super) id: u64,
+    pub(super) project: ProjectId,
+    pub(super) id: ReleaseId,
     /// The definition environment deployed to (deployment events only).
     pub(super) environment: Option<u64>,
 }
@@ -33,7 +33,7 @@ pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, Stri
         .as_str()
         .or_else(|| resource["project"]["id"].as_str())
         .ok_or("resourceContainers.project.id is missing")?
-        .to_owned();
+        .into();
     if event_type.ends_with("release-created-event")
         || event_type.ends_with("release-abandoned-event")
     {
@@ -42,7 +42,7 @@ pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, Stri
             .ok_or("resource.release.id is missing or not a number")?;
         return Ok(Release {
             project,
-            id,
+            id: id.into(),
             environment: None,
         });
     }
@@ -57,7 +57,7 @@ pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, Stri
         .ok_or("resource.environment.definitionEnvironmentId is missing")?;
     Ok(Release {
         project,
-        id,
+        id: id.into(),
         environment: Some(definition_environment),
     })
 }
@@ -88,7 +88,7 @@ pub(super) async fn changes(
     let Some(release) = found(client.release(&project, id).await)? else {
         return Ok(changes);
     };
-    let definition = release["releaseDefinition"]["id"].as_u64();
+    let definition = ReleaseDefinitionId::of(&release["releaseDefinition"]);
     if let (Some(definition), true) = (definition, definition_wanted) {
         let current = release_definition::current(client, config, &project, definition).await?;
         if let Some(current) = current {

@@ -7,13 +7,13 @@
 //! not take (spec `advancedSecurity/alert.json` names it `criteria.severities`), so its
 //! severity filter filters nothing; here it is sent under the spec's name.
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Fetch, Source, ado_time, id_of, per_project};
+use super::super::{Fetch, Source, ado_time, per_project};
 use crate::AdoKind;
 
 /// Repositories read at once per project (upstream: one at a time).
@@ -150,10 +150,17 @@ fn alerts(source: &Source, query: Vec<(&'static str, String)>) -> PageStream<Err
     per_project(source, move |source, project| {
         let query = query.clone();
         async move {
-            let project_id = id_of(&project);
+            let project_id = ProjectId::of(&project);
             let repositories = source.healthy_repositories(&project_id).await?;
             stream::iter(repositories)
-                .map(|repo| of_repository(&source.client, &project_id, id_of(&repo), query.clone()))
+                .map(|repo| {
+                    of_repository(
+                        &source.client,
+                        &project_id,
+                        RepositoryId::of(&repo),
+                        query.clone(),
+                    )
+                })
                 .buffered(REPOSITORY_CONCURRENCY)
                 .try_collect()
                 .await
@@ -163,8 +170,8 @@ fn alerts(source: &Source, query: Vec<(&'static str, String)>) -> PageStream<Err
 
 async fn of_repository(
     client: &Client,
-    project_id: &str,
-    repository_id: String,
+    project_id: &ProjectId,
+    repository_id: RepositoryId,
     query: Vec<(&'static str, String)>,
 ) -> Result<Page, Error> {
     let alerts = match client
@@ -181,12 +188,15 @@ async fn of_repository(
 }
 
 /// `__repositoryId` and `__projectId`, the keys upstream adds to each alert.
-pub(crate) fn fields(repository_id: String, project_id: &str) -> Map<String, Value> {
+pub(crate) fn fields(repository_id: RepositoryId, project_id: &ProjectId) -> Map<String, Value> {
     Map::from_iter([
-        ("__repositoryId".to_owned(), Value::String(repository_id)),
+        (
+            "__repositoryId".to_owned(),
+            Value::String(repository_id.into_string()),
+        ),
         (
             "__projectId".to_owned(),
-            Value::String(project_id.to_owned()),
+            Value::String(project_id.to_string()),
         ),
     ])
 }

@@ -1,13 +1,13 @@
 //! `project`: every project but those with an `excludedTags` tag; with `defaultTeam: true` each is replaced by its detail (which
 //! carries `defaultTeam` and `capabilities`), as the Python integration does.
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, flag, id_of};
+use super::super::{PROJECT_CONCURRENCY, Source, flag};
 
 /// Projects per page handed to the mapping (the list's own page size).
 const PAGE: usize = 100;
@@ -28,7 +28,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
                     stream::iter(page)
                         .map(|project| {
                             let client = client.clone();
-                            async move { client.project(&id_of(&project)).await }
+                            async move { client.project(&ProjectId::of(&project)).await }
                         })
                         .buffered(PROJECT_CONCURRENCY)
                         .try_collect::<Vec<_>>()

@@ -7,13 +7,13 @@
 //! overwrites the property in Port; here only a team gone since the list (404) gets `null`, and
 //! any other failure fails the kind, so its entities are kept as they were.
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, TeamId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, flag, id_of};
+use super::super::{Source, flag};
 
 /// Teams enriched at a time (upstream's `MAX_CONCURRENT_TEAMS`).
 pub(crate) const TEAM_CONCURRENCY: usize = 5;
@@ -55,10 +55,10 @@ async fn enrich(
                     team["__members"] = Value::Array(source.members(&team).await?.to_vec());
                 }
                 if areas {
-                    let project = team["projectId"].as_str().unwrap_or_default().to_owned();
+                    let project = ProjectId::from(team["projectId"].as_str().unwrap_or_default());
                     team["__areaPaths"] = match source
                         .client
-                        .team_field_values(&project, &id_of(&team))
+                        .team_field_values(&project, &TeamId::of(&team))
                         .await
                     {
                         Ok(values) => values,

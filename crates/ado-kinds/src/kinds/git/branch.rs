@@ -9,13 +9,13 @@
 //! of that repository from Port. Here only a 404 (the repository was deleted during the resync)
 //! means "no branches"; any other error fails the kind, so nothing of its blueprint is deleted.
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Value, json};
 
-use super::super::{Source, id_of, per_project, shared};
+use super::super::{Source, per_project, shared};
 
 /// Repositories whose refs are read at the same time, per project (upstream's 25,
 /// ocean-azure-devops.md §3.1).
@@ -27,7 +27,7 @@ pub(crate) const HEADS: &str = "refs/heads/";
 /// Streams one page of branches per healthy repository that still exists.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let healthy = source.healthy_repositories(&project_id).await?;
         let client = source.client.clone();
         stream::iter(healthy)
@@ -43,11 +43,11 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
 /// gone (404).
 async fn branches_page(
     client: Client,
-    project_id: String,
+    project_id: ProjectId,
     repo: Value,
 ) -> Result<Option<Page>, Error> {
     let refs: Result<Vec<Vec<Value>>, Error> = client
-        .branches(&project_id, &id_of(&repo))
+        .branches(&project_id, &RepositoryId::of(&repo))
         .try_collect()
         .await;
     let refs = match refs {

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use ado_client::Error;
+use ado_client::{CommitId, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mapping::SelectorConfig;
@@ -29,7 +29,7 @@ use serde_json::{Map, Value, json};
 use crate::AdoKind;
 
 use super::{
-    super::{Fetch, Source, id_of, shared},
+    super::{Fetch, Source, shared},
     CommitChanges, RepositorySelection, commits_oldest_first, has_branches,
     per_readable_repository,
     repository::{included, included_files},
@@ -197,12 +197,12 @@ fn depth(recursion: &str) -> u8 {
 /// The matching files of one repository, as one page sharing `repo` (and `__includedFiles`).
 async fn files_of(
     source: Source,
-    project: String,
+    project: ProjectId,
     repo: Value,
     selection: std::sync::Arc<Selection>,
 ) -> Result<Page, Error> {
     let client = &source.client;
-    let repo_id = id_of(&repo);
+    let repo_id = RepositoryId::of(&repo);
     // One batch for every path; when one path does not exist the service refuses the whole
     // batch, so then each path is asked alone (a missing one lists nothing).
     let lists = if let Some(lists) = client
@@ -317,9 +317,9 @@ pub(crate) struct Pushed<'a> {
     /// The repository re-read from Azure DevOps (`None` when gone).
     pub(crate) repository: Option<&'a Value>,
     /// `(old, new)` object ids of the default branch's ref updates.
-    pub(crate) updates: Vec<(&'a str, &'a str)>,
+    pub(crate) updates: Vec<(&'a CommitId, &'a CommitId)>,
     /// The commit ids the push lists (newest first, as Azure DevOps lists them).
-    pub(crate) commits: Vec<&'a str>,
+    pub(crate) commits: &'a [CommitId],
 }
 
 /// Live: the files a push to the default branch added, changed or deleted, for the `file`
@@ -344,10 +344,10 @@ pub(crate) async fn pushed(
     if selections.is_empty() || push.updates.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let (project, repo_id) = (id_of(&repo["project"]), id_of(repo));
-    let commits = commits_oldest_first(&push.commits, push.updates.iter().map(|(_, new)| *new));
+    let (project, repo_id) = (ProjectId::of(&repo["project"]), RepositoryId::of(repo));
+    let commits = commits_oldest_first(push.commits, push.updates.iter().map(|(_, new)| *new));
     // path → (its last change, the commit that made it)
-    let mut last: BTreeMap<String, (Value, String)> = BTreeMap::new();
+    let mut last: BTreeMap<String, (Value, &CommitId)> = BTreeMap::new();
     for commit in commits {
         for change in commit_changes.of(commit).await?.iter() {
             let item = &change["item"];
@@ -356,7 +356,7 @@ pub(crate) async fn pushed(
                 .unwrap_or_default()
                 .trim_start_matches('/');
             if item["gitObjectType"] == "blob" && selections.iter().any(|s| s.matches(path)) {
-                last.insert(path.to_owned(), (change.clone(), commit.to_owned()));
+                last.insert(path.to_owned(), (change.clone(), commit));
             }
         }
     }
@@ -391,7 +391,7 @@ pub(crate) async fn pushed(
             continue;
         }
         let Some(raw) = client
-            .file_at(&project, &repo_id, &path, Some(&commit))
+            .file_at(&project, &repo_id, &path, Some(commit))
             .await?
         else {
             continue;

@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use ado_client::Error;
+use ado_client::{CommitId, Error, ProjectId, RepositoryId};
 use globset::GlobSet;
 use mapping::SelectorConfig;
 use ocean::Page;
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::AdoKind;
 
 use super::{
-    super::{Fetch, Source, id_of},
+    super::{Fetch, Source},
     RepositorySelection,
     file::compile,
     per_readable_repository,
@@ -147,12 +147,12 @@ impl RepositorySelection for Selection {
 /// The folders of one repository that its patterns match.
 async fn folders_of(
     source: Source,
-    project: String,
+    project: ProjectId,
     repo: Value,
     selection: std::sync::Arc<Selection>,
 ) -> Result<Page, Error> {
     let client = &source.client;
-    let repo_id = id_of(&repo);
+    let repo_id = RepositoryId::of(&repo);
     let default_branch = default_branch(&repo);
     let mut found = Vec::new();
     let mut seen = HashSet::new();
@@ -235,8 +235,8 @@ fn default_branch(repo: &Value) -> String {
 pub(crate) async fn pushed(
     client: &ado_client::Client,
     repository: Option<&Value>,
-    updates: &[(&str, &str)],
-    commits: &[&str],
+    updates: &[(&str, &CommitId)],
+    commits: &[CommitId],
     commit_changes: &super::CommitChanges,
     config: &mapping::PortAppConfig,
 ) -> Result<(Vec<Value>, Vec<Value>), Error> {
@@ -249,7 +249,7 @@ pub(crate) async fn pushed(
         .filter(|s| s.wants_project(&repo["project"]))
         .collect();
     let default = default_branch(repo);
-    let project = id_of(&repo["project"]);
+    let project = ProjectId::of(&repo["project"]);
     let (mut upserts, mut deletions) = (Vec::new(), Vec::new());
     for (branch, head) in updates {
         let patterns: Vec<&Pattern> = selections

@@ -7,6 +7,8 @@ pub mod pull_request;
 pub mod repository;
 pub mod repository_policy;
 
+use ado_client::{CommitId, ProjectId, RepositoryId};
+
 /// Upstream's "healthy repository" filter, narrowed to repositories that have a default branch:
 /// disabled repositories cannot be read, and an empty one has no branches, so no policies, no
 /// pull requests and nothing for `branch`.
@@ -40,7 +42,7 @@ pub(crate) fn per_readable_repository<S, F, Fut>(
 ) -> ocean::PageStream<ado_client::Error>
 where
     S: RepositorySelection,
-    F: Fn(super::Source, String, serde_json::Value, std::sync::Arc<S>) -> Fut
+    F: Fn(super::Source, ProjectId, serde_json::Value, std::sync::Arc<S>) -> Fut
         + Clone
         + Send
         + Sync
@@ -53,7 +55,7 @@ where
             return stream::empty().boxed();
         }
         let (selection, page) = (std::sync::Arc::clone(&selection), page.clone());
-        let project_id = super::id_of(&project);
+        let project_id = ProjectId::of(&project);
         stream::once(async move {
             let repositories = source.repositories(&project_id).await?;
             Ok::<_, ado_client::Error>((source, project_id, repositories))
@@ -84,10 +86,10 @@ where
 /// The commits a push's consumers read, oldest first: those the push lists (Azure DevOps
 /// lists them newest first), then each ref's new head when the list does not have it.
 pub(crate) fn commits_oldest_first<'a>(
-    listed: &[&'a str],
-    heads: impl IntoIterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    let mut order: Vec<&str> = listed.iter().rev().copied().collect();
+    listed: &'a [CommitId],
+    heads: impl IntoIterator<Item = &'a CommitId>,
+) -> Vec<&'a CommitId> {
+    let mut order: Vec<&CommitId> = listed.iter().rev().collect();
     for head in heads {
         if !order.contains(&head) {
             order.push(head);
@@ -100,10 +102,11 @@ pub(crate) fn commits_oldest_first<'a>(
 /// consumer of the push (`file` and `folder` read the same commits).
 pub(crate) struct CommitChanges {
     client: ado_client::Client,
-    project: String,
-    repository: String,
-    read:
-        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<serde_json::Value>>>>,
+    project: ProjectId,
+    repository: RepositoryId,
+    read: std::sync::Mutex<
+        std::collections::HashMap<CommitId, std::sync::Arc<Vec<serde_json::Value>>>,
+    >,
 }
 
 impl CommitChanges {
@@ -111,8 +114,8 @@ impl CommitChanges {
     pub(crate) fn new(client: &ado_client::Client, repository: &serde_json::Value) -> Self {
         Self {
             client: client.clone(),
-            project: super::id_of(&repository["project"]),
-            repository: super::id_of(repository),
+            project: ProjectId::of(&repository["project"]),
+            repository: RepositoryId::of(repository),
             read: std::sync::Mutex::default(),
         }
     }
@@ -120,7 +123,7 @@ impl CommitChanges {
     /// The `GitChange`s of `commit`, read on first use.
     pub(crate) async fn of(
         &self,
-        commit: &str,
+        commit: &CommitId,
     ) -> Result<std::sync::Arc<Vec<serde_json::Value>>, ado_client::Error> {
         let known = self
             .read
@@ -139,7 +142,7 @@ impl CommitChanges {
         self.read
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(commit.to_owned(), std::sync::Arc::clone(&changes));
+            .insert(commit.clone(), std::sync::Arc::clone(&changes));
         Ok(changes)
     }
 }

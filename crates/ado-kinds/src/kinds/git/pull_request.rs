@@ -6,13 +6,13 @@
 //! Repositories without a default branch are skipped: an empty repository has no branches and
 //! so no pull requests (upstream asks anyway).
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, RepositoryId};
 use futures::{TryStreamExt, future::try_join_all};
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{Fetch, Source, ado_time, id_of, per_project};
+use super::super::{Fetch, Source, ado_time, per_project};
 use crate::AdoKind;
 
 /// Selector defaults of the Python integration.
@@ -26,13 +26,13 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
     Ok(per_project(source, move |source, project| {
         let since = since.clone();
         async move {
-            let project_id = id_of(&project);
+            let project_id = ProjectId::of(&project);
             let healthy = source.healthy_repositories(&project_id).await?;
             let per_repo = try_join_all(healthy.iter().map(|repo| {
                 let (client, p, r, since) = (
                     source.client.clone(),
                     project_id.clone(),
-                    id_of(repo),
+                    RepositoryId::of(repo),
                     since.clone(),
                 );
                 async move {
@@ -92,7 +92,7 @@ pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStre
     per_project(source, move |source, project| {
         let since = since.clone();
         async move {
-            let project_id = id_of(&project);
+            let project_id = ProjectId::of(&project);
             let mut seen = std::collections::HashSet::new();
             let mut changed = Vec::new();
             for range in ["created", "closed"] {

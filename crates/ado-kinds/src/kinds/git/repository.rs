@@ -3,13 +3,13 @@
 //! (`{path: content}`, `""` for a file that cannot be read).
 
 use crate::AdoKind;
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId};
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::{Map, Value};
 
-use super::super::{Source, id_of, per_project};
+use super::super::{Source, per_project};
 
 /// Streams one page of repositories per project.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
@@ -17,7 +17,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
     per_project(source, move |source, project| {
         let files = files.clone();
         async move {
-            let project_id = id_of(&project);
+            let project_id = ProjectId::of(&project);
             let repositories = source.repositories(&project_id).await?.as_ref().clone();
             if files.is_empty() {
                 return Ok(vec![repositories.into()]);
@@ -64,7 +64,7 @@ pub(crate) async fn enrich(
     if files.is_empty() {
         return Ok(repo);
     }
-    let project = id_of(&repo["project"]);
+    let project = ProjectId::of(&repo["project"]);
     with_files(client, &project, repo, &files)
         .await
         .map_err(crate::Error::from)
@@ -72,7 +72,7 @@ pub(crate) async fn enrich(
 
 async fn with_files(
     client: &Client,
-    project: &str,
+    project: &ProjectId,
     mut repo: Value,
     files: &[String],
 ) -> Result<Value, Error> {
@@ -87,7 +87,7 @@ async fn with_files(
 /// becoming `""`: a transient error must not blank a README in Port.
 pub(crate) async fn included(
     client: &Client,
-    project: &str,
+    project: &ProjectId,
     repo: &Value,
     files: &[String],
 ) -> Result<Map<String, Value>, Error> {
@@ -95,7 +95,7 @@ pub(crate) async fn included(
     let mut included = Map::new();
     for path in files {
         let content = if readable {
-            client.file(project, &id_of(repo), path).await?
+            client.file(project, &RepositoryId::of(repo), path).await?
         } else {
             None
         };

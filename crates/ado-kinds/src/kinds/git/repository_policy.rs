@@ -3,17 +3,17 @@
 //! upstream's "healthy repository" filter does): one page per repository, `__repository`
 //! shared by its policies.
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, RepositoryId};
 use futures::future::try_join_all;
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 
-use super::super::{Source, id_of, per_project, shared};
+use super::super::{Source, per_project, shared};
 
 /// Streams one page of policies per repository.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let healthy = source.healthy_repositories(&project_id).await?;
         let per_repo = try_join_all(healthy.into_iter().map(|repo| {
             let (source, project_id) = (source.clone(), project_id.clone());
@@ -22,7 +22,9 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                let policies = source.policies(&project_id, &id_of(&repo), &branch).await?;
+                let policies = source
+                    .policies(&project_id, &RepositoryId::of(&repo), &branch)
+                    .await?;
                 Ok::<_, Error>(Page::sharing(
                     policies.as_ref().clone(),
                     shared("__repository", repo),

@@ -10,22 +10,20 @@
 use crate::AdoKind;
 use std::collections::HashSet;
 
-use ado_client::{Client, Error};
+use ado_client::{BuildId, Client, CommitId, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{
-    Source, ado_time, flag, id_of, per_project, per_project_streams, project_fields,
-};
+use super::super::{Source, ado_time, flag, per_project, per_project_streams, project_fields};
 
 /// Streams pages of builds.
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
     let enrich = flag(selector, "enrichWithFirstCommit");
     let query = vec![("queryOrder", "queueTimeDescending".to_owned())];
     per_project_streams(source, move |source, project| {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let client = source.client.clone();
         source
             .client
@@ -54,7 +52,7 @@ pub(crate) fn changed_since(
     enrich: bool,
 ) -> PageStream<Error> {
     per_project(source, move |source, project| async move {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let mut builds = self::since(&source.client, &project_id, since).await?;
         if enrich {
             builds = with_first_commits(&source.client, &project_id, builds).await?;
@@ -71,7 +69,7 @@ pub(crate) fn changed_since(
 /// both (a build queued before `since` and still running is seen when it finishes).
 pub(crate) async fn since(
     client: &Client,
-    project_id: &str,
+    project_id: &ProjectId,
     since: jiff::Timestamp,
 ) -> Result<Vec<Value>, Error> {
     let mut builds = Vec::new();
@@ -101,7 +99,7 @@ pub(crate) fn wants_first_commit(config: &mapping::PortAppConfig) -> bool {
 /// `builds`, each with `__firstCommit`.
 pub(crate) async fn with_first_commits(
     client: &Client,
-    project_id: &str,
+    project_id: &ProjectId,
     builds: Vec<Value>,
 ) -> Result<Vec<Value>, Error> {
     futures::stream::iter(builds)
@@ -114,8 +112,12 @@ pub(crate) async fn with_first_commits(
         .await
 }
 
-async fn first_commit(client: &Client, project_id: &str, build: &Value) -> Result<Value, Error> {
-    let id = build["id"].as_u64().unwrap_or_default();
+async fn first_commit(
+    client: &Client,
+    project_id: &ProjectId,
+    build: &Value,
+) -> Result<Value, Error> {
+    let id = BuildId::from(build["id"].as_u64().unwrap_or_default());
     let changes = match client.build_changes(project_id, id).await {
         Ok(changes) => changes,
         Err(Error::NotFound { .. }) => Vec::new(),
@@ -134,12 +136,12 @@ async fn first_commit(client: &Client, project_id: &str, build: &Value) -> Resul
         return Ok(change);
     }
     let (Some(repository), Some(sha)) = (
-        build["repository"]["id"].as_str(),
-        build["sourceVersion"].as_str(),
+        build["repository"]["id"].as_str().map(RepositoryId::from),
+        build["sourceVersion"].as_str().map(CommitId::from),
     ) else {
         return Ok(Value::Null);
     };
-    match client.commit(project_id, repository, sha).await {
+    match client.commit(project_id, &repository, &sha).await {
         Ok(mut commit) => {
             commit["__sha"] = commit["commitId"].clone();
             commit["__timestamp"] = commit["committer"]["date"].clone();

@@ -3,13 +3,13 @@
 //! `__repository`: the definition's `repository` plus the definition's `project`.
 
 use crate::AdoKind;
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, PipelineId, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, flag, id_of, per_project, shared};
+use super::super::{Source, flag, per_project, shared};
 
 /// Build definitions read at once per project with `includeRepo` (upstream: unbounded).
 const DEFINITION_CONCURRENCY: usize = 10;
@@ -18,7 +18,7 @@ const DEFINITION_CONCURRENCY: usize = 10;
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
     let include_repo = flag(selector, "includeRepo");
     per_project(source, move |source, project| async move {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let pipelines = source.pipelines(&project_id).await?.as_ref().clone();
         let pipelines = if include_repo {
             with_repositories(&source.client, &project_id, pipelines).await?
@@ -27,7 +27,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         };
         Ok(vec![Page::sharing(
             pipelines,
-            shared("__projectId", Value::String(project_id)),
+            shared("__projectId", Value::String(project_id.into_string())),
         )])
     })
 }
@@ -43,12 +43,12 @@ pub(crate) fn wants_repository(config: &mapping::PortAppConfig) -> bool {
 /// `pipelines` with `__repository` from their build definitions.
 pub(crate) async fn with_repositories(
     client: &Client,
-    project_id: &str,
+    project_id: &ProjectId,
     pipelines: Vec<Value>,
 ) -> Result<Vec<Value>, Error> {
     stream::iter(pipelines)
         .map(|mut pipeline| async move {
-            let id = pipeline["id"].as_u64().unwrap_or_default();
+            let id = PipelineId::from(pipeline["id"].as_u64().unwrap_or_default());
             pipeline["__repository"] = match client.build_definition(project_id, id).await {
                 Ok(mut definition) => {
                     let mut repository = definition["repository"].take();

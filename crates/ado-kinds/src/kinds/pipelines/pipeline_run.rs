@@ -2,13 +2,13 @@
 //! `__pipeline` (ocean-azure-devops.md §3.1): one page per pipeline, both keys shared by its
 //! runs. Up to 5 projects and 5 pipelines per project at a time, as upstream.
 
-use ado_client::Error;
+use ado_client::{BuildId, Error, PipelineId, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, id_of, per_project, per_project_streams};
+use super::super::{Source, per_project, per_project_streams};
 
 /// Pipelines whose runs are read at once, per project.
 const PIPELINE_CONCURRENCY: usize = 5;
@@ -16,7 +16,7 @@ const PIPELINE_CONCURRENCY: usize = 5;
 /// Streams one page of runs per pipeline.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project_streams(source, |source, project| {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         stream::once(async move { source.pipelines(&project_id).await.map(|p| (source, p)) })
             .map_ok(move |(source, pipelines)| {
                 let project = project.clone();
@@ -33,8 +33,12 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
 }
 
 async fn runs(source: &Source, project: Value, pipeline: Value) -> Result<Page, Error> {
-    let id = pipeline["id"].as_u64().unwrap_or_default();
-    let runs = match source.client.pipeline_runs(&id_of(&project), id).await {
+    let id = PipelineId::from(pipeline["id"].as_u64().unwrap_or_default());
+    let runs = match source
+        .client
+        .pipeline_runs(&ProjectId::of(&project), id)
+        .await
+    {
         Ok(runs) => runs,
         // Deleted since it was listed.
         Err(Error::NotFound { .. }) => Vec::new(),
@@ -56,23 +60,23 @@ pub(crate) fn run_fields(project: Value, pipeline: Value) -> Map<String, Value> 
 /// Pipelines API does not list, are skipped.
 pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStream<Error> {
     per_project(source, move |source, project| async move {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let builds = super::build::since(&source.client, &project_id, since).await?;
         let pipelines = source.pipelines(&project_id).await?;
-        let runs: Vec<(u64, u64, Value)> = builds
+        let runs: Vec<(PipelineId, BuildId, Value)> = builds
             .iter()
             .filter_map(|build| {
                 let pipeline = pipelines
                     .iter()
                     .find(|p| p["id"] == build["definition"]["id"])?;
                 Some((
-                    pipeline["id"].as_u64()?,
-                    build["id"].as_u64()?,
+                    PipelineId::of(pipeline)?,
+                    BuildId::of(build)?,
                     pipeline.clone(),
                 ))
             })
             .collect();
-        let (client, project_id) = (&source.client, project_id.as_str());
+        let (client, project_id) = (&source.client, &project_id);
         stream::iter(runs)
             .map(|(pipeline_id, run, pipeline)| {
                 let project = project.clone();

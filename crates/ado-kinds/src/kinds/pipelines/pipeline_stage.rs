@@ -2,13 +2,13 @@
 //! `__build` (ocean-azure-devops.md §3.1): one timeline request per build, 5 at a time, one
 //! page per build with both keys shared.
 
-use ado_client::{Client, Error};
+use ado_client::{BuildId, Client, Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, id_of, per_project, per_project_streams};
+use super::super::{Source, per_project, per_project_streams};
 
 /// Timelines read at once per project (upstream: batches of 5).
 const TIMELINE_CONCURRENCY: usize = 5;
@@ -17,7 +17,7 @@ const TIMELINE_CONCURRENCY: usize = 5;
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     let query = vec![("queryOrder", "queueTimeDescending".to_owned())];
     per_project_streams(source, move |source, project| {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let client = source.client.clone();
         source
             .client
@@ -39,8 +39,8 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
 /// The stages of `build`, as one page sharing `__project` and `__build` (none when the build
 /// is gone).
 pub(crate) async fn stages(client: &Client, project: Value, build: Value) -> Result<Page, Error> {
-    let id = build["id"].as_u64().unwrap_or_default();
-    let records = match client.build_timeline(&id_of(&project), id).await {
+    let id = BuildId::from(build["id"].as_u64().unwrap_or_default());
+    let records = match client.build_timeline(&ProjectId::of(&project), id).await {
         Ok(records) => records,
         Err(Error::NotFound { .. }) => Vec::new(),
         Err(other) => return Err(other),
@@ -59,7 +59,7 @@ pub(crate) async fn stages(client: &Client, project: Value, build: Value) -> Res
 /// Catch-up: the stages of the builds queued or finished at or after `since`.
 pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStream<Error> {
     per_project(source, move |source, project| async move {
-        let builds = super::build::since(&source.client, &id_of(&project), since).await?;
+        let builds = super::build::since(&source.client, &ProjectId::of(&project), since).await?;
         stream::iter(builds)
             .map(|build| stages(&source.client, project.clone(), build))
             .buffered(TIMELINE_CONCURRENCY)

@@ -2,13 +2,13 @@
 //! (`expand` → `$expand`, `statusFilter`, `tagFilter`, `sourceBranchFilter`, `minCreatedTime`,
 //! `maxCreatedTime`).
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId};
 use futures::{StreamExt, TryStreamExt};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, ado_time, id_of, per_project_streams};
+use super::super::{Source, ado_time, per_project_streams};
 
 /// Catch-up: the selector's releases created at or after `since` (`minCreatedTime`, or the
 /// selector's own when later). A release's later changes (deployments, approvals) cannot be
@@ -53,7 +53,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
     per_project_streams(source, move |source, project| {
         source
             .client
-            .releases(&id_of(&project), query.clone())
+            .releases(&ProjectId::of(&project), query.clone())
             .map_ok(Page::from)
             .boxed()
     })

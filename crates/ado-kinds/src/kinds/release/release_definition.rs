@@ -3,13 +3,13 @@
 //! (default `environments`), `tagFilter` comma-joined.
 
 use crate::AdoKind;
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, ReleaseDefinitionId};
 use futures::{StreamExt, TryStreamExt};
 use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, id_of, per_project_streams, shared};
+use super::super::{Source, per_project_streams, shared};
 
 /// The `$expand` upstream sends when the selector has none.
 const DEFAULT_EXPAND: &str = "environments";
@@ -24,7 +24,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
     per_project_streams(source, move |source, project| {
         source
             .client
-            .release_definitions(&id_of(&project), query.clone())
+            .release_definitions(&ProjectId::of(&project), query.clone())
             .map_ok(move |definitions| {
                 Page::sharing(definitions, shared("__project", project.clone()))
             })
@@ -46,8 +46,8 @@ fn expand(selector: &SelectorConfig) -> &str {
 pub(crate) async fn current(
     client: &Client,
     config: &PortAppConfig,
-    project: &str,
-    id: u64,
+    project: &ProjectId,
+    id: ReleaseDefinitionId,
 ) -> Result<Option<Value>, Error> {
     let expand = AdoKind::ReleaseDefinition
         .resources(config)

@@ -1,13 +1,13 @@
 //! `release-deployment`: the deployments of every project's releases from the release host,
 //! newest first, as the API gives them (ocean-azure-devops.md §3.1).
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, ReleaseDefinitionId, ReleaseId};
 use futures::{StreamExt, TryStreamExt};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, ado_time, id_of, per_project_streams};
+use super::super::{Source, ado_time, per_project_streams};
 
 /// Streams pages of deployments.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
@@ -24,7 +24,7 @@ fn deployments(source: &Source, query: Vec<(&'static str, String)>) -> PageStrea
     per_project_streams(source, move |source, project| {
         source
             .client
-            .release_deployments(&id_of(&project), query.clone())
+            .release_deployments(&ProjectId::of(&project), query.clone())
             .map_ok(Page::from)
             .boxed()
     })
@@ -39,10 +39,10 @@ fn deployments(source: &Source, query: Vec<(&'static str, String)>) -> PageStrea
 /// definition and environment (newest first) and read until the release's deployment shows.
 pub(crate) async fn latest(
     client: &Client,
-    project: &str,
-    definition: u64,
+    project: &ProjectId,
+    definition: ReleaseDefinitionId,
     environment: u64,
-    release: u64,
+    release: ReleaseId,
 ) -> Result<Option<Value>, Error> {
     let query = vec![
         ("definitionId", definition.to_string()),
@@ -51,7 +51,10 @@ pub(crate) async fn latest(
     ];
     let mut pages = std::pin::pin!(client.release_deployments(project, query));
     while let Some(page) = pages.try_next().await? {
-        if let Some(found) = page.into_iter().find(|d| d["release"]["id"] == release) {
+        if let Some(found) = page
+            .into_iter()
+            .find(|d| d["release"]["id"] == release.get())
+        {
             return Ok(Some(found));
         }
     }

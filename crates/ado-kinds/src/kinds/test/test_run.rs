@@ -3,13 +3,13 @@
 //! `__codeCoverage` (its build's coverage when the selector has `codeCoverage`, with its
 //! `flags`; `{}` otherwise or without a build). 10 runs enriched at a time.
 
-use ado_client::{Client, Error};
+use ado_client::{BuildId, Client, Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Fetch, Source, ado_time, id_of, per_project_streams};
+use super::super::{Fetch, Source, ado_time, per_project_streams};
 use crate::AdoKind;
 
 /// Runs enriched at once.
@@ -134,7 +134,7 @@ fn runs(
     query: Vec<(&'static str, String)>,
 ) -> PageStream<Error> {
     per_project_streams(source, move |source, project| {
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         let client = source.client.clone();
         let mut query = query.clone();
         query.push(("includeRunDetails", "true".to_owned()));
@@ -156,8 +156,8 @@ fn runs(
 /// Live: the runs of build `build`, enriched.
 pub(crate) async fn of_build(
     client: &Client,
-    project_id: &str,
-    build: u64,
+    project_id: &ProjectId,
+    build: BuildId,
     options: Options,
 ) -> Result<Vec<Value>, Error> {
     let query = vec![
@@ -170,7 +170,7 @@ pub(crate) async fn of_build(
 
 async fn enrich(
     client: &Client,
-    project_id: &str,
+    project_id: &ProjectId,
     runs: Vec<Value>,
     options: Options,
 ) -> Result<Vec<Value>, Error> {
@@ -184,8 +184,8 @@ async fn enrich(
             };
             // A shallow reference: the build id is a string.
             let build = match &run["build"]["id"] {
-                Value::String(s) => s.parse::<u64>().ok(),
-                other => other.as_u64(),
+                Value::String(s) => s.parse::<BuildId>().ok(),
+                other => other.as_u64().map(BuildId::from),
             };
             run["__codeCoverage"] = match (options.coverage, build) {
                 (Coverage::On { flags }, Some(build)) => {

@@ -8,7 +8,7 @@
 //! pages again, read with the wiki resources' own options (upstream ignores them). Departure: a
 //! page that cannot be read fails the kind instead of being dropped (and then deleted).
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
@@ -66,7 +66,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
     let options = Options::from(selector)?;
     Ok(per_project_streams(source, move |source, project| {
         let options = options.clone();
-        let project_id = id_of(&project);
+        let project_id = ProjectId::of(&project);
         stream::once(async move {
             let wikis = source
                 .client
@@ -97,7 +97,7 @@ fn pages(
         ("__wiki".to_owned(), wiki.clone()),
         ("__project".to_owned(), project.clone()),
     ]);
-    let (client, project_id, wiki_id) = (client.clone(), id_of(project), id_of(&wiki));
+    let (client, project_id, wiki_id) = (client.clone(), ProjectId::of(project), id_of(&wiki));
     let options = options.clone();
     client
         .wiki_pages(&project_id, &wiki_id, options.api_version.as_deref())
@@ -123,7 +123,7 @@ fn pages(
 
 async fn with_content(
     client: &Client,
-    project: &str,
+    project: &ProjectId,
     wiki: &str,
     batch: Vec<Value>,
     options: &Options,
@@ -158,14 +158,17 @@ pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
 pub(crate) async fn pushed(
     client: &Client,
     project: &Value,
-    repository_id: &str,
+    repository_id: &RepositoryId,
     config: &PortAppConfig,
 ) -> Result<Vec<Value>, Error> {
     let resources: Vec<Options> = AdoKind::Wiki
         .resources(config)
         .filter_map(|r| Options::from(&r.selector).ok())
         .collect();
-    let wiki = match client.wiki(&id_of(project), repository_id).await {
+    let wiki = match client
+        .wiki(&ProjectId::of(project), repository_id.as_str())
+        .await
+    {
         Ok(wiki) => wiki,
         Err(Error::NotFound { .. }) => return Ok(Vec::new()),
         Err(other) => return Err(other),

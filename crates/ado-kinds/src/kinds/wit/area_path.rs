@@ -8,13 +8,14 @@
 //! Departure: upstream logs and skips a project whose tree cannot be read (so reconciliation
 //! deletes its areas); here a failure fails the kind.
 
+use ado_client::ProjectId;
 use mapping::SelectorConfig;
 use ocean::Page;
 use serde_json::Value;
 
 use crate::AdoKind;
 
-use super::super::{Fetch, Source, id_of, per_project, shared};
+use super::super::{Fetch, Source, per_project, shared};
 
 /// Checks the selector's options.
 pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
@@ -39,7 +40,10 @@ fn depth(selector: &SelectorConfig) -> Result<Option<u64>, crate::Error> {
 pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
     let depth = depth(selector)?;
     Ok(per_project(source, move |source, project| async move {
-        let tree = source.client.area_tree(&id_of(&project), depth).await?;
+        let tree = source
+            .client
+            .area_tree(&ProjectId::of(&project), depth)
+            .await?;
         let mut areas = Vec::new();
         flatten(tree, None, &mut areas);
         Ok(vec![Page::sharing(areas, shared("__project", project))])

@@ -2,13 +2,13 @@
 //! matches still syncs completely (ocean-azure-devops.md §3.2), then details 200 ids at a time,
 //! each item with `__projectId` and `__project` (shared keys of the page).
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{PROJECT_CONCURRENCY, Source, ado_time, id_of, project_fields, projects_stream};
+use super::super::{PROJECT_CONCURRENCY, Source, ado_time, project_fields, projects_stream};
 
 /// WIQL returns at most 20,000 ids; the Python integration asks for 19,999 per window.
 pub const WIQL_WINDOW: usize = 19_999;
@@ -100,7 +100,7 @@ fn project_items(client: Client, project: Value, query: Wiql, expand: String) ->
             stream::iter(chunks).then(move |chunk| {
                 let (client, project, expand) = (client.clone(), project.clone(), expand.clone());
                 async move {
-                    let project_id = id_of(&project);
+                    let project_id = ProjectId::of(&project);
                     let items = client.work_items(&project_id, &chunk, &expand).await?;
                     Ok(Page::sharing(items, project_fields(project_id, project)))
                 }
@@ -142,7 +142,12 @@ async fn all_ids(client: &Client, project: &Value, wiql: &Wiql) -> Result<Vec<u6
     loop {
         let query = format!("{base} AND [System.Id] > {last} ORDER BY [System.Id] ASC");
         let window = client
-            .wiql(&id_of(project), &query, WIQL_WINDOW, wiql.time_precision)
+            .wiql(
+                &ProjectId::of(project),
+                &query,
+                WIQL_WINDOW,
+                wiql.time_precision,
+            )
             .await?;
         let full = window.len() >= WIQL_WINDOW;
         last = window.iter().copied().max().unwrap_or(last);

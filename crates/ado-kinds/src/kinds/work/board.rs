@@ -1,12 +1,12 @@
 //! `board`: the boards of every team of every project (detail form, with columns), each with
 //! its project under `__project`.
 
-use ado_client::{Client, Error};
+use ado_client::{Client, Error, ProjectId, TeamId};
 use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{Source, id_of, per_project};
+use super::super::{Source, per_project};
 
 /// Streams one page of boards per project.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
@@ -21,10 +21,10 @@ pub(crate) async fn boards_of(
     project: &Value,
     teams: &[Value],
 ) -> Result<Vec<Value>, Error> {
-    let project_id = id_of(project);
+    let project_id = ProjectId::of(project);
     let mut boards: Vec<Value> = Vec::new();
     for team in teams {
-        for mut board in client.boards(&project_id, &id_of(team)).await? {
+        for mut board in client.boards(&project_id, &TeamId::of(team)).await? {
             if boards.iter().any(|b| b["id"] == board["id"]) {
                 continue;
             }

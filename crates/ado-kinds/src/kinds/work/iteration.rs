@@ -6,19 +6,19 @@
 //! team whose iterations cannot be read (so reconciliation deletes them); here every page is
 //! read, a team gone since the list (404) has none, and other failures fail the kind.
 
-use ado_client::Error;
+use ado_client::{Error, ProjectId, TeamId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Map;
 
-use super::super::{Source, core::team::TEAM_CONCURRENCY, id_of, per_project_streams};
+use super::super::{Source, core::team::TEAM_CONCURRENCY, per_project_streams};
 
 /// Streams one page of iterations per team.
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project_streams(source, |source, project| {
         stream::once(async move {
-            let teams = source.project_teams(&id_of(&project)).await?;
+            let teams = source.project_teams(&ProjectId::of(&project)).await?;
             Ok::<_, Error>((source, project, teams))
         })
         .map_ok(|(source, project, teams)| {
@@ -27,10 +27,10 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
                     let (source, project, team) =
                         (source.clone(), project.clone(), teams[i].clone());
                     async move {
-                        let project_id = id_of(&project);
+                        let project_id = ProjectId::of(&project);
                         let iterations = match source
                             .client
-                            .team_iterations(&project_id, &id_of(&team))
+                            .team_iterations(&project_id, &TeamId::of(&team))
                             .await
                         {
                             Ok(iterations) => iterations,
