@@ -126,7 +126,12 @@ async fn all_ids(client: &Client, project: &Value, wiql: &Wiql) -> Result<Vec<u6
         // (upstream does the same and warns).
         let query = format!("{base} ORDER BY {order_by}");
         let ids = client
-            .wiql(&id_of(project), &query, WIQL_WINDOW, wiql.time_precision)
+            .wiql(
+                &ProjectId::of(project),
+                &query,
+                WIQL_WINDOW,
+                wiql.time_precision,
+            )
             .await?;
         if ids.len() >= WIQL_WINDOW {
             tracing::warn!(
