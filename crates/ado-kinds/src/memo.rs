@@ -5,6 +5,7 @@
 //! request. Cleared when a resync starts.
 
 use std::{
+    any::Any,
     collections::HashMap,
     sync::{Arc, Mutex},
 };
@@ -14,9 +15,8 @@ use futures::{
     FutureExt,
     future::{BoxFuture, Shared},
 };
-use serde_json::Value;
-
-type Entry = Shared<BoxFuture<'static, Result<Arc<Vec<Value>>, Arc<Error>>>>;
+/// A shared fetch; the value's type is the one its key's asker gives ([`Memo::get`]).
+type Entry = Shared<BoxFuture<'static, Result<Arc<dyn Any + Send + Sync>, Arc<Error>>>>;
 
 /// Which shared list an entry holds: one variant per list, with the ids that tell one such
 /// list from another, so that two askers of the same list cannot spell its key differently.
@@ -83,14 +83,17 @@ impl std::fmt::Debug for Memo {
 }
 
 impl Memo {
-    /// The list under `key`, fetched with `fetch` by the first asker of this resync.
-    pub(crate) async fn get<Fut>(
+    /// The list under `key`, fetched with `fetch` by the first asker of this resync. Every
+    /// asker of one key variant asks for the same type `T` (most lists are `Vec<Value>`;
+    /// boards also carry the teams that could not be read).
+    pub(crate) async fn get<T, Fut>(
         &self,
         key: MemoKey,
         fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Vec<Value>>, Error>
+    ) -> Result<Arc<T>, Error>
     where
-        Fut: Future<Output = Result<Vec<Value>, Error>> + Send + 'static,
+        T: Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
     {
         let entry = {
             let mut entries = self
@@ -101,13 +104,19 @@ impl Memo {
                 .entry(key)
                 .or_insert_with(|| {
                     fetch()
-                        .map(|r| r.map(Arc::new).map_err(Arc::new))
+                        .map(|r| {
+                            r.map(|value| Arc::new(value) as Arc<dyn Any + Send + Sync>)
+                                .map_err(Arc::new)
+                        })
                         .boxed()
                         .shared()
                 })
                 .clone()
         };
-        entry.await.map_err(Error::Shared)
+        let value = entry.await.map_err(Error::Shared)?;
+        Ok(value
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("every asker of one memo key asks for one type")))
     }
 
     /// Forgets everything (a new resync must see current data).
@@ -123,6 +132,8 @@ impl Memo {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::Value;
 
     use super::*;
 

@@ -552,6 +552,44 @@ async fn a_wiql_selector_with_order_by_works_in_one_request() {
     assert_eq!(wiql, project_count, "one WIQL request per project");
 }
 
+/// Issue 13: one team whose boards cannot be read does not fail `board` and `column`: the other
+/// team's boards are written, the team is named in the report, and nothing of either blueprint
+/// is deleted (upstream skips the team too, then deletes its boards).
+#[tokio::test]
+async fn a_team_whose_boards_fail_is_skipped_and_nothing_of_its_blueprints_is_deleted() {
+    let env = env(Sizes { teams: 2, ..SMALL }).await;
+    assert!(env.run().await.succeeded());
+    let boards = env.identifiers("azureDevopsBoard");
+    let columns = env.identifiers("azureDevopsColumn");
+    assert_eq!(boards.len(), 2, "one board per team");
+
+    // `board` reads the project's boards once (shared with `column`): the first team's answer
+    // is a 400 this time.
+    env.ado.state.inject("/_apis/work/boards", 400, None, 1);
+    let report = env.run().await;
+    assert!(
+        report.succeeded(),
+        "a skipped team is not a failure: {report}"
+    );
+    let partial: Vec<(&str, usize)> = report
+        .resources
+        .iter()
+        .filter(|r| !r.skipped_parts.is_empty())
+        .map(|r| (r.kind.as_str(), r.skipped_parts.len()))
+        .collect();
+    assert_eq!(partial, [("board", 1), ("column", 1)], "{report}");
+    assert!(
+        report
+            .resources
+            .iter()
+            .any(|r| r.skipped_parts.iter().any(|p| p.contains("boards of team"))),
+        "{report}"
+    );
+    assert_eq!(env.identifiers("azureDevopsBoard"), boards);
+    assert_eq!(env.identifiers("azureDevopsColumn"), columns);
+    assert_eq!(report.deletion.total_deleted(), 0, "{report}");
+}
+
 /// The branches the simulator seeds for repository `r` of project `p` (sim-ado `seed.rs`): `main`
 /// and one to three features, for repositories that have a default branch.
 fn seeded_branches(p: usize, r: usize) -> Vec<String> {
@@ -638,7 +676,7 @@ async fn branches_are_exactly_those_of_healthy_repositories_in_upstreams_shape()
 }
 
 #[tokio::test]
-async fn a_failing_refs_read_fails_the_branch_kind_and_deletes_none_of_its_entities() {
+async fn failing_refs_reads_skip_their_repositories_and_delete_none_of_the_branches() {
     let mapping = testkit::fixture("mappings/azure-devops-branches.yaml");
     let env = env_with(SMALL, PortAppConfig::from_yaml(&mapping).unwrap()).await;
     let first = env.run().await;
@@ -663,17 +701,17 @@ async fn a_failing_refs_read_fails_the_branch_kind_and_deletes_none_of_its_entit
     let faults = 2 * ado_client::retry::MAX_ATTEMPTS;
     env.ado.state.inject("/refs", 500, Some(0), faults);
     let report = env.run().await;
-    assert!(!report.succeeded(), "{report}");
+    // Issue 13: each repository whose refs fail is skipped (upstream skips it too); the kind
+    // is partial, not failed, and nothing of its blueprint is deleted.
+    assert!(report.succeeded(), "{report}");
     let branches = report
         .resources
         .iter()
-        .find(|r| r.kind == "branch")
+        .find(|r| r.kind == ado_kinds::AdoKind::Branch.as_str())
         .unwrap();
+    assert_eq!(branches.skipped_parts.len(), 2, "{report}");
     assert!(
-        branches
-            .failure
-            .as_deref()
-            .is_some_and(|f| f.contains("500")),
+        branches.skipped_parts.iter().all(|p| p.contains("500")),
         "{report}"
     );
     assert!(report.deletion.skipped.iter().any(|s| matches!(s, SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsBranch")), "{report}");

@@ -123,7 +123,7 @@ impl Source {
     }
 
     /// The boards of every team of a project (detail form, with `__project`), once per resync.
-    pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn boards(&self, project: &Value) -> Result<Arc<work::board::Boards>, Error> {
         let project_id = ProjectId::of(project);
         let teams = self.project_teams(&project_id).await?;
         let (client, p) = (self.client.clone(), project.clone());
@@ -322,6 +322,20 @@ pub(crate) fn project_fields(project_id: ProjectId, project: Value) -> Map<Strin
         ),
         ("__project".to_owned(), project),
     ])
+}
+
+/// Whether `error`, met reading one part of a kind (a team's boards, a group's members, a
+/// repository's branches), concerns that part only: the part is skipped with
+/// [`ocean::Page::skipping`] (upstream skips it too) and the rest of the kind is read, while
+/// its blueprints are kept from deletion. Refused credentials, throttling and unreachable
+/// hosts concern every part, so they fail the kind.
+pub(crate) fn part_failed(error: &Error) -> bool {
+    match error {
+        Error::Shared(inner) => part_failed(inner),
+        Error::Http { status, .. } => !matches!(status, 401 | 403 | 429),
+        Error::NotFound { .. } | Error::Decode { .. } => true,
+        _ => false,
+    }
 }
 
 /// One key and value, as a page's shared keys.

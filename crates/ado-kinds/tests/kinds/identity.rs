@@ -170,3 +170,47 @@ resources:
         "{text}"
     );
 }
+
+/// Only `group-member`, so that a scripted Graph answer reaches its memberships.
+const MEMBERS_ONLY: &str = r#"
+resources:
+  - kind: group-member
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .__group.descriptor + "/" + .descriptor
+          title: .displayName
+          blueprint: '"azureDevopsGroupMember"'
+          properties:
+            group: .__group.principalName
+            kind: .subjectKind
+"#;
+
+/// Issue 13: a group whose memberships fail is skipped (the others are written, nothing of the
+/// blueprint is deleted); a group whose memberships answer 404 has no members, as upstream.
+#[tokio::test]
+async fn a_group_whose_members_fail_is_skipped_and_a_404_means_no_members() {
+    let env = env(MEMBERS_ONLY).await;
+    assert!(env.resync().await.succeeded());
+    assert_eq!(env.count("azureDevopsGroupMember"), 16);
+
+    env.ado
+        .state
+        .inject("/_apis/graph/Memberships", 400, None, 1);
+    let partial = env.resync().await;
+    assert!(partial.succeeded(), "{partial}");
+    assert_eq!(partial.resources[0].skipped_parts.len(), 1, "{partial}");
+    assert!(partial.resources[0].skipped_parts[0].starts_with("members of group"));
+    assert_eq!(env.count("azureDevopsGroupMember"), 16, "nothing deleted");
+
+    env.ado
+        .state
+        .inject("/_apis/graph/Memberships", 404, None, 1);
+    let report = env.resync().await;
+    assert!(report.succeeded(), "{report}");
+    assert!(report.resources[0].skipped_parts.is_empty(), "{report}");
+    let left = env.count("azureDevopsGroupMember");
+    assert!(left < 16, "the group's members left Port ({left})");
+}

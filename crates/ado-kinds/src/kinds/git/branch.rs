@@ -4,10 +4,11 @@
 //! `refs/heads/`, and `__repository`, the full repository, held once as a shared key of the
 //! repository's page.
 //!
-//! Departure from upstream, on purpose: upstream logs and swallows an error reading one
-//! repository's refs, so the resync looks complete and reconciliation then deletes every branch
-//! of that repository from Port. Here only a 404 (the repository was deleted during the resync)
-//! means "no branches"; any other error fails the kind, so nothing of its blueprint is deleted.
+//! Upstream logs and skips a repository whose refs cannot be read, and syncs the others; so do
+//! we ([`ocean::Page::skipping`]), with one difference on purpose: upstream's reconciliation
+//! then deletes every branch of that repository from Port, ours deletes nothing of the kind's
+//! blueprints in that resync. A 404 (the repository was deleted during the resync) means "no
+//! branches"; refused credentials or throttling fail the kind.
 
 use ado_client::{Client, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -15,7 +16,7 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Value, json};
 
-use super::super::{Source, per_project, shared};
+use super::super::{Source, part_failed, per_project, shared};
 
 /// Repositories whose refs are read at the same time, per project (upstream's 25,
 /// ocean-azure-devops.md §3.1).
@@ -53,6 +54,12 @@ async fn branches_page(
     let refs = match refs {
         Ok(pages) => pages.into_iter().flatten(),
         Err(Error::NotFound { .. }) => return Ok(None),
+        Err(error) if part_failed(&error) => {
+            return Ok(Some(Page::skipping(format!(
+                "branches of repository `{}`: {error}",
+                repo["name"].as_str().unwrap_or_default()
+            ))));
+        }
         Err(other) => return Err(other),
     };
     let items = refs

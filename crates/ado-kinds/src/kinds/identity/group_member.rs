@@ -4,8 +4,11 @@
 //! (ocean-azure-devops.md §3.1). Members whose subject the lookup does not return are left out,
 //! as upstream.
 //!
-//! Departure: upstream logs and skips a failed lookup batch (so reconciliation deletes those
-//! members); here it fails the kind. Five groups at a time (upstream: one after another).
+//! A group whose memberships answer 404 has no members, as upstream. A group whose members
+//! cannot be read otherwise is skipped, as upstream, with one difference on purpose: upstream's
+//! reconciliation then deletes its members from Port, ours deletes nothing of the kind's
+//! blueprints in that resync ([`ocean::Page::skipping`]). Five groups at a time (upstream: one
+//! after another).
 
 use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
@@ -13,7 +16,7 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Source, shared};
+use super::super::{Source, part_failed, shared};
 
 /// Groups whose members are read at a time.
 const GROUP_CONCURRENCY: usize = 5;
@@ -35,12 +38,31 @@ async fn members(source: Source, group: Value) -> Result<Page, Error> {
     let Some(descriptor) = group["descriptor"].as_str() else {
         return Ok(Page::default());
     };
-    let memberships = source.client.memberships(descriptor, true).await?;
+    let name = group["displayName"].as_str().unwrap_or(descriptor);
+    let memberships = match source.client.memberships(descriptor, true).await {
+        Ok(memberships) => memberships,
+        // A group may have no membership list at all: no members, as upstream.
+        Err(Error::NotFound { .. }) => Vec::new(),
+        Err(error) if part_failed(&error) => {
+            return Ok(Page::skipping(format!(
+                "members of group `{name}`: {error}"
+            )));
+        }
+        Err(error) => return Err(error),
+    };
     let descriptors: Vec<String> = memberships
         .iter()
         .filter_map(|m| m["memberDescriptor"].as_str().map(str::to_owned))
         .collect();
-    let mut subjects = source.client.lookup_subjects(&descriptors).await?;
+    let mut subjects = match source.client.lookup_subjects(&descriptors).await {
+        Ok(subjects) => subjects,
+        Err(error) if part_failed(&error) => {
+            return Ok(Page::skipping(format!(
+                "subjects of the members of group `{name}`: {error}"
+            )));
+        }
+        Err(error) => return Err(error),
+    };
     let members = descriptors
         .iter()
         .filter_map(|d| subjects.remove(d))
