@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{continuation_page, error, find, not_found},
-    seed::{Project, hours_ago, stamp},
+    routes::find,
+    seed::{Project, hours_ago},
+    wire::{continuation_page, error, not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

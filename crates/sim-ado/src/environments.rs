@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{continuation_page, error, find, not_found, number},
+    routes::find,
     seed::{Project, guid},
+    wire::{continuation_page, error, not_found, number},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{error, find, not_found},
+    routes::find,
+    wire::{error, not_found},
 };
 
 /// The routes of this module (registered inside the guard).

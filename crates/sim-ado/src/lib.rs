@@ -33,6 +33,7 @@ mod teams;
 mod test_runs;
 mod wiki;
 mod wiql;
+mod wire;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{error, find, list, not_found, number},
+    routes::find,
+    wire::{error, list, not_found, number},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -24,8 +24,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{continuation_page, error, find, list, not_found},
-    seed::{Project, hours_ago, stamp},
+    routes::find,
+    seed::{Project, hours_ago},
+    wire::{continuation_page, error, list, not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{error, find, list, not_found, number},
+    routes::find,
     seed,
+    wire::{error, list, not_found, number, stamp},
 };
 
 /// The spec's bound on `$top` ("It cannot be bigger than 1000", ado-api.md §8).
@@ -189,7 +190,7 @@ pub(crate) fn push_resource(
     commit: Option<&str>,
 ) -> Value {
     let repo_id = repo["id"].as_str().unwrap_or_default();
-    let date = seed::stamp(jiff::Timestamp::now());
+    let date = stamp(jiff::Timestamp::now());
     let person = json!({"name": "User 0", "email": "user0@example.com", "date": date});
     let commits: Vec<Value> = commit
         .map(|id| {

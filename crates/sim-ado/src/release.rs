@@ -19,8 +19,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{continuation_page, error, find, not_found},
-    seed::{Project, stamp},
+    routes::find,
+    seed::Project,
+    wire::{continuation_page, error, not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

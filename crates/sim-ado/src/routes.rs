@@ -15,7 +15,12 @@ use axum::{
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::{AdoState, seed::Project, wiql};
+use crate::{
+    AdoState,
+    seed::Project,
+    wiql,
+    wire::{continuation_page, error, list, not_found, number, unix_seconds},
+};
 
 type Shared = State<Arc<AdoState>>;
 type Params = Query<HashMap<String, String>>;
@@ -106,11 +111,6 @@ pub fn router(state: Arc<AdoState>) -> Router {
         .with_state(state)
 }
 
-pub(crate) fn error(status: StatusCode, type_key: &str, message: &str) -> Response {
-    let body = json!({"$id": "1", "innerException": null, "message": message, "typeName": format!("Microsoft.TeamFoundation.{type_key}"), "typeKey": type_key, "errorCode": 0, "eventId": 3000});
-    (status, Json(body)).into_response()
-}
-
 /// Counts, delays, injects scripted faults, throttles and checks the PAT like the service does.
 async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: Next) -> Response {
     let route = format!("{} {}", request.method(), path.as_str());
@@ -192,12 +192,6 @@ async fn guard(State(state): Shared, path: MatchedPath, request: Request, next: 
     response
 }
 
-pub(crate) fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
     headers.insert("x-ratelimit-resource", HeaderValue::from_static("Requests"));
     headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
@@ -271,15 +265,6 @@ fn version_out_of_range(state: &AdoState, query: &str) -> Option<Response> {
     })
 }
 
-pub(crate) fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
-    let value: Vec<Value> = values.into_iter().collect();
-    Json(json!({"count": value.len(), "value": value}))
-}
-
-pub(crate) fn number(params: &HashMap<String, String>, key: &str) -> Option<usize> {
-    params.get(key).and_then(|v| v.parse().ok())
-}
-
 pub(crate) fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
     let key = key.replace("%20", " ");
     projects.iter().find(|p| {
@@ -288,32 +273,6 @@ pub(crate) fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project
                 .as_str()
                 .is_some_and(|n| n.eq_ignore_ascii_case(&key))
     })
-}
-
-pub(crate) fn not_found(what: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "ProjectDoesNotExistWithNameException",
-        &format!("TF200016: {what} does not exist."),
-    )
-}
-
-/// A page of `items` after `continuationToken` (an offset), with the next token as a header.
-pub(crate) fn continuation_page(
-    items: &[Value],
-    params: &HashMap<String, String>,
-    default_top: usize,
-) -> Response {
-    let top = number(params, "$top").unwrap_or(default_top).max(1);
-    let from = number(params, "continuationToken").unwrap_or(0);
-    let page: Vec<Value> = items.iter().skip(from).take(top).cloned().collect();
-    let mut response = list(page).into_response();
-    if from + top < items.len() {
-        response
-            .headers_mut()
-            .insert("x-ms-continuationtoken", HeaderValue::from(from + top));
-    }
-    response
 }
 
 async fn projects(State(state): Shared, Query(params): Params) -> Response {

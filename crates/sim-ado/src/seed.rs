@@ -5,6 +5,8 @@
 
 use serde_json::{Value, json};
 
+use crate::wire::stamp;
+
 /// How big the generated organization is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sizes {
@@ -292,11 +294,6 @@ pub(crate) fn git_ref(base: &str, repo: &Value, name: &str, object_id: &str) -> 
             "imageUrl": format!("{base}/_api/_common/identityImage?id={creator}")},
         "url": format!("{}/refs?filter={short}", repo["url"].as_str().unwrap_or_default())
     })
-}
-
-/// A date-time as Azure DevOps writes work item dates: UTC with milliseconds.
-pub(crate) fn stamp(at: jiff::Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 fn days_ago(days: usize) -> jiff::Timestamp {

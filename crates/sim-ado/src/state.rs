@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     SimConfig,
     seed::{self, Project},
+    wire::stamp,
 };
 
 /// An answer scripted for the next requests whose route contains `route`.
@@ -254,7 +255,7 @@ impl AdoState {
             p.project["id"].as_str().unwrap_or_default(),
             p.project["name"].as_str().unwrap_or_default(),
         );
-        let now = seed::stamp(jiff::Timestamp::now());
+        let now = stamp(jiff::Timestamp::now());
         release["createdOn"] = json!(now);
         release["modifiedOn"] = json!(now);
         let id = release["id"].as_u64();
@@ -309,7 +310,7 @@ impl AdoState {
         };
         let old = item["fields"][field].clone();
         item["fields"][field] = value.clone();
-        item["fields"]["System.ChangedDate"] = json!(crate::seed::stamp(jiff::Timestamp::now()));
+        item["fields"]["System.ChangedDate"] = json!(stamp(jiff::Timestamp::now()));
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
         let item = item.clone();
         drop(inner);

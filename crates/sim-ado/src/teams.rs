@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{error, find, list, not_found, number},
-    seed::{Project, guid, hours_ago, stamp},
+    routes::find,
+    seed::{Project, guid, hours_ago},
+    wire::{error, list, not_found, number, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::{error, find, list, not_found, number},
+    routes::find,
     seed::Project,
+    wire::{error, list, not_found, number},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -21,8 +21,9 @@ use serde_json::{Value, json};
 use crate::{
     AdoState,
     refs::push_resource,
-    routes::{error, find, list, not_found},
+    routes::find,
     seed::{Project, guid},
+    wire::{error, list, not_found},
 };
 
 type Shared = State<Arc<AdoState>>;
