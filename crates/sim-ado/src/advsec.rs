@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
-    seed::{Project, hours_ago},
+    model::{Project, find, hours_ago},
     wire::{continuation_page, error, not_found, stamp},
 };
 

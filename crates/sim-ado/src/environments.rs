@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
-    seed::{Project, guid},
+    model::{Project, find, guid},
     wire::{continuation_page, error, not_found, number},
 };
 

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     AdoState,
-    seed::guid,
+    model::guid,
     wire::{continuation_page, error, number},
 };
 

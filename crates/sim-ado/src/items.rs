@@ -14,8 +14,6 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use crate::refs::push_resource;
-
 use axum::{
     Json,
     extract::{Path, State},
@@ -26,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
+    model::{Project, find, push_resource},
     wire::{error, not_found},
 };
 
@@ -114,7 +112,7 @@ fn snapshot(files: &[(String, String, String)], repo: &str) -> Vec<(String, Stri
 /// `versionType=commit`): from the commit's snapshot when `AdoState::commit` made it (or it was
 /// the head one replaced), else the current file. `None` when it did not exist there.
 pub(crate) fn content_at<'a>(
-    project: &'a crate::seed::Project,
+    project: &'a Project,
     repo: &str,
     path: &str,
     commit: Option<&str>,

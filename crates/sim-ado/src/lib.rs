@@ -22,6 +22,7 @@ mod environments;
 mod graph;
 mod hooks;
 mod items;
+mod model;
 mod objects;
 mod pipelines;
 mod refs;

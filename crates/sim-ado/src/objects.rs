@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
+    model::find,
     wire::{error, list, not_found, number},
 };
 

@@ -19,8 +19,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
-    seed::Project,
+    model::{Project, find},
     wire::{continuation_page, error, not_found, stamp},
 };
 

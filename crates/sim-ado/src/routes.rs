@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    seed::Project,
+    model::find,
     wiql,
     wire::{continuation_page, error, list, not_found, number, unix_seconds},
 };
@@ -262,16 +262,6 @@ fn version_out_of_range(state: &AdoState, query: &str) -> Option<Response> {
             "VssVersionOutOfRangeException",
             &format!("VS800003: The requested REST API version of {asked} is out of range for this server. The latest REST API version this server supports is {max}."),
         )
-    })
-}
-
-pub(crate) fn find<'a>(projects: &'a [Project], key: &str) -> Option<&'a Project> {
-    let key = key.replace("%20", " ");
-    projects.iter().find(|p| {
-        p.project["id"] == key.as_str()
-            || p.project["name"]
-                .as_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(&key))
     })
 }
 

@@ -5,7 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::wire::stamp;
+use crate::{
+    model::{Project, git_ref, guid, hours_ago, reference},
+    wire::stamp,
+};
 
 /// How big the generated organization is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,70 +44,6 @@ impl Default for Sizes {
     }
 }
 
-/// One project and everything in it.
-#[derive(Debug, Clone)]
-#[expect(
-    clippy::struct_field_names,
-    reason = "`project` is the API's own name for the object"
-)]
-pub struct Project {
-    /// The project object (`GET _apis/projects/{id}` shape, with `defaultTeam`).
-    pub project: Value,
-    /// Repositories.
-    pub repositories: Vec<Value>,
-    /// Files by (repository id, path).
-    pub files: Vec<(String, String, String)>,
-    /// Branch policy configurations (each with `settings.scope[].repositoryId`).
-    pub policies: Vec<Value>,
-    /// Teams.
-    pub teams: Vec<Value>,
-    /// Boards by team id: (team id, board detail).
-    pub boards: Vec<(String, Value)>,
-    /// Work items (`GET _apis/wit/workitems` shape, `$expand=all`).
-    pub work_items: Vec<Value>,
-    /// Releases.
-    pub releases: Vec<Value>,
-    /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
-    pub pull_requests: Vec<Value>,
-    /// Advanced Security alerts of the project's repositories (each with `repositoryId`).
-    pub alerts: Vec<Value>,
-    /// Test runs of the builds.
-    pub test_runs: Vec<Value>,
-    /// Release definitions (with `environments`).
-    pub release_definitions: Vec<Value>,
-    /// Deployments of releases to the definitions' environments.
-    pub deployments: Vec<Value>,
-    /// Pipelines (`GET _apis/pipelines/{id}` shape, with `configuration`).
-    pub pipelines: Vec<Value>,
-    /// Builds of every pipeline, which are also its runs (`GET _apis/build/builds` shape).
-    pub builds: Vec<Value>,
-    /// Git refs: (repository id, `GitRef` as `GET …/refs` lists it); listed sorted by name.
-    pub refs: Vec<(String, Value)>,
-    /// Team members: (team id, `TeamMember`).
-    pub members: Vec<(String, Value)>,
-    /// Team area paths: (team id, `TeamFieldValues`).
-    pub field_values: Vec<(String, Value)>,
-    /// Team iterations: (team id, `TeamSettingsIteration`).
-    pub iterations: Vec<(String, Value)>,
-    /// The project's area tree (`WorkItemClassificationNode` with `children`).
-    pub areas: Value,
-    /// Commits made through `AdoState::commit`: (repository id, commit id, `GitChange`s).
-    pub commits: Vec<(String, String, Vec<Value>)>,
-    /// Files of a repository as of a commit made through `AdoState::commit` (and as of the
-    /// branch head it replaced): commit id → [(path, content)].
-    pub snapshots: std::collections::HashMap<String, Vec<(String, String)>>,
-    /// Wikis (`WikiV2`).
-    pub wikis: Vec<Value>,
-    /// Wiki pages: (wiki id, `WikiPage` with `content`).
-    pub wiki_pages: Vec<(String, Value)>,
-    /// Project tags (the names after `Microsoft.TeamFoundation.Project.Tag.`).
-    pub tags: Vec<String>,
-    /// Pipeline environments (`EnvironmentInstance`).
-    pub environments: Vec<Value>,
-    /// Deployments to the environments (`EnvironmentDeploymentExecutionRecord`).
-    pub environment_deployments: Vec<Value>,
-}
-
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
 const TYPES: [&str; 10] = [
     "User Story",
@@ -120,10 +59,6 @@ const TYPES: [&str; 10] = [
 ];
 const STATES: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
-
-pub(crate) fn guid(kind: u32, a: usize, b: usize) -> String {
-    format!("{kind:08x}-{a:04x}-4{b:03x}-8000-{:012x}", a * 100_000 + b)
-}
 
 /// Generates project `p` of organization `base` (`http://host/{org}`).
 #[must_use]
@@ -190,16 +125,6 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     crate::environments::seed(base, p, &mut out);
     crate::wiki::seed(base, p, &mut out);
     out
-}
-
-/// The project reference that repositories embed (`TeamProjectReference`).
-#[must_use]
-pub fn reference(project: &Value) -> Value {
-    let mut out = serde_json::Map::new();
-    for key in ["id", "name", "url", "state", "revision", "visibility"] {
-        out.insert(key.to_owned(), project[key].clone());
-    }
-    Value::Object(out)
 }
 
 /// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of
@@ -280,29 +205,8 @@ fn commit_id(p: usize, r: usize, n: usize) -> String {
     format!("{value:040x}")
 }
 
-/// A `GitRef` of `repo` in the shape of the spec's `Refs_List` example (`git/httpExamples/refs`).
-pub(crate) fn git_ref(base: &str, repo: &Value, name: &str, object_id: &str) -> Value {
-    let creator = guid(6, 0, 0);
-    let short = name
-        .strip_prefix("refs/")
-        .unwrap_or(name)
-        .replace('/', "%2F");
-    json!({
-        "name": name, "objectId": object_id,
-        "creator": {"displayName": "User 0", "url": format!("{base}/_apis/Identities/{creator}"),
-            "id": creator, "uniqueName": "user0@example.com",
-            "imageUrl": format!("{base}/_api/_common/identityImage?id={creator}")},
-        "url": format!("{}/refs?filter={short}", repo["url"].as_str().unwrap_or_default())
-    })
-}
-
 fn days_ago(days: usize) -> jiff::Timestamp {
     hours_ago(days * 24)
-}
-
-pub(crate) fn hours_ago(hours: usize) -> jiff::Timestamp {
-    let hours = i64::try_from(hours).unwrap_or(i64::MAX / 3_600);
-    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
 }
 
 /// Pull request `i` of repository `r`: active, completed and abandoned in turn; closed ones

@@ -8,11 +8,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::{
-    SimConfig,
-    seed::{self, Project},
-    wire::stamp,
-};
+use crate::{SimConfig, model::Project, seed, wire::stamp};
 
 /// An answer scripted for the next requests whose route contains `route`.
 #[derive(Debug)]
@@ -207,7 +203,7 @@ impl AdoState {
         inner.added += 1;
         let sizes = self.config.sizes;
         let p = inner.projects.get_mut(project)?;
-        let reference = seed::reference(&p.project);
+        let reference = crate::model::reference(&p.project);
         seed::repository(
             &self.base,
             project,

@@ -20,8 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
-    seed::{Project, guid, hours_ago},
+    model::{Project, find, guid, hours_ago},
     wire::{error, list, not_found, number, stamp},
 };
 

@@ -17,8 +17,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AdoState,
-    routes::find,
-    seed::Project,
+    model::{Project, find},
     wire::{error, list, not_found, number},
 };
 
