@@ -17,8 +17,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find, hours_ago},
+    state::AdoState,
     wire::{continuation_page, error, not_found, stamp},
 };
 

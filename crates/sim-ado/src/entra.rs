@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{AdoState, wire::unix_seconds};
+use crate::{state::AdoState, wire::unix_seconds};
 
 /// The only scope the simulator issues tokens for (Azure DevOps' resource id).
 const SCOPE: &str = "499b84ac-1321-427f-aa17-267ca6975798/.default";

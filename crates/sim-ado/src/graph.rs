@@ -26,8 +26,8 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    AdoState,
     model::guid,
+    state::AdoState,
     wire::{continuation_page, error, number},
 };
 

@@ -23,8 +23,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find, push_resource},
+    state::AdoState,
     wire::{error, not_found},
 };
 

@@ -14,8 +14,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::find,
+    state::AdoState,
     wire::{error, list, not_found, number},
 };
 

@@ -23,8 +23,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find, hours_ago, reference},
+    state::AdoState,
     wire::{continuation_page, error, list, not_found, stamp},
 };
 

@@ -17,8 +17,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{find, git_ref, push_resource},
+    state::AdoState,
     wire::{error, list, not_found, number},
 };
 

@@ -18,8 +18,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find},
+    state::AdoState,
     wire::{continuation_page, error, not_found, stamp},
 };
 

@@ -16,8 +16,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::find,
+    state::AdoState,
     wiql,
     wire::{continuation_page, error, list, not_found, number, unix_seconds},
 };

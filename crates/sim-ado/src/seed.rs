@@ -6,43 +6,10 @@
 use serde_json::{Value, json};
 
 use crate::{
+    config::Sizes,
     model::{Project, git_ref, guid, hours_ago, reference},
     wire::stamp,
 };
-
-/// How big the generated organization is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sizes {
-    /// Projects.
-    pub projects: usize,
-    /// Repositories per project.
-    pub repositories: usize,
-    /// Work items per project.
-    pub work_items: usize,
-    /// Releases per project.
-    pub releases: usize,
-    /// Pull requests per (non-empty) repository: active, completed and abandoned in turn.
-    pub pull_requests: usize,
-    /// YAML pipelines per project, each with a few completed runs.
-    pub pipelines: usize,
-    /// Teams per project (at least the default one), each with a board, members, an area
-    /// path and the project's sprints.
-    pub teams: usize,
-}
-
-impl Default for Sizes {
-    fn default() -> Self {
-        Self {
-            projects: 3,
-            repositories: 5,
-            work_items: 40,
-            releases: 5,
-            pull_requests: 2,
-            pipelines: 2,
-            teams: 1,
-        }
-    }
-}
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
 const TYPES: [&str; 10] = [

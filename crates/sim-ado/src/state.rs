@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::{SimConfig, model::Project, seed, wire::stamp};
+use crate::{config::SimConfig, model::Project, seed, wire::stamp};
 
 /// An answer scripted for the next requests whose route contains `route`.
 #[derive(Debug)]

@@ -19,8 +19,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find, guid, hours_ago},
+    state::AdoState,
     wire::{error, list, not_found, number, stamp},
 };
 

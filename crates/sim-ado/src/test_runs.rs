@@ -16,8 +16,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find},
+    state::AdoState,
     wire::{error, list, not_found, number},
 };
 

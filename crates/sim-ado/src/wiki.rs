@@ -19,8 +19,8 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
     model::{Project, find, guid, push_resource, reference},
+    state::AdoState,
     wire::{error, list, not_found},
 };
 
