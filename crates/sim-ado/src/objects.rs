@@ -1,6 +1,7 @@
 //! Git, work item and release handlers beyond the lists in `routes`: pull requests (list with
 //! `searchCriteria`, and by id), single repositories, work items and releases (what live
-//! events re-read), and a project's properties (its tags).
+//! events re-read), and a project's properties (its tags). Also the mutations whose events
+//! lead there: closing a pull request, changing or deleting a work item.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{
     model::find,
     state::AdoState,
-    wire::{error, list, not_found, number},
+    wire::{error, list, not_found, number, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -206,4 +207,70 @@ pub(crate) async fn project_properties(
             .map(|name| json!({"name": name, "value": "True"})),
     )
     .into_response()
+}
+
+impl AdoState {
+    /// Closes a pull request now, as `completed` or `abandoned` (`git.pullrequest.updated`).
+    pub fn close_pull_request(&self, id: u64, status: &str) -> bool {
+        let mut inner = self.lock();
+        let found = inner
+            .projects
+            .iter_mut()
+            .flat_map(|p| p.pull_requests.iter_mut())
+            .find(|pr| pr["pullRequestId"] == id);
+        let Some(pr) = found else {
+            return false;
+        };
+        pr["status"] = json!(status);
+        pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
+        let pr = pr.clone();
+        drop(inner);
+        self.pull_request_updated(&pr);
+        true
+    }
+
+    /// Changes a field of a work item (anywhere in the organization).
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build the value inline"
+    )]
+    pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
+        let mut inner = self.lock();
+        let found = inner.projects.iter_mut().find_map(|p| {
+            let project = p.project["id"].clone();
+            p.work_items
+                .iter_mut()
+                .find(|w| w["id"] == id)
+                .map(|item| (project, item))
+        });
+        let Some((project, item)) = found else {
+            return false;
+        };
+        let old = item["fields"][field].clone();
+        item["fields"][field] = value.clone();
+        item["fields"]["System.ChangedDate"] = json!(stamp(jiff::Timestamp::now()));
+        item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
+        let item = item.clone();
+        drop(inner);
+        self.work_item_updated(&project, &item, field, &old, &value);
+        true
+    }
+
+    /// Deletes a work item.
+    pub fn delete_work_item(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        let mut removed = None;
+        for p in &mut inner.projects {
+            if let Some(i) = p.work_items.iter().position(|w| w["id"] == id) {
+                removed = Some((p.project["id"].clone(), p.work_items.remove(i)));
+                break;
+            }
+        }
+        drop(inner);
+        let Some((project, item)) = removed else {
+            return false;
+        };
+        self.work_item_deleted(&project, &item);
+        true
+    }
 }

@@ -2,12 +2,19 @@
 //! or empty), README/CODEOWNERS files, branch policies, teams with boards and columns, work items
 //! of several types (including `Feature`), releases and pipelines with runs, in the wire shapes of the specs'
 //! `httpExamples` (`core`, `git`, `policy`, `work`, `wit`, `release`).
+//!
+//! Above the areas: each area seeds its own objects (`teams::seed`, `pipelines::seed`, ...) and
+//! this module calls them in turn. [`AdoState::new`] generates the organization here, and the
+//! mutations that add generated objects (a project, a repository, a release) live here too.
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::{
-    config::Sizes,
+    config::{SimConfig, Sizes},
     model::{Project, git_ref, guid, hours_ago, reference},
+    state::AdoState,
     wire::stamp,
 };
 
@@ -27,9 +34,88 @@ const TYPES: [&str; 10] = [
 const STATES: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 
+/// Numbers given to added repositories and projects start here, clear of generated ones (the
+/// first is neither a disabled nor an empty repository in the seed's scheme).
+const ADDED_BASE: usize = 0x901;
+
+impl AdoState {
+    /// Generates the organization for `config`, served under `origin` (`http://host:port`).
+    #[must_use]
+    pub fn new(config: SimConfig, origin: &str) -> Arc<Self> {
+        let base = format!("{origin}/{}", config.organization);
+        let projects = (0..config.sizes.projects)
+            .map(|p| project(&base, p, &config.sizes))
+            .collect();
+        Self::with_projects(config, base, projects)
+    }
+
+    /// Adds a project (with the generated content of one at the configured sizes) and returns
+    /// its id.
+    pub fn add_project(&self) -> String {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let project = project(&self.base, number, &self.config.sizes);
+        let id = project.project["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        inner.projects.push(project);
+        id
+    }
+
+    /// Adds a repository named `name` to project `project` (with a README, policies and pull
+    /// requests like a generated one) and returns its id.
+    pub fn add_repository(&self, project: usize, name: &str) -> Option<String> {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let sizes = self.config.sizes;
+        let p = inner.projects.get_mut(project)?;
+        let reference = reference(&p.project);
+        repository(
+            &self.base,
+            project,
+            number,
+            &reference,
+            sizes.pull_requests,
+            p,
+        );
+        let repo = p.repositories.last_mut()?;
+        repo["name"] = json!(name);
+        let repo = repo.clone();
+        drop(inner);
+        self.repository_created(&repo);
+        repo["id"].as_str().map(str::to_owned)
+    }
+
+    /// Adds a release created now to project `project` and returns its id
+    /// (`ms.vss-release.release-created-event`).
+    pub fn add_release(&self, project: usize) -> Option<u64> {
+        let mut inner = self.lock();
+        let p = inner.projects.get_mut(project)?;
+        let mut release = release(
+            &self.base,
+            project,
+            p.releases.len(),
+            p.project["id"].as_str().unwrap_or_default(),
+            p.project["name"].as_str().unwrap_or_default(),
+        );
+        let now = stamp(jiff::Timestamp::now());
+        release["createdOn"] = json!(now);
+        release["modifiedOn"] = json!(now);
+        let id = release["id"].as_u64();
+        let project_id = p.project["id"].clone();
+        p.releases.push(release.clone());
+        drop(inner);
+        self.release_created(&project_id, &release);
+        id
+    }
+}
+
 /// Generates project `p` of organization `base` (`http://host/{org}`).
 #[must_use]
-pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
+fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     let id = guid(1, p, 0);
     let name = format!("Project {p}");
     let team_id = guid(2, p, 0);
@@ -96,7 +182,7 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
 
 /// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of
 /// project `p` to `out`.
-pub fn repository(
+fn repository(
     base: &str,
     p: usize,
     r: usize,
@@ -256,13 +342,7 @@ fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &st
     })
 }
 
-pub(crate) fn release(
-    base: &str,
-    p: usize,
-    r: usize,
-    project_id: &str,
-    project_name: &str,
-) -> Value {
+fn release(base: &str, p: usize, r: usize, project_id: &str, project_name: &str) -> Value {
     let id = p * 1000 + r + 1;
     let person = json!({"displayName": "Release Bot", "uniqueName": "release-bot@example.com", "id": guid(7, 0, 0)});
     json!({
