@@ -1,4 +1,4 @@
-//! Git, work item and release handlers beyond the lists in `routes`: pull requests (list with
+//! Git, work item and release handlers beyond the lists in `lists`: pull requests (list with
 //! `searchCriteria`, and by id), single repositories, work items and releases (what live
 //! events re-read), and a project's properties (its tags). Also the mutations whose events
 //! lead there: closing a pull request, changing or deleting a work item.
@@ -6,10 +6,11 @@
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
+    routing::get,
 };
 
 use serde_json::{Value, json};
@@ -23,9 +24,30 @@ use crate::{
 type Shared = State<Arc<AdoState>>;
 type Params = Query<HashMap<String, String>>;
 
+/// The routes (registered inside the guard by `routes::router`).
+pub(crate) fn routes() -> Router<Arc<AdoState>> {
+    Router::new()
+        .route(
+            "/{org}/_apis/projects/{project}/properties",
+            get(project_properties),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/pullrequests",
+            get(pull_requests),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/pullrequests",
+            get(project_pull_requests),
+        )
+        .route("/{org}/_apis/git/pullrequests/{id}", get(pull_request))
+        .route("/{org}/_apis/git/repositories/{id}", get(repository))
+        .route("/{org}/{project}/_apis/wit/workitems/{id}", get(work_item))
+        .route("/{org}/{project}/_apis/release/releases/{id}", get(release))
+}
+
 /// `searchCriteria.status` (default `active`; `all` for every status), `searchCriteria.minTime`
 /// against the creation or (with `queryTimeRangeType=closed`) the closing date, `$top`/`$skip`.
-pub(crate) async fn pull_requests(
+async fn pull_requests(
     State(state): Shared,
     Path((_, key, repo)): Path<(String, String, String)>,
     Query(params): Params,
@@ -53,7 +75,7 @@ pub(crate) async fn pull_requests(
 
 /// `GET {project}/_apis/git/pullrequests`: the pull requests of every repository of the
 /// project, with the same `searchCriteria` as per repository.
-pub(crate) async fn project_pull_requests(
+async fn project_pull_requests(
     State(state): Shared,
     Path((_, key)): Path<(String, String)>,
     Query(params): Params,
@@ -100,10 +122,7 @@ fn pull_request_page<'a>(
     list(items).into_response()
 }
 
-pub(crate) async fn repository(
-    State(state): Shared,
-    Path((_, id)): Path<(String, String)>,
-) -> Response {
+async fn repository(State(state): Shared, Path((_, id)): Path<(String, String)>) -> Response {
     let inner = state.lock();
     let found = inner
         .projects
@@ -117,7 +136,7 @@ pub(crate) async fn repository(
     )
 }
 
-pub(crate) async fn work_item(
+async fn work_item(
     State(state): Shared,
     Path((_, key, id)): Path<(String, String, u64)>,
 ) -> Response {
@@ -132,7 +151,7 @@ pub(crate) async fn work_item(
     )
 }
 
-pub(crate) async fn release(
+async fn release(
     State(state): Shared,
     Path((_, key, id)): Path<(String, String, u64)>,
 ) -> Response {
@@ -147,10 +166,7 @@ pub(crate) async fn release(
     )
 }
 
-pub(crate) async fn pull_request(
-    State(state): Shared,
-    Path((_, id)): Path<(String, u64)>,
-) -> Response {
+async fn pull_request(State(state): Shared, Path((_, id)): Path<(String, u64)>) -> Response {
     let inner = state.lock();
     let found = inner
         .projects
@@ -175,7 +191,7 @@ fn one(found: Option<&Value>, type_key: &str, message: &str) -> Response {
 /// `GET _apis/projects/{id}/properties?keys=`: the project's tags as
 /// `Microsoft.TeamFoundation.Project.Tag.{tag}` properties (a `*` suffix in `keys` matches a
 /// prefix). Preview-only, like the service.
-pub(crate) async fn project_properties(
+async fn project_properties(
     State(state): Shared,
     Path((_, key)): Path<(String, String)>,
     Query(params): Params,
