@@ -30,7 +30,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::AdoState;
+use crate::state::AdoState;
 
 type Shared = State<Arc<AdoState>>;
 

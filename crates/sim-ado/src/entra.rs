@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::AdoState;
+use crate::{state::AdoState, wire::unix_seconds};
 
 /// The only scope the simulator issues tokens for (Azure DevOps' resource id).
 const SCOPE: &str = "499b84ac-1321-427f-aa17-267ca6975798/.default";
@@ -74,7 +74,7 @@ pub(crate) async fn token(
         );
     }
     let lifetime = state.config.token_lifetime.as_secs();
-    let expires = crate::routes::unix_seconds() + lifetime;
+    let expires = unix_seconds() + lifetime;
     let n = state.lock().token_requests;
     Json(json!({
         "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
@@ -92,9 +92,7 @@ pub(crate) fn accepts(state: &AdoState, token: &str) -> bool {
         return false;
     };
     let live = client == state.config.client_id
-        && expires
-            .parse::<u64>()
-            .is_ok_and(|e| e > crate::routes::unix_seconds());
+        && expires.parse::<u64>().is_ok_and(|e| e > unix_seconds());
     let mut inner = state.lock();
     if !live || inner.revoked_tokens.contains(token) {
         return false;

@@ -17,9 +17,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{continuation_page, error, find, not_found, number},
-    seed::{Project, guid},
+    model::{Project, find, guid},
+    state::AdoState,
+    wire::{continuation_page, error, not_found, number},
 };
 
 type Shared = State<Arc<AdoState>>;

@@ -26,9 +26,9 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    AdoState,
-    routes::{continuation_page, error},
-    seed::guid,
+    model::guid,
+    state::AdoState,
+    wire::{continuation_page, error, number},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -313,12 +313,12 @@ async fn entitlements(State(state): Shared, Query(params): Params) -> Response {
         .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
         .is_some_and(|major| major < 7);
     if legacy {
-        let top = crate::routes::number(&params, "top").unwrap_or(100);
-        let skip = crate::routes::number(&params, "skip").unwrap_or(0);
+        let top = number(&params, "top").unwrap_or(100);
+        let skip = number(&params, "skip").unwrap_or(0);
         let value: Vec<Value> = items.into_iter().skip(skip).take(top).collect();
         return Json(json!({"count": value.len(), "value": value})).into_response();
     }
-    let from = crate::routes::number(&params, "continuationToken").unwrap_or(0);
+    let from = number(&params, "continuationToken").unwrap_or(0);
     let page: Vec<Value> = items.iter().skip(from).take(PAGE).cloned().collect();
     let token = (from + PAGE < items.len()).then(|| (from + PAGE).to_string());
     Json(json!({"items": page, "continuationToken": token, "totalCount": items.len()}))

@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use crate::{AdoState, routes::error};
+use crate::{state::AdoState, wire::error};
 
 type Shared = State<Arc<AdoState>>;
 

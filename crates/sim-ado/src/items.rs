@@ -14,8 +14,6 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use crate::refs::push_resource;
-
 use axum::{
     Json,
     extract::{Path, State},
@@ -25,8 +23,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{error, find, not_found},
+    model::{Project, find, push_resource},
+    state::AdoState,
+    wire::{error, not_found},
 };
 
 /// The routes of this module (registered inside the guard).
@@ -113,7 +112,7 @@ fn snapshot(files: &[(String, String, String)], repo: &str) -> Vec<(String, Stri
 /// `versionType=commit`): from the commit's snapshot when `AdoState::commit` made it (or it was
 /// the head one replaced), else the current file. `None` when it did not exist there.
 pub(crate) fn content_at<'a>(
-    project: &'a crate::seed::Project,
+    project: &'a Project,
     repo: &str,
     path: &str,
     commit: Option<&str>,

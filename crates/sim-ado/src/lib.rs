@@ -16,12 +16,16 @@
 //! ```
 
 mod advsec;
+mod config;
 mod control;
 mod entra;
 mod environments;
 mod graph;
+mod guard;
 mod hooks;
 mod items;
+mod lists;
+mod model;
 mod objects;
 mod pipelines;
 mod refs;
@@ -33,55 +37,13 @@ mod teams;
 mod test_runs;
 mod wiki;
 mod wiql;
+mod wire;
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
+pub use config::{SimConfig, Sizes};
 pub use routes::router;
-pub use seed::Sizes;
 pub use state::AdoState;
-
-/// Simulator settings.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Organization name (the first path segment).
-    pub organization: String,
-    /// The only personal access token accepted.
-    pub pat: String,
-    /// The service principal whose Entra ID tokens are accepted (`POST
-    /// /{tenant}/oauth2/v2.0/token` issues them): client id and secret.
-    pub client_id: String,
-    /// See `client_id`.
-    pub client_secret: String,
-    /// Lifetime of issued tokens.
-    pub token_lifetime: Duration,
-    /// Azure DevOps Server: the newest api-version it takes (`6.0` for Server 2020, `7.0` for
-    /// 2022); newer ones are refused with 400. `None`: Services, which takes every version.
-    pub max_api_version: Option<String>,
-    /// Size of the generated organization.
-    pub sizes: Sizes,
-    /// Delay before each API response.
-    pub latency: Duration,
-    /// Throttling: requests allowed per one-second window (Azure DevOps counts TSTUs; one
-    /// request is one unit here). Past half of it, responses carry `X-RateLimit-Limit`,
-    /// `-Remaining` and `-Reset`; past all of it, `429` with `Retry-After` (ado-api.md §4).
-    pub rate_limit: Option<u32>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self {
-            organization: "acme".to_owned(),
-            pat: "sim-pat".to_owned(),
-            client_id: "sim-client".to_owned(),
-            client_secret: "sim-secret".to_owned(),
-            token_lifetime: Duration::from_hours(1),
-            max_api_version: None,
-            sizes: Sizes::default(),
-            latency: Duration::ZERO,
-            rate_limit: None,
-        }
-    }
-}
 
 /// Serves the simulator on `listener` until `shutdown` completes.
 pub async fn serve(

@@ -1,29 +1,53 @@
-//! Git, work item and release handlers beyond the lists in `routes`: pull requests (list with
+//! Git, work item and release handlers beyond the lists in `lists`: pull requests (list with
 //! `searchCriteria`, and by id), single repositories, work items and releases (what live
-//! events re-read), and a project's properties (its tags).
+//! events re-read), and a project's properties (its tags). Also the mutations whose events
+//! lead there: closing a pull request, changing or deleting a work item.
 
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
+    routing::get,
 };
 
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{error, find, list, not_found, number},
+    model::find,
+    state::AdoState,
+    wire::{error, list, not_found, number, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;
 type Params = Query<HashMap<String, String>>;
 
+/// The routes (registered inside the guard by `routes::router`).
+pub(crate) fn routes() -> Router<Arc<AdoState>> {
+    Router::new()
+        .route(
+            "/{org}/_apis/projects/{project}/properties",
+            get(project_properties),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/pullrequests",
+            get(pull_requests),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/pullrequests",
+            get(project_pull_requests),
+        )
+        .route("/{org}/_apis/git/pullrequests/{id}", get(pull_request))
+        .route("/{org}/_apis/git/repositories/{id}", get(repository))
+        .route("/{org}/{project}/_apis/wit/workitems/{id}", get(work_item))
+        .route("/{org}/{project}/_apis/release/releases/{id}", get(release))
+}
+
 /// `searchCriteria.status` (default `active`; `all` for every status), `searchCriteria.minTime`
 /// against the creation or (with `queryTimeRangeType=closed`) the closing date, `$top`/`$skip`.
-pub(crate) async fn pull_requests(
+async fn pull_requests(
     State(state): Shared,
     Path((_, key, repo)): Path<(String, String, String)>,
     Query(params): Params,
@@ -51,7 +75,7 @@ pub(crate) async fn pull_requests(
 
 /// `GET {project}/_apis/git/pullrequests`: the pull requests of every repository of the
 /// project, with the same `searchCriteria` as per repository.
-pub(crate) async fn project_pull_requests(
+async fn project_pull_requests(
     State(state): Shared,
     Path((_, key)): Path<(String, String)>,
     Query(params): Params,
@@ -98,10 +122,7 @@ fn pull_request_page<'a>(
     list(items).into_response()
 }
 
-pub(crate) async fn repository(
-    State(state): Shared,
-    Path((_, id)): Path<(String, String)>,
-) -> Response {
+async fn repository(State(state): Shared, Path((_, id)): Path<(String, String)>) -> Response {
     let inner = state.lock();
     let found = inner
         .projects
@@ -115,7 +136,7 @@ pub(crate) async fn repository(
     )
 }
 
-pub(crate) async fn work_item(
+async fn work_item(
     State(state): Shared,
     Path((_, key, id)): Path<(String, String, u64)>,
 ) -> Response {
@@ -130,7 +151,7 @@ pub(crate) async fn work_item(
     )
 }
 
-pub(crate) async fn release(
+async fn release(
     State(state): Shared,
     Path((_, key, id)): Path<(String, String, u64)>,
 ) -> Response {
@@ -145,10 +166,7 @@ pub(crate) async fn release(
     )
 }
 
-pub(crate) async fn pull_request(
-    State(state): Shared,
-    Path((_, id)): Path<(String, u64)>,
-) -> Response {
+async fn pull_request(State(state): Shared, Path((_, id)): Path<(String, u64)>) -> Response {
     let inner = state.lock();
     let found = inner
         .projects
@@ -173,7 +191,7 @@ fn one(found: Option<&Value>, type_key: &str, message: &str) -> Response {
 /// `GET _apis/projects/{id}/properties?keys=`: the project's tags as
 /// `Microsoft.TeamFoundation.Project.Tag.{tag}` properties (a `*` suffix in `keys` matches a
 /// prefix). Preview-only, like the service.
-pub(crate) async fn project_properties(
+async fn project_properties(
     State(state): Shared,
     Path((_, key)): Path<(String, String)>,
     Query(params): Params,
@@ -205,4 +223,70 @@ pub(crate) async fn project_properties(
             .map(|name| json!({"name": name, "value": "True"})),
     )
     .into_response()
+}
+
+impl AdoState {
+    /// Closes a pull request now, as `completed` or `abandoned` (`git.pullrequest.updated`).
+    pub fn close_pull_request(&self, id: u64, status: &str) -> bool {
+        let mut inner = self.lock();
+        let found = inner
+            .projects
+            .iter_mut()
+            .flat_map(|p| p.pull_requests.iter_mut())
+            .find(|pr| pr["pullRequestId"] == id);
+        let Some(pr) = found else {
+            return false;
+        };
+        pr["status"] = json!(status);
+        pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
+        let pr = pr.clone();
+        drop(inner);
+        self.pull_request_updated(&pr);
+        true
+    }
+
+    /// Changes a field of a work item (anywhere in the organization).
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build the value inline"
+    )]
+    pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
+        let mut inner = self.lock();
+        let found = inner.projects.iter_mut().find_map(|p| {
+            let project = p.project["id"].clone();
+            p.work_items
+                .iter_mut()
+                .find(|w| w["id"] == id)
+                .map(|item| (project, item))
+        });
+        let Some((project, item)) = found else {
+            return false;
+        };
+        let old = item["fields"][field].clone();
+        item["fields"][field] = value.clone();
+        item["fields"]["System.ChangedDate"] = json!(stamp(jiff::Timestamp::now()));
+        item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
+        let item = item.clone();
+        drop(inner);
+        self.work_item_updated(&project, &item, field, &old, &value);
+        true
+    }
+
+    /// Deletes a work item.
+    pub fn delete_work_item(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        let mut removed = None;
+        for p in &mut inner.projects {
+            if let Some(i) = p.work_items.iter().position(|w| w["id"] == id) {
+                removed = Some((p.project["id"].clone(), p.work_items.remove(i)));
+                break;
+            }
+        }
+        drop(inner);
+        let Some((project, item)) = removed else {
+            return false;
+        };
+        self.work_item_deleted(&project, &item);
+        true
+    }
 }

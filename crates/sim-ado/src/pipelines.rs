@@ -23,9 +23,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{continuation_page, error, find, list, not_found},
-    seed::{Project, hours_ago, stamp},
+    model::{Project, find, hours_ago, reference},
+    state::AdoState,
+    wire::{continuation_page, error, list, not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -110,8 +110,8 @@ fn build_object(
         "url": format!("{base}/{project_id}/_apis/build/Builds/{id}"), "uri": format!("vstfs:///Build/Build/{id}"),
         "definition": {"id": pipeline["id"], "name": pipeline["name"], "path": "\\", "type": "build", "queueStatus": "enabled",
             "revision": pipeline["revision"], "url": format!("{base}/{project_id}/_apis/build/Definitions/{}", pipeline["id"]),
-            "project": crate::seed::reference(&project.project)},
-        "project": crate::seed::reference(&project.project),
+            "project": reference(&project.project)},
+        "project": reference(&project.project),
         "sourceBranch": "refs/heads/main", "sourceVersion": format!("{:040x}", id),
         "priority": "normal", "reason": "individualCI", "requestedFor": person, "requestedBy": person,
         "lastChangedDate": stamp(queued), "lastChangedBy": person,
@@ -478,7 +478,7 @@ async fn definition(
         "queueStatus": "enabled", "quality": "definition", "uri": format!("vstfs:///Build/Definition/{id}"),
         "url": format!("{}/{}/_apis/build/Definitions/{id}", state.base, p.project["id"].as_str().unwrap_or_default()),
         "process": {"yamlFilename": "azure-pipelines.yml", "type": 2},
-        "repository": repository, "project": crate::seed::reference(&p.project)
+        "repository": repository, "project": reference(&p.project)
     }))
     .into_response()
 }

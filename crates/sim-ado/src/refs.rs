@@ -17,9 +17,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{error, find, list, not_found, number},
-    seed,
+    model::{find, git_ref, push_resource},
+    state::AdoState,
+    wire::{error, list, not_found, number},
 };
 
 /// The spec's bound on `$top` ("It cannot be bigger than 1000", ado-api.md §8).
@@ -161,7 +161,7 @@ impl AdoState {
                 if repo.get("defaultBranch").is_none() {
                     repo["defaultBranch"] = json!(name);
                 }
-                let git_ref = seed::git_ref(&self.base, repo, &name, new);
+                let git_ref = git_ref(&self.base, repo, &name, new);
                 p.refs.push((repo_id, git_ref));
                 json!(NO_OBJECT)
             }
@@ -176,41 +176,4 @@ impl AdoState {
         self.git_pushed(&resource);
         true
     }
-}
-
-/// The `resource` of a `git.push` event, in the shape of Microsoft's sample payload
-/// (ado-api.md §5.2): the pushed commit, the ref update, the repository (with its project
-/// reference), the pusher, the push id, date and URL.
-pub(crate) fn push_resource(
-    base: &str,
-    repo: &Value,
-    push_id: u64,
-    update: &Value,
-    commit: Option<&str>,
-) -> Value {
-    let repo_id = repo["id"].as_str().unwrap_or_default();
-    let date = seed::stamp(jiff::Timestamp::now());
-    let person = json!({"name": "User 0", "email": "user0@example.com", "date": date});
-    let commits: Vec<Value> = commit
-        .map(|id| {
-            json!({"commitId": id, "author": person, "committer": person,
-                "comment": format!("Push {push_id}"),
-                "url": format!("{base}/_apis/git/repositories/{repo_id}/commits/{id}")})
-        })
-        .into_iter()
-        .collect();
-    let mut repository = json!({"id": repo["id"], "name": repo["name"], "url": repo["url"],
-        "project": repo["project"], "remoteUrl": repo["remoteUrl"]});
-    if let Some(branch) = repo.get("defaultBranch") {
-        repository["defaultBranch"] = branch.clone();
-    }
-    let pusher = "00000006-0000-4000-8000-000000000000";
-    json!({
-        "commits": commits, "refUpdates": [update], "repository": repository,
-        "pushedBy": {"displayName": "User 0", "id": pusher, "uniqueName": "user0@example.com",
-            "url": format!("{base}/_apis/Identities/{pusher}"),
-            "imageUrl": format!("{base}/_api/_common/identityImage?id={pusher}")},
-        "pushId": push_id, "date": date,
-        "url": format!("{base}/_apis/git/repositories/{repo_id}/pushes/{push_id}")
-    })
 }

@@ -18,9 +18,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{continuation_page, error, find, not_found},
-    seed::{Project, stamp},
+    model::{Project, find},
+    state::AdoState,
+    wire::{continuation_page, error, not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

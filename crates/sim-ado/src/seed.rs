@@ -2,106 +2,21 @@
 //! or empty), README/CODEOWNERS files, branch policies, teams with boards and columns, work items
 //! of several types (including `Feature`), releases and pipelines with runs, in the wire shapes of the specs'
 //! `httpExamples` (`core`, `git`, `policy`, `work`, `wit`, `release`).
+//!
+//! Above the areas: each area seeds its own objects (`teams::seed`, `pipelines::seed`, ...) and
+//! this module calls them in turn. [`AdoState::new`] generates the organization here, and the
+//! mutations that add generated objects (a project, a repository, a release) live here too.
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-/// How big the generated organization is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sizes {
-    /// Projects.
-    pub projects: usize,
-    /// Repositories per project.
-    pub repositories: usize,
-    /// Work items per project.
-    pub work_items: usize,
-    /// Releases per project.
-    pub releases: usize,
-    /// Pull requests per (non-empty) repository: active, completed and abandoned in turn.
-    pub pull_requests: usize,
-    /// YAML pipelines per project, each with a few completed runs.
-    pub pipelines: usize,
-    /// Teams per project (at least the default one), each with a board, members, an area
-    /// path and the project's sprints.
-    pub teams: usize,
-}
-
-impl Default for Sizes {
-    fn default() -> Self {
-        Self {
-            projects: 3,
-            repositories: 5,
-            work_items: 40,
-            releases: 5,
-            pull_requests: 2,
-            pipelines: 2,
-            teams: 1,
-        }
-    }
-}
-
-/// One project and everything in it.
-#[derive(Debug, Clone)]
-#[expect(
-    clippy::struct_field_names,
-    reason = "`project` is the API's own name for the object"
-)]
-pub struct Project {
-    /// The project object (`GET _apis/projects/{id}` shape, with `defaultTeam`).
-    pub project: Value,
-    /// Repositories.
-    pub repositories: Vec<Value>,
-    /// Files by (repository id, path).
-    pub files: Vec<(String, String, String)>,
-    /// Branch policy configurations (each with `settings.scope[].repositoryId`).
-    pub policies: Vec<Value>,
-    /// Teams.
-    pub teams: Vec<Value>,
-    /// Boards by team id: (team id, board detail).
-    pub boards: Vec<(String, Value)>,
-    /// Work items (`GET _apis/wit/workitems` shape, `$expand=all`).
-    pub work_items: Vec<Value>,
-    /// Releases.
-    pub releases: Vec<Value>,
-    /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).
-    pub pull_requests: Vec<Value>,
-    /// Advanced Security alerts of the project's repositories (each with `repositoryId`).
-    pub alerts: Vec<Value>,
-    /// Test runs of the builds.
-    pub test_runs: Vec<Value>,
-    /// Release definitions (with `environments`).
-    pub release_definitions: Vec<Value>,
-    /// Deployments of releases to the definitions' environments.
-    pub deployments: Vec<Value>,
-    /// Pipelines (`GET _apis/pipelines/{id}` shape, with `configuration`).
-    pub pipelines: Vec<Value>,
-    /// Builds of every pipeline, which are also its runs (`GET _apis/build/builds` shape).
-    pub builds: Vec<Value>,
-    /// Git refs: (repository id, `GitRef` as `GET …/refs` lists it); listed sorted by name.
-    pub refs: Vec<(String, Value)>,
-    /// Team members: (team id, `TeamMember`).
-    pub members: Vec<(String, Value)>,
-    /// Team area paths: (team id, `TeamFieldValues`).
-    pub field_values: Vec<(String, Value)>,
-    /// Team iterations: (team id, `TeamSettingsIteration`).
-    pub iterations: Vec<(String, Value)>,
-    /// The project's area tree (`WorkItemClassificationNode` with `children`).
-    pub areas: Value,
-    /// Commits made through `AdoState::commit`: (repository id, commit id, `GitChange`s).
-    pub commits: Vec<(String, String, Vec<Value>)>,
-    /// Files of a repository as of a commit made through `AdoState::commit` (and as of the
-    /// branch head it replaced): commit id → [(path, content)].
-    pub snapshots: std::collections::HashMap<String, Vec<(String, String)>>,
-    /// Wikis (`WikiV2`).
-    pub wikis: Vec<Value>,
-    /// Wiki pages: (wiki id, `WikiPage` with `content`).
-    pub wiki_pages: Vec<(String, Value)>,
-    /// Project tags (the names after `Microsoft.TeamFoundation.Project.Tag.`).
-    pub tags: Vec<String>,
-    /// Pipeline environments (`EnvironmentInstance`).
-    pub environments: Vec<Value>,
-    /// Deployments to the environments (`EnvironmentDeploymentExecutionRecord`).
-    pub environment_deployments: Vec<Value>,
-}
+use crate::{
+    config::{SimConfig, Sizes},
+    model::{Project, git_ref, guid, hours_ago, reference},
+    state::AdoState,
+    wire::stamp,
+};
 
 /// Work item types generated in turn; `Feature` is not in the default blueprint's enum.
 const TYPES: [&str; 10] = [
@@ -119,13 +34,88 @@ const TYPES: [&str; 10] = [
 const STATES: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 
-pub(crate) fn guid(kind: u32, a: usize, b: usize) -> String {
-    format!("{kind:08x}-{a:04x}-4{b:03x}-8000-{:012x}", a * 100_000 + b)
+/// Numbers given to added repositories and projects start here, clear of generated ones (the
+/// first is neither a disabled nor an empty repository in the seed's scheme).
+const ADDED_BASE: usize = 0x901;
+
+impl AdoState {
+    /// Generates the organization for `config`, served under `origin` (`http://host:port`).
+    #[must_use]
+    pub fn new(config: SimConfig, origin: &str) -> Arc<Self> {
+        let base = format!("{origin}/{}", config.organization);
+        let projects = (0..config.sizes.projects)
+            .map(|p| project(&base, p, &config.sizes))
+            .collect();
+        Self::with_projects(config, base, projects)
+    }
+
+    /// Adds a project (with the generated content of one at the configured sizes) and returns
+    /// its id.
+    pub fn add_project(&self) -> String {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let project = project(&self.base, number, &self.config.sizes);
+        let id = project.project["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        inner.projects.push(project);
+        id
+    }
+
+    /// Adds a repository named `name` to project `project` (with a README, policies and pull
+    /// requests like a generated one) and returns its id.
+    pub fn add_repository(&self, project: usize, name: &str) -> Option<String> {
+        let mut inner = self.lock();
+        let number = ADDED_BASE + inner.added;
+        inner.added += 1;
+        let sizes = self.config.sizes;
+        let p = inner.projects.get_mut(project)?;
+        let reference = reference(&p.project);
+        repository(
+            &self.base,
+            project,
+            number,
+            &reference,
+            sizes.pull_requests,
+            p,
+        );
+        let repo = p.repositories.last_mut()?;
+        repo["name"] = json!(name);
+        let repo = repo.clone();
+        drop(inner);
+        self.repository_created(&repo);
+        repo["id"].as_str().map(str::to_owned)
+    }
+
+    /// Adds a release created now to project `project` and returns its id
+    /// (`ms.vss-release.release-created-event`).
+    pub fn add_release(&self, project: usize) -> Option<u64> {
+        let mut inner = self.lock();
+        let p = inner.projects.get_mut(project)?;
+        let mut release = release(
+            &self.base,
+            project,
+            p.releases.len(),
+            p.project["id"].as_str().unwrap_or_default(),
+            p.project["name"].as_str().unwrap_or_default(),
+        );
+        let now = stamp(jiff::Timestamp::now());
+        release["createdOn"] = json!(now);
+        release["modifiedOn"] = json!(now);
+        let id = release["id"].as_u64();
+        let project_id = p.project["id"].clone();
+        p.releases.push(release.clone());
+        drop(inner);
+        self.release_created(&project_id, &release);
+        id
+    }
 }
 
 /// Generates project `p` of organization `base` (`http://host/{org}`).
 #[must_use]
-pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
+fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     let id = guid(1, p, 0);
     let name = format!("Project {p}");
     let team_id = guid(2, p, 0);
@@ -190,19 +180,9 @@ pub fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
     out
 }
 
-/// The project reference that repositories embed (`TeamProjectReference`).
-#[must_use]
-pub fn reference(project: &Value) -> Value {
-    let mut out = serde_json::Map::new();
-    for key in ["id", "name", "url", "state", "revision", "visibility"] {
-        out.insert(key.to_owned(), project[key].clone());
-    }
-    Value::Object(out)
-}
-
 /// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of
 /// project `p` to `out`.
-pub fn repository(
+fn repository(
     base: &str,
     p: usize,
     r: usize,
@@ -278,34 +258,8 @@ fn commit_id(p: usize, r: usize, n: usize) -> String {
     format!("{value:040x}")
 }
 
-/// A `GitRef` of `repo` in the shape of the spec's `Refs_List` example (`git/httpExamples/refs`).
-pub(crate) fn git_ref(base: &str, repo: &Value, name: &str, object_id: &str) -> Value {
-    let creator = guid(6, 0, 0);
-    let short = name
-        .strip_prefix("refs/")
-        .unwrap_or(name)
-        .replace('/', "%2F");
-    json!({
-        "name": name, "objectId": object_id,
-        "creator": {"displayName": "User 0", "url": format!("{base}/_apis/Identities/{creator}"),
-            "id": creator, "uniqueName": "user0@example.com",
-            "imageUrl": format!("{base}/_api/_common/identityImage?id={creator}")},
-        "url": format!("{}/refs?filter={short}", repo["url"].as_str().unwrap_or_default())
-    })
-}
-
-/// A date-time as Azure DevOps writes work item dates: UTC with milliseconds.
-pub(crate) fn stamp(at: jiff::Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 fn days_ago(days: usize) -> jiff::Timestamp {
     hours_ago(days * 24)
-}
-
-pub(crate) fn hours_ago(hours: usize) -> jiff::Timestamp {
-    let hours = i64::try_from(hours).unwrap_or(i64::MAX / 3_600);
-    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
 }
 
 /// Pull request `i` of repository `r`: active, completed and abandoned in turn; closed ones
@@ -388,13 +342,7 @@ fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &st
     })
 }
 
-pub(crate) fn release(
-    base: &str,
-    p: usize,
-    r: usize,
-    project_id: &str,
-    project_name: &str,
-) -> Value {
+fn release(base: &str, p: usize, r: usize, project_id: &str, project_name: &str) -> Value {
     let id = p * 1000 + r + 1;
     let person = json!({"displayName": "Release Bot", "uniqueName": "release-bot@example.com", "id": guid(7, 0, 0)});
     json!({

@@ -1,4 +1,7 @@
-//! The simulated organization, its mutations, request counters and injected faults.
+//! The simulated organization, its plain mutations, request counters and injected faults. Below
+//! the areas, which add their own handlers, mutations and events to [`AdoState`] in `impl`
+//! blocks of their own; it imports only `config` and `model`. The organization is generated,
+//! and [`AdoState::new`] defined, in `seed.rs`, above the areas.
 
 use std::{
     collections::BTreeMap,
@@ -8,10 +11,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::{
-    SimConfig,
-    seed::{self, Project},
-};
+use crate::{config::SimConfig, model::Project};
 
 /// An answer scripted for the next requests whose route contains `route`.
 #[derive(Debug)]
@@ -50,10 +50,6 @@ pub(crate) struct Inner {
     pub(crate) revoked_tokens: std::collections::HashSet<String>,
 }
 
-/// Numbers given to added repositories and projects start here, clear of generated ones (the
-/// first is neither a disabled nor an empty repository in the seed's scheme).
-const ADDED_BASE: usize = 0x901;
-
 /// The organization and the simulator's bookkeeping.
 #[derive(Debug)]
 pub struct AdoState {
@@ -65,13 +61,13 @@ pub struct AdoState {
 }
 
 impl AdoState {
-    /// Generates the organization for `config`, served under `origin` (`http://host:port`).
-    #[must_use]
-    pub fn new(config: SimConfig, origin: &str) -> Arc<Self> {
-        let base = format!("{origin}/{}", config.organization);
-        let projects = (0..config.sizes.projects)
-            .map(|p| seed::project(&base, p, &config.sizes))
-            .collect();
+    /// The state of an organization already generated, served under `base`
+    /// (`http://host:port/{organization}`). [`AdoState::new`] (in `seed.rs`) generates it.
+    pub(crate) fn with_projects(
+        config: SimConfig,
+        base: String,
+        projects: Vec<Project>,
+    ) -> Arc<Self> {
         let inner = Inner {
             projects,
             latency: config.latency,
@@ -163,21 +159,6 @@ impl AdoState {
         self.lock().throttled
     }
 
-    /// Adds a project (with the generated content of one at the configured sizes) and returns
-    /// its id.
-    pub fn add_project(&self) -> String {
-        let mut inner = self.lock();
-        let number = ADDED_BASE + inner.added;
-        inner.added += 1;
-        let project = seed::project(&self.base, number, &self.config.sizes);
-        let id = project.project["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        inner.projects.push(project);
-        id
-    }
-
     /// Deletes a project (by id or name) and everything in it.
     pub fn delete_project(&self, key: &str) -> bool {
         let mut inner = self.lock();
@@ -196,73 +177,6 @@ impl AdoState {
         };
         p.tags = tags.iter().map(|t| (*t).to_owned()).collect();
         true
-    }
-
-    /// Adds a repository named `name` to project `project` (with a README, policies and pull
-    /// requests like a generated one) and returns its id.
-    pub fn add_repository(&self, project: usize, name: &str) -> Option<String> {
-        let mut inner = self.lock();
-        let number = ADDED_BASE + inner.added;
-        inner.added += 1;
-        let sizes = self.config.sizes;
-        let p = inner.projects.get_mut(project)?;
-        let reference = seed::reference(&p.project);
-        seed::repository(
-            &self.base,
-            project,
-            number,
-            &reference,
-            sizes.pull_requests,
-            p,
-        );
-        let repo = p.repositories.last_mut()?;
-        repo["name"] = json!(name);
-        let repo = repo.clone();
-        drop(inner);
-        self.repository_created(&repo);
-        repo["id"].as_str().map(str::to_owned)
-    }
-
-    /// Closes a pull request now, as `completed` or `abandoned` (`git.pullrequest.updated`).
-    pub fn close_pull_request(&self, id: u64, status: &str) -> bool {
-        let mut inner = self.lock();
-        let found = inner
-            .projects
-            .iter_mut()
-            .flat_map(|p| p.pull_requests.iter_mut())
-            .find(|pr| pr["pullRequestId"] == id);
-        let Some(pr) = found else {
-            return false;
-        };
-        pr["status"] = json!(status);
-        pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
-        let pr = pr.clone();
-        drop(inner);
-        self.pull_request_updated(&pr);
-        true
-    }
-
-    /// Adds a release created now to project `project` and returns its id
-    /// (`ms.vss-release.release-created-event`).
-    pub fn add_release(&self, project: usize) -> Option<u64> {
-        let mut inner = self.lock();
-        let p = inner.projects.get_mut(project)?;
-        let mut release = seed::release(
-            &self.base,
-            project,
-            p.releases.len(),
-            p.project["id"].as_str().unwrap_or_default(),
-            p.project["name"].as_str().unwrap_or_default(),
-        );
-        let now = seed::stamp(jiff::Timestamp::now());
-        release["createdOn"] = json!(now);
-        release["modifiedOn"] = json!(now);
-        let id = release["id"].as_u64();
-        let project_id = p.project["id"].clone();
-        p.releases.push(release.clone());
-        drop(inner);
-        self.release_created(&project_id, &release);
-        id
     }
 
     /// Deletes a repository (by name) from project `project`.
@@ -287,51 +201,6 @@ impl AdoState {
             return false;
         };
         repo["name"] = json!(to);
-        true
-    }
-
-    /// Changes a field of a work item (anywhere in the organization).
-    #[expect(
-        clippy::needless_pass_by_value,
-        reason = "callers build the value inline"
-    )]
-    pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
-        let mut inner = self.lock();
-        let found = inner.projects.iter_mut().find_map(|p| {
-            let project = p.project["id"].clone();
-            p.work_items
-                .iter_mut()
-                .find(|w| w["id"] == id)
-                .map(|item| (project, item))
-        });
-        let Some((project, item)) = found else {
-            return false;
-        };
-        let old = item["fields"][field].clone();
-        item["fields"][field] = value.clone();
-        item["fields"]["System.ChangedDate"] = json!(crate::seed::stamp(jiff::Timestamp::now()));
-        item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
-        let item = item.clone();
-        drop(inner);
-        self.work_item_updated(&project, &item, field, &old, &value);
-        true
-    }
-
-    /// Deletes a work item.
-    pub fn delete_work_item(&self, id: u64) -> bool {
-        let mut inner = self.lock();
-        let mut removed = None;
-        for p in &mut inner.projects {
-            if let Some(i) = p.work_items.iter().position(|w| w["id"] == id) {
-                removed = Some((p.project["id"].clone(), p.work_items.remove(i)));
-                break;
-            }
-        }
-        drop(inner);
-        let Some((project, item)) = removed else {
-            return false;
-        };
-        self.work_item_deleted(&project, &item);
         true
     }
 }

@@ -19,9 +19,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{error, find, list, not_found, number},
-    seed::{Project, guid, hours_ago, stamp},
+    model::{Project, find, guid, hours_ago},
+    state::AdoState,
+    wire::{error, list, not_found, number, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;

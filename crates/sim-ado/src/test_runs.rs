@@ -16,9 +16,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    routes::{error, find, list, not_found, number},
-    seed::Project,
+    model::{Project, find},
+    state::AdoState,
+    wire::{error, list, not_found, number},
 };
 
 type Shared = State<Arc<AdoState>>;

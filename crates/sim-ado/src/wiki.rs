@@ -19,10 +19,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    AdoState,
-    refs::push_resource,
-    routes::{error, find, list, not_found},
-    seed::{Project, guid},
+    model::{Project, find, guid, push_resource, reference},
+    state::AdoState,
+    wire::{error, list, not_found},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -257,7 +256,7 @@ impl AdoState {
         };
         let repository = json!({"id": wiki["repositoryId"], "name": wiki["name"],
             "url": format!("{}/_apis/git/repositories/{}", self.base, wiki["repositoryId"].as_str().unwrap_or_default()),
-            "project": crate::seed::reference(&p.project), "remoteUrl": wiki["remoteUrl"], "defaultBranch": "refs/heads/wikiMaster"});
+            "project": reference(&p.project), "remoteUrl": wiki["remoteUrl"], "defaultBranch": "refs/heads/wikiMaster"});
         let commit = format!("{:040x}", 0x0de0_0000_0000_u64 + push_id);
         let update = json!({"name": "refs/heads/wikiMaster", "oldObjectId": format!("{:040x}", push_id), "newObjectId": commit});
         let resource = push_resource(&self.base, &repository, push_id, &update, Some(&commit));
