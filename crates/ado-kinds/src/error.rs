@@ -1,5 +1,6 @@
 //! [`Error`]: what can fail in the integration: an Azure DevOps call, a selector option of the
-//! mapping, or an event that cannot be processed.
+//! mapping, or an event that cannot be processed; and [`EventShapeError`], a live event whose
+//! payload lacks what its event type needs (refused at intake with 400).
 
 use crate::AdoKind;
 
@@ -41,4 +42,35 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::Ado(ado_client::Error::NotFound { .. }))
     }
+}
+
+/// A live event whose payload lacks a field its event type needs, or has it in another form:
+/// its text is the reason of the webhook's 400 answer (`ocean::live::Classified::Invalid`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{event_type}: {field} {problem}")]
+pub(crate) struct EventShapeError {
+    /// The event's `eventType`.
+    pub(crate) event_type: String,
+    /// The field's path in the payload (`resource.run.id`), with its alternative when the
+    /// event may carry either.
+    pub(crate) field: &'static str,
+    /// What is wrong with it.
+    pub(crate) problem: FieldProblem,
+}
+
+/// What is wrong with a field of an event's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FieldProblem {
+    /// The payload does not have it (or has it as `null`).
+    #[error("is missing")]
+    Missing,
+    /// It is there, but not a string.
+    #[error("is not a string")]
+    NotText,
+    /// It is there, but not a whole number.
+    #[error("is not a whole number")]
+    NotNumber,
+    /// It is there, but not an array.
+    #[error("is not an array")]
+    NotArray,
 }

@@ -1,7 +1,12 @@
-//! [`AdoKind`]: every kind of the integration, in one list. A kind's name, its fetch, its
-//! selector check, its live selection and its catch-up are each one `match` here, and each
-//! arm calls the kind's own file under `kinds/` (mini-redis's `Command` idea, STYLE rule 7).
-//! Adding a kind touches its file and this list, nothing else.
+//! [`AdoKind`]: every kind of the integration, in one list. A kind's name, its selector options
+//! and fetch, its live selection and its catch-up are each one `match` here, and each arm calls
+//! the kind's own file under `kinds/` (mini-redis's `Command` idea, STYLE rule 7). Adding a
+//! kind touches its file and this list, nothing else.
+//!
+//! The selector check at load and the fetch read a kind's options through the same `match`
+//! ([`AdoKind::with_options`]): each arm parses the options with the kind's one parse function
+//! and hands them, typed, to the kind's `fetch`, so the check cannot accept what the fetch
+//! would refuse, nor read an option differently.
 
 use std::{fmt, str::FromStr};
 
@@ -143,55 +148,62 @@ impl AdoKind {
     /// assert!(error.to_string().contains("`depth` of kind `area-path`"));
     /// ```
     pub fn check(self, selector: &SelectorConfig) -> Result<(), Error> {
-        match self {
-            Self::PullRequest => git::pull_request::check(selector),
-            Self::File => git::file::check(selector),
-            Self::Folder => git::folder::check(selector),
-            Self::AdvancedSecurityAlert => alert::check(selector),
-            Self::TestRun => test_run::check(selector),
-            Self::AreaPath => wit::area_path::check(selector),
-            Self::User => identity::user::check(selector),
-            Self::Wiki => wiki_page::check(selector),
-            _ => Ok(()),
-        }
+        self.with_options(selector, Check)
     }
 
     /// Streams every item of this kind that a resource with `selector` reads from `source`'s
-    /// organization.
+    /// organization; a stream that fails at once when an option is wrong (a second line:
+    /// [`AdoKind::check`] refuses such a mapping at load).
     pub(crate) fn fetch(self, source: &Source, selector: &SelectorConfig) -> PageStream<Error> {
-        let (c, s) = (source, selector);
-        let started: Fetch = match self {
-            Self::Project => Ok(core::project::fetch(c, s)),
-            Self::Repository => Ok(git::repository::fetch(c, s)),
-            Self::RepositoryPolicy => Ok(git::repository_policy::fetch(c, s)),
-            Self::PullRequest => git::pull_request::fetch(c, s),
-            Self::Branch => Ok(git::branch::fetch(c, s)),
-            Self::Board => Ok(work::board::fetch(c, s)),
-            Self::Column => Ok(work::column::fetch(c, s)),
-            Self::WorkItem => Ok(wit::work_item::fetch(c, s)),
-            Self::Release => Ok(release::release::fetch(c, s)),
-            Self::ReleaseDefinition => Ok(release::release_definition::fetch(c, s)),
-            Self::ReleaseDeployment => Ok(release::release_deployment::fetch(c, s)),
-            Self::Pipeline => Ok(pipelines::pipeline::fetch(c, s)),
-            Self::AdvancedSecurityAlert => alert::fetch(c, s),
-            Self::TestRun => test_run::fetch(c, s),
-            Self::PipelineRun => Ok(pipelines::pipeline_run::fetch(c, s)),
-            Self::PipelineStage => Ok(pipelines::pipeline_stage::fetch(c, s)),
-            Self::Build => Ok(pipelines::build::fetch(c, s)),
-            Self::Environment => Ok(pipelines::environment::fetch(c, s)),
-            Self::PipelineDeployment => Ok(pipelines::pipeline_deployment::fetch(c, s)),
-            Self::Team => Ok(core::team::fetch(c, s)),
-            Self::Member => Ok(core::member::fetch(c, s)),
-            Self::Iteration => Ok(work::iteration::fetch(c, s)),
-            Self::AreaPath => wit::area_path::fetch(c, s),
-            Self::User => identity::user::fetch(c, s),
-            Self::Group => Ok(identity::group::fetch(c, s)),
-            Self::GroupMember => Ok(identity::group_member::fetch(c, s)),
-            Self::File => git::file::fetch(c, s),
-            Self::Wiki => wiki_page::fetch(c, s),
-            Self::Folder => git::folder::fetch(c, s),
-        };
-        into_stream(started)
+        match self.with_options(selector, Start(source)) {
+            Ok(pages) => pages.err_into().boxed(),
+            Err(error) => stream::once(future::ready(Err(error))).boxed(),
+        }
+    }
+
+    /// Parses the kind's selector options with the kind's one parse function, then hands them
+    /// with the kind's `fetch` to `then`: [`Check`] stops there, [`Start`] starts the fetch.
+    /// Kinds whose options cannot be wrong read them from the selector in their `fetch`.
+    fn with_options<W: WithOptions>(
+        self,
+        selector: &SelectorConfig,
+        then: W,
+    ) -> Result<W::Output, Error> {
+        let s = selector;
+        Ok(match self {
+            Self::Project => then.with(s, core::project::fetch),
+            Self::Repository => then.with(s, git::repository::fetch),
+            Self::RepositoryPolicy => then.with(s, git::repository_policy::fetch),
+            Self::PullRequest => {
+                let options = git::pull_request::Options::from(s)?;
+                then.with(options, git::pull_request::fetch)
+            }
+            Self::Branch => then.with(s, git::branch::fetch),
+            Self::Board => then.with(s, work::board::fetch),
+            Self::Column => then.with(s, work::column::fetch),
+            Self::WorkItem => then.with(s, wit::work_item::fetch),
+            Self::Release => then.with(s, release::release::fetch),
+            Self::ReleaseDefinition => then.with(s, release::release_definition::fetch),
+            Self::ReleaseDeployment => then.with(s, release::release_deployment::fetch),
+            Self::Pipeline => then.with(s, pipelines::pipeline::fetch),
+            Self::AdvancedSecurityAlert => then.with(alert::Criteria::from(s)?, alert::fetch),
+            Self::TestRun => then.with(test_run::Options::from(s)?, test_run::fetch),
+            Self::PipelineRun => then.with(s, pipelines::pipeline_run::fetch),
+            Self::PipelineStage => then.with(s, pipelines::pipeline_stage::fetch),
+            Self::Build => then.with(s, pipelines::build::fetch),
+            Self::Environment => then.with(s, pipelines::environment::fetch),
+            Self::PipelineDeployment => then.with(s, pipelines::pipeline_deployment::fetch),
+            Self::Team => then.with(s, core::team::fetch),
+            Self::Member => then.with(s, core::member::fetch),
+            Self::Iteration => then.with(s, work::iteration::fetch),
+            Self::AreaPath => then.with(wit::area_path::depth(s)?, wit::area_path::fetch),
+            Self::User => then.with(identity::user::Options::from(s)?, identity::user::fetch),
+            Self::Group => then.with(s, identity::group::fetch),
+            Self::GroupMember => then.with(s, identity::group_member::fetch),
+            Self::File => then.with(git::file::Selection::from(s)?, git::file::fetch),
+            Self::Wiki => then.with(wiki_page::Options::from(s)?, wiki_page::fetch),
+            Self::Folder => then.with(git::folder::Selection::from(s)?, git::folder::fetch),
+        })
     }
 
     /// Live: whether the resource with `selector` would have read `item` in a resync, for the
@@ -262,6 +274,38 @@ impl AdoKind {
     }
 }
 
+/// A kind's `fetch`: its page stream, from the options its parse function read.
+type KindFetch<O> = fn(&Source, O) -> PageStream<ado_client::Error>;
+
+/// What [`AdoKind::with_options`] does with a kind's parsed options and its `fetch`.
+trait WithOptions {
+    /// What it makes of them.
+    type Output;
+
+    /// Uses `options`, which the kind's parse function read, and the kind's `fetch`.
+    fn with<O>(self, options: O, fetch: KindFetch<O>) -> Self::Output;
+}
+
+/// Checks the options: parsed, so they are valid; nothing is fetched.
+struct Check;
+
+impl WithOptions for Check {
+    type Output = ();
+
+    fn with<O>(self, _options: O, _fetch: KindFetch<O>) {}
+}
+
+/// Starts the kind's fetch from `source` with the parsed options.
+struct Start<'a>(&'a Source);
+
+impl WithOptions for Start<'_> {
+    type Output = PageStream<ado_client::Error>;
+
+    fn with<O>(self, options: O, fetch: KindFetch<O>) -> Self::Output {
+        fetch(self.0, options)
+    }
+}
+
 /// A kind's stream with this crate's errors, or one that fails at once with the selector
 /// error that kept it from starting.
 fn into_stream(started: Fetch) -> PageStream<Error> {
@@ -281,6 +325,42 @@ mod tests {
         for kind in AdoKind::ALL {
             assert_eq!(kind.as_str().parse::<AdoKind>(), Ok(*kind));
             assert_eq!(kind.to_string(), kind.as_str());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fetch_refuses_at_once_what_the_check_refuses_and_alike() {
+        let client = ado_client::Client::new(
+            &"https://dev.azure.com/acme".parse().expect("a URL"),
+            &secrecy::SecretString::from("pat"),
+            &ado_client::ClientOptions::default(),
+        )
+        .expect("a client");
+        let source = Source::new(client, std::sync::Arc::from([]));
+        for (kind, options) in [
+            (AdoKind::PullRequest, serde_json::json!({"maxResults": 0})),
+            (AdoKind::File, serde_json::json!({})),
+            (AdoKind::Folder, serde_json::json!({"folders": []})),
+            (
+                AdoKind::AdvancedSecurityAlert,
+                serde_json::json!({"criteria": {"x": 1}}),
+            ),
+            (AdoKind::TestRun, serde_json::json!({"includeResults": 1})),
+            (AdoKind::AreaPath, serde_json::json!({"depth": "deep"})),
+            (AdoKind::User, serde_json::json!({"source": "ldap"})),
+            (AdoKind::Wiki, serde_json::json!({"wikiType": "blog"})),
+        ] {
+            let mut selector = serde_json::json!({"query": "true"});
+            if let (Some(s), Some(o)) = (selector.as_object_mut(), options.as_object()) {
+                s.extend(o.clone());
+            }
+            let selector: SelectorConfig = serde_json::from_value(selector).expect("a selector");
+            let checked = kind.check(&selector).expect_err("a wrong option");
+            let fetched = kind.fetch(&source, &selector).next().await;
+            let Some(Err(fetched)) = fetched else {
+                panic!("{kind}: the fetch did not fail at once");
+            };
+            assert_eq!(checked.to_string(), fetched.to_string(), "{kind}");
         }
     }
 

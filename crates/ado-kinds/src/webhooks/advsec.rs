@@ -9,7 +9,11 @@ use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
 
-use crate::kinds::advsec::advanced_security_alert::{Criteria, fields};
+use super::shape::Shape;
+use crate::{
+    error::EventShapeError,
+    kinds::advsec::advanced_security_alert::{Criteria, fields},
+};
 
 /// The alert an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,21 +23,17 @@ pub(super) struct Alert {
     pub(super) id: u64,
 }
 
-/// The alert of an `advsec` payload, or which field is missing.
-pub(super) fn alert(payload: &Value) -> Result<Alert, String> {
+/// The alert of an `advsec` payload of `event_type`, or which field is missing.
+pub(super) fn alert(event_type: &str, payload: &Value) -> Result<Alert, EventShapeError> {
+    let shape = Shape::of(event_type);
     let resource = &payload["resource"];
+    let project = &payload["resourceContainers"]["project"]["id"];
     Ok(Alert {
-        project: payload["resourceContainers"]["project"]["id"]
-            .as_str()
-            .ok_or("resourceContainers.project.id is missing")?
+        project: shape.text(project, "resourceContainers.project.id")?.into(),
+        repository: shape
+            .text(&resource["repositoryId"], "resource.repositoryId")?
             .into(),
-        repository: resource["repositoryId"]
-            .as_str()
-            .ok_or("resource.repositoryId is missing")?
-            .into(),
-        id: resource["alertId"]
-            .as_u64()
-            .ok_or("resource.alertId is missing or not a number")?,
+        id: shape.number(&resource["alertId"], "resource.alertId")?,
     })
 }
 

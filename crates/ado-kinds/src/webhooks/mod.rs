@@ -21,6 +21,7 @@ mod pipelines;
 mod push;
 mod ref_update;
 mod releases;
+mod shape;
 pub mod subscriptions;
 
 use std::{
@@ -42,8 +43,10 @@ use tracing::warn;
 
 use crate::{
     AdoKind,
+    error::EventShapeError,
     kinds::{organization_fields, project_fields},
 };
+use shape::Shape;
 
 /// Every (publisher, event type) the Python integration subscribes to (§5.1).
 pub const SUBSCRIBED_EVENTS: [(&str, &str); 23] = [
@@ -230,41 +233,40 @@ impl Target {
     }
 }
 
-fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
+/// What an event of `event_type` is about: `None` for the event types that are not routed
+/// (and approvals that name no run), an error naming the field a routed event lacks.
+fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, EventShapeError> {
+    let shape = Shape::of(event_type);
     let resource = &payload["resource"];
     let project = || {
-        payload["resourceContainers"]["project"]["id"]
-            .as_str()
+        let id = &payload["resourceContainers"]["project"]["id"];
+        shape
+            .text(id, "resourceContainers.project.id")
             .map(ProjectId::from)
-            .ok_or_else(|| "resourceContainers.project.id is missing".to_owned())
-    };
-    let number = |value: &Value, path: &str| {
-        value
-            .as_u64()
-            .ok_or_else(|| format!("{path} is missing or not a number"))
     };
     Ok(Some(match event_type {
         "workitem.updated" => Target::WorkItem {
             project: project()?,
-            id: number(&resource["workItemId"], "resource.workItemId")?,
+            id: shape.number(&resource["workItemId"], "resource.workItemId")?,
         },
         "workitem.created" | "workitem.commented" | "workitem.deleted" | "workitem.restored" => {
             Target::WorkItem {
                 project: project()?,
-                id: number(&resource["id"], "resource.id")?,
+                id: shape.number(&resource["id"], "resource.id")?,
             }
         }
         "git.repo.created" => Target::Repository {
-            id: resource["repository"]["id"]
-                .as_str()
-                .ok_or("resource.repository.id is missing")?
+            id: shape
+                .text(&resource["repository"]["id"], "resource.repository.id")?
                 .into(),
         },
         "git.push" => Target::Push {
-            repository: push::repository_id(resource)?,
+            repository: push::repository_id(event_type, resource)?,
         },
         "git.pullrequest.created" | "git.pullrequest.updated" => Target::PullRequest {
-            id: number(&resource["pullRequestId"], "resource.pullRequestId")?.into(),
+            id: shape
+                .number(&resource["pullRequestId"], "resource.pullRequestId")?
+                .into(),
         },
         "ms.vss-release.release-created-event"
         | "ms.vss-release.release-abandoned-event"
@@ -278,7 +280,9 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, String> {
         | "build.complete" => Target::Run(pipelines::run(event_type, payload)?),
         "ms.vss-alerts.alert-created-event"
         | "ms.vss-alerts.alert-updated-event"
-        | "ms.vss-alerts.alert-state-changed-event" => Target::Alert(advsec::alert(payload)?),
+        | "ms.vss-alerts.alert-state-changed-event" => {
+            Target::Alert(advsec::alert(event_type, payload)?)
+        }
         // Approvals are about checks; only those that name their run say which one.
         "ms.vss-pipelinechecks-events.approval-pending"
         | "ms.vss-pipelinechecks-events.approval-completed" => {
@@ -378,7 +382,8 @@ impl LiveEvents for AdoLive {
             Ok(None) => Classified::Ignore {
                 event_type: event_type.to_owned(),
             },
-            Err(reason) => Classified::Invalid(format!("{event_type}: {reason}")),
+            // The error names the event type and the field.
+            Err(refused) => Classified::Invalid(refused.to_string()),
         }
     }
 
@@ -531,6 +536,35 @@ mod tests {
             live.classify(&json!({"eventType": "x"})),
             Classified::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn a_malformed_event_is_refused_with_its_type_and_the_field_it_lacks() {
+        let live = live(None);
+        let refused = |payload: Value| match live.classify(&payload) {
+            Classified::Invalid(reason) => reason,
+            other => panic!("{other:?}"),
+        };
+        let pr = json!({"eventType": "git.pullrequest.updated", "publisherId": "tfs",
+            "resource": {"pullRequestId": "12"}});
+        assert_eq!(
+            refused(pr),
+            "git.pullrequest.updated: resource.pullRequestId is not a whole number"
+        );
+        let alert = json!({"eventType": "ms.vss-alerts.alert-created-event", "publisherId": "advsec",
+            "resourceContainers": {"project": {"id": "p"}}, "resource": {"alertId": 3}});
+        assert_eq!(
+            refused(alert),
+            "ms.vss-alerts.alert-created-event: resource.repositoryId is missing"
+        );
+        let deployment = json!({"eventType": "ms.vss-release.deployment-started-event",
+            "publisherId": "rm", "resourceContainers": {"project": {"id": "p"}},
+            "resource": {"environment": {"releaseId": 5}}});
+        assert_eq!(
+            refused(deployment),
+            "ms.vss-release.deployment-started-event: \
+             resource.environment.definitionEnvironmentId is missing"
+        );
     }
 
     #[test]

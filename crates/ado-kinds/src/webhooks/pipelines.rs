@@ -18,7 +18,8 @@ use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
 
-use super::found;
+use super::{found, shape::Shape};
+use crate::error::EventShapeError;
 use crate::kinds::{
     pipelines::{build, pipeline, pipeline_run::run_fields, pipeline_stage},
     project_fields, shared,
@@ -38,18 +39,15 @@ pub(super) struct Run {
 }
 
 /// The run of a `run-state-changed` or `build.complete` payload, or which field is missing.
-pub(super) fn run(event_type: &str, payload: &Value) -> Result<Run, String> {
+pub(super) fn run(event_type: &str, payload: &Value) -> Result<Run, EventShapeError> {
+    let shape = Shape::of(event_type);
     let resource = &payload["resource"];
-    let number = |value: &Value, path: &str| {
-        value
-            .as_u64()
-            .ok_or_else(|| format!("{path} is missing or not a number"))
-    };
+    let number = |value: &Value, field| shape.number(value, field);
     // Older `build.complete` payloads have no `resourceContainers`; the build names its project.
     let project = payload["resourceContainers"]["project"]["id"]
         .as_str()
         .or_else(|| resource["project"]["id"].as_str())
-        .ok_or("resourceContainers.project.id is missing")?
+        .ok_or_else(|| shape.missing("resourceContainers.project.id"))?
         .into();
     Ok(if event_type == "build.complete" {
         Run {

@@ -17,7 +17,8 @@ use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value, json};
 
-use super::{found, ref_update::RefUpdate};
+use super::{found, ref_update::RefUpdate, shape::Shape};
+use crate::error::EventShapeError;
 use crate::kinds::{
     git::{
         CommitChanges,
@@ -30,13 +31,13 @@ use crate::kinds::{
 
 /// The repository a `git.push` is about, for routing and ordering; an error names the field a
 /// malformed push lacks.
-pub(super) fn repository_id(resource: &Value) -> Result<RepositoryId, String> {
-    let id = resource["repository"]["id"]
-        .as_str()
-        .ok_or("resource.repository.id is missing")?;
-    if !resource["refUpdates"].is_array() {
-        return Err("resource.refUpdates is missing or not an array".into());
-    }
+pub(super) fn repository_id(
+    event_type: &str,
+    resource: &Value,
+) -> Result<RepositoryId, EventShapeError> {
+    let shape = Shape::of(event_type);
+    let id = shape.text(&resource["repository"]["id"], "resource.repository.id")?;
+    shape.array(&resource["refUpdates"], "resource.refUpdates")?;
     Ok(RepositoryId::from(id))
 }
 

@@ -9,7 +9,8 @@ use mapping::PortAppConfig;
 use ocean::{Page, live::Changes};
 use serde_json::{Map, Value};
 
-use super::found;
+use super::{found, shape::Shape};
+use crate::error::EventShapeError;
 use crate::kinds::{
     release::{release_definition, release_deployment},
     shared,
@@ -27,19 +28,18 @@ pub(super) struct Release {
 /// The release of an `rm` event, or which field is missing. Deployment events name it as
 /// `resource.deployment.release.id` or `resource.environment.releaseId`, and the environment
 /// as `definitionEnvironmentId` of either (ocean-azure-devops.md §5.3).
-pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, String> {
+pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, EventShapeError> {
+    let shape = Shape::of(event_type);
     let resource = &payload["resource"];
     let project = payload["resourceContainers"]["project"]["id"]
         .as_str()
         .or_else(|| resource["project"]["id"].as_str())
-        .ok_or("resourceContainers.project.id is missing")?
+        .ok_or_else(|| shape.missing("resourceContainers.project.id"))?
         .into();
     if event_type.ends_with("release-created-event")
         || event_type.ends_with("release-abandoned-event")
     {
-        let id = resource["release"]["id"]
-            .as_u64()
-            .ok_or("resource.release.id is missing or not a number")?;
+        let id = shape.number(&resource["release"]["id"], "resource.release.id")?;
         return Ok(Release {
             project,
             id: id.into(),
@@ -50,11 +50,13 @@ pub(super) fn release(event_type: &str, payload: &Value) -> Result<Release, Stri
     let id = deployment["release"]["id"]
         .as_u64()
         .or_else(|| environment["releaseId"].as_u64())
-        .ok_or("resource.deployment.release.id (or resource.environment.releaseId) is missing")?;
+        .ok_or_else(|| {
+            shape.missing("resource.deployment.release.id (or resource.environment.releaseId)")
+        })?;
     let definition_environment = deployment["definitionEnvironmentId"]
         .as_u64()
         .or_else(|| environment["definitionEnvironmentId"].as_u64())
-        .ok_or("resource.environment.definitionEnvironmentId is missing")?;
+        .ok_or_else(|| shape.missing("resource.environment.definitionEnvironmentId"))?;
     Ok(Release {
         project,
         id: id.into(),

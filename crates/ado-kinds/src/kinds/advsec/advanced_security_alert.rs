@@ -29,11 +29,6 @@ pub(crate) fn selects(selector: &SelectorConfig, item: &Value) -> bool {
     Criteria::from(selector).is_ok_and(|criteria| criteria.matches(item))
 }
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Criteria::from(selector).map(drop)
-}
-
 /// The selector's `criteria`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Criteria {
@@ -131,8 +126,12 @@ impl Criteria {
 }
 
 /// Streams one page of alerts per healthy repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    Ok(alerts(source, Criteria::from(selector)?.query()))
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "every kind's fetch takes its parsed options by value (`KindFetch` in kind.rs)"
+)]
+pub(crate) fn fetch(source: &Source, criteria: Criteria) -> PageStream<Error> {
+    alerts(source, criteria.query())
 }
 
 /// Catch-up: the selector's alerts modified at or after `since` (`criteria.modifiedSince`).

@@ -22,14 +22,14 @@ use ado_client::{CommitId, Error, ProjectId, RepositoryId};
 use futures::{StreamExt, TryStreamExt, stream};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mapping::SelectorConfig;
-use ocean::Page;
+use ocean::{Page, PageStream};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::AdoKind;
 
 use super::{
-    super::{Fetch, Source, shared},
+    super::{Source, shared},
     CommitChanges, RepositorySelection, commits_oldest_first, has_branches,
     per_readable_repository,
     repository::{included, included_files},
@@ -43,18 +43,12 @@ const MAX_FILE_BYTES: usize = 1024 * 1024;
 const GLOB_CHARS: [char; 9] = ['*', '?', '[', ']', '{', '}', '!', '@', '+'];
 
 /// Streams one page of files per repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    let selection = std::sync::Arc::new(Selection::from(selector)?);
-    Ok(per_readable_repository(source, selection, files_of))
-}
-
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Selection::from(selector).map(drop)
+pub(crate) fn fetch(source: &Source, selection: Selection) -> PageStream<Error> {
+    per_readable_repository(source, std::sync::Arc::new(selection), files_of)
 }
 
 /// What a `file` resource selects.
-struct Selection {
+pub(crate) struct Selection {
     /// Paths without a glob character (no leading `/`), lower-cased.
     literals: HashSet<String>,
     globs: GlobSet,
@@ -67,7 +61,8 @@ struct Selection {
 }
 
 impl Selection {
-    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+    /// The selection of `selector`, or which option is wrong.
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let files = selector.extra.get("files").unwrap_or(&Value::Null);
         let paths: Vec<String> = match &files["path"] {
             Value::String(path) => vec![path.clone()],

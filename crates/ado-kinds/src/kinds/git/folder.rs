@@ -18,13 +18,13 @@ use std::collections::HashSet;
 use ado_client::{CommitId, Error, ProjectId, RepositoryId};
 use globset::GlobSet;
 use mapping::SelectorConfig;
-use ocean::Page;
+use ocean::{Page, PageStream};
 use serde_json::{Value, json};
 
 use crate::AdoKind;
 
 use super::{
-    super::{Fetch, Source},
+    super::Source,
     RepositorySelection,
     file::compile,
     per_readable_repository,
@@ -60,20 +60,16 @@ impl Pattern {
     }
 }
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Selection::from(selector).map(drop)
-}
-
 /// What a `folder` resource selects.
-struct Selection {
+pub(crate) struct Selection {
     project: Option<String>,
     patterns: Vec<Pattern>,
     included: Vec<String>,
 }
 
 impl Selection {
-    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+    /// The selection of `selector`, or which option is wrong.
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let refuse = |option: &str, message: String| {
             crate::Error::selector(AdoKind::Folder, option, message)
         };
@@ -129,9 +125,8 @@ impl Selection {
 }
 
 /// Streams one page of folders per repository.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    let selection = std::sync::Arc::new(Selection::from(selector)?);
-    Ok(per_readable_repository(source, selection, folders_of))
+pub(crate) fn fetch(source: &Source, selection: Selection) -> PageStream<Error> {
+    per_readable_repository(source, std::sync::Arc::new(selection), folders_of)
 }
 
 impl RepositorySelection for Selection {

@@ -12,7 +12,7 @@ use mapping::SelectorConfig;
 use ocean::PageStream;
 use serde_json::Value;
 
-use super::super::{Fetch, Source, ado_time, per_project};
+use super::super::{Source, ado_time, per_project};
 use crate::AdoKind;
 
 /// Selector defaults of the Python integration.
@@ -20,10 +20,9 @@ const MIN_TIME_IN_DAYS: u64 = 7;
 const MAX_RESULTS: u64 = 100;
 
 /// Streams one page of pull requests per project.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    let options = Options::from(selector)?;
+pub(crate) fn fetch(source: &Source, options: Options) -> PageStream<Error> {
     let since = since(options.days);
-    Ok(per_project(source, move |source, project| {
+    per_project(source, move |source, project| {
         let since = since.clone();
         async move {
             let project_id = ProjectId::of(&project);
@@ -64,7 +63,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
                 per_repo.into_iter().flatten().collect::<Vec<_>>().into(),
             ])
         }
-    }))
+    })
 }
 
 /// `searchCriteria.minTime` for closed pull requests: `days` before now, once per resync (an
@@ -117,19 +116,16 @@ pub(crate) fn changed_since(source: &Source, since: jiff::Timestamp) -> PageStre
     })
 }
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Options::from(selector).map(drop)
-}
-
+/// The selector's `minTimeInDays` and `maxResults`.
 #[derive(Debug, Clone, Copy)]
-struct Options {
+pub(crate) struct Options {
     days: u64,
     max: usize,
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+    /// The options of `selector`, or which one is wrong.
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let positive = |option: &str, default: u64| match selector.extra.get(option) {
             None | Some(Value::Null) => Ok(default),
             Some(value) => value.as_u64().filter(|n| *n >= 1).ok_or_else(|| {

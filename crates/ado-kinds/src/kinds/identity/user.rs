@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 use ado_client::Error;
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::Page;
+use ocean::{Page, PageStream};
 use serde_json::Value;
 
-use super::super::{Fetch, Source, flag};
+use super::super::{Source, flag};
 use crate::AdoKind;
 
 /// Users whose memberships are read at a time (upstream's `MAX_CONCURRENT_USER_MEMBERSHIPS`).
@@ -25,8 +25,8 @@ const MEMBERSHIP_CONCURRENCY: usize = 10;
 const INCLUDE_FIELDS: [&str; 4] = ["license", "extensions", "projects", "groupRules"];
 
 /// Streams pages of users.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    Ok(match Options::from(selector)? {
+pub(crate) fn fetch(source: &Source, options: Options) -> PageStream<Error> {
+    match options {
         Options::Entitlements(query) => source
             .client
             .user_entitlements(query)
@@ -52,24 +52,25 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
                 })
                 .boxed()
         }
-    })
+    }
 }
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Options::from(selector).map(drop)
-}
-
-enum Options {
+/// Where users are read from, and with what.
+pub(crate) enum Options {
+    /// User entitlements, with these query parameters.
     Entitlements(Vec<(&'static str, String)>),
+    /// Graph users.
     Graph {
+        /// `subjectTypes`, comma-joined.
         subject_types: Option<String>,
+        /// `includeGroupMemberships`.
         memberships: bool,
     },
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+    /// The options of `selector`, or which one is wrong.
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let refuse =
             |option: &str, message: String| crate::Error::selector(AdoKind::User, option, message);
         let strings = |option: &str| -> Result<Vec<String>, crate::Error> {

@@ -17,11 +17,6 @@ const ENRICH_CONCURRENCY: usize = 10;
 /// The widest window of `minLastUpdatedDate`..`maxLastUpdatedDate` the service accepts.
 const WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Options::from(selector).map(drop)
-}
-
 /// What each run is enriched with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Options {
@@ -99,8 +94,8 @@ impl Options {
 }
 
 /// Streams pages of enriched test runs.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    Ok(runs(source, Options::from(selector)?, Vec::new()))
+pub(crate) fn fetch(source: &Source, options: Options) -> PageStream<Error> {
+    runs(source, options, Vec::new())
 }
 
 /// Catch-up: runs updated at or after `since`, in windows of at most 7 days up to now.

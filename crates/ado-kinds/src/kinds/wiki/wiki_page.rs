@@ -14,27 +14,23 @@ use mapping::{PortAppConfig, SelectorConfig};
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Fetch, Source, flag, id_of, per_project_streams};
+use super::super::{Source, flag, id_of, per_project_streams};
 use crate::AdoKind;
 
 /// Page contents read at a time (upstream's `MAX_CONCURRENT_WIKI_PAGES`).
 const CONTENT_CONCURRENCY: usize = 10;
 
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    Options::from(selector).map(drop)
-}
-
 /// What a `wiki` resource reads.
 #[derive(Debug, Clone, Default)]
-struct Options {
+pub(crate) struct Options {
     wiki_type: Option<String>,
     content: bool,
     api_version: Option<String>,
 }
 
 impl Options {
-    fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
+    /// The options of `selector`, or which one is wrong.
+    pub(crate) fn from(selector: &SelectorConfig) -> Result<Self, crate::Error> {
         let wiki_type = selector.extra.get("wikiType").and_then(Value::as_str);
         if let Some(other) = wiki_type.filter(|t| !["projectWiki", "codeWiki"].contains(t)) {
             return Err(crate::Error::selector(
@@ -62,9 +58,8 @@ impl Options {
 }
 
 /// Streams one page of wiki pages per page batch.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    let options = Options::from(selector)?;
-    Ok(per_project_streams(source, move |source, project| {
+pub(crate) fn fetch(source: &Source, options: Options) -> PageStream<Error> {
+    per_project_streams(source, move |source, project| {
         let options = options.clone();
         let project_id = ProjectId::of(&project);
         stream::once(async move {
@@ -82,7 +77,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
         })
         .try_flatten()
         .boxed()
-    }))
+    })
 }
 
 /// The pages of `wiki`, a page of them per batch, sharing `__wiki` and `__project`.

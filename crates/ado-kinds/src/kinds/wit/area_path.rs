@@ -10,20 +10,15 @@
 
 use ado_client::ProjectId;
 use mapping::SelectorConfig;
-use ocean::Page;
+use ocean::{Page, PageStream};
 use serde_json::Value;
 
 use crate::AdoKind;
 
-use super::super::{Fetch, Source, per_project, shared};
-
-/// Checks the selector's options.
-pub(crate) fn check(selector: &SelectorConfig) -> Result<(), crate::Error> {
-    depth(selector).map(drop)
-}
+use super::super::{Source, per_project, shared};
 
 /// The selector's `depth`: how many levels below the root (none: the root only).
-fn depth(selector: &SelectorConfig) -> Result<Option<u64>, crate::Error> {
+pub(crate) fn depth(selector: &SelectorConfig) -> Result<Option<u64>, crate::Error> {
     match selector.extra.get("depth") {
         None | Some(Value::Null) => Ok(None),
         Some(value) => value.as_u64().map(Some).ok_or_else(|| {
@@ -36,10 +31,9 @@ fn depth(selector: &SelectorConfig) -> Result<Option<u64>, crate::Error> {
     }
 }
 
-/// Streams one page of areas per project.
-pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
-    let depth = depth(selector)?;
-    Ok(per_project(source, move |source, project| async move {
+/// Streams one page of areas per project, each area tree `depth` levels deep.
+pub(crate) fn fetch(source: &Source, depth: Option<u64>) -> PageStream<ado_client::Error> {
+    per_project(source, move |source, project| async move {
         let tree = source
             .client
             .area_tree(&ProjectId::of(&project), depth)
@@ -47,7 +41,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> Fetch {
         let mut areas = Vec::new();
         flatten(tree, None, &mut areas);
         Ok(vec![Page::sharing(areas, shared("__project", project))])
-    }))
+    })
 }
 
 /// Appends `node` and its descendants (areas only) to `out`, each without `children`.
