@@ -222,6 +222,6 @@ async fn settings<I: Integration>(
         sasl,
         group_id,
         topic: Topic::for_org(&organization.id, &organization.feature_flags),
-        identifier: who.identifier,
+        identifier: who.identifier.clone(),
     })
 }
