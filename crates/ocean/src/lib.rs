@@ -39,3 +39,4 @@ pub mod telemetry;
 
 pub use error::{Error, Report};
 pub use kind::{Integration, Page, PageStream};
+pub use resync::reconcile::{EntityKey, RelationRef};

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use ado_client::{Client, CommitId, ProjectId, RepositoryId};
 use mapping::PortAppConfig;
-use ocean::live::Declared;
+use ocean::{EntityKey, live::Declared};
 use serde_json::Value;
 use tracing::warn;
 
@@ -106,7 +106,7 @@ async fn entities_at(
     repo: &RepositoryId,
     path: &str,
     commit: &CommitId,
-) -> Result<Option<BTreeMap<(String, String), Value>>, crate::Error> {
+) -> Result<Option<BTreeMap<EntityKey, Value>>, crate::Error> {
     let read = |path: String| {
         let client = client.clone();
         let (project, repo, commit) = (project.clone(), repo.clone(), commit.clone());
@@ -153,7 +153,13 @@ async fn entities_at(
                 };
             }
         }
-        entities.insert((blueprint, identifier), entity);
+        entities.insert(
+            EntityKey {
+                blueprint,
+                identifier,
+            },
+            entity,
+        );
     }
     Ok(Some(entities))
 }

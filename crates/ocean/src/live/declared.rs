@@ -10,14 +10,15 @@ use serde_json::Value;
 use tracing::warn;
 
 use super::{Applied, WriteError, delete_owned};
+use crate::EntityKey;
 
 /// Entities to upsert and to delete, as a spec file's change declares them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Declared {
     /// Port entities (`identifier`, `blueprint`, `title`, `properties`, `relations`, ...).
     pub upserts: Vec<Value>,
-    /// `(blueprint, identifier)` of entities the spec no longer declares.
-    pub deletes: Vec<(String, String)>,
+    /// Entities the spec no longer declares.
+    pub deletes: Vec<EntityKey>,
 }
 
 impl Declared {
@@ -67,11 +68,11 @@ impl Declared {
             }
         }
         let mut deletes: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for (blueprint, identifier) in &self.deletes {
+        for key in &self.deletes {
             deletes
-                .entry(blueprint)
+                .entry(&key.blueprint)
                 .or_default()
-                .insert(identifier.clone());
+                .insert(key.identifier.clone());
         }
         let (prefix, suffix) = (
             installation.datasource_prefix(),
