@@ -3,7 +3,7 @@
 Every case of fixtures/jq_compat.json holds the value jq 1.7.1 (the PyPI package jq==1.8.0,
 which Ocean's jq.py binding bundles) gives for the filter's first output. This script re-runs
 each case through jq.py and exits non-zero on any difference, so the table that our Rust test
-(jq_compat.rs) checks jaq against can never drift from real jq.
+(it/jq_compat.rs) checks jaq against can never drift from real jq.
 """
 
 import json

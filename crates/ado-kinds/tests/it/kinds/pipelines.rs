@@ -5,7 +5,8 @@ use serde_json::json;
 
 use sim_ado::Sizes;
 
-use super::{Env, PROJECT, eventually};
+use super::{Env, PROJECT};
+use crate::harness::eventually;
 
 async fn env(projects: usize) -> Env {
     let sizes = Sizes {

@@ -4,7 +4,8 @@
 
 use sim_ado::Sizes;
 
-use super::{Env, eventually};
+use super::Env;
+use crate::harness::eventually;
 
 const MAPPING: &str = r#"
 resources:

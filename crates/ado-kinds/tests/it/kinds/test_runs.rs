@@ -3,7 +3,8 @@
 
 use sim_ado::Sizes;
 
-use super::{Env, PROJECT, eventually};
+use super::{Env, PROJECT};
+use crate::harness::eventually;
 
 const MAPPING: &str = r#"
 resources:

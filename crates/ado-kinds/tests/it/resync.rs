@@ -1,8 +1,6 @@
 //! The default installation end to end: sim-ado → ado-client → the default kinds → the default
 //! mapping → the resync engine → sim-port, all over HTTP on 127.0.0.1.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
-
 use std::{collections::BTreeSet, sync::Arc};
 
 use ado_client::{Client as AdoClient, ClientOptions, Error as AdoError, ProjectId, RepositoryId};
@@ -14,22 +12,14 @@ use serde_json::json;
 use sim_ado::{RunningSim, SimConfig, Sizes};
 use testkit::PortEnv;
 
+use crate::harness::client;
+
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
 
 struct Env {
     ado: RunningSim,
     port: PortEnv,
     resync: Resync<AzureDevops>,
-}
-
-/// A client of the simulated organization with its PAT.
-fn client(ado: &RunningSim) -> AdoClient {
-    AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap()
 }
 
 async fn env(sizes: Sizes) -> Env {

@@ -1,12 +1,11 @@
 //! Pipelines, runs and builds over HTTP: one stored build is both a build and a run, paging
 //! and time filters behave as the service's, and control-API runs show in both views.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-
 use serde_json::{Value, json};
 use sim_ado::{SimConfig, Sizes};
 
-const PAT: &str = "sim-pat";
+use crate::PAT;
+
 const PROJECT: &str = "00000001-0000-4000-8000-000000000000";
 
 async fn get(url: &str) -> (Value, Option<String>) {

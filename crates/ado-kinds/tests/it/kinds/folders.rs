@@ -4,6 +4,7 @@
 use sim_ado::Sizes;
 
 use super::Env;
+use crate::harness::eventually;
 
 const MAPPING: &str = r#"
 resources:
@@ -126,7 +127,7 @@ async fn a_push_that_adds_or_removes_a_matching_folder_updates_port_live() {
         .state
         .commit(0, "repo-0-3", &[("services/new/app.json", Some("{}"))])
         .unwrap();
-    super::eventually("the new folder reaches Port", || {
+    eventually("the new folder reaches Port", || {
         env.entity("azureDevopsFolder", added)
             .is_some_and(|e| e["properties"]["pattern"] == "services/*")
     })
@@ -135,7 +136,7 @@ async fn a_push_that_adds_or_removes_a_matching_folder_updates_port_live() {
         .state
         .commit(0, "repo-0-3", &[("services/new/app.json", None)])
         .unwrap();
-    super::eventually("the removed folder leaves Port", || {
+    eventually("the removed folder leaves Port", || {
         env.entity("azureDevopsFolder", added).is_none()
     })
     .await;
@@ -179,7 +180,7 @@ resources:
         .state
         .commit(0, "repo-0-3", &[("services/new/app.json", Some("{}"))])
         .unwrap();
-    super::eventually("the folder and the file reach Port", || {
+    eventually("the folder and the file reach Port", || {
         env.entity("azureDevopsFolder", "repo-0-3/main/services/new")
             .is_some()
             && env

@@ -2,8 +2,6 @@
 //! resynced from sim-ado into sim-port with a mapping of its own, their service-hook events
 //! applied live, and catch-up of changes whose events never arrived.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
-
 mod advsec;
 mod all;
 mod environments;
@@ -17,9 +15,9 @@ mod teams;
 mod test_runs;
 mod wikis;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use ado_client::{Client as AdoClient, ClientOptions};
+use ado_client::Client as AdoClient;
 use ado_kinds::{
     AzureDevops,
     webhooks::{
@@ -30,7 +28,6 @@ use ado_kinds::{
 use futures::FutureExt;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
-    health::Health,
     live::{Live, MappingLoader},
     resync::{Resync, ResyncReport, ResyncSettings},
     server::{self, ServerState},
@@ -39,6 +36,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use sim_ado::{RunningSim, SimConfig, Sizes};
 use testkit::PortEnv;
+
+use crate::harness::{client, serving};
 
 /// The first generated project's id.
 const PROJECT: &str = "00000001-0000-4000-8000-000000000000";
@@ -83,12 +82,7 @@ impl Env {
                 .put_blueprint(json!({"identifier": identifier, "title": identifier,
                 "schema": {"properties": properties, "required": []}, "relations": {}}));
         }
-        let client = AdoClient::new(
-            &ado.org_url().parse().unwrap(),
-            &SecretString::from("sim-pat"),
-            &ClientOptions::default(),
-        )
-        .unwrap();
+        let client = client(&ado);
         Self {
             ado,
             port,
@@ -171,21 +165,4 @@ impl Env {
             .unwrap();
         live
     }
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// Readiness of a started integration (the webhook route refuses events while starting).
-fn serving() -> Arc<Health> {
-    let health = Arc::new(Health::default());
-    health.set_serving();
-    health
 }

@@ -5,7 +5,8 @@
 use serde_json::json;
 use sim_ado::Sizes;
 
-use super::{Env, eventually};
+use super::Env;
+use crate::harness::eventually;
 
 const MAPPING: &str = r#"
 useDefaultBranch: true

@@ -1,11 +1,8 @@
 //! Real time end to end: sim-ado's service hooks → our HTTP server → live processing →
 //! sim-port, all over HTTP on 127.0.0.1.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+use std::{net::SocketAddr, sync::Arc};
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
-
-use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::{
     AzureDevops,
     webhooks::{
@@ -16,7 +13,6 @@ use ado_kinds::{
 use futures::FutureExt;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
-    health::Health,
     live::{Live, Queue},
     resync::{Resync, ResyncSettings},
     server::{self, ServerState},
@@ -26,26 +22,9 @@ use serde_json::{Value, json};
 use sim_ado::{SimConfig, Sizes};
 use testkit::PortEnv;
 
+use crate::harness::{client, eventually, serving};
+
 const SECRET: &str = "hook-s3cret";
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-fn client(ado: &sim_ado::RunningSim) -> AdoClient {
-    AdoClient::new(
-        &ado.org_url().parse().unwrap(),
-        &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
-    )
-    .unwrap()
-}
 
 fn default_mapping() -> (Arc<PortAppConfig>, Arc<MappingPlan>) {
     let app_config = Arc::new(ado_kinds::defaults::default_mapping().unwrap());
@@ -673,11 +652,4 @@ async fn a_live_item_that_leaves_its_selector_is_deleted_from_port() {
     queue.drained().await;
     assert!(!held(ids[0]), "the item left its selector");
     assert!(held(ids[1]));
-}
-
-/// Readiness of a started integration (the webhook route refuses events while starting).
-fn serving() -> Arc<Health> {
-    let health = Arc::new(Health::default());
-    health.set_serving();
-    health
 }

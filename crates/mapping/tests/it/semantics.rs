@@ -1,12 +1,10 @@
 //! Mapping semantics (Ocean's, ocean-framework.md §3): one-line cases of raw item + resource
 //! YAML → expected entities, and compile-error reporting.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
-
 use mapping::{CompileOptions, ItemOutcome, MapError, MappingPlan, PortAppConfig, SharedFields};
 use serde_json::{Value, json};
 
-const DEFAULT: &str = include_str!("../../../fixtures/mappings/azure-devops-default.yaml");
+const DEFAULT: &str = include_str!("../../../../fixtures/mappings/azure-devops-default.yaml");
 
 fn plan(yaml: &str) -> MappingPlan {
     MappingPlan::compile(

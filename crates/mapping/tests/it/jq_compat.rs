@@ -1,7 +1,6 @@
-//! jq compatibility: every case of `fixtures/jq_compat.json` (values produced by jq 1.7.1, the
-//! engine Ocean runs, and re-checked in CI by `jq_oracle.py`) must give the same value here.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+//! jq compatibility: every case of `tests/fixtures/jq_compat.json` (values produced by jq 1.7.1,
+//! the engine Ocean runs, and re-checked in CI by `tests/jq_oracle.py`) must give the same value
+//! here.
 
 use mapping::{Jq, from_val, to_val};
 use serde_json::Value;
@@ -23,7 +22,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[test]
 fn jaq_with_our_prelude_matches_jq_1_7_on_the_corpus() {
-    let corpus: Value = serde_json::from_str(include_str!("fixtures/jq_compat.json")).unwrap();
+    let corpus: Value = serde_json::from_str(include_str!("../fixtures/jq_compat.json")).unwrap();
     let env = to_val(&serde_json::json!({}));
     let mut failures = Vec::new();
     let cases = corpus["cases"].as_array().unwrap();

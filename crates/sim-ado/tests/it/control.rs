@@ -1,12 +1,10 @@
 //! The control API over HTTP: what `sim-ado` run as its own process offers to tests and demos.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim_ado::{SimConfig, Sizes};
 
-const PAT: &str = "sim-pat";
+use crate::PAT;
 
 /// Sends a request to the simulator, which must answer.
 trait Call {

@@ -5,6 +5,7 @@ use serde_json::json;
 use sim_ado::Sizes;
 
 use super::Env;
+use crate::harness::eventually;
 
 const MAPPING: &str = r#"
 resources:
@@ -155,7 +156,7 @@ async fn pushes_to_the_default_branch_update_add_and_delete_files_live() {
         ],
     );
     assert!(changed.is_some());
-    super::eventually("the edit and the new file reach Port", || {
+    eventually("the edit and the new file reach Port", || {
         env.entity("azureDevopsFile", "repo-0-3/port.yml")
             .is_some_and(|e| e["properties"]["tier"] == "Other")
             && env
@@ -172,7 +173,7 @@ async fn pushes_to_the_default_branch_update_add_and_delete_files_live() {
         .state
         .commit(0, "repo-0-3", &[("port.yml", None)])
         .unwrap();
-    super::eventually("the deleted file leaves Port", || {
+    eventually("the deleted file leaves Port", || {
         env.entity("azureDevopsFile", "repo-0-3/port.yml").is_none()
     })
     .await;
@@ -219,7 +220,7 @@ resources:
         .state
         .commit(0, "repo-0-3", &[("tools/package.json", Some("{}"))])
         .unwrap();
-    super::eventually("the package reaches its blueprint", || {
+    eventually("the package reaches its blueprint", || {
         env.entity("azureDevopsPackage", "repo-0-3/tools/package.json")
             .is_some()
     })

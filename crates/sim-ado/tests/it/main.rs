@@ -1,0 +1,10 @@
+//! sim-ado over HTTP, in one test binary (STYLE rule 10): the control API that tests and demos
+//! drive, and the pipelines, runs and builds it serves.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod control;
+mod pipelines;
+
+/// The PAT every simulated organization accepts (`SimConfig::default()`).
+const PAT: &str = "sim-pat";
