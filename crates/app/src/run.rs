@@ -91,19 +91,27 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     if let Some(realtime) = realtime {
         realtime.stop(SHUTDOWN_GRACE).await;
     }
-    let outcome = outcome.context("the resync could not start")?;
+    Ok(exit_code(outcome.context("the resync could not start")?))
+}
+
+/// The process's exit status for how the listener ended (`ONCE` prints its report).
+fn exit_code(outcome: Outcome) -> ExitCode {
     match outcome {
         Outcome::Once(report) => {
             println!("{report}");
-            Ok(if report.succeeded() {
+            if report.succeeded() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
-            })
+            }
         }
         Outcome::Stopped(_) => {
             info!("Stopped.");
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
+        }
+        Outcome::Interrupted => {
+            error!("Stopped during the resync: what was written stays, nothing was deleted.");
+            ExitCode::FAILURE
         }
     }
 }

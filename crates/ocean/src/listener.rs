@@ -28,6 +28,9 @@ pub enum Outcome {
     Once(ResyncReport),
     /// A long-running listener stopped on shutdown; the last report, if any resync ran.
     Stopped(Option<ResyncReport>),
+    /// `ONCE` stopped on shutdown before its resync ended (nothing was deleted: deletion is the
+    /// resync's last phase).
+    Interrupted,
 }
 
 /// Runs the listener until it is done (`ONCE`) or `shutdown` completes.
@@ -39,7 +42,14 @@ pub async fn run<I: Integration>(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, Error> {
     let (poll, resync_on_start) = match kind {
-        ListenerKind::Once => return runner.resync().await.map(Outcome::Once),
+        ListenerKind::Once => {
+            // SIGTERM ends a `ONCE` resync at once (a Job being stopped must not run on for its
+            // whole grace period); what was written stays, nothing is deleted.
+            return tokio::select! {
+                report = runner.resync() => report.map(Outcome::Once),
+                () = shutdown => Ok(Outcome::Interrupted),
+            };
+        }
         ListenerKind::Polling {
             interval,
             resync_on_start,
