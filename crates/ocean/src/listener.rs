@@ -45,9 +45,10 @@ pub async fn run<I: Integration>(
         ListenerKind::Once => {
             // SIGTERM ends a `ONCE` resync at once (a Job being stopped must not run on for its
             // whole grace period); what was written stays, nothing is deleted.
-            return tokio::select! {
-                report = runner.resync() => report.map(Outcome::Once),
-                () = shutdown => Ok(Outcome::Interrupted),
+            tokio::pin!(shutdown);
+            return match or_shutdown(runner.resync(), &mut shutdown).await {
+                Some(report) => report.map(Outcome::Once),
+                None => Ok(Outcome::Interrupted),
             };
         }
         ListenerKind::Polling {
@@ -85,9 +86,13 @@ async fn triggered<I: Integration>(
         warn!(error = %crate::Report(&error), "Could not read resync requests; polling goes on.");
         None
     });
+    tokio::pin!(shutdown);
     let mut last = None;
     if resync_on_start {
-        last = Some(runner.resync().await?);
+        let Some(report) = or_shutdown(runner.resync(), &mut shutdown).await else {
+            return Ok(Outcome::Stopped(last));
+        };
+        last = Some(report?);
     }
     // A period that never elapses, for the timer a listener does not use.
     let far = Duration::from_hours(100 * 365 * 24);
@@ -98,7 +103,6 @@ async fn triggered<I: Integration>(
     );
     poll_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     schedule_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => return Ok(Outcome::Stopped(last)),
@@ -110,17 +114,28 @@ async fn triggered<I: Integration>(
                 if requested.is_some() && requested > last_request {
                     info!(requested = ?requested, "Resync requested in Port.");
                     last_request = requested;
-                    last = Some(runner.resync().await?);
+                } else {
+                    continue;
                 }
             }
-            () = triggers.notified() => {
-                info!("Resync requested.");
-                last = Some(runner.resync().await?);
-            }
-            _ = schedule_tick.tick(), if scheduled.is_some() => {
-                info!("Scheduled resync.");
-                last = Some(runner.resync().await?);
-            }
+            () = triggers.notified() => info!("Resync requested."),
+            _ = schedule_tick.tick(), if scheduled.is_some() => info!("Scheduled resync."),
         }
+        let Some(report) = or_shutdown(runner.resync(), &mut shutdown).await else {
+            return Ok(Outcome::Stopped(last));
+        };
+        last = Some(report?);
+    }
+}
+
+/// `work` unless `shutdown` completes first (`None`): a resync interrupted this way is dropped;
+/// what it wrote stays, and nothing was deleted (deletion is its last phase).
+async fn or_shutdown<T>(
+    work: impl Future<Output = T>,
+    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Option<T> {
+    tokio::select! {
+        out = work => Some(out),
+        () = shutdown.as_mut() => None,
     }
 }
