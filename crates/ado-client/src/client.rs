@@ -397,7 +397,7 @@ impl Client {
         if let Some(after) = rate_limit_pause(headers, self.inner.concurrency, now) {
             debug!(
                 route,
-                wait_ms = after.as_millis(),
+                wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
                 "Azure DevOps rate limit nearly spent; holding requests until its reset."
             );
             self.pause(after);
@@ -424,7 +424,7 @@ impl Client {
         warn!(
             route,
             reason,
-            wait_ms = after.as_millis(),
+            wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
             "Retrying an Azure DevOps request."
         );
         self.pause(after);

@@ -245,7 +245,7 @@ async fn await_provisioning(
             return Ok(Initialized::ProvisionedByPort);
         }
         info!(
-            wait_ms = delay.as_millis(),
+            wait_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             "Waiting for Port to provision the default resources."
         );
         tokio::time::sleep(delay).await;

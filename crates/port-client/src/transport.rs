@@ -33,7 +33,7 @@ pub(crate) async fn pause(route: &str, reason: &str, after: Duration) {
     warn!(
         route,
         reason,
-        wait_ms = after.as_millis(),
+        wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
         "Retrying a Port request."
     );
     tokio::time::sleep(after).await;

@@ -415,6 +415,8 @@ async fn a_start_port_refused_once_is_tried_again_until_ready() {
         .await
         .unwrap();
     port_sim.state.inject_status("/v1/integration", 400, 1);
+    // And one throttled answer, whose wait is logged too.
+    port_sim.state.inject_429(1, 0);
     let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
     let http_port = free_port();
     let child = served(&port_sim, &ado, http_port, "retried")
@@ -438,6 +440,14 @@ async fn a_start_port_refused_once_is_tried_again_until_ready() {
         stderr.contains("Could not start; trying again."),
         "{stderr}"
     );
+    // Issue 15: numbers in JSON logs are numbers.
+    let waits: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| line.get("wait_ms").cloned())
+        .collect();
+    assert!(waits.len() >= 2, "{stderr}");
+    assert!(waits.iter().all(serde_json::Value::is_u64), "{waits:?}");
 }
 
 /// Issue 15: SIGTERM during a resync ends the process within seconds (a Job or a pod being
