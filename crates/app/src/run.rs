@@ -63,35 +63,34 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         None
     };
     let mut shutdown = std::pin::pin!(shutdown);
-    let initialized = tokio::select! {
-        done = initialize(&config, &runner, long_running) => done,
-        () = &mut shutdown => {
+    let started = tokio::select! {
+        done = initialize(&config, &runner, long_running) => Some(done),
+        () = &mut shutdown => None,
+    };
+    let outcome = match started {
+        None => {
             info!("Stopped while starting.");
-            if let Some(realtime) = realtime {
-                realtime.stop(SHUTDOWN_GRACE).await;
-            }
-            return Ok(ExitCode::SUCCESS);
+            Ok(None)
+        }
+        Some(Err(error)) => Err(error),
+        Some(Ok(())) => {
+            runner.health().set_serving();
+            listener::run(
+                &runner,
+                &config.event_listener.kind,
+                config.scheduled_resync_interval,
+                &triggers,
+                shutdown,
+            )
+            .await
+            .context("the resync could not start")
+            .map(Some)
         }
     };
-    if let Err(error) = initialized {
-        if let Some(realtime) = realtime {
-            realtime.stop(SHUTDOWN_GRACE).await;
-        }
-        return Err(error);
-    }
-    runner.health().set_serving();
-    let outcome = listener::run(
-        &runner,
-        &config.event_listener.kind,
-        config.scheduled_resync_interval,
-        &triggers,
-        shutdown,
-    )
-    .await;
     if let Some(realtime) = realtime {
         realtime.stop(SHUTDOWN_GRACE).await;
     }
-    Ok(exit_code(outcome.context("the resync could not start")?))
+    Ok(outcome?.map_or(ExitCode::SUCCESS, exit_code))
 }
 
 /// The process's exit status for how the listener ended (`ONCE` prints its report).

@@ -151,6 +151,21 @@ fn answer(status: StatusCode, outcome: &'static str, event_type: &str, message: 
     reply(status, outcome, message)
 }
 
+/// 503 with `Retry-After: {retry_after_secs}`: Azure DevOps delivers the event again.
+fn deliver_again(event_type: &str, message: &str, retry_after_secs: &'static str) -> Response {
+    let mut response = answer(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "refused",
+        event_type,
+        message,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(retry_after_secs),
+    );
+    response
+}
+
 fn reply(status: StatusCode, outcome: &'static str, message: &str) -> Response {
     let body = if status.is_success() {
         json!({"status": outcome})
@@ -170,16 +185,7 @@ async fn webhook<L: LiveEvents>(
     };
     if !state.health.started() {
         // Port's record is not ready: nothing could be applied yet. Azure DevOps delivers again.
-        let mut response = answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "refused",
-            "",
-            "starting; deliver again later",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return response;
+        return deliver_again("", "starting; deliver again later", "5");
     }
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -226,16 +232,7 @@ async fn webhook<L: LiveEvents>(
                         ?refused,
                         "Queue full or closing; asking the sender to retry."
                     );
-                    let mut response = answer(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "refused",
-                        &event_type,
-                        "busy; deliver again later",
-                    );
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                    response
+                    deliver_again(&event_type, "busy; deliver again later", "1")
                 }
             }
         }

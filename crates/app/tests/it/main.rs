@@ -193,6 +193,16 @@ async fn status_once_it_is(
     last
 }
 
+/// Returns once `check` holds, or after `limit` (the caller then asserts what it needs).
+async fn until(limit: std::time::Duration, check: impl Fn() -> bool) {
+    let step = std::time::Duration::from_millis(25);
+    let mut waited = std::time::Duration::ZERO;
+    while !check() && waited < limit {
+        tokio::time::sleep(step).await;
+        waited += step;
+    }
+}
+
 /// `GET /metrics` until it contains `wanted` (or after 10 s, as it then is).
 async fn metrics_once_they_contain(http: &reqwest::Client, base: &str, wanted: &str) -> String {
     let mut metrics = String::new();
@@ -376,17 +386,14 @@ async fn while_port_refuses_the_start_the_server_answers_and_sigterm_stops_it() 
     assert!(hook.headers().contains_key("retry-after"));
 
     // Once Port has refused the first attempt, the process waits to try again: stop it then.
-    for _ in 0..200 {
-        if port_sim
+    until(std::time::Duration::from_secs(5), || {
+        port_sim
             .state
             .stats()
             .requests_to("GET /v1/integration/{id}")
             > 0
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    })
+    .await;
     assert!(
         port_sim
             .state
@@ -470,12 +477,10 @@ async fn sigterm_during_a_resync_ends_it_at_once() {
             .spawn()
             .unwrap();
         // The resync is under way once Azure DevOps has been asked something.
-        for _ in 0..400 {
-            if ado.state.total_requests() > 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        until(std::time::Duration::from_secs(10), || {
+            ado.state.total_requests() > 0
+        })
+        .await;
         assert!(
             ado.state.total_requests() > 0,
             "{listener}: the resync started"
