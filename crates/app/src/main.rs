@@ -46,6 +46,10 @@ enum Command {
         /// Organization size.
         #[command(flatten)]
         sizes: demo::DemoArgs,
+        /// A fixed "now" (RFC 3339, e.g. `2026-01-01T00:00:00Z`): the same requests then get
+        /// the same answers whatever the day (recorded catalogs). Default: real time.
+        #[arg(long, value_name = "RFC 3339 TIMESTAMP")]
+        epoch: Option<jiff::Timestamp>,
     },
 }
 
@@ -104,7 +108,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Bench) => bench::run().await,
             Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
-            Some(Command::SimAdo { port, sizes }) => demo::serve_sim_ado(port, sizes).await,
+            Some(Command::SimAdo { port, sizes, epoch }) => {
+                demo::serve_sim_ado(port, sizes, epoch).await
+            }
             None => run::run(&cli.config, cli.once).await,
         }
     });

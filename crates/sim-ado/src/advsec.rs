@@ -17,7 +17,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    model::{Project, find, hours_ago},
+    model::{Project, find, hours_before},
     state::AdoState,
     wire::{continuation_page, error, not_found, stamp},
 };
@@ -59,8 +59,8 @@ fn enabled(r: usize) -> bool {
 }
 
 /// Adds the alerts of the project's repositories (those with a default branch and Advanced
-/// Security on).
-pub(crate) fn seed(out: &mut Project) {
+/// Security on), first seen days before `now`.
+pub(crate) fn seed(out: &mut Project, now: jiff::Timestamp) {
     let project_id = out.project["id"].clone();
     let mut alerts = Vec::new();
     for (r, repo) in out.repositories.iter().enumerate() {
@@ -69,7 +69,7 @@ pub(crate) fn seed(out: &mut Project) {
         }
         for (i, (kind, severity, title)) in ALERTS.iter().enumerate() {
             let id = alerts.len() + 1;
-            let seen = hours_ago((i + 1) * 24 + 1);
+            let seen = hours_before(now, (i + 1) * 24 + 1);
             alerts.push(json!({
                 "alertId": id, "alertType": kind, "severity": severity, "title": title,
                 "state": if i == 2 { "dismissed" } else { "active" },
@@ -205,7 +205,7 @@ impl AdoState {
             return false;
         };
         alert["state"] = json!(state);
-        alert["lastSeenDate"] = json!(stamp(jiff::Timestamp::now()));
+        alert["lastSeenDate"] = json!(stamp(self.clock.now()));
         if state == "fixed" {
             alert["fixedDate"] = alert["lastSeenDate"].clone();
         }

@@ -28,6 +28,12 @@ pub struct SimConfig {
     /// request is one unit here). Past half of it, responses carry `X-RateLimit-Limit`,
     /// `-Remaining` and `-Reset`; past all of it, `429` with `Retry-After` (ado-api.md §4).
     pub rate_limit: Option<u32>,
+    /// A fixed "now": the seed's dates and every later timestamp are computed from it, so two
+    /// runs with the same epoch and the same requests answer the same bytes. The seed is
+    /// generated as of the epoch; each later timestamp (a mutation, an event, an object added)
+    /// is one second after the previous one, and reads (WIQL's `@today` and `asOf`, a commit's
+    /// date) take the latest one without moving it. `None`: real time.
+    pub epoch: Option<jiff::Timestamp>,
 }
 
 impl Default for SimConfig {
@@ -42,6 +48,7 @@ impl Default for SimConfig {
             sizes: Sizes::default(),
             latency: Duration::ZERO,
             rate_limit: None,
+            epoch: None,
         }
     }
 }

@@ -230,7 +230,7 @@ impl AdoState {
                 "message": {"text": format!("{event_type} in the simulator")},
                 "resource": resource, "resourceVersion": "1.0",
                 "resourceContainers": Self::containers(project),
-                "createdDate": jiff::Timestamp::now().to_string(),
+                "createdDate": self.clock.now().to_string(),
             });
             runtime.spawn(deliver(Arc::clone(&state), subscription, payload));
         }

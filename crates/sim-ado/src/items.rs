@@ -307,7 +307,8 @@ impl AdoState {
         p.snapshots.insert(commit.clone(), after);
         p.commits.push((repo_id, commit.clone(), listed));
         let update = json!({"name": branch, "oldObjectId": old, "newObjectId": commit});
-        let resource = push_resource(&self.base, &repo, push_id, &update, Some(&commit));
+        let now = self.clock.now();
+        let resource = push_resource(&self.base, now, &repo, push_id, &update, Some(&commit));
         drop(inner);
         self.git_pushed(&resource);
         Some(commit)

@@ -2,8 +2,9 @@
 //! and benchmarks. It shares no code with `ado-client`: wire shapes follow Microsoft's specs
 //! and their `httpExamples` (`shared/ado-rest-specs`).
 //!
-//! Principal types: [`SimConfig`] (organization name, PAT, sizes, latency), [`AdoState`] (the
-//! generated organization, mutations, request counters and injected faults) and [`router`].
+//! Principal types: [`SimConfig`] (organization name, PAT, sizes, latency, a fixed epoch),
+//! [`AdoState`] (the generated organization, mutations, request counters and injected faults)
+//! and [`router`].
 //! Behaviour worth knowing: a wrong PAT gets `203` with an HTML sign-in page (or `401` when the
 //! request says `X-TFS-FedAuthRedirect: Suppress`), each endpoint pages the way the real one
 //! does, WIQL refuses results over 20,000 ids, and work items are read 200 ids at a time.

@@ -206,7 +206,7 @@ async fn wiql_query(
     let time_precision = params
         .get("timePrecision")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let query = match wiql::parse(&text, time_precision) {
+    let query = match wiql::parse(&text, time_precision, state.clock.current()) {
         Ok(query) => query,
         Err(e) => {
             return error(
@@ -246,7 +246,7 @@ async fn wiql_query(
         .iter()
         .map(|id| json!({"id": id, "url": format!("{base}/_apis/wit/workItems/{id}")}))
         .collect();
-    Json(json!({"queryType": "flat", "queryResultType": "workItem", "asOf": jiff::Timestamp::now().to_string(),
+    Json(json!({"queryType": "flat", "queryResultType": "workItem", "asOf": state.clock.current().to_string(),
         "columns": [{"referenceName": "System.Id", "name": "ID"}], "workItems": items}))
     .into_response()
 }

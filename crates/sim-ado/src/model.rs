@@ -4,6 +4,8 @@
 //! resource of a `git.push`). Below the areas and the seed, which import it; it imports only
 //! `wire`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde_json::{Value, json};
 
 use crate::wire::stamp;
@@ -88,10 +90,60 @@ pub(crate) fn guid(kind: u32, a: usize, b: usize) -> String {
     format!("{kind:08x}-{a:04x}-4{b:03x}-8000-{:012x}", a * 100_000 + b)
 }
 
-/// `hours` hours before now.
-pub(crate) fn hours_ago(hours: usize) -> jiff::Timestamp {
+/// `hours` hours before `now`.
+pub(crate) fn hours_before(now: jiff::Timestamp, hours: usize) -> jiff::Timestamp {
     let hours = i64::try_from(hours).unwrap_or(i64::MAX / 3_600);
-    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)
+    now - jiff::SignedDuration::from_hours(hours)
+}
+
+/// The simulator's clock: real time, or a fixed epoch (`SimConfig::epoch`) that moves one
+/// second forward each time a mutation, an event or a new object reads it.
+///
+/// With an epoch, the seed is generated as of the epoch, and the `n`th call to
+/// [`Clock::now`] after it answers `epoch + n` seconds: time still moves forward (changed-since
+/// logic and ordering keep working) and two simulators with the same epoch that receive the
+/// same requests answer the same bytes. Each simulator holds its own clock.
+#[derive(Debug)]
+pub(crate) struct Clock {
+    epoch: Option<jiff::Timestamp>,
+    ticks: AtomicU64,
+}
+
+impl Clock {
+    /// A clock fixed at `epoch`, or real time for `None`.
+    pub(crate) fn new(epoch: Option<jiff::Timestamp>) -> Self {
+        Self {
+            epoch,
+            ticks: AtomicU64::new(0),
+        }
+    }
+
+    /// Now, for something that happens (a mutation, an event, an object added): with an
+    /// epoch, one second after the previous such reading (the first one a second after the
+    /// epoch).
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        match self.epoch {
+            None => jiff::Timestamp::now(),
+            Some(epoch) => Self::after(epoch, self.ticks.fetch_add(1, Ordering::Relaxed) + 1),
+        }
+    }
+
+    /// Now, for a read that changes nothing (the seed, WIQL's `@today` and `asOf`, a commit's
+    /// date): with an epoch, the last reading of [`Clock::now`] (the epoch before any),
+    /// without moving the clock, so that concurrent reads answer the same whatever their order.
+    pub(crate) fn current(&self) -> jiff::Timestamp {
+        match self.epoch {
+            None => jiff::Timestamp::now(),
+            Some(epoch) => Self::after(epoch, self.ticks.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn after(epoch: jiff::Timestamp, seconds: u64) -> jiff::Timestamp {
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        epoch
+            .checked_add(jiff::SignedDuration::from_secs(seconds))
+            .unwrap_or(jiff::Timestamp::MAX)
+    }
 }
 
 /// The project reference that repositories embed (`TeamProjectReference`).
@@ -122,16 +174,17 @@ pub(crate) fn git_ref(base: &str, repo: &Value, name: &str, object_id: &str) -> 
 
 /// The `resource` of a `git.push` event, in the shape of Microsoft's sample payload
 /// (ado-api.md §5.2): the pushed commit, the ref update, the repository (with its project
-/// reference), the pusher, the push id, date and URL.
+/// reference), the pusher, the push id, date (`now`) and URL.
 pub(crate) fn push_resource(
     base: &str,
+    now: jiff::Timestamp,
     repo: &Value,
     push_id: u64,
     update: &Value,
     commit: Option<&str>,
 ) -> Value {
     let repo_id = repo["id"].as_str().unwrap_or_default();
-    let date = stamp(jiff::Timestamp::now());
+    let date = stamp(now);
     let person = json!({"name": "User 0", "email": "user0@example.com", "date": date});
     let commits: Vec<Value> = commit
         .map(|id| {
@@ -155,4 +208,24 @@ pub(crate) fn push_resource(
         "pushId": push_id, "date": date,
         "url": format!("{base}/_apis/git/repositories/{repo_id}/pushes/{push_id}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_clock_ticks_a_second_per_event_and_reads_without_moving() {
+        let epoch: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let clock = Clock::new(Some(epoch));
+        let other = Clock::new(Some(epoch));
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(clock.current(), epoch);
+        assert_eq!(clock.now(), at("2026-01-01T00:00:01Z"));
+        assert_eq!(clock.current(), at("2026-01-01T00:00:01Z"));
+        assert_eq!(clock.current(), at("2026-01-01T00:00:01Z"));
+        assert_eq!(clock.now(), at("2026-01-01T00:00:02Z"));
+        assert_eq!(other.now(), at("2026-01-01T00:00:01Z"), "clocks are apart");
+        assert_eq!(hours_before(epoch, 25), at("2025-12-30T23:00:00Z"));
+    }
 }

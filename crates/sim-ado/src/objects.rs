@@ -238,7 +238,7 @@ impl AdoState {
             return false;
         };
         pr["status"] = json!(status);
-        pr["closedDate"] = json!(jiff::Timestamp::now().to_string());
+        pr["closedDate"] = json!(self.clock.now().to_string());
         let pr = pr.clone();
         drop(inner);
         self.pull_request_updated(&pr);
@@ -264,7 +264,7 @@ impl AdoState {
         };
         let old = item["fields"][field].clone();
         item["fields"][field] = value.clone();
-        item["fields"]["System.ChangedDate"] = json!(stamp(jiff::Timestamp::now()));
+        item["fields"]["System.ChangedDate"] = json!(stamp(self.clock.now()));
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
         let item = item.clone();
         drop(inner);

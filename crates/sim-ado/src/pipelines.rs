@@ -23,7 +23,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    model::{Project, find, hours_ago, reference},
+    model::{Project, find, hours_before, reference},
     state::AdoState,
     wire::{continuation_page, error, list, not_found, stamp},
 };
@@ -63,8 +63,8 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
 }
 
 /// Adds `count` pipelines (each building one of the project's repositories in turn) and
-/// their runs to project number `p`.
-pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project) {
+/// their runs, queued days before `now`, to project number `p`.
+pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project, now: jiff::Timestamp) {
     let project_id = out.project["id"].as_str().unwrap_or_default().to_owned();
     for i in 0..count {
         let id = p * 100 + i + 1;
@@ -80,7 +80,7 @@ pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project) {
         });
         for r in (0..RUNS_PER_PIPELINE).rev() {
             let number = id * 100 + RUNS_PER_PIPELINE - r;
-            let queued = hours_ago(r * 24 + 3);
+            let queued = hours_before(now, r * 24 + 3);
             let build = build_object(base, out, &pipeline, number, queued);
             out.builds
                 .push(complete(build, RESULTS[r % RESULTS.len()], queued));
@@ -410,7 +410,7 @@ async fn changes(
     let queued = build["queueTime"]
         .as_str()
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        .unwrap_or_else(jiff::Timestamp::now);
+        .unwrap_or_else(|| state.clock.current());
     let count = if id % 100 == 1 { 0 } else { 2 };
     let items: Vec<Value> = (0..count)
         .map(|i| {
@@ -440,8 +440,8 @@ async fn commit(
             &format!("TF401175: The commit {sha} does not exist in repository {repo}."),
         );
     }
-    let person =
-        json!({"name": "User 1", "email": "user1@example.com", "date": stamp(hours_ago(24))});
+    let date = stamp(hours_before(state.clock.current(), 24));
+    let person = json!({"name": "User 1", "email": "user1@example.com", "date": date});
     Json(
         json!({"commitId": sha, "author": person, "committer": person, "comment": "Initial commit",
         "url": format!("{}/_apis/git/repositories/{repo}/commits/{sha}", state.base)}),
@@ -498,7 +498,7 @@ impl AdoState {
             .max()
             .map_or(pipeline * 100 + 1, |m| m + 1);
         let id = usize::try_from(next).ok()?;
-        let mut build = build_object(&self.base, p, &definition, id, jiff::Timestamp::now());
+        let mut build = build_object(&self.base, p, &definition, id, self.clock.now());
         build["status"] = json!("inProgress");
         build["startTime"] = build["queueTime"].clone();
         p.builds.push(build.clone());
@@ -534,7 +534,7 @@ impl AdoState {
         else {
             return false;
         };
-        let now = stamp(jiff::Timestamp::now());
+        let now = stamp(self.clock.now());
         let build = &mut p.builds[at];
         build["status"] = json!("completed");
         build["result"] = json!(result);

@@ -171,7 +171,7 @@ impl AdoState {
         let push_id = inner.pushes;
         let update =
             json!({"name": name, "oldObjectId": old, "newObjectId": new.unwrap_or(NO_OBJECT)});
-        let resource = push_resource(&self.base, &repo, push_id, &update, new);
+        let resource = push_resource(&self.base, self.clock.now(), &repo, push_id, &update, new);
         drop(inner);
         self.git_pushed(&resource);
         true

@@ -230,7 +230,7 @@ impl AdoState {
         let p = inner.projects.get_mut(project)?;
         let mut release = p.releases.iter().find(|r| r["id"] == release)?.clone();
         // The deployment is queued and started now.
-        release["modifiedOn"] = json!(stamp(jiff::Timestamp::now()));
+        release["modifiedOn"] = json!(stamp(self.clock.now()));
         let attempt = 1 + p
             .deployments
             .iter()
@@ -271,7 +271,7 @@ impl AdoState {
         else {
             return false;
         };
-        let now = stamp(jiff::Timestamp::now());
+        let now = stamp(self.clock.now());
         deployment["deploymentStatus"] = json!(status);
         deployment["operationStatus"] = json!("Approved");
         deployment["completedOn"] = json!(now);

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{
     config::{SimConfig, Sizes},
-    model::{Project, git_ref, guid, hours_ago, reference},
+    model::{Project, git_ref, guid, hours_before, reference},
     state::AdoState,
     wire::stamp,
 };
@@ -39,12 +39,14 @@ const COLUMNS: [&str; 4] = ["New", "Active", "Resolved", "Closed"];
 const ADDED_BASE: usize = 0x901;
 
 impl AdoState {
-    /// Generates the organization for `config`, served under `origin` (`http://host:port`).
+    /// Generates the organization for `config`, served under `origin` (`http://host:port`), as
+    /// of `config.epoch` (or now).
     #[must_use]
     pub fn new(config: SimConfig, origin: &str) -> Arc<Self> {
         let base = format!("{origin}/{}", config.organization);
+        let now = config.epoch.unwrap_or_else(jiff::Timestamp::now);
         let projects = (0..config.sizes.projects)
-            .map(|p| project(&base, p, &config.sizes))
+            .map(|p| project(&base, p, &config.sizes, now))
             .collect();
         Self::with_projects(config, base, projects)
     }
@@ -55,7 +57,7 @@ impl AdoState {
         let mut inner = self.lock();
         let number = ADDED_BASE + inner.added;
         inner.added += 1;
-        let project = project(&self.base, number, &self.config.sizes);
+        let project = project(&self.base, number, &self.config.sizes, self.clock.now());
         let id = project.project["id"]
             .as_str()
             .unwrap_or_default()
@@ -73,13 +75,14 @@ impl AdoState {
         let sizes = self.config.sizes;
         let p = inner.projects.get_mut(project)?;
         let reference = reference(&p.project);
+        let now = self.clock.now();
         repository(
             &self.base,
-            project,
-            number,
+            (project, number),
             &reference,
             sizes.pull_requests,
             p,
+            now,
         );
         let repo = p.repositories.last_mut()?;
         repo["name"] = json!(name);
@@ -94,16 +97,10 @@ impl AdoState {
     pub fn add_release(&self, project: usize) -> Option<u64> {
         let mut inner = self.lock();
         let p = inner.projects.get_mut(project)?;
-        let mut release = release(
-            &self.base,
-            project,
-            p.releases.len(),
-            p.project["id"].as_str().unwrap_or_default(),
-            p.project["name"].as_str().unwrap_or_default(),
-        );
-        let now = stamp(jiff::Timestamp::now());
-        release["createdOn"] = json!(now);
-        release["modifiedOn"] = json!(now);
+        let now = self.clock.now();
+        let mut release = release(&self.base, (project, p.releases.len()), &p.project, now);
+        release["createdOn"] = json!(stamp(now));
+        release["modifiedOn"] = json!(stamp(now));
         let id = release["id"].as_u64();
         let project_id = p.project["id"].clone();
         p.releases.push(release.clone());
@@ -113,9 +110,9 @@ impl AdoState {
     }
 }
 
-/// Generates project `p` of organization `base` (`http://host/{org}`).
+/// Generates project `p` of organization `base` (`http://host/{org}`), as of `now`.
 #[must_use]
-fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
+fn project(base: &str, p: usize, sizes: &Sizes, now: jiff::Timestamp) -> Project {
     let id = guid(1, p, 0);
     let name = format!("Project {p}");
     let team_id = guid(2, p, 0);
@@ -157,38 +154,40 @@ fn project(base: &str, p: usize, sizes: &Sizes) -> Project {
         environment_deployments: Vec::new(),
     };
     for r in 0..sizes.repositories {
-        repository(base, p, r, &reference, sizes.pull_requests, &mut out);
+        repository(base, (p, r), &reference, sizes.pull_requests, &mut out, now);
     }
-    crate::teams::seed(base, p, sizes.teams.max(1), &mut out);
+    crate::teams::seed(base, p, sizes.teams.max(1), &mut out, now);
     for t in 0..out.teams.len() {
         let team_id = out.teams[t]["id"].as_str().unwrap_or_default().to_owned();
         let board = board(base, p, t, &id, &team_id);
         out.boards.push((team_id, board));
     }
     for w in 0..sizes.work_items {
-        out.work_items.push(work_item(base, p, w, &id, &name));
+        out.work_items
+            .push(work_item(base, (p, w), &id, &name, now));
     }
     for r in 0..sizes.releases {
-        out.releases.push(release(base, p, r, &id, &name));
+        let release = release(base, (p, r), &out.project, now);
+        out.releases.push(release);
     }
-    crate::advsec::seed(&mut out);
+    crate::advsec::seed(&mut out, now);
     crate::release::seed(base, &mut out);
-    crate::pipelines::seed(base, p, sizes.pipelines, &mut out);
+    crate::pipelines::seed(base, p, sizes.pipelines, &mut out, now);
     crate::test_runs::seed(base, &mut out);
     crate::environments::seed(base, p, &mut out);
     crate::wiki::seed(base, p, &mut out);
     out
 }
 
-/// Adds repository number `r` (and its files, policies and `pull_requests` pull requests) of
-/// project `p` to `out`.
+/// Adds repository number `r` (and its files, policies and `pull_requests` pull requests,
+/// created days before `now`) of project `p` to `out`.
 fn repository(
     base: &str,
-    p: usize,
-    r: usize,
+    (p, r): (usize, usize),
     project: &Value,
     pull_requests: usize,
     out: &mut Project,
+    now: jiff::Timestamp,
 ) {
     let id = guid(3, p, r);
     let name = format!("repo-{p}-{r}");
@@ -243,7 +242,8 @@ fn repository(
         }
         if !disabled {
             for i in 0..pull_requests {
-                out.pull_requests.push(pull_request(base, p, r, i, &repo));
+                out.pull_requests
+                    .push(pull_request(base, (p, r, i), &repo, now));
             }
         }
     }
@@ -258,19 +258,20 @@ fn commit_id(p: usize, r: usize, n: usize) -> String {
     format!("{value:040x}")
 }
 
-fn days_ago(days: usize) -> jiff::Timestamp {
-    hours_ago(days * 24)
-}
-
 /// Pull request `i` of repository `r`: active, completed and abandoned in turn; closed ones
-/// closed `i` days and an hour before the simulator started (so `minTime` filters have
-/// something to cut, and nothing looks changed "just now").
-fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value {
+/// closed `i` days and an hour before `now`, when the simulator started (so `minTime` filters
+/// have something to cut, and nothing looks changed "just now").
+fn pull_request(
+    base: &str,
+    (p, r, i): (usize, usize, usize),
+    repo: &Value,
+    now: jiff::Timestamp,
+) -> Value {
     let id = p * 100_000 + r * 100 + i + 1;
     let status = ["active", "completed", "abandoned"][i % 3];
     let person = json!({"displayName": format!("User {}", i % 7), "uniqueName": format!("user{}@example.com", i % 7),
         "id": guid(6, i % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, i % 7, 0))});
-    let created = hours_ago((i + 2) * 24 + 1);
+    let created = hours_before(now, (i + 2) * 24 + 1);
     let repository = json!({"id": repo["id"], "name": repo["name"], "url": repo["url"],
         "project": {"id": repo["project"]["id"], "name": repo["project"]["name"], "state": "wellFormed"}});
     let mut pr = json!({
@@ -284,7 +285,7 @@ fn pull_request(base: &str, p: usize, r: usize, i: usize, repo: &Value) -> Value
         "supportsIterations": true
     });
     if status != "active" {
-        let closed = hours_ago(i * 24 + 1);
+        let closed = hours_before(now, i * 24 + 1);
         pr["closedDate"] = json!(closed.to_string());
         pr["closedBy"] = person;
     }
@@ -315,16 +316,22 @@ fn board(base: &str, p: usize, t: usize, project_id: &str, team_id: &str) -> Val
     })
 }
 
-fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &str) -> Value {
+fn work_item(
+    base: &str,
+    (p, w): (usize, usize),
+    project_id: &str,
+    project_name: &str,
+    now: jiff::Timestamp,
+) -> Value {
     let id = p * 100_000 + w + 1;
     let person = json!({"displayName": format!("User {}", w % 7), "uniqueName": format!("user{}@example.com", w % 7),
         "id": guid(6, w % 7, 0), "url": format!("{base}/_apis/Identities/{}", guid(6, w % 7, 0)), "imageUrl": format!("{base}/_api/_common/identityImage?id={}", guid(6, w % 7, 0))});
     let state = STATES[w % 4];
-    // Changed `w % 28` days and an hour before the simulator started, created a month before
-    // that: never in the future nor "just now", so changed-since queries (`@today - 7`,
-    // catch-up) cut where expected.
-    let changed = hours_ago((w % 28) * 24 + 1);
-    let created = days_ago(30 + w % 28);
+    // Changed `w % 28` days and an hour before `now`, when the simulator started, created a
+    // month before that: never in the future nor "just now", so changed-since queries
+    // (`@today - 7`, catch-up) cut where expected.
+    let changed = hours_before(now, (w % 28) * 24 + 1);
+    let created = hours_before(now, (30 + w % 28) * 24);
     json!({
         "id": id, "rev": 1 + w % 5,
         "fields": {
@@ -342,12 +349,15 @@ fn work_item(base: &str, p: usize, w: usize, project_id: &str, project_name: &st
     })
 }
 
-fn release(base: &str, p: usize, r: usize, project_id: &str, project_name: &str) -> Value {
+/// Release `r` of `project` (number `p`), created days before `now`.
+fn release(base: &str, (p, r): (usize, usize), project: &Value, now: jiff::Timestamp) -> Value {
     let id = p * 1000 + r + 1;
+    let project_id = project["id"].as_str().unwrap_or_default();
+    let project_name = &project["name"];
     let person = json!({"displayName": "Release Bot", "uniqueName": "release-bot@example.com", "id": guid(7, 0, 0)});
     json!({
         "id": id, "name": format!("Release-{}", r + 1), "status": if r.is_multiple_of(3) { "abandoned" } else { "active" },
-        "createdOn": stamp(hours_ago((r % 28) * 24 + 2)), "modifiedOn": stamp(hours_ago((r % 28) * 24 + 1)),
+        "createdOn": stamp(hours_before(now, (r % 28) * 24 + 2)), "modifiedOn": stamp(hours_before(now, (r % 28) * 24 + 1)),
         "createdBy": person, "modifiedBy": person, "reason": "manual", "description": "", "keepForever": false,
         "releaseDefinition": {"id": 1, "name": "Deploy", "path": "\\"},
         "projectReference": {"id": project_id, "name": project_name},

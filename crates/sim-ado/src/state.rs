@@ -11,7 +11,10 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::{config::SimConfig, model::Project};
+use crate::{
+    config::SimConfig,
+    model::{Clock, Project},
+};
 
 /// An answer scripted for the next requests whose route contains `route`.
 #[derive(Debug)]
@@ -55,6 +58,8 @@ pub(crate) struct Inner {
 pub struct AdoState {
     pub(crate) config: SimConfig,
     pub(crate) base: String,
+    /// "Now" for everything after the seed (real time, or `config.epoch` ticking).
+    pub(crate) clock: Clock,
     inner: Mutex<Inner>,
     /// Itself, for deliveries that outlive the call that caused them.
     pub(crate) this: std::sync::Weak<AdoState>,
@@ -73,9 +78,11 @@ impl AdoState {
             latency: config.latency,
             ..Inner::default()
         };
+        let clock = Clock::new(config.epoch);
         Arc::new_cyclic(|this| Self {
             config,
             base,
+            clock,
             inner: Mutex::new(inner),
             this: this.clone(),
         })

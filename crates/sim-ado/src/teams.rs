@@ -19,7 +19,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    model::{Project, find, guid, hours_ago},
+    model::{Project, find, guid, hours_before},
     state::AdoState,
     wire::{error, list, not_found, number, stamp},
 };
@@ -55,8 +55,8 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
 }
 
 /// Teams `0..count` of project `p` with their members, area paths and iterations, and the
-/// project's area tree.
-pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project) {
+/// project's area tree; the current sprint started a week before `now`.
+pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project, now: jiff::Timestamp) {
     let project_id = out.project["id"].as_str().unwrap_or_default().to_owned();
     let project_name = out.project["name"].as_str().unwrap_or_default().to_owned();
     let mut areas = vec![
@@ -118,7 +118,7 @@ pub(crate) fn seed(base: &str, p: usize, count: usize, out: &mut Project) {
         for (i, frame) in SPRINTS.iter().enumerate() {
             out.iterations.push((
                 id.clone(),
-                sprint(base, p, &project_id, &project_name, &id, i, frame),
+                sprint(base, p, &out.project, &id, (i, frame), now),
             ));
         }
     }
@@ -145,20 +145,21 @@ fn area_node(base: &str, p: usize, project_id: &str, path: &[&str], k: usize) ->
         "_links": {"self": {"href": url}}, "url": url})
 }
 
-/// Sprint `i` of the project, as team `team` lists it; two weeks long, the current one
-/// started a week before the simulator did.
+/// Sprint `i` (whose time frame is `frame`) of `project`, as team `team` lists it; two weeks
+/// long, the current one started a week before `now`.
 fn sprint(
     base: &str,
     p: usize,
-    project_id: &str,
-    project_name: &str,
+    project: &Value,
     team: &str,
-    i: usize,
-    frame: &str,
+    (i, frame): (usize, &str),
+    now: jiff::Timestamp,
 ) -> Value {
     let id = guid(11, p, i);
-    // Sprint 0 began four weeks before the simulator started; each lasts two weeks.
-    let start = hours_ago(28 * 24)
+    let project_id = project["id"].as_str().unwrap_or_default();
+    let project_name = project["name"].as_str().unwrap_or_default();
+    // Sprint 0 began four weeks before `now`; each lasts two weeks.
+    let start = hours_before(now, 28 * 24)
         + jiff::SignedDuration::from_hours(14 * 24) * i32::try_from(i).unwrap_or(0);
     let finish = start + jiff::SignedDuration::from_hours(14 * 24 - 1);
     json!({"id": id, "name": format!("Sprint {}", i + 1), "path": format!("{project_name}\\Sprint {}", i + 1),

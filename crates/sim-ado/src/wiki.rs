@@ -259,7 +259,15 @@ impl AdoState {
             "project": reference(&p.project), "remoteUrl": wiki["remoteUrl"], "defaultBranch": "refs/heads/wikiMaster"});
         let commit = format!("{:040x}", 0x0de0_0000_0000_u64 + push_id);
         let update = json!({"name": "refs/heads/wikiMaster", "oldObjectId": format!("{:040x}", push_id), "newObjectId": commit});
-        let resource = push_resource(&self.base, &repository, push_id, &update, Some(&commit));
+        let now = self.clock.now();
+        let resource = push_resource(
+            &self.base,
+            now,
+            &repository,
+            push_id,
+            &update,
+            Some(&commit),
+        );
         drop(inner);
         self.git_pushed(&resource);
         Some(id)

@@ -114,6 +114,8 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// The simulator's clock reading that `@today` is the UTC day of.
+    now: jiff::Timestamp,
 }
 
 impl Parser {
@@ -212,7 +214,8 @@ impl Parser {
                     let n = n as i64;
                     days = if op == "-" { -n } else { n };
                 }
-                let day = jiff::Timestamp::now()
+                let day = self
+                    .now
                     .to_zoned(jiff::tz::TimeZone::UTC)
                     .date()
                     .checked_add(jiff::Span::new().days(days))
@@ -226,10 +229,10 @@ impl Parser {
 
 /// Parses `SELECT ... FROM WorkItems [WHERE ...] [ORDER BY [f] [ASC|DESC]]`. Without
 /// `time_precision`, dates compare by day and a literal with a time of day is refused, as the
-/// service does.
-pub fn parse(text: &str, time_precision: bool) -> Result<Query, String> {
+/// service does. `@today` is the UTC day of `now` (the simulator's clock).
+pub fn parse(text: &str, time_precision: bool, now: jiff::Timestamp) -> Result<Query, String> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser { tokens, at: 0, now };
     if !p.keyword("SELECT") {
         return Err("expected SELECT".into());
     }
@@ -367,7 +370,7 @@ mod tests {
 
     #[test]
     fn the_integrations_queries_evaluate() {
-        let q = parse("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = 'Project 1' AND ([System.State] NOT IN ('Closed','Done','Removed') OR [System.ChangedDate] >= @today - 7) AND [System.Id] > 5 ORDER BY [System.Id] ASC", false).unwrap();
+        let q = parse("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = 'Project 1' AND ([System.State] NOT IN ('Closed','Done','Removed') OR [System.ChangedDate] >= @today - 7) AND [System.Id] > 5 ORDER BY [System.Id] ASC", false, jiff::Timestamp::now()).unwrap();
         let item = |state: &str, id: u64| json!({"System.TeamProject": "Project 1", "System.State": state, "System.Id": id, "System.ChangedDate": "2000-01-01T00:00:00Z"});
         assert!(q.matches(&item("Active", 6)));
         assert!(!q.matches(&item("Closed", 6)));
@@ -376,7 +379,8 @@ mod tests {
         assert!(
             parse(
                 "SELECT [System.Id] FROM WorkItems WHERE [System.State] ~ 'x'",
-                false
+                false,
+                jiff::Timestamp::now()
             )
             .is_err()
         );
@@ -386,18 +390,34 @@ mod tests {
     fn dates_compare_as_days_unless_time_precision_is_asked() {
         let at = |changed: &str| json!({"System.ChangedDate": changed});
         let since = "SELECT [System.Id] FROM WorkItems WHERE [System.ChangedDate] >= '2026-11-25T10:00:00Z'";
-        let error = parse(since, false).unwrap_err();
+        let error = parse(since, false, jiff::Timestamp::now()).unwrap_err();
         assert!(error.contains("timePrecision"), "{error}");
-        let q = parse(since, true).unwrap();
+        let q = parse(since, true, jiff::Timestamp::now()).unwrap();
         // Text order would put "…10:00:00.456Z" before "…10:00:00Z".
         assert!(q.matches(&at("2026-11-25T10:00:00.456Z")));
         assert!(!q.matches(&at("2026-11-25T09:59:59.999Z")));
         let day = parse(
             "SELECT [System.Id] FROM WorkItems WHERE [System.ChangedDate] >= '2026-11-25'",
             false,
+            jiff::Timestamp::now(),
         )
         .unwrap();
         assert!(day.matches(&at("2026-11-25T00:00:00.001Z")));
         assert!(!day.matches(&at("2026-11-24T23:59:59.999Z")));
+    }
+
+    #[test]
+    fn today_is_the_day_of_the_clock_reading() {
+        let now: jiff::Timestamp = "2026-01-10T23:30:00Z".parse().unwrap();
+        let week = "SELECT [System.Id] FROM WorkItems WHERE [System.ChangedDate] >= @today - 7";
+        let q = parse(week, false, now).unwrap();
+        let at = |changed: &str| json!({"System.ChangedDate": changed});
+        // `@today - 7` is 2026-01-03, whatever the day the test runs.
+        assert!(q.matches(&at("2026-01-03T00:00:00Z")));
+        assert!(q.matches(&at("2026-01-09T12:00:00Z")));
+        assert!(!q.matches(&at("2026-01-02T23:59:59.999Z")));
+        let later = parse(week, false, "2026-01-11T00:00:00Z".parse().unwrap()).unwrap();
+        assert!(!later.matches(&at("2026-01-03T00:00:00Z")));
+        assert!(later.matches(&at("2026-01-04T00:00:00Z")));
     }
 }

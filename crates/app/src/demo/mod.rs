@@ -160,14 +160,20 @@ fn print_catalog(entities: &[Value], requests: &BTreeMap<String, u64>) {
     }
 }
 
-/// Serves the Azure DevOps simulator on 127.0.0.1:`port` until Ctrl-C.
-pub async fn serve_sim_ado(port: u16, args: DemoArgs) -> anyhow::Result<ExitCode> {
+/// Serves the Azure DevOps simulator on 127.0.0.1:`port` until Ctrl-C, with its clock fixed at
+/// `epoch` when given (`SimConfig::epoch`).
+pub async fn serve_sim_ado(
+    port: u16,
+    args: DemoArgs,
+    epoch: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let origin = format!("http://{}", listener.local_addr()?);
     let config = sim_ado::SimConfig {
         sizes: args.sizes(),
         latency: std::time::Duration::from_millis(args.latency_ms),
         rate_limit: args.rate_limit,
+        epoch,
         ..sim_ado::SimConfig::default()
     };
     let state = sim_ado::AdoState::new(config, &origin);
@@ -175,6 +181,9 @@ pub async fn serve_sim_ado(port: u16, args: DemoArgs) -> anyhow::Result<ExitCode
         "sim-ado serving organization {origin}/{} (PAT \"sim-pat\")",
         state.organization()
     );
+    if let Some(epoch) = epoch {
+        eprintln!("sim-ado clock fixed at {epoch}");
+    }
     sim_ado::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -1,8 +1,9 @@
 //! sim-ado over HTTP, in one test binary (STYLE rule 10): the control API that tests and demos
-//! drive, and the pipelines, runs and builds it serves.
+//! drive, the pipelines, runs and builds it serves, and its clock fixed at an epoch.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod clock;
 mod control;
 mod pipelines;
 
