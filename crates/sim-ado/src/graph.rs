@@ -45,7 +45,7 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
         .route("/{org}/_apis/graph/users", get(users))
         .route("/{org}/_apis/graph/groups", get(groups))
         .route(
-            "/{org}/_apis/graph/Memberships/{descriptor}",
+            "/{org}/_apis/graph/memberships/{descriptor}",
             get(memberships),
         )
         .route("/{org}/_apis/graph/subjectlookup", post(lookup))

@@ -12,12 +12,15 @@
 //! `package.json` in every second, two service `package.json`s under `services/` in every
 //! fourth, and a dot-folder file in every fifth.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use axum::{
     Json,
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
@@ -34,6 +37,10 @@ pub(crate) fn routes() -> axum::Router<Arc<AdoState>> {
         .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/itemsbatch",
             axum::routing::post(batch),
+        )
+        .route(
+            "/{org}/{project}/_apis/git/repositories/{repo}/items",
+            axum::routing::get(get_items),
         )
         .route(
             "/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/changes",
@@ -142,6 +149,140 @@ fn folders_of(files: &[(String, String, String)], repo: &str) -> BTreeSet<String
         .collect()
 }
 
+/// The item at `path` in repository `repo` and, by `level` (`none`, `oneLevel`, `full`, any
+/// case), its children or every descendant: folders (synthesized from the files' paths, the
+/// root included) and files. `None` when nothing is at `path`.
+fn tree(
+    files: &[(String, String, String)],
+    repo: &str,
+    url: &str,
+    path: &str,
+    level: &str,
+    metadata: bool,
+) -> Option<Vec<Value>> {
+    let path = path.trim_matches('/');
+    let level = level.to_ascii_lowercase();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(r, _, _)| r == repo)
+        .map(|(_, path, content)| (path.as_str(), content.as_str()))
+        .collect();
+    let folders: BTreeSet<String> = files
+        .iter()
+        .flat_map(|(path, _)| {
+            let parts: Vec<&str> = path.split('/').collect();
+            (1..parts.len()).map(move |n| parts[..n].join("/"))
+        })
+        .chain(std::iter::once(String::new()))
+        .collect();
+    if let Some((_, content)) = files.iter().find(|(f, _)| *f == path) {
+        return Some(vec![item(url, path, Some(content), metadata)]);
+    }
+    if !folders.contains(path) {
+        return None;
+    }
+    let depth = path.split('/').filter(|s| !s.is_empty()).count();
+    let below = |candidate: &str| {
+        let inside = path.is_empty() || candidate.starts_with(&format!("{path}/"));
+        let levels = candidate.split('/').count() - depth;
+        inside && !candidate.is_empty() && (level == "full" || (level == "onelevel" && levels == 1))
+    };
+    let mut items = vec![item(url, path, None, metadata)];
+    if level != "none" {
+        items.extend(
+            folders
+                .iter()
+                .filter(|f| below(f))
+                .map(|f| item(url, f, None, metadata)),
+        );
+        items.extend(
+            files
+                .iter()
+                .filter(|(f, _)| below(f))
+                .map(|(f, c)| item(url, f, Some(c), metadata)),
+        );
+    }
+    Some(items)
+}
+
+fn item_not_found(status: StatusCode, path: &str) -> Response {
+    let path = path.trim_start_matches('/');
+    error(
+        status,
+        "GitItemNotFoundException",
+        &format!("TF401174: The item '/{path}' could not be found in the repository."),
+    )
+}
+
+/// `GET …/items` (spec `git`, `Items_Get` and `Items_List`), as the service answers it:
+/// - with `scopePath` or `recursionLevel` and no `path`: the list (`{count, value}`) of the items
+///   at and below `scopePath` (`Items_List`; the Python integration's folder kind reads it);
+/// - with `path`, a file: its bytes (`application/octet-stream`) unless JSON is asked for
+///   (`$format=json`, or no `$format` and an `Accept` naming `application/json`): then the
+///   `GitItem`, with `content` only when `includeContent=true`. The Python integration asks
+///   with neither and reads the bytes; ours asks for JSON with the content.
+async fn get_items(
+    State(state): State<Arc<AdoState>>,
+    Path((_, key, repo)): Path<(String, String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let inner = state.lock();
+    let Some(p) = find(&inner.projects, &key) else {
+        return not_found(&format!("The project {key}"));
+    };
+    let Some(repository) = p.repositories.iter().find(|r| r["id"] == repo.as_str()) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "GitRepositoryNotFoundException",
+            &format!("TF401019: The Git repository with name or identifier {repo} does not exist."),
+        );
+    };
+    let url = repository["url"].as_str().unwrap_or_default();
+    let metadata = params
+        .get("includeContentMetadata")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let Some(path) = params.get("path") else {
+        let scope = params.get("scopePath").map_or("/", String::as_str);
+        let level = params.get("recursionLevel").map_or("none", String::as_str);
+        return match tree(&p.files, &repo, url, scope, level, metadata) {
+            Some(items) => Json(json!({"count": items.len(), "value": items})).into_response(),
+            None => item_not_found(StatusCode::NOT_FOUND, scope),
+        };
+    };
+    let path = path.trim_start_matches('/');
+    let commit = params.get("versionDescriptor.version").filter(|_| {
+        params
+            .get("versionDescriptor.versionType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("commit"))
+    });
+    let Some(content) = content_at(p, &repo, path, commit.map(String::as_str)) else {
+        return item_not_found(StatusCode::NOT_FOUND, path);
+    };
+    let json = match params.get("$format") {
+        Some(format) => format.eq_ignore_ascii_case("json"),
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("application/json")),
+    };
+    if !json {
+        return (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            content.to_owned(),
+        )
+            .into_response();
+    }
+    let mut answer = item(url, path, Some(content), metadata);
+    if params
+        .get("includeContent")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        answer["content"] = json!(content);
+    }
+    Json(answer).into_response()
+}
+
 /// `POST …/itemsbatch` with `{"itemDescriptors": [{path, recursionLevel, …}], "includeContentMetadata"}`.
 async fn batch(
     State(state): State<Arc<AdoState>>,
@@ -161,62 +302,15 @@ async fn batch(
     };
     let url = repository["url"].as_str().unwrap_or_default();
     let metadata = body["includeContentMetadata"].as_bool().unwrap_or(false);
-    let files: Vec<(&str, &str)> = p
-        .files
-        .iter()
-        .filter(|(r, _, _)| *r == repo)
-        .map(|(_, path, content)| (path.as_str(), content.as_str()))
-        .collect();
-    let folders: BTreeSet<String> = files
-        .iter()
-        .flat_map(|(path, _)| {
-            let parts: Vec<&str> = path.split('/').collect();
-            (1..parts.len()).map(move |n| parts[..n].join("/"))
-        })
-        .chain(std::iter::once(String::new()))
-        .collect();
     let mut answer = Vec::new();
     for descriptor in body["itemDescriptors"].as_array().into_iter().flatten() {
-        let path = descriptor["path"].as_str().unwrap_or("/").trim_matches('/');
-        let level = descriptor["recursionLevel"]
-            .as_str()
-            .unwrap_or("none")
-            .to_ascii_lowercase();
-        let depth = path.split('/').filter(|s| !s.is_empty()).count();
-        let mut items = Vec::new();
-        if let Some((_, content)) = files.iter().find(|(f, _)| *f == path) {
-            items.push(item(url, path, Some(content), metadata));
-        } else if folders.contains(path) {
-            items.push(item(url, path, None, metadata));
-            let below = |candidate: &str| {
-                let inside = path.is_empty() || candidate.starts_with(&format!("{path}/"));
-                let levels = candidate.split('/').count() - depth;
-                inside
-                    && !candidate.is_empty()
-                    && (level == "full" || (level == "onelevel" && levels == 1))
-            };
-            if level != "none" {
-                items.extend(
-                    folders
-                        .iter()
-                        .filter(|f| below(f))
-                        .map(|f| item(url, f, None, metadata)),
-                );
-                items.extend(
-                    files
-                        .iter()
-                        .filter(|(f, _)| below(f))
-                        .map(|(f, c)| item(url, f, Some(c), metadata)),
-                );
-            }
-        } else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "GitItemNotFoundException",
-                &format!("TF401174: The item '/{path}' could not be found in the repository."),
-            );
+        let path = descriptor["path"].as_str().unwrap_or("/");
+        let level = descriptor["recursionLevel"].as_str().unwrap_or("none");
+        match tree(&p.files, &repo, url, path, level, metadata) {
+            Some(items) => answer.push(Value::Array(items)),
+            // A missing path fails the whole batch with 400 (ocean-azure-devops.md §6.4).
+            None => return item_not_found(StatusCode::BAD_REQUEST, path),
         }
-        answer.push(Value::Array(items));
     }
     Json(json!({"count": answer.len(), "value": answer})).into_response()
 }

@@ -28,6 +28,7 @@ mod items;
 mod lists;
 mod model;
 mod objects;
+mod paths;
 mod pipelines;
 mod refs;
 mod release;
@@ -52,7 +53,25 @@ pub async fn serve(
     state: Arc<AdoState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    use axum::ServiceExt as _;
+    let routes = router(Arc::clone(&state));
+    // Paths are made canonical before routing (paths.rs): a rewrite inside the router would
+    // come after the route was chosen.
+    let app = tower::ServiceBuilder::new()
+        .map_request(move |mut request: axum::extract::Request| {
+            if let Some(path) = paths::canonical(&state, request.uri().path()) {
+                let with_query = match request.uri().query() {
+                    Some(query) => format!("{path}?{query}"),
+                    None => path,
+                };
+                if let Ok(uri) = with_query.parse() {
+                    *request.uri_mut() = uri;
+                }
+            }
+            request
+        })
+        .service(routes);
+    axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -16,7 +16,6 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    items,
     model::find,
     state::AdoState,
     wiql,
@@ -38,10 +37,6 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
         .route("/{org}/_apis/projects/{project}", get(project))
         .route("/{org}/_apis/projects/{project}/teams", get(teams))
         .route("/{org}/{project}/_apis/git/repositories", get(repositories))
-        .route(
-            "/{org}/{project}/_apis/git/repositories/{repo}/items",
-            get(item),
-        )
         .route(
             "/{org}/{project}/_apis/git/policy/configurations",
             get(policies),
@@ -98,32 +93,6 @@ async fn repositories(State(state): Shared, Path((_, key)): Path<(String, String
     match find(&state.lock().projects, &key) {
         Some(p) => list(p.repositories.clone()).into_response(),
         None => not_found(&format!("The project {key}")),
-    }
-}
-
-async fn item(
-    State(state): Shared,
-    Path((_, key, repo)): Path<(String, String, String)>,
-    Query(params): Params,
-) -> Response {
-    let inner = state.lock();
-    let Some(p) = find(&inner.projects, &key) else {
-        return not_found(&format!("The project {key}"));
-    };
-    let path = params.get("path").map_or("", |p| p.trim_start_matches('/'));
-    let commit = params.get("versionDescriptor.version").filter(|_| {
-        params
-            .get("versionDescriptor.versionType")
-            .is_some_and(|t| t.eq_ignore_ascii_case("commit"))
-    });
-    match items::content_at(p, &repo, path, commit.map(String::as_str)) {
-        Some(content) => Json(json!({
-            "objectId": format!("{:040x}", content.len()), "gitObjectType": "blob", "commitId": "0".repeat(40),
-            "path": format!("/{path}"), "content": content,
-            "contentMetadata": {"encoding": 65001, "contentType": "text/plain", "fileName": path.rsplit('/').next(), "extension": path.rsplit('.').next()}
-        }))
-        .into_response(),
-        None => error(StatusCode::NOT_FOUND, "GitItemNotFoundException", &format!("TF401174: The item '/{path}' could not be found in the repository.")),
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
     Router::new()
         .route("/{org}/{project}/_apis/test/runs", get(runs))
         .route(
-            "/{org}/{project}/_apis/test/Runs/{id}/results",
+            "/{org}/{project}/_apis/test/runs/{id}/results",
             get(results),
         )
         .route("/{org}/{project}/_apis/test/codecoverage", get(coverage))

@@ -191,3 +191,50 @@ async fn search_honours_rules_and_include() {
         .await;
     assert_eq!(found["entities"], json!([{"identifier": "b"}]));
 }
+
+#[tokio::test]
+async fn a_search_relation_is_resolved_and_numbers_are_stored_as_javascript_reads_them() {
+    let api = Api::start().await;
+    let bulk = |entities: Value| json!({ "entities": entities });
+    let (status, _) = api
+        .post(
+            "/v1/blueprints/team/entities/bulk?upsert=true",
+            &bulk(
+                json!([{"identifier": "t1", "title": "Core", "properties": {"size": 4.0}},
+                {"identifier": "t2", "title": "Web", "properties": {"size": 2.5}}]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let search = json!({"combinator": "and", "rules": [{"property": "$title", "operator": "=", "value": "Web"}]});
+    let (status, body) = api
+        .post(
+            "/v1/blueprints/svc/entities/bulk?upsert=true",
+            &bulk(json!([{"identifier": "s1", "properties": {}, "relations": {"team": search}}])),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let stored = |bp: &str, id: &str| {
+        api.sim
+            .state
+            .entities()
+            .into_iter()
+            .find(|e| e["blueprint"] == bp && e["identifier"] == id)
+            .unwrap()
+    };
+    assert_eq!(stored("svc", "s1")["relations"]["team"], "t2");
+    assert_eq!(stored("team", "t1")["properties"]["size"].to_string(), "4");
+    assert_eq!(
+        stored("team", "t2")["properties"]["size"].to_string(),
+        "2.5"
+    );
+    // A search matching nothing is a missing required relation.
+    let none = json!({"combinator": "and", "rules": [{"property": "$title", "operator": "=", "value": "Nobody"}]});
+    let (_, body) = api
+        .post(
+            "/v1/blueprints/svc/entities/bulk?upsert=true",
+            &bulk(json!([{"identifier": "s2", "properties": {}, "relations": {"team": none}}])),
+        )
+        .await;
+    assert!(body["errors"][0]["message"].as_str().is_some(), "{body}");
+}

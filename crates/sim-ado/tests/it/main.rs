@@ -6,6 +6,7 @@
 mod clock;
 mod control;
 mod pipelines;
+mod wire;
 
 /// The PAT every simulated organization accepts (`SimConfig::default()`).
 const PAT: &str = "sim-pat";
