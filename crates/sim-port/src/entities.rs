@@ -168,8 +168,8 @@ fn upsert(
         }
     }
     let blueprint = inner.blueprints.get(bp).cloned().unwrap_or(Value::Null);
-    resolve_search_relations(inner, &blueprint, &mut next)?;
-    javascript_numbers(&mut next);
+    search::resolve_relations(inner, &blueprint, &mut next)?;
+    validate::javascript_numbers(&mut next);
     validate::entity(&blueprint, &mut next)?;
     ensure_targets(inner, &blueprint, &next, opts.create_missing)?;
     let now = jiff::Timestamp::now().to_string();
@@ -190,76 +190,6 @@ fn upsert(
 }
 
 /// A plain identifier, or a search query that must match exactly one entity of the blueprint.
-/// Port resolves a relation given as a search query (`{combinator, rules}`) to the identifiers
-/// of the target blueprint's matching entities: the one match of a single relation (none: no
-/// value; several: refused), every match of a `many` relation.
-fn resolve_search_relations(
-    inner: &Inner,
-    blueprint: &Value,
-    entity: &mut Value,
-) -> Result<(), Rejection> {
-    let Some(relations) = entity.get_mut("relations").and_then(Value::as_object_mut) else {
-        return Ok(());
-    };
-    for (name, value) in relations.iter_mut() {
-        if !value.is_object() {
-            continue;
-        }
-        let spec = &blueprint["relations"][name.as_str()];
-        let target = spec["target"].as_str().unwrap_or_default();
-        let mut found: Vec<&String> = inner
-            .entities
-            .iter()
-            .filter(|((b, _), s)| {
-                b == target && search::matches(value, &s.entity, s.datasource.as_deref())
-            })
-            .map(|((_, id), _)| id)
-            .collect();
-        found.sort();
-        *value = if spec["many"].as_bool().unwrap_or(false) {
-            json!(found)
-        } else {
-            match found.as_slice() {
-                [] => Value::Null,
-                [one] => json!(one),
-                _ => {
-                    return Err(Rejection {
-                        status: 422,
-                        error: "invalid_request",
-                        message: format!(
-                            "the search query of relation \"{name}\" matched {} entities of \"{target}\", expected at most 1",
-                            found.len()
-                        ),
-                    });
-                }
-            }
-        };
-    }
-    Ok(())
-}
-
-/// Port stores JSON the way JavaScript reads it: a number with a zero fraction is an integer
-/// (`120.0` comes back as `120`). The Python integration's jq hands Port such numbers as
-/// integers already; ours keeps the source's `120.0`, and only Port's reading makes them equal.
-fn javascript_numbers(value: &mut Value) {
-    const SAFE: f64 = 9_007_199_254_740_991.0;
-    match value {
-        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() <= SAFE
-            {
-                #[expect(clippy::cast_possible_truncation, reason = "integral and within ±2^53")]
-                let i = f as i64;
-                *value = json!(i);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(javascript_numbers),
-        Value::Object(map) => map.values_mut().for_each(javascript_numbers),
-        _ => {}
-    }
-}
-
 fn resolve_identifier(
     inner: &Inner,
     bp: &str,

@@ -2,7 +2,9 @@
 //! operators `=`, `!=`, `in`, `contains`, and the `$identifier`, `$blueprint`, `$datasource`,
 //! `$title`, `$team` meta-properties besides ordinary property names.
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::{state::Inner, validate::Rejection};
 
 /// True when `entity` (with its `datasource`) matches `query`. An unknown operator matches
 /// nothing (the simulator is strict so that tests notice).
@@ -50,6 +52,52 @@ fn rule(rule: &Value, entity: &Value, datasource: Option<&str>) -> bool {
         },
         _ => false,
     }
+}
+
+/// Port resolves a relation given as a search query (`{combinator, rules}`) to the identifiers
+/// of the target blueprint's matching entities: the one match of a single relation (none: no
+/// value; several: refused), every match of a `many` relation.
+pub(crate) fn resolve_relations(
+    inner: &Inner,
+    blueprint: &Value,
+    entity: &mut Value,
+) -> Result<(), Rejection> {
+    let Some(relations) = entity.get_mut("relations").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    for (name, value) in relations.iter_mut() {
+        if !value.is_object() {
+            continue;
+        }
+        let spec = &blueprint["relations"][name.as_str()];
+        let target = spec["target"].as_str().unwrap_or_default();
+        let mut found: Vec<&String> = inner
+            .entities
+            .iter()
+            .filter(|((b, _), s)| b == target && matches(value, &s.entity, s.datasource.as_deref()))
+            .map(|((_, id), _)| id)
+            .collect();
+        found.sort();
+        *value = if spec["many"].as_bool().unwrap_or(false) {
+            json!(found)
+        } else {
+            match found.as_slice() {
+                [] => Value::Null,
+                [one] => json!(one),
+                _ => {
+                    return Err(Rejection {
+                        status: 422,
+                        error: "invalid_request",
+                        message: format!(
+                            "the search query of relation \"{name}\" matched {} entities of \"{target}\", expected at most 1",
+                            found.len()
+                        ),
+                    });
+                }
+            }
+        };
+    }
+    Ok(())
 }
 
 #[cfg(test)]

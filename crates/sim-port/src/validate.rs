@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Port's identifier pattern (identifiers may hold `/`, `:`, `@`, `=`, `+`, `.`, `-`, `_`).
 #[expect(
@@ -208,6 +208,28 @@ fn url_like(text: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+}
+
+/// Port stores JSON the way JavaScript reads it: a number with a zero fraction is an integer
+/// (`120.0` comes back as `120`). The Python integration's jq hands Port such numbers as
+/// integers already; ours keeps the source's `120.0`, and only Port's reading makes them equal.
+pub(crate) fn javascript_numbers(value: &mut Value) {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= SAFE
+            {
+                #[expect(clippy::cast_possible_truncation, reason = "integral and within ±2^53")]
+                let i = f as i64;
+                *value = json!(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(javascript_numbers),
+        Value::Object(map) => map.values_mut().for_each(javascript_numbers),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
     reason = "tests fail loudly on broken fixtures"
 )]
 
+mod conformance;
 mod organizations;
 mod shutdown;
 

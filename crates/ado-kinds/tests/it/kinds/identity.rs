@@ -198,7 +198,7 @@ async fn a_group_whose_members_fail_is_skipped_and_a_404_means_no_members() {
 
     env.ado
         .state
-        .inject("/_apis/graph/Memberships", 400, None, 1);
+        .inject("/_apis/graph/memberships", 400, None, 1);
     let partial = env.resync().await;
     assert!(partial.succeeded(), "{partial}");
     assert_eq!(partial.resources[0].skipped_parts.len(), 1, "{partial}");
@@ -207,7 +207,7 @@ async fn a_group_whose_members_fail_is_skipped_and_a_404_means_no_members() {
 
     env.ado
         .state
-        .inject("/_apis/graph/Memberships", 404, None, 1);
+        .inject("/_apis/graph/memberships", 404, None, 1);
     let report = env.resync().await;
     assert!(report.succeeded(), "{report}");
     assert!(report.resources[0].skipped_parts.is_empty(), "{report}");
