@@ -96,11 +96,11 @@ run() {
   fi
   need_root
   # The chroot shares this machine's network, so the simulators on 127.0.0.1 are reachable.
-  # Only the OCEAN__* settings pass in.
+  # Only the OCEAN__* and APPLICATION__* settings pass in.
   local -a env_args=(PATH=/opt/venv/bin:/usr/bin:/bin HOME=/root PYTHONUNBUFFERED=1)
   while IFS= read -r name; do
     env_args+=("$name=${!name}")
-  done < <(compgen -e | grep -E '^OCEAN__' || true)
+  done < <(compgen -e | grep -E '^(OCEAN|APPLICATION)__' || true)
   mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
   exec chroot "$ROOT" /usr/bin/env -i "${env_args[@]}" \
     /bin/sh -c 'cd /opt/integration && exec ocean sail'

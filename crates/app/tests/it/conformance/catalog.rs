@@ -70,19 +70,22 @@ fn replace_origin(value: &mut Value, origin: &str) {
 
 /// A difference CI tolerates (conformance/departures.yaml): in `case`, under `path`
 /// (dot-separated, from the entity: `properties.raw.__firstCommit`; empty: the entity itself is
-/// missing or extra) of entities of `blueprint`. `*` as the case or blueprint matches any.
+/// missing or extra) of entities of `blueprint` (and only the entity `identifier`, when given).
+/// `*` as the case or blueprint matches any.
 #[derive(Debug, Clone)]
 pub struct Departure {
     pub case: String,
     pub blueprint: String,
+    pub identifier: Option<String>,
     pub path: String,
     pub reason: String,
 }
 
 impl Departure {
-    fn applies(&self, case: &str, blueprint: &str) -> bool {
+    fn applies(&self, case: &str, (blueprint, identifier): (&str, &str)) -> bool {
         (self.case == "*" || self.case == case)
             && (self.blueprint == "*" || self.blueprint == blueprint)
+            && self.identifier.as_deref().is_none_or(|i| i == identifier)
     }
 
     /// Reads one entry of conformance/departures.yaml; every field is required.
@@ -96,6 +99,7 @@ impl Departure {
         Ok(Self {
             case: field("case")?,
             blueprint: field("blueprint")?,
+            identifier: value["identifier"].as_str().map(str::to_owned),
             path: field("path")?,
             reason: field("reason")?,
         })
@@ -132,7 +136,7 @@ pub fn compare(case: &str, golden: &Value, ours: &Value, departures: &[Departure
                 &mut comparison,
                 departures,
                 case,
-                &k.0,
+                k,
                 format!("missing {}/{} (upstream has it)", k.0, k.1),
             );
             continue;
@@ -140,7 +144,7 @@ pub fn compare(case: &str, golden: &Value, ours: &Value, departures: &[Departure
         comparison.compared += 1;
         let masks: Vec<&Departure> = departures
             .iter()
-            .filter(|d| d.applies(case, &k.0))
+            .filter(|d| d.applies(case, (&k.0, &k.1)))
             .collect();
         let mut found = Vec::new();
         diff("", want, got, &mut found);
@@ -163,7 +167,7 @@ pub fn compare(case: &str, golden: &Value, ours: &Value, departures: &[Departure
             &mut comparison,
             departures,
             case,
-            &k.0,
+            k,
             format!("extra {}/{} (upstream does not have it)", k.0, k.1),
         );
     }
@@ -182,12 +186,12 @@ fn whole(
     comparison: &mut Comparison,
     departures: &[Departure],
     case: &str,
-    blueprint: &str,
+    (blueprint, identifier): &(String, String),
     line: String,
 ) {
     match departures
         .iter()
-        .find(|d| d.path.is_empty() && d.applies(case, blueprint))
+        .find(|d| d.path.is_empty() && d.applies(case, (blueprint, identifier)))
     {
         Some(d) => {
             *comparison

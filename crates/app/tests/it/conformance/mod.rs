@@ -4,6 +4,7 @@
 //! state and require the same catalog, entity by entity.
 
 mod catalog;
+mod live;
 
 use std::{
     path::{Path, PathBuf},
@@ -79,54 +80,118 @@ struct Run {
     wall: Duration,
     ado_requests: u64,
     port_requests: u64,
+    /// Peak RSS of the integration's process, in KiB (`/usr/bin/time`), when measured.
+    peak_rss_kib: Option<u64>,
     output: String,
 }
 
-async fn run(case: &Case, integration: Integration) -> Run {
-    let epoch: jiff::Timestamp = EPOCH.parse().unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig {
-        sizes: case.sizes,
-        epoch: Some(epoch),
-        ..sim_ado::SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let port = sim_port::spawn(sim_port::SimConfig::default())
+/// A case's simulators: sim-ado at the fixed epoch with the case's sizes, sim-port with the
+/// case's blueprints and mapping.
+struct Sims {
+    ado: sim_ado::RunningSim,
+    port: sim_port::RunningSim,
+}
+
+impl Sims {
+    async fn start(case: &Case) -> Self {
+        let epoch: jiff::Timestamp = EPOCH.parse().unwrap();
+        let ado = sim_ado::spawn(sim_ado::SimConfig {
+            sizes: case.sizes,
+            epoch: Some(epoch),
+            ..sim_ado::SimConfig::default()
+        })
         .await
         .unwrap();
-    seed_port(&port.base_url(), case).await;
-    let port_before = total(&port.state.stats());
+        let port = sim_port::spawn(sim_port::SimConfig::default())
+            .await
+            .unwrap();
+        seed_port(&port.base_url(), case).await;
+        Self { ado, port }
+    }
 
-    let mut command = match integration {
-        Integration::Ours => super::binary(),
-        Integration::Upstream => {
-            let mut command = std::process::Command::new(root().join("upstream.sh"));
-            command
-                .arg("run")
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-            command
+    fn catalog(&self, case: &Case) -> Value {
+        normalize(
+            &self.port.state.dump(),
+            &format!("http://{}", self.ado.addr),
+            case.initialize,
+        )
+    }
+
+    /// The integration's command with the `OCEAN__*` settings both integrations get; `rss`:
+    /// under `/usr/bin/time`, writing the peak RSS there.
+    fn command(
+        &self,
+        case: &Case,
+        integration: Integration,
+        listener: &str,
+        rss: Option<&Path>,
+    ) -> std::process::Command {
+        let mut command = match rss {
+            Some(file) => {
+                let mut command = std::process::Command::new("/usr/bin/time");
+                command.arg("-f").arg("%M").arg("-o").arg(file);
+                command
+            }
+            None => match integration {
+                Integration::Ours => {
+                    std::process::Command::new(env!("CARGO_BIN_EXE_ocean-azure-devops"))
+                }
+                Integration::Upstream => std::process::Command::new(root().join("upstream.sh")),
+            },
+        };
+        if rss.is_some() {
+            match integration {
+                Integration::Ours => command.arg(env!("CARGO_BIN_EXE_ocean-azure-devops")),
+                Integration::Upstream => command.arg(root().join("upstream.sh")),
+            };
         }
-    };
-    command
-        .env("OCEAN__PORT__BASE_URL", port.base_url())
-        .env("OCEAN__PORT__CLIENT_ID", "sim-client-id")
-        .env("OCEAN__PORT__CLIENT_SECRET", "sim-client-secret")
-        .env("OCEAN__EVENT_LISTENER", r#"{"type": "ONCE"}"#)
-        .env("OCEAN__INTEGRATION__IDENTIFIER", IDENTIFIER)
-        .env("OCEAN__INTEGRATION__TYPE", "azure-devops")
-        .env(
-            "OCEAN__INITIALIZE_PORT_RESOURCES",
-            case.initialize.to_string(),
-        )
-        .env(
-            "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
-            ado.org_url(),
-        )
-        .env(
-            "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
-            "sim-pat",
-        );
+        if matches!(integration, Integration::Upstream) {
+            command.arg("run");
+        }
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("OCEAN__PORT__BASE_URL", self.port.base_url())
+            .env("OCEAN__PORT__CLIENT_ID", "sim-client-id")
+            .env("OCEAN__PORT__CLIENT_SECRET", "sim-client-secret")
+            .env("OCEAN__EVENT_LISTENER", listener)
+            .env("OCEAN__INTEGRATION__IDENTIFIER", IDENTIFIER)
+            .env("OCEAN__INTEGRATION__TYPE", "azure-devops")
+            .env(
+                "OCEAN__INITIALIZE_PORT_RESOURCES",
+                case.initialize.to_string(),
+            )
+            .env(
+                "OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL",
+                self.ado.org_url(),
+            )
+            .env(
+                "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
+                "sim-pat",
+            );
+        command
+    }
+}
+
+/// Runs `integration` once (`ONCE`) on a fresh pair of simulators. `measure`: under
+/// `/usr/bin/time` for the peak RSS (recording only).
+async fn run(case: &Case, integration: Integration, measure: bool) -> Run {
+    let sims = Sims::start(case).await;
+    let port_before = total(&sims.port.state.stats());
+    let rss_file = measure.then(|| {
+        std::env::temp_dir().join(format!(
+            "conformance-{}-{}.rss",
+            case.name,
+            std::process::id()
+        ))
+    });
+    let command = sims.command(
+        case,
+        integration,
+        r#"{"type": "ONCE"}"#,
+        rss_file.as_deref(),
+    );
     let started = Instant::now();
     let output = tokio::time::timeout(
         Duration::from_mins(10),
@@ -144,17 +209,29 @@ async fn run(case: &Case, integration: Integration) -> Run {
         case.name,
         output.status
     );
+    let peak_rss_kib = rss_file.and_then(|file| {
+        let text = std::fs::read_to_string(&file).ok()?;
+        let _ = std::fs::remove_file(&file);
+        text.lines().last()?.trim().parse().ok()
+    });
     Run {
-        catalog: normalize(
-            &port.state.dump(),
-            &format!("http://{}", ado.addr),
-            case.initialize,
-        ),
+        catalog: sims.catalog(case),
         wall,
-        ado_requests: ado.state.total_requests(),
-        port_requests: total(&port.state.stats()) - port_before,
+        ado_requests: sims.ado.state.total_requests(),
+        port_requests: total(&sims.port.state.stats()) - port_before,
+        peak_rss_kib,
         output: output_text,
     }
+}
+
+/// Live cases (live.rs) run the integration as a service through a series of changes.
+fn is_live(case: &str) -> bool {
+    case.starts_with("live")
+}
+
+fn figures(run: &Run) -> Value {
+    json!({"wallMs": run.wall.as_millis(), "adoRequests": run.ado_requests,
+        "portRequests": run.port_requests, "peakRssKiB": run.peak_rss_kib})
 }
 
 fn total(stats: &sim_port::Stats) -> u64 {
@@ -222,7 +299,11 @@ async fn conforms(name: &str) {
         panic!("no golden file for case {name} ({e}): run conformance/regenerate.sh")
     });
     let golden: Value = serde_json::from_str(&golden_text).unwrap();
-    let ours = run(&case, Integration::Ours).await;
+    let ours = if is_live(name) {
+        live::run(&case, Integration::Ours, Some(&golden)).await
+    } else {
+        run(&case, Integration::Ours, false).await
+    };
     let Comparison {
         compared,
         differences,
@@ -260,6 +341,7 @@ const CASES: &[&str] = &[
     "files",
     "advsec",
     "jq",
+    "live",
 ];
 
 macro_rules! cases {
@@ -284,6 +366,7 @@ cases! {
     files_folders_and_wikis => "files",
     advanced_security => "advsec",
     jq_merges_items_to_parse_and_relations => "jq",
+    live_events => "live",
 }
 
 #[test]
@@ -327,29 +410,30 @@ async fn record_goldens_from_upstream() {
             continue;
         }
         let case = Case::load(name);
-        let upstream = run(&case, Integration::Upstream).await;
-        let ours = run(&case, Integration::Ours).await;
-        let mut golden = upstream.catalog;
+        let (upstream, ours) = if is_live(name) {
+            (
+                live::run(&case, Integration::Upstream, None).await,
+                live::run(&case, Integration::Ours, None).await,
+            )
+        } else {
+            (
+                run(&case, Integration::Upstream, true).await,
+                run(&case, Integration::Ours, true).await,
+            )
+        };
+        let mut golden = upstream.catalog.clone();
         golden["case"] = json!(name);
         golden["recordedWith"] = versions.clone();
-        golden["upstream"] = json!({"wallMs": upstream.wall.as_millis(),
-            "adoRequests": upstream.ado_requests, "portRequests": upstream.port_requests});
-        golden["oursAtRecording"] = json!({"wallMs": ours.wall.as_millis(),
-            "adoRequests": ours.ado_requests, "portRequests": ours.port_requests});
+        golden["upstream"] = figures(&upstream);
+        golden["oursAtRecording"] = figures(&ours);
         let mut text = serde_json::to_string_pretty(&golden).unwrap();
         text.push('\n');
         std::fs::create_dir_all(root().join("goldens")).unwrap();
         std::fs::write(golden_path(name), text).unwrap();
         let entities = golden["entities"].as_array().map_or(0, Vec::len);
         eprintln!(
-            "recorded {name}: {entities} entities; upstream {} ms, {} ADO / {} Port requests; \
-             ours {} ms, {} / {}",
-            upstream.wall.as_millis(),
-            upstream.ado_requests,
-            upstream.port_requests,
-            ours.wall.as_millis(),
-            ours.ado_requests,
-            ours.port_requests
+            "recorded {name}: {entities} entities; upstream {}; ours {}",
+            golden["upstream"], golden["oursAtRecording"]
         );
         // The Python integration's log, for the README's table of differences (404s from the
         // simulator, rejected entities).
