@@ -175,7 +175,9 @@ impl Client {
                 descriptor
             })
             .collect();
-        let body = json!({"itemDescriptors": descriptors, "includeContentMetadata": true});
+        // No `includeContentMetadata`: the Python integration does not ask for it, so its `file`
+        // items carry no `encoding`/`contentType`/`fileName`/`extension` (conformance/README.md).
+        let body = json!({"itemDescriptors": descriptors});
         let segments = [
             project.as_str(),
             "_apis",

@@ -264,8 +264,8 @@ async fn files_of(
     Ok(Page::sharing(files, keys))
 }
 
-/// The `file` object of an entity: the item's identity, its content metadata's keys, and the
-/// content as text and parsed.
+/// The `file` object of an entity: the item's identity, its content metadata's keys (none: the
+/// batch does not ask for them, as upstream), and the content as text and parsed.
 fn file_object(item: &Value, raw: &str) -> Value {
     let mut file = Map::new();
     let path = item["path"]
