@@ -167,8 +167,9 @@ async fn folders_of(
                 .to_owned();
             let folder =
                 item["gitObjectType"] == "tree" || item["isFolder"].as_bool().unwrap_or(false);
+            // The listing holds the scope folder itself: the root matches `*` (as upstream's
+            // fnmatch of "" against "*"), so a pattern `*` yields `/` too.
             if folder
-                && !path.is_empty()
                 && pattern.matches(&path)
                 && seen.insert((path, branch.clone()))
             {
