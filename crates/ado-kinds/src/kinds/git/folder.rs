@@ -169,10 +169,7 @@ async fn folders_of(
                 item["gitObjectType"] == "tree" || item["isFolder"].as_bool().unwrap_or(false);
             // The listing holds the scope folder itself: the root matches `*` (as upstream's
             // fnmatch of "" against "*"), so a pattern `*` yields `/` too.
-            if folder
-                && pattern.matches(&path)
-                && seen.insert((path, branch.clone()))
-            {
+            if folder && pattern.matches(&path) && seen.insert((path, branch.clone())) {
                 let mut item = item;
                 item["__branch"] = json!(branch);
                 item["__pattern"] = json!(pattern.text);
