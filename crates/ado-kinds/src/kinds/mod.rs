@@ -343,23 +343,54 @@ pub(crate) fn shared(key: &str, value: Value) -> Map<String, Value> {
     Map::from_iter([(key.to_owned(), value)])
 }
 
-/// `https://dev.azure.com/{org}` → org; `https://{org}.visualstudio.com` → org; else the last
-/// path segment (Server collection).
+/// `__organizationName`, as upstream derives it (`extract_org_name_from_url`):
+/// `https://dev.azure.com/{org}` → `{org}` (the first path segment; the URL itself when there
+/// is none); `https://{org}.visualstudio.com` → `{org}`; any other host (Azure DevOps Server,
+/// the simulators) → the whole organization URL. The conformance goldens showed ours giving
+/// the last path segment for Server.
 fn organization_name(url: &str) -> String {
-    let parsed = url::Url::parse(url).ok();
-    let host = parsed
-        .as_ref()
-        .and_then(|u| u.host_str())
-        .unwrap_or_default();
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    if host == "dev.azure.com" || host.ends_with(".dev.azure.com") {
+        return parsed
+            .path_segments()
+            .and_then(|mut s| s.next())
+            .filter(|first| !first.is_empty())
+            .map_or_else(|| url.to_owned(), str::to_owned);
+    }
     if let Some(org) = host.strip_suffix(".visualstudio.com") {
         return org.to_owned();
     }
-    parsed
-        .as_ref()
-        .and_then(url::Url::path_segments)
-        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-        .unwrap_or_default()
-        .to_owned()
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod organization_name_tests {
+    use super::organization_name;
+
+    #[test]
+    fn the_name_is_the_cloud_organization_or_the_whole_url_elsewhere() {
+        assert_eq!(organization_name("https://dev.azure.com/acme"), "acme");
+        assert_eq!(
+            organization_name("https://dev.azure.com/acme/extra"),
+            "acme"
+        );
+        assert_eq!(
+            organization_name("https://dev.azure.com"),
+            "https://dev.azure.com"
+        );
+        assert_eq!(organization_name("https://Acme.VisualStudio.com"), "acme");
+        assert_eq!(
+            organization_name("https://tfs.example.com/tfs/DefaultCollection"),
+            "https://tfs.example.com/tfs/DefaultCollection"
+        );
+        assert_eq!(
+            organization_name("http://127.0.0.1:5556/acme"),
+            "http://127.0.0.1:5556/acme"
+        );
+    }
 }
 
 /// A selector option that the YAML may write as a boolean or as the string `'true'`.

@@ -457,7 +457,7 @@ async fn pushes_create_move_and_delete_branches_as_a_resync_would_write_them() {
     let entity = port.sim.state.entity("azureDevopsBranch", &live).unwrap();
     assert_eq!(entity["title"], "repo-0-0:feature/live");
     assert_eq!(entity["properties"]["isDefault"], json!(false));
-    assert_eq!(entity["properties"]["organization"], "acme");
+    assert_eq!(entity["properties"]["organization"], ado.org_url().as_str());
     assert_eq!(entity["relations"]["repository"], json!(repo));
     assert!(
         entity["properties"]["link"]

@@ -344,7 +344,11 @@ async fn pull_requests_are_the_active_and_the_recently_closed_of_healthy_reposit
         .map(|pr| pr["pullRequestId"].as_u64().unwrap())
         .collect();
     assert_eq!(ids.len(), all.len(), "no pull request twice");
-    assert!(all.iter().all(|pr| pr["__organizationName"] == "acme"));
+    // Not `dev.azure.com`: upstream names the organization by its whole URL.
+    assert!(
+        all.iter()
+            .all(|pr| pr["__organizationName"] == ado.org_url().as_str())
+    );
 
     // maxResults caps each closed status per repository; minTimeInDays widens the window.
     let capped = fetch_all(&integration, "pull-request", json!({"maxResults": 1}))
@@ -657,7 +661,7 @@ async fn branches_are_exactly_those_of_healthy_repositories_in_upstreams_shape()
         main["__repository"],
         client.repository(&repo_id).await.unwrap()
     );
-    assert_eq!(main["__organizationName"], "acme");
+    assert_eq!(main["__organizationName"], env.ado.org_url().as_str());
 
     // A repository deleted while branches are read (404) has none, and is no failure.
     env.ado.state.inject("/refs", 404, None, 1_000);

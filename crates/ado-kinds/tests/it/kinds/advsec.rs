@@ -68,7 +68,10 @@ async fn a_resync_writes_the_active_alerts_and_skips_repositories_without_advanc
     let critical = alert(&env, 0, 2).unwrap();
     assert_eq!(critical["properties"]["severity"], "critical");
     assert_eq!(critical["properties"]["project"], super::PROJECT);
-    assert_eq!(critical["properties"]["organization"], "acme");
+    assert_eq!(
+        critical["properties"]["organization"],
+        env.ado.org_url().as_str()
+    );
     assert!(alert(&env, 0, 3).is_none(), "dismissed");
     let requests = env.ado.state.requests();
     assert_eq!(

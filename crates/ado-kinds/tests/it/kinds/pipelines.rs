@@ -141,7 +141,7 @@ async fn a_resync_writes_pipelines_runs_and_builds_listing_pipelines_once_per_pr
             &json!("completed"),
             &json!("failed"),
             &json!("pipeline-0-1"),
-            &json!("acme")
+            &json!(env.ado.org_url())
         )
     );
     let build = env
