@@ -366,6 +366,30 @@ fn organization_name(url: &str) -> String {
     url.to_owned()
 }
 
+/// A selector option that the YAML may write as a boolean or as the string `'true'`.
+pub(crate) fn flag(selector: &mapping::SelectorConfig, key: &str) -> bool {
+    match selector.extra.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// A time as Azure DevOps query parameters and WIQL take it: UTC, milliseconds (.NET parses
+/// at most 7 fractional digits; jiff writes up to 9).
+pub(crate) fn ado_time(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The string form of an id field.
+pub(crate) fn id_of(value: &Value) -> String {
+    match value.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod organization_name_tests {
     use super::organization_name;
@@ -390,29 +414,5 @@ mod organization_name_tests {
             organization_name("http://127.0.0.1:5556/acme"),
             "http://127.0.0.1:5556/acme"
         );
-    }
-}
-
-/// A selector option that the YAML may write as a boolean or as the string `'true'`.
-pub(crate) fn flag(selector: &mapping::SelectorConfig, key: &str) -> bool {
-    match selector.extra.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
-/// A time as Azure DevOps query parameters and WIQL take it: UTC, milliseconds (.NET parses
-/// at most 7 fractional digits; jiff writes up to 9).
-pub(crate) fn ado_time(at: jiff::Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// The string form of an id field.
-pub(crate) fn id_of(value: &Value) -> String {
-    match value.get("id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
     }
 }
