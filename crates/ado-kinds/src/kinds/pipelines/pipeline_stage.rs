@@ -1,6 +1,7 @@
 //! `pipeline-stage`: the `Stage` records of every build's timeline, each with `__project` and
 //! `__build` (ocean-azure-devops.md §3.1): one timeline request per build, 5 at a time, one
-//! page per build with both keys shared.
+//! page per build with both keys shared. `__build` is the build as the `build` kind gives it,
+//! with `__projectId` and `__project`, as upstream (found by the conformance goldens).
 
 use ado_client::{BuildId, Client, Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -8,7 +9,7 @@ use mapping::SelectorConfig;
 use ocean::{Page, PageStream};
 use serde_json::{Map, Value};
 
-use super::super::{Source, per_project, per_project_streams};
+use super::super::{Source, per_project, per_project_streams, project_fields};
 
 /// Timelines read at once per project (upstream: batches of 5).
 const TIMELINE_CONCURRENCY: usize = 5;
@@ -38,9 +39,14 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
 
 /// The stages of `build`, as one page sharing `__project` and `__build` (none when the build
 /// is gone).
-pub(crate) async fn stages(client: &Client, project: Value, build: Value) -> Result<Page, Error> {
+pub(crate) async fn stages(
+    client: &Client,
+    project: Value,
+    mut build: Value,
+) -> Result<Page, Error> {
     let id = BuildId::from(build["id"].as_u64().unwrap_or_default());
-    let records = match client.build_timeline(&ProjectId::of(&project), id).await {
+    let project_id = ProjectId::of(&project);
+    let records = match client.build_timeline(&project_id, id).await {
         Ok(records) => records,
         Err(Error::NotFound { .. }) => Vec::new(),
         Err(other) => return Err(other),
@@ -49,6 +55,9 @@ pub(crate) async fn stages(client: &Client, project: Value, build: Value) -> Res
         .into_iter()
         .filter(|r| r["type"] == "Stage")
         .collect();
+    if let Some(fields) = build.as_object_mut() {
+        fields.extend(project_fields(project_id, project.clone()));
+    }
     let fields = Map::from_iter([
         ("__project".to_owned(), project),
         ("__build".to_owned(), build),
