@@ -160,6 +160,11 @@ impl AdoState {
         self.notify("tfs", "workitem.updated", project, &resource);
     }
 
+    /// `workitem.created`: the resource is the new work item itself (Microsoft's sample payload).
+    pub(crate) fn work_item_created(&self, project: &Value, item: &Value) {
+        self.notify("tfs", "workitem.created", project, item);
+    }
+
     pub(crate) fn work_item_deleted(&self, project: &Value, item: &Value) {
         self.notify("tfs", "workitem.deleted", project, item);
     }

@@ -108,6 +108,35 @@ impl AdoState {
         self.release_created(&project_id, &release);
         id
     }
+
+    /// Adds a work item created now to project `project` and returns its id
+    /// (`workitem.created`).
+    pub fn add_work_item(&self, project: usize) -> Option<u64> {
+        let mut inner = self.lock();
+        let p = inner.projects.get_mut(project)?;
+        let now = self.clock.now();
+        let (project_id, project_name) = (
+            p.project["id"].as_str().unwrap_or_default().to_owned(),
+            p.project["name"].as_str().unwrap_or_default().to_owned(),
+        );
+        // The next number after the highest id (a deleted item's id is not reused).
+        let first = u64::try_from(project * 100_000).unwrap_or_default();
+        let w = p
+            .work_items
+            .iter()
+            .filter_map(|i| i["id"].as_u64())
+            .max()
+            .map_or(0, |max| usize::try_from(max - first).unwrap_or_default());
+        let mut item = work_item(&self.base, (project, w), &project_id, &project_name, now);
+        item["rev"] = json!(1);
+        item["fields"]["System.CreatedDate"] = json!(stamp(now));
+        item["fields"]["System.ChangedDate"] = json!(stamp(now));
+        let id = item["id"].as_u64();
+        p.work_items.push(item.clone());
+        drop(inner);
+        self.work_item_created(&json!(project_id), &item);
+        id
+    }
 }
 
 /// Generates project `p` of organization `base` (`http://host/{org}`), as of `now`.

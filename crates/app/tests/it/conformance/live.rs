@@ -14,11 +14,13 @@ use super::{Case, Integration, Run, Sims, total};
 /// The webhook secret both integrations get (sim-ado sends it as the Basic-auth password).
 const SECRET: &str = "conformance-secret";
 
-/// The changes, in order. Work item 2 leaves the mapping's selector (`state != Closed`).
+/// The changes, in order. Work item 2 leaves the mapping's selector (`state != Closed`); a work
+/// item is created after 3 is deleted (its id is 6, not 3's).
 fn changes(ado: &sim_ado::AdoState) {
     assert!(ado.update_work_item(1, "System.Title", json!("Renamed while live")));
     assert!(ado.update_work_item(2, "System.State", json!("Closed")));
     assert!(ado.delete_work_item(3));
+    ado.add_work_item(0).expect("project 0 exists");
     ado.commit(
         0,
         "repo-0-0",
