@@ -184,6 +184,26 @@ impl AdoState {
         self.notify("tfs", "git.pullrequest.updated", project, pull_request);
     }
 
+    /// `workitem.commented`: the resource is the work item, its `System.History` the comment.
+    pub(crate) fn work_item_commented(&self, project: &Value, item: &Value) {
+        self.notify("tfs", "workitem.commented", project, item);
+    }
+
+    pub(crate) fn pull_request_created(&self, pull_request: &Value) {
+        let project = &pull_request["repository"]["project"]["id"];
+        self.notify("tfs", "git.pullrequest.created", project, pull_request);
+    }
+
+    pub(crate) fn release_abandoned(&self, project: &Value, release: &Value) {
+        let resource = json!({"release": release, "project": {"id": project}});
+        self.notify(
+            "rm",
+            "ms.vss-release.release-abandoned-event",
+            project,
+            &resource,
+        );
+    }
+
     pub(crate) fn release_created(&self, project: &Value, release: &Value) {
         let resource = json!({"release": release, "project": {"id": project}});
         self.notify(

@@ -109,6 +109,78 @@ impl AdoState {
         id
     }
 
+    /// Comments on a work item (`System.History`, a new revision; `workitem.commented`).
+    pub fn comment_work_item(&self, id: u64, text: &str) -> bool {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let found = inner.projects.iter_mut().find_map(|p| {
+            let project = p.project["id"].clone();
+            p.work_items
+                .iter_mut()
+                .find(|w| w["id"] == id)
+                .map(|item| (project, item))
+        });
+        let Some((project, item)) = found else {
+            return false;
+        };
+        item["fields"]["System.History"] = json!(text);
+        item["fields"]["System.ChangedDate"] = json!(stamp(now));
+        item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
+        let item = item.clone();
+        drop(inner);
+        self.work_item_commented(&project, &item);
+        true
+    }
+
+    /// Opens a pull request now in repository `repository` (a name) of project `project` and
+    /// returns its id (`git.pullrequest.created`).
+    pub fn open_pull_request(&self, project: usize, repository: &str) -> Option<u64> {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let p = inner.projects.get_mut(project)?;
+        let r = p
+            .repositories
+            .iter()
+            .position(|r| r["name"] == repository)?;
+        let repo = p.repositories[r].clone();
+        let i = p
+            .pull_requests
+            .iter()
+            .filter(|pr| pr["repository"]["id"] == repo["id"])
+            .count();
+        let mut pr = pull_request(&self.base, (project, r, i), &repo, now);
+        pr["status"] = json!("active");
+        pr["creationDate"] = json!(now.to_string());
+        if let Some(fields) = pr.as_object_mut() {
+            fields.remove("closedDate");
+        }
+        let id = pr["pullRequestId"].as_u64();
+        p.pull_requests.push(pr.clone());
+        drop(inner);
+        self.pull_request_created(&pr);
+        id
+    }
+
+    /// Abandons release `release` of project number `project`
+    /// (`ms.vss-release.release-abandoned-event`).
+    pub fn abandon_release(&self, project: usize, release: u64) -> bool {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let Some(p) = inner.projects.get_mut(project) else {
+            return false;
+        };
+        let project_id = p.project["id"].clone();
+        let Some(found) = p.releases.iter_mut().find(|r| r["id"] == release) else {
+            return false;
+        };
+        found["status"] = json!("abandoned");
+        found["modifiedOn"] = json!(stamp(now));
+        let found = found.clone();
+        drop(inner);
+        self.release_abandoned(&project_id, &found);
+        true
+    }
+
     /// Adds a work item created now to project `project` and returns its id
     /// (`workitem.created`).
     pub fn add_work_item(&self, project: usize) -> Option<u64> {

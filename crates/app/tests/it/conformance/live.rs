@@ -1,9 +1,9 @@
 //! Live events: the integration resyncs once (`ONCE`), then runs as a service (`WEBHOOKS_ONLY`,
 //! `appHost` set, a webhook secret) and creates its service-hook subscriptions in sim-ado; then
 //! the same changes are made in the simulated organization, which delivers the events each change
-//! raises (work item updated and deleted, push, repository created, pull request updated,
-//! build and run completed, release created, deployment started and completed, alert state
-//! changed, wiki page edited). The catalog after the events is the golden file.
+//! raises (work item updated, deleted, created and commented, push, repository created, pull
+//! request updated and created, build and run completed, release created and abandoned,
+//! deployment started and completed, alert state changed, wiki page edited). The catalog after the events is the golden file.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ fn changes(ado: &sim_ado::AdoState) {
     assert!(ado.update_work_item(2, "System.State", json!("Closed")));
     assert!(ado.delete_work_item(3));
     ado.add_work_item(0).expect("project 0 exists");
+    assert!(ado.comment_work_item(5, "Seen while live."));
     ado.commit(
         0,
         "repo-0-0",
@@ -36,9 +37,12 @@ fn changes(ado: &sim_ado::AdoState) {
     ado.add_repository(0, "live-repo")
         .expect("project 0 exists");
     assert!(ado.close_pull_request(1, "completed"));
+    ado.open_pull_request(0, "repo-0-1")
+        .expect("repo-0-1 exists");
     let run = ado.run_pipeline(0, 1).expect("pipeline 1 exists");
     assert!(ado.complete_run(run, "succeeded"));
     ado.add_release(0).expect("project 0 exists");
+    assert!(ado.abandon_release(0, 3));
     let deployment = ado.deploy(0, 2, 1).expect("release 2 has environment 1");
     assert!(ado.complete_deployment(deployment, "succeeded"));
     assert!(ado.set_alert_state(0, 1, "dismissed"));
