@@ -193,6 +193,62 @@ async fn alert(
 }
 
 impl AdoState {
+    /// Opens a new active alert in repository `repository` (a name) of project number `project`
+    /// and returns its id (`ms.vss-alerts.alert-created-event`).
+    pub fn add_alert(&self, project: usize, repository: &str) -> Option<u64> {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let p = inner.projects.get_mut(project)?;
+        let repo = p
+            .repositories
+            .iter()
+            .find(|r| r["name"] == repository)?
+            .clone();
+        let project_id = p.project["id"].clone();
+        let id = p.alerts.len() as u64 + 1;
+        let alert = json!({
+            "alertId": id, "alertType": "code", "severity": "medium", "title": "New finding",
+            "state": "active", "confidence": "high", "gitRef": repo["defaultBranch"],
+            "repositoryId": repo["id"], "projectId": project_id, "repositoryUrl": repo["webUrl"],
+            "firstSeenDate": stamp(now), "introducedDate": stamp(now), "lastSeenDate": stamp(now),
+            "tools": [{"name": "simulated scanner", "rules": [{"id": "rule-new"}]}],
+            "physicalLocations": [{"filePath": "src/lib.rs", "region": {"lineStart": 1, "lineEnd": 2}}]
+        });
+        p.alerts.push(alert.clone());
+        drop(inner);
+        self.notify(
+            "advsec",
+            "ms.vss-alerts.alert-created-event",
+            &project_id,
+            &alert,
+        );
+        Some(id)
+    }
+
+    /// Changes alert `id`'s severity now (`ms.vss-alerts.alert-updated-event`).
+    pub fn set_alert_severity(&self, project: usize, id: u64, severity: &str) -> bool {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let Some(p) = inner.projects.get_mut(project) else {
+            return false;
+        };
+        let project_id = p.project["id"].clone();
+        let Some(alert) = p.alerts.iter_mut().find(|a| a["alertId"] == id) else {
+            return false;
+        };
+        alert["severity"] = json!(severity);
+        alert["lastSeenDate"] = json!(stamp(now));
+        let alert = alert.clone();
+        drop(inner);
+        self.notify(
+            "advsec",
+            "ms.vss-alerts.alert-updated-event",
+            &project_id,
+            &alert,
+        );
+        true
+    }
+
     /// Sets alert `id` of project number `project` to `state` (`fixed`, `dismissed`, …) now
     /// (`ms.vss-alerts.alert-state-changed-event`).
     pub fn set_alert_state(&self, project: usize, id: u64, state: &str) -> bool {

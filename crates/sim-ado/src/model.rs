@@ -31,6 +31,8 @@ pub struct Project {
     pub boards: Vec<(String, Value)>,
     /// Work items (`GET _apis/wit/workitems` shape, `$expand=all`).
     pub work_items: Vec<Value>,
+    /// Deleted work items (the recycle bin), which `restore_work_item` brings back.
+    pub recycled_work_items: Vec<Value>,
     /// Releases.
     pub releases: Vec<Value>,
     /// Pull requests of all repositories (`GET _apis/git/pullrequests` shape).

@@ -272,13 +272,39 @@ impl AdoState {
         true
     }
 
-    /// Deletes a work item.
+    /// Restores a deleted work item from the recycle bin (`workitem.restored`, the resource is
+    /// the work item).
+    pub fn restore_work_item(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let mut restored = None;
+        for p in &mut inner.projects {
+            if let Some(i) = p.recycled_work_items.iter().position(|w| w["id"] == id) {
+                let mut item = p.recycled_work_items.remove(i);
+                item["fields"]["System.ChangedDate"] = json!(stamp(now));
+                item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
+                p.work_items.push(item.clone());
+                restored = Some((p.project["id"].clone(), item));
+                break;
+            }
+        }
+        drop(inner);
+        let Some((project, item)) = restored else {
+            return false;
+        };
+        self.notify("tfs", "workitem.restored", &project, &item);
+        true
+    }
+
+    /// Deletes a work item (into the recycle bin).
     pub fn delete_work_item(&self, id: u64) -> bool {
         let mut inner = self.lock();
         let mut removed = None;
         for p in &mut inner.projects {
             if let Some(i) = p.work_items.iter().position(|w| w["id"] == id) {
-                removed = Some((p.project["id"].clone(), p.work_items.remove(i)));
+                let item = p.work_items.remove(i);
+                p.recycled_work_items.push(item.clone());
+                removed = Some((p.project["id"].clone(), item));
                 break;
             }
         }

@@ -233,6 +233,7 @@ fn project(base: &str, p: usize, sizes: &Sizes, now: jiff::Timestamp) -> Project
         teams: Vec::new(),
         boards: Vec::new(),
         work_items: Vec::new(),
+        recycled_work_items: Vec::new(),
         releases: Vec::new(),
         pull_requests: Vec::new(),
         alerts: Vec::new(),

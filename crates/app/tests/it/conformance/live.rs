@@ -1,9 +1,10 @@
 //! Live events: the integration resyncs once (`ONCE`), then runs as a service (`WEBHOOKS_ONLY`,
 //! `appHost` set, a webhook secret) and creates its service-hook subscriptions in sim-ado; then
 //! the same changes are made in the simulated organization, which delivers the events each change
-//! raises (work item updated, deleted, created and commented, push, repository created, pull
-//! request updated and created, build and run completed, release created and abandoned,
-//! deployment started and completed, alert state changed, wiki page edited). The catalog after the events is the golden file.
+//! raises (work item updated, deleted, created, commented and restored, push, repository
+//! created, pull request updated and created, build and run completed, release created and
+//! abandoned, deployment started and completed, alert created, updated and its state changed,
+//! wiki page edited). The catalog after the events is the golden file.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ fn changes(ado: &sim_ado::AdoState) {
     assert!(ado.delete_work_item(3));
     ado.add_work_item(0).expect("project 0 exists");
     assert!(ado.comment_work_item(5, "Seen while live."));
+    assert!(ado.delete_work_item(100_002));
+    assert!(ado.restore_work_item(100_002));
     ado.commit(
         0,
         "repo-0-0",
@@ -46,6 +49,9 @@ fn changes(ado: &sim_ado::AdoState) {
     let deployment = ado.deploy(0, 2, 1).expect("release 2 has environment 1");
     assert!(ado.complete_deployment(deployment, "succeeded"));
     assert!(ado.set_alert_state(0, 1, "dismissed"));
+    ado.add_alert(0, "repo-0-0")
+        .expect("repo-0-0 has Advanced Security");
+    assert!(ado.set_alert_severity(0, 2, "low"));
     ado.edit_wiki_page(0, "/Runbooks/Deploy", "Deploy on Tuesdays.")
         .expect("the page exists");
 }
