@@ -553,10 +553,31 @@ impl AdoState {
         true
     }
 
-    /// `ms.vss-pipelines.stage-state-changed-event` for each stage of `build` that is not
-    /// pending.
+    /// `ms.vss-pipelines.job-state-changed-event` and `stage-state-changed-event` for each job
+    /// and stage of `build` that is not pending (a job's event names its stage too).
     fn stages_changed(&self, project: &Value, build: &Value, run: &Value, pipeline: &Value) {
-        for stage in timeline_records(build)
+        let records = timeline_records(build);
+        for job in records
+            .iter()
+            .filter(|r| r["type"] == "Job" && r["state"] != "pending")
+        {
+            let Some(stage) = records.iter().find(|r| r["id"] == job["parentId"]) else {
+                continue;
+            };
+            let resource = json!({
+                "job": {"id": job["id"], "name": job["name"], "state": job["state"], "result": job["result"]},
+                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
+                    "state": stage["state"], "result": stage["result"]},
+                "run": run, "pipeline": listed(pipeline), "runId": run["id"], "runUrl": run["url"],
+            });
+            self.notify(
+                "pipelines",
+                "ms.vss-pipelines.job-state-changed-event",
+                project,
+                &resource,
+            );
+        }
+        for stage in records
             .iter()
             .filter(|r| r["type"] == "Stage" && r["state"] != "pending")
         {
