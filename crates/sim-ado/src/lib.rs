@@ -29,6 +29,7 @@ mod lists;
 mod model;
 mod objects;
 mod paths;
+mod pipeline_events;
 mod pipelines;
 mod refs;
 mod release;

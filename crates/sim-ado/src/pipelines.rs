@@ -163,7 +163,7 @@ fn run_of(base: &str, build: &Value, pipeline: &Value) -> Value {
 }
 
 /// A pipeline as listed (the list omits `configuration`, which `GET pipelines/{id}` has).
-fn listed(pipeline: &Value) -> Value {
+pub(crate) fn listed(pipeline: &Value) -> Value {
     let mut out = pipeline.clone();
     if let Some(o) = out.as_object_mut() {
         o.remove("configuration");
@@ -325,7 +325,7 @@ const STAGES: [&str; 2] = ["Build", "Deploy"];
 
 /// The timeline of a build: a `Stage` record per stage, each with one `Job` under it. A
 /// completed build's stages completed with its result; a running build runs its first stage.
-fn timeline_records(build: &Value) -> Vec<Value> {
+pub(crate) fn timeline_records(build: &Value) -> Vec<Value> {
     let id = build["id"].as_u64().unwrap_or_default();
     let completed = build["status"] == "completed";
     let result = match build["result"].as_str() {
@@ -551,61 +551,5 @@ impl AdoState {
         self.stages_changed(&project, &build, &run, &pipeline);
         self.notify("tfs", "build.complete", &project, &build);
         true
-    }
-
-    /// `ms.vss-pipelines.job-state-changed-event` and `stage-state-changed-event` for each job
-    /// and stage of `build` that is not pending (a job's event names its stage too).
-    fn stages_changed(&self, project: &Value, build: &Value, run: &Value, pipeline: &Value) {
-        let records = timeline_records(build);
-        for job in records
-            .iter()
-            .filter(|r| r["type"] == "Job" && r["state"] != "pending")
-        {
-            let Some(stage) = records.iter().find(|r| r["id"] == job["parentId"]) else {
-                continue;
-            };
-            let resource = json!({
-                "job": {"id": job["id"], "name": job["name"], "state": job["state"], "result": job["result"]},
-                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
-                    "state": stage["state"], "result": stage["result"]},
-                "run": run, "pipeline": listed(pipeline), "runId": run["id"], "runUrl": run["url"],
-            });
-            self.notify(
-                "pipelines",
-                "ms.vss-pipelines.job-state-changed-event",
-                project,
-                &resource,
-            );
-        }
-        for stage in records
-            .iter()
-            .filter(|r| r["type"] == "Stage" && r["state"] != "pending")
-        {
-            let resource = json!({
-                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
-                    "state": stage["state"], "result": stage["result"]},
-                "run": run, "pipeline": listed(pipeline), "stageName": stage["name"],
-                "runId": run["id"], "runUrl": run["url"],
-            });
-            self.notify(
-                "pipelines",
-                "ms.vss-pipelines.stage-state-changed-event",
-                project,
-                &resource,
-            );
-        }
-    }
-
-    fn run_state_changed(&self, project: &Value, run: &Value, pipeline: &Value) {
-        let resource = json!({
-            "run": run, "pipeline": listed(pipeline), "runId": run["id"], "runUrl": run["url"],
-            "repositories": [{"type": "Git", "change": {"version": run["resources"]["repositories"]["self"]["version"]}}],
-        });
-        self.notify(
-            "pipelines",
-            "ms.vss-pipelines.run-state-changed-event",
-            project,
-            &resource,
-        );
     }
 }
