@@ -391,8 +391,10 @@ pub(crate) fn id_of(value: &Value) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod organization_name_tests {
-    use super::organization_name;
+    use super::{organization_fields, organization_name};
+    use serde_json::json;
 
     #[test]
     fn the_name_is_the_cloud_organization_or_the_whole_url_elsewhere() {
@@ -413,6 +415,36 @@ mod organization_name_tests {
         assert_eq!(
             organization_name("http://127.0.0.1:5556/acme"),
             "http://127.0.0.1:5556/acme"
+        );
+    }
+
+    /// The keys every item gets, from the client's organization URL (a trailing `/` is not
+    /// part of it): the cloud organization's name, or the whole URL on any other host.
+    #[test]
+    fn every_item_names_its_organization_as_upstream_for_the_three_host_forms() {
+        let fields = |url: &str| {
+            let client = ado_client::Client::new(
+                &url.parse().unwrap(),
+                &secrecy::SecretString::from("pat"),
+                &ado_client::ClientOptions::default(),
+            )
+            .unwrap();
+            serde_json::Value::Object(organization_fields(&client))
+        };
+        assert_eq!(
+            fields("https://dev.azure.com/acme/"),
+            json!({"__organizationUrl": "https://dev.azure.com/acme", "__organizationName": "acme"})
+        );
+        assert_eq!(
+            fields("https://acme.visualstudio.com/"),
+            json!({"__organizationUrl": "https://acme.visualstudio.com", "__organizationName": "acme"})
+        );
+        assert_eq!(
+            fields("http://127.0.0.1:5556/acme/"),
+            json!({
+                "__organizationUrl": "http://127.0.0.1:5556/acme",
+                "__organizationName": "http://127.0.0.1:5556/acme"
+            })
         );
     }
 }

@@ -21,7 +21,14 @@ async fn env(projects: usize) -> Env {
     let blueprints: [(&str, &[&str]); 4] = [
         (
             "azureDevopsPipelineStage",
-            &["state", "result", "build", "project"],
+            &[
+                "state",
+                "result",
+                "build",
+                "project",
+                "buildProjectId",
+                "buildProject",
+            ],
         ),
         (
             "azureDevopsPipeline",
@@ -81,6 +88,8 @@ resources:
             result: .result
             build: .__build.buildNumber
             project: .__project.name
+            buildProjectId: .__build.__projectId
+            buildProject: .__build.__project.name
   - kind: build
     selector:
       query: 'true'
@@ -119,6 +128,14 @@ async fn a_resync_writes_pipelines_runs_and_builds_listing_pipelines_once_per_pr
             &stage["properties"]["build"]
         ),
         (&json!("failed"), &json!("2026.202"))
+    );
+    // `__build` is the build as the `build` kind gives it, with its project (upstream).
+    assert_eq!(
+        (
+            &stage["properties"]["buildProjectId"],
+            &stage["properties"]["buildProject"]
+        ),
+        (&json!(PROJECT), &json!("Project 0"))
     );
 
     let pipeline = env
@@ -187,7 +204,16 @@ async fn a_run_reaches_port_when_queued_and_again_when_it_completes() {
         stage("Build").is_some_and(|e| e["properties"]["state"] == "inProgress")
     })
     .await;
-    assert!(stage("Deploy").is_some_and(|e| e["properties"]["state"] == "pending"));
+    let deploy = stage("Deploy").unwrap();
+    assert_eq!(deploy["properties"]["state"], "pending");
+    // A live stage's `__build` has the shape a resync gives it: the build with its project.
+    assert_eq!(
+        (
+            &deploy["properties"]["buildProjectId"],
+            &deploy["properties"]["buildProject"]
+        ),
+        (&json!(PROJECT), &json!("Project 0"))
+    );
 
     assert!(env.ado.state.complete_run(id, "succeeded"));
     eventually("both stages completed in Port", || {
