@@ -23,7 +23,6 @@ fn changes(ado: &sim_ado::AdoState) {
     assert!(ado.delete_work_item(3));
     ado.add_work_item(0).expect("project 0 exists");
     assert!(ado.comment_work_item(5, "Seen while live."));
-    assert!(ado.delete_work_item(100_002));
     assert!(ado.restore_work_item(100_002));
     ado.commit(
         0,
@@ -54,6 +53,12 @@ fn changes(ado: &sim_ado::AdoState) {
     assert!(ado.set_alert_severity(0, 2, "low"));
     ado.edit_wiki_page(0, "/Runbooks/Deploy", "Deploy on Tuesdays.")
         .expect("the page exists");
+}
+
+/// Before the first resync: work item 100002 goes to the recycle bin, to be restored live. (A
+/// delete and a restore made one after the other are delivered concurrently, in either order.)
+fn before(ado: &sim_ado::AdoState) {
+    assert!(ado.delete_work_item(100_002));
 }
 
 /// Polls `done` every 100 ms for up to `limit`; false when it never held.
@@ -97,6 +102,7 @@ async fn settled(limit: Duration, quiet: Duration, mut value: impl FnMut() -> Va
 )]
 pub(super) async fn run(case: &Case, integration: Integration, expected: Option<&Value>) -> Run {
     let sims = Sims::start(case).await;
+    before(&sims.ado.state);
     let port_before = total(&sims.port.state.stats());
     let started = Instant::now();
     // The first resync, as a run of its own: the Python integration's POLLING listener resyncs
