@@ -194,14 +194,19 @@ async fn status_once_it_is(
     last
 }
 
-/// Returns once `check` holds, or after `limit` (the caller then asserts what it needs).
-async fn until(limit: std::time::Duration, check: impl Fn() -> bool) {
+/// Returns once `check` holds, or after `limit` (the caller then asserts what it needs);
+/// whether it held.
+async fn until(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
     let step = std::time::Duration::from_millis(25);
     let mut waited = std::time::Duration::ZERO;
-    while !check() && waited < limit {
+    while waited < limit {
+        if check() {
+            return true;
+        }
         tokio::time::sleep(step).await;
         waited += step;
     }
+    check()
 }
 
 /// `GET /metrics` until it contains `wanted` (or after 10 s, as it then is).

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{Case, Integration, Run, Sims, total};
+use super::{Case, Integration, Run, Sims, catalog::Departure, total};
 
 /// The webhook secret both integrations get (sim-ado sends it as the Basic-auth password).
 const SECRET: &str = "conformance-secret";
@@ -61,18 +61,6 @@ fn before(ado: &sim_ado::AdoState) {
     assert!(ado.delete_work_item(100_002));
 }
 
-/// Polls `done` every 100 ms for up to `limit`; false when it never held.
-async fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    done()
-}
-
 /// Waits until `value()` has not changed for `quiet` (recording: the Python integration
 /// applies events after answering them, with no signal of its own).
 async fn settled(limit: Duration, quiet: Duration, mut value: impl FnMut() -> Value) -> bool {
@@ -94,13 +82,18 @@ async fn settled(limit: Duration, quiet: Duration, mut value: impl FnMut() -> Va
     false
 }
 
-/// Runs `integration` as a service through the changes. `expected`: ours is done when the
-/// catalog equals it (CI); without it (recording), when nothing changed for 3 s.
+/// Runs `integration` as a service through the changes. `expected` (the golden catalog and the
+/// departures): ours is done when the catalog equals it but for them (CI); without it
+/// (recording), when nothing changed for 3 s.
 #[expect(
     clippy::too_many_lines,
     reason = "one sequence: resync, serve, change, wait, stop"
 )]
-pub(super) async fn run(case: &Case, integration: Integration, expected: Option<&Value>) -> Run {
+pub(super) async fn run(
+    case: &Case,
+    integration: Integration,
+    expected: Option<(&Value, &[Departure])>,
+) -> Run {
     let sims = Sims::start(case).await;
     before(&sims.ado.state);
     let port_before = total(&sims.port.state.stats());
@@ -140,7 +133,7 @@ pub(super) async fn run(case: &Case, integration: Integration, expected: Option<
         .expect("the integration starts");
 
     // Started: the webhook endpoint listens and the subscriptions are in place.
-    let listening = until(Duration::from_mins(2), || {
+    let listening = super::super::until(Duration::from_mins(2), || {
         std::net::TcpStream::connect(("127.0.0.1", app_port)).is_ok()
     })
     .await;
@@ -159,10 +152,9 @@ pub(super) async fn run(case: &Case, integration: Integration, expected: Option<
 
     changes(&sims.ado.state);
     let applied = match expected {
-        Some(expected) => {
-            let departures = super::departures();
-            until(Duration::from_secs(30), || {
-                super::catalog::compare(&case.name, expected, &sims.catalog(case), &departures)
+        Some((expected, departures)) => {
+            super::super::until(Duration::from_secs(30), || {
+                super::catalog::compare(&case.name, expected, &sims.catalog(case), departures)
                     .differences
                     .is_empty()
             })

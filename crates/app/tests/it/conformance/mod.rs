@@ -126,25 +126,23 @@ impl Sims {
         listener: &str,
         rss: Option<&Path>,
     ) -> std::process::Command {
+        let program = match integration {
+            Integration::Ours => PathBuf::from(env!("CARGO_BIN_EXE_ocean-azure-devops")),
+            Integration::Upstream => root().join("upstream.sh"),
+        };
         let mut command = match rss {
             Some(file) => {
                 let mut command = std::process::Command::new("/usr/bin/time");
-                command.arg("-f").arg("%M").arg("-o").arg(file);
+                command
+                    .arg("-f")
+                    .arg("%M")
+                    .arg("-o")
+                    .arg(file)
+                    .arg(&program);
                 command
             }
-            None => match integration {
-                Integration::Ours => {
-                    std::process::Command::new(env!("CARGO_BIN_EXE_ocean-azure-devops"))
-                }
-                Integration::Upstream => std::process::Command::new(root().join("upstream.sh")),
-            },
+            None => std::process::Command::new(&program),
         };
-        if rss.is_some() {
-            match integration {
-                Integration::Ours => command.arg(env!("CARGO_BIN_EXE_ocean-azure-devops")),
-                Integration::Upstream => command.arg(root().join("upstream.sh")),
-            };
-        }
         if matches!(integration, Integration::Upstream) {
             command.arg("run");
         }
@@ -299,8 +297,9 @@ async fn conforms(name: &str) {
         panic!("no golden file for case {name} ({e}): run conformance/regenerate.sh")
     });
     let golden: Value = serde_json::from_str(&golden_text).unwrap();
+    let departures = departures();
     let ours = if is_live(name) {
-        live::run(&case, Integration::Ours, Some(&golden)).await
+        live::run(&case, Integration::Ours, Some((&golden, &departures))).await
     } else {
         run(&case, Integration::Ours, false).await
     };
@@ -308,7 +307,7 @@ async fn conforms(name: &str) {
         compared,
         differences,
         departed,
-    } = catalog::compare(name, &golden, &ours.catalog, &departures());
+    } = catalog::compare(name, &golden, &ours.catalog, &departures);
     let expected = golden["entities"].as_array().map_or(0, Vec::len);
     assert!(expected > 0, "the golden catalog of {name} is empty");
     assert!(
@@ -329,23 +328,11 @@ async fn conforms(name: &str) {
     );
 }
 
-/// The cases, each a test. A case file without a test fails `every_case_has_a_test`.
-const CASES: &[&str] = &[
-    "default",
-    "git",
-    "work",
-    "pipelines",
-    "releases",
-    "test-runs",
-    "identity",
-    "files",
-    "advsec",
-    "jq",
-    "live",
-];
-
+/// The cases, each a test, and `CASES`, their names. A case file without a test fails
+/// `every_case_has_a_test_and_a_golden_file`.
 macro_rules! cases {
     ($($name:ident => $file:literal),* $(,)?) => {
+        const CASES: &[&str] = &[$($file),*];
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
