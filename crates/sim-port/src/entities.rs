@@ -198,14 +198,7 @@ fn resolve_identifier(
     match identifier {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(query @ Value::Object(_)) => {
-            let found: Vec<&String> = inner
-                .entities
-                .iter()
-                .filter(|((b, _), s)| {
-                    b == bp && search::matches(query, &s.entity, s.datasource.as_deref())
-                })
-                .map(|((_, id), _)| id)
-                .collect();
+            let found = search::identifiers(inner, bp, query);
             match found.as_slice() {
                 [one] => Ok((*one).clone()),
                 _ => Err(Rejection {

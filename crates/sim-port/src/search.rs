@@ -57,6 +57,18 @@ fn rule(rule: &Value, entity: &Value, datasource: Option<&str>) -> bool {
 /// Port resolves a relation given as a search query (`{combinator, rules}`) to the identifiers
 /// of the target blueprint's matching entities: the one match of a single relation (none: no
 /// value; several: refused), every match of a `many` relation.
+/// The identifiers of the entities of `blueprint` that `query` matches, sorted.
+pub(crate) fn identifiers<'a>(inner: &'a Inner, blueprint: &str, query: &Value) -> Vec<&'a String> {
+    let mut found: Vec<&String> = inner
+        .entities
+        .iter()
+        .filter(|((b, _), s)| b == blueprint && matches(query, &s.entity, s.datasource.as_deref()))
+        .map(|((_, id), _)| id)
+        .collect();
+    found.sort();
+    found
+}
+
 pub(crate) fn resolve_relations(
     inner: &Inner,
     blueprint: &Value,
@@ -71,13 +83,7 @@ pub(crate) fn resolve_relations(
         }
         let spec = &blueprint["relations"][name.as_str()];
         let target = spec["target"].as_str().unwrap_or_default();
-        let mut found: Vec<&String> = inner
-            .entities
-            .iter()
-            .filter(|((b, _), s)| b == target && matches(value, &s.entity, s.datasource.as_deref()))
-            .map(|((_, id), _)| id)
-            .collect();
-        found.sort();
+        let found = identifiers(inner, target, value);
         *value = if spec["many"].as_bool().unwrap_or(false) {
             json!(found)
         } else {
