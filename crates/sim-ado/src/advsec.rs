@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::{
     model::{Project, find, hours_before},
     state::AdoState,
-    wire::{continuation_page, error, not_found, stamp},
+    wire::{continuation_page, error, not_found, repository_not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -96,11 +96,7 @@ fn repository<'a>(p: &'a Project, repo: &str) -> Result<&'a Value, Response> {
         .enumerate()
         .find(|(_, r)| r["id"] == repo || r["name"] == repo)
     else {
-        return Err(error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!("TF401019: The Git repository with name or identifier {repo} does not exist."),
-        ));
+        return Err(repository_not_found(repo));
     };
     if enabled(r) {
         Ok(repository)

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use crate::{
     model::{Project, find, push_resource},
     state::AdoState,
-    wire::{error, not_found},
+    wire::{error, not_found, repository_not_found},
 };
 
 /// The routes of this module (registered inside the guard).
@@ -232,11 +232,7 @@ async fn get_items(
         return not_found(&format!("The project {key}"));
     };
     let Some(repository) = p.repositories.iter().find(|r| r["id"] == repo.as_str()) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!("TF401019: The Git repository with name or identifier {repo} does not exist."),
-        );
+        return repository_not_found(&repo);
     };
     let url = repository["url"].as_str().unwrap_or_default();
     let metadata = params
@@ -294,11 +290,7 @@ async fn batch(
         return not_found(&format!("The project {key}"));
     };
     let Some(repository) = p.repositories.iter().find(|r| r["id"] == repo.as_str()) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!("TF401019: The Git repository with name or identifier {repo} does not exist."),
-        );
+        return repository_not_found(&repo);
     };
     let url = repository["url"].as_str().unwrap_or_default();
     let metadata = body["includeContentMetadata"].as_bool().unwrap_or(false);

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::{
     model::find,
     state::AdoState,
-    wire::{error, list, not_found, number, stamp},
+    wire::{error, list, not_found, number, repository_not_found, stamp},
 };
 
 type Shared = State<Arc<AdoState>>;
@@ -57,13 +57,7 @@ async fn pull_requests(
         return not_found(&format!("The project {key}"));
     };
     if !p.repositories.iter().any(|r| r["id"] == repo.as_str()) {
-        return error(
-            StatusCode::NOT_FOUND,
-            "GitRepositoryNotFoundException",
-            &format!(
-                "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
-            ),
-        );
+        return repository_not_found(&repo);
     }
     pull_request_page(
         p.pull_requests

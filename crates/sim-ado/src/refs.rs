@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::{
     model::{find, git_ref, push_resource},
     state::AdoState,
-    wire::{error, list, not_found, number},
+    wire::{error, list, not_found, number, repository_not_found},
 };
 
 /// The spec's bound on `$top` ("It cannot be bigger than 1000", ado-api.md §8).
@@ -107,16 +107,6 @@ pub(crate) async fn list_refs(
             .insert("x-ms-continuationtoken", token);
     }
     response
-}
-
-fn repository_not_found(repo: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "GitRepositoryNotFoundException",
-        &format!(
-            "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
-        ),
-    )
 }
 
 impl AdoState {

@@ -26,6 +26,17 @@ pub(crate) fn not_found(what: &str) -> Response {
     )
 }
 
+/// The service's 404 for a repository id or name it does not know.
+pub(crate) fn repository_not_found(repo: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "GitRepositoryNotFoundException",
+        &format!(
+            "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
+        ),
+    )
+}
+
 /// A `{count, value}` list, the shape of every collection answer.
 pub(crate) fn list(values: impl IntoIterator<Item = Value>) -> Json<Value> {
     let value: Vec<Value> = values.into_iter().collect();
