@@ -223,31 +223,37 @@ impl AdoState {
 
     /// Changes alert `id`'s severity now (`ms.vss-alerts.alert-updated-event`).
     pub fn set_alert_severity(&self, project: usize, id: u64, severity: &str) -> bool {
-        let mut inner = self.lock();
-        let now = self.clock.now();
-        let Some(p) = inner.projects.get_mut(project) else {
-            return false;
-        };
-        let project_id = p.project["id"].clone();
-        let Some(alert) = p.alerts.iter_mut().find(|a| a["alertId"] == id) else {
-            return false;
-        };
-        alert["severity"] = json!(severity);
-        alert["lastSeenDate"] = json!(stamp(now));
-        let alert = alert.clone();
-        drop(inner);
-        self.notify(
-            "advsec",
-            "ms.vss-alerts.alert-updated-event",
-            &project_id,
-            &alert,
-        );
-        true
+        self.change_alert(project, id, "ms.vss-alerts.alert-updated-event", |alert| {
+            alert["severity"] = json!(severity);
+        })
     }
 
     /// Sets alert `id` of project number `project` to `state` (`fixed`, `dismissed`, …) now
     /// (`ms.vss-alerts.alert-state-changed-event`).
     pub fn set_alert_state(&self, project: usize, id: u64, state: &str) -> bool {
+        self.change_alert(
+            project,
+            id,
+            "ms.vss-alerts.alert-state-changed-event",
+            |alert| {
+                alert["state"] = json!(state);
+                if state == "fixed" {
+                    alert["fixedDate"] = alert["lastSeenDate"].clone();
+                }
+            },
+        )
+    }
+
+    /// Applies `change` to alert `id` of project number `project`, seen now (`lastSeenDate`
+    /// is set before `change` runs), and delivers `event` for it; false when there is no such
+    /// alert.
+    fn change_alert(
+        &self,
+        project: usize,
+        id: u64,
+        event: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> bool {
         let mut inner = self.lock();
         let Some(p) = inner.projects.get_mut(project) else {
             return false;
@@ -256,19 +262,11 @@ impl AdoState {
         let Some(alert) = p.alerts.iter_mut().find(|a| a["alertId"] == id) else {
             return false;
         };
-        alert["state"] = json!(state);
         alert["lastSeenDate"] = json!(stamp(self.clock.now()));
-        if state == "fixed" {
-            alert["fixedDate"] = alert["lastSeenDate"].clone();
-        }
+        change(alert);
         let alert = alert.clone();
         drop(inner);
-        self.notify(
-            "advsec",
-            "ms.vss-alerts.alert-state-changed-event",
-            &project_id,
-            &alert,
-        );
+        self.notify("advsec", event, &project_id, &alert);
         true
     }
 }

@@ -245,25 +245,42 @@ impl AdoState {
         reason = "callers build the value inline"
     )]
     pub fn update_work_item(&self, id: u64, field: &str, value: Value) -> bool {
+        let mut old = Value::Null;
+        let Some((project, item)) = self.revise_work_item(id, |item| {
+            old = std::mem::replace(&mut item["fields"][field], value.clone());
+        }) else {
+            return false;
+        };
+        self.work_item_updated(&project, &item, field, &old, &value);
+        true
+    }
+
+    /// Comments on a work item (`System.History`, a new revision; `workitem.commented`).
+    pub fn comment_work_item(&self, id: u64, text: &str) -> bool {
+        let Some((project, item)) = self.revise_work_item(id, |item| {
+            item["fields"]["System.History"] = json!(text);
+        }) else {
+            return false;
+        };
+        self.work_item_commented(&project, &item);
+        true
+    }
+
+    /// Applies `change` to work item `id` as a new revision (`rev` + 1, `System.ChangedDate`
+    /// now); its project id and the revised item, `None` when there is no such item.
+    fn revise_work_item(&self, id: u64, change: impl FnOnce(&mut Value)) -> Option<(Value, Value)> {
         let mut inner = self.lock();
-        let found = inner.projects.iter_mut().find_map(|p| {
+        let (project, item) = inner.projects.iter_mut().find_map(|p| {
             let project = p.project["id"].clone();
             p.work_items
                 .iter_mut()
                 .find(|w| w["id"] == id)
                 .map(|item| (project, item))
-        });
-        let Some((project, item)) = found else {
-            return false;
-        };
-        let old = item["fields"][field].clone();
-        item["fields"][field] = value.clone();
+        })?;
+        change(item);
         item["fields"]["System.ChangedDate"] = json!(stamp(self.clock.now()));
         item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
-        let item = item.clone();
-        drop(inner);
-        self.work_item_updated(&project, &item, field, &old, &value);
-        true
+        Some((project, item.clone()))
     }
 
     /// Restores a deleted work item from the recycle bin (`workitem.restored`, the resource is

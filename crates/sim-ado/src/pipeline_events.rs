@@ -28,8 +28,7 @@ impl AdoState {
             };
             let resource = json!({
                 "job": {"id": job["id"], "name": job["name"], "state": job["state"], "result": job["result"]},
-                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
-                    "state": stage["state"], "result": stage["result"]},
+                "stage": stage_reference(stage),
                 "run": run, "pipeline": listed(pipeline), "runId": run["id"], "runUrl": run["url"],
             });
             self.notify(
@@ -44,8 +43,7 @@ impl AdoState {
             .filter(|r| r["type"] == "Stage" && r["state"] != "pending")
         {
             let resource = json!({
-                "stage": {"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
-                    "state": stage["state"], "result": stage["result"]},
+                "stage": stage_reference(stage),
                 "run": run, "pipeline": listed(pipeline), "stageName": stage["name"],
                 "runId": run["id"], "runUrl": run["url"],
             });
@@ -70,4 +68,10 @@ impl AdoState {
             &resource,
         );
     }
+}
+
+/// A stage as the pipelines publisher's events name it.
+fn stage_reference(stage: &Value) -> Value {
+    json!({"id": stage["id"], "name": stage["identifier"], "displayName": stage["name"],
+        "state": stage["state"], "result": stage["result"]})
 }

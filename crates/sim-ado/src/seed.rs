@@ -109,29 +109,6 @@ impl AdoState {
         id
     }
 
-    /// Comments on a work item (`System.History`, a new revision; `workitem.commented`).
-    pub fn comment_work_item(&self, id: u64, text: &str) -> bool {
-        let mut inner = self.lock();
-        let now = self.clock.now();
-        let found = inner.projects.iter_mut().find_map(|p| {
-            let project = p.project["id"].clone();
-            p.work_items
-                .iter_mut()
-                .find(|w| w["id"] == id)
-                .map(|item| (project, item))
-        });
-        let Some((project, item)) = found else {
-            return false;
-        };
-        item["fields"]["System.History"] = json!(text);
-        item["fields"]["System.ChangedDate"] = json!(stamp(now));
-        item["rev"] = json!(item["rev"].as_u64().unwrap_or(1) + 1);
-        let item = item.clone();
-        drop(inner);
-        self.work_item_commented(&project, &item);
-        true
-    }
-
     /// Opens a pull request now in repository `repository` (a name) of project `project` and
     /// returns its id (`git.pullrequest.created`).
     pub fn open_pull_request(&self, project: usize, repository: &str) -> Option<u64> {
