@@ -4,33 +4,56 @@
 mod bench;
 mod demo;
 mod logging;
+mod plan;
 mod realtime;
 mod run;
 mod wiring;
 
-use std::{os::unix::process::CommandExt, path::PathBuf, process::ExitCode};
+use std::{os::unix::process::CommandExt, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-/// Port's Azure DevOps integration (Ocean-compatible), in Rust.
+/// Keeps a Port software catalog in sync with Azure DevOps: a drop-in for Port's Azure DevOps
+/// integration (Ocean), configured the same way.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    name = "ocean-azure-devops",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = AFTER_HELP
+)]
 struct Cli {
-    /// Ocean's optional `config.yaml` (environment variables override it).
-    #[arg(long, global = true, default_value = "config.yaml")]
-    config: PathBuf,
-    /// Run one resync and exit (same as `OCEAN__EVENT_LISTENER__TYPE=ONCE`).
-    #[arg(long)]
-    once: bool,
+    #[command(flatten)]
+    run: run::RunArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
+/// What `--help` adds after the options: the settings that matter most.
+const AFTER_HELP: &str = "\
+Without a command, runs the integration as its container does, configured like Port's Python
+integration by OCEAN__* variables (and an optional config.yaml). The ones that matter most:
+
+  OCEAN__PORT__CLIENT_ID, OCEAN__PORT__CLIENT_SECRET   Port credentials (secret)
+  OCEAN__PORT__BASE_URL                   https://api.getport.io (EU, default) or
+                                          https://api.us.getport.io (US)
+  OCEAN__INTEGRATION__IDENTIFIER          the integration's identifier in Port
+  OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL           https://dev.azure.com/my-org
+  OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN      Azure DevOps PAT (secret)
+  OCEAN__EVENT_LISTENER__TYPE             POLLING (default), ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA
+  OCEAN__BASE_URL                         public URL for Azure DevOps service hooks
+  OCEAN__PORT_APP_CONFIG_FILE             a local mapping instead of the one in Port
+  APPLICATION__LOG_LEVEL                  DEBUG, INFO (default), WARNING, ERROR
+
+Every setting, its default and its config.yaml key: docs/configuration.md.
+Exit status: 0 done, 1 the run failed, 2 invalid configuration.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the simulators in-process, run a full resync with the default mapping, print a report.
+    /// Start both simulators in this process, run two resyncs with the default mapping and
+    /// print what they did (no network, no credentials).
     Demo(demo::DemoArgs),
-    /// Print the performance table: a medium organization at 0 ms and 30 ms of latency.
+    /// Print the performance table: a medium simulated organization at 0 ms and 30 ms latency.
     Bench,
     /// Run the Port API simulator alone.
     SimPort {
@@ -102,8 +125,9 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Demo(args)) => {
-                // Live progress: one log line per resource as it finishes (stderr).
-                logging::init("info");
+                // The report says what the logs would (per-resource lines, each refused entity),
+                // so only warnings and errors of other parts reach stderr.
+                logging::init("warn,ocean::telemetry=off");
                 demo::run(args).await
             }
             Some(Command::Bench) => bench::run().await,
@@ -111,7 +135,7 @@ fn main() -> ExitCode {
             Some(Command::SimAdo { port, sizes, epoch }) => {
                 demo::serve_sim_ado(port, sizes, epoch).await
             }
-            None => run::run(&cli.config, cli.once).await,
+            None => run::run(cli.run).await,
         }
     });
     match outcome {

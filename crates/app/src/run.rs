@@ -1,7 +1,12 @@
 //! The default command: run the integration from Ocean's environment variables and
 //! `config.yaml`, as the container does.
 
-use std::{path::Path, process::ExitCode, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::Duration,
+};
 
 use ado_client::{Client as AdoClient, ClientOptions, Credentials, ServicePrincipal};
 use ado_kinds::{AccountMode, AdoConfig, AdoKind, AzureDevops};
@@ -25,12 +30,37 @@ use crate::{
 /// Time left to apply queued live events after SIGTERM (Kubernetes waits 30 s by default).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
+/// Options of the default command (running the integration).
+#[derive(Debug, clap::Args)]
+#[expect(
+    clippy::doc_markdown,
+    reason = "the field docs are `--help` text, where backticks would show"
+)]
+pub struct RunArgs {
+    /// Ocean's config.yaml (environment variables override it) [default: ./config.yaml if
+    /// present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Run one resync and exit (same as OCEAN__EVENT_LISTENER__TYPE=ONCE).
+    #[arg(long, conflicts_with = "dry_run")]
+    once: bool,
+    /// Read Azure DevOps and Port, map and compare, print what a resync would create, update
+    /// and delete per blueprint, and exit; nothing is written to Port.
+    #[arg(long)]
+    dry_run: bool,
+    /// With --dry-run: list the identifiers of every entity, not only the counts.
+    #[arg(short, long, requires = "dry_run")]
+    verbose: bool,
+}
+
 /// Loads the configuration (all problems at once), then runs the configured listener.
-pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut local_mapping = None;
     let config = Config::<AdoConfig>::from_process_env(
-        config_path,
-        &Overrides { once },
+        args.config.as_deref(),
+        &Overrides {
+            once: args.once || args.dry_run,
+        },
         |root, problems| {
             local_mapping = root
                 .string("port_app_config_file", problems)
@@ -40,12 +70,15 @@ pub async fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     let shutdown = shutdown_signal()?;
     let redactor = logging::init(config.application.log_level.directive());
     redactor.add(secrets(&config));
+    if args.dry_run {
+        return dry_run(&config, local_mapping, args.verbose, shutdown).await;
+    }
     info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
 
     let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
     // Before the first request: requests made earlier would be missing from `/metrics`.
     let metrics = long_running.then(realtime::install_metrics).flatten();
-    let (runner, ado) = build_runner(&config, local_mapping)?;
+    let (runner, ado) = build_runner(&config, local_mapping, false)?;
     let runner = Arc::new(runner);
     let triggers = Arc::new(tokio::sync::Notify::new());
     // The server first, so that `/health/live` answers while Port is waited for (readiness
@@ -158,6 +191,26 @@ async fn initialize(
     }
 }
 
+/// `--dry-run`: one resync that reads Azure DevOps and Port and writes nothing (no integration
+/// record, no default resources, no resync state, no entity), then the plan per blueprint.
+async fn dry_run(
+    config: &Config<AdoConfig>,
+    local_mapping: Option<(String, PortAppConfig)>,
+    verbose: bool,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<ExitCode> {
+    let (runner, _) = build_runner(config, local_mapping, true)?;
+    let report = tokio::select! {
+        report = runner.resync() => report.context("the dry run could not start")?,
+        () = shutdown => {
+            info!("Stopped during the dry run; nothing was written.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    print!("{}", crate::plan::render(&report, verbose));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod). The handlers
 /// are installed when this is called, not when the future is first polled: a SIGTERM that
 /// arrives while the server starts must not kill the process with the default action.
@@ -178,6 +231,7 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
 fn build_runner(
     config: &Config<AdoConfig>,
     local_mapping: Option<(String, PortAppConfig)>,
+    dry_run: bool,
 ) -> anyhow::Result<(Runner<AzureDevops>, Vec<AdoClient>)> {
     let installation = Installation {
         integration_type: config.integration.r#type.clone(),
@@ -195,6 +249,7 @@ fn build_runner(
     resync.batch.max_items = config.upsert_entities_batch_max_length;
     resync.batch.max_bytes = config.upsert_entities_batch_max_size_in_bytes;
     resync.delete_batch_size = config.delete_entities_max_batch_size;
+    resync.dry_run = dry_run;
     let options = ClientOptions {
         timeout: config.client_timeout,
         ..ClientOptions::default()

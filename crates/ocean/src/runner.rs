@@ -112,6 +112,10 @@ impl<I: Integration> Runner<I> {
     pub async fn mapping(&self) -> Result<(Arc<PortAppConfig>, Arc<MappingPlan>), Error> {
         let (origin, app_config) = if let Some((origin, local)) = &self.settings.local_mapping {
             (origin.clone(), local.clone())
+        } else if self.settings.resync.dry_run
+            && let Some(config) = self.dry_run_default_mapping().await?
+        {
+            ("the default mapping".to_owned(), config)
         } else {
             let record = self.ensure_integration().await?;
             let origin = format!(
@@ -140,6 +144,32 @@ impl<I: Integration> Runner<I> {
             plan.refuse(refusal);
         }
         Ok((Arc::new(app_config), Arc::new(plan)))
+    }
+
+    /// In a dry run, when Port has no record of this integration yet: the default mapping that
+    /// a first real start would write on the record it creates (a dry run creates nothing).
+    async fn dry_run_default_mapping(&self) -> Result<Option<PortAppConfig>, Error> {
+        let id = &self.settings.installation.identifier;
+        let record = self
+            .port
+            .integration()
+            .get(id)
+            .await
+            .map_err(|source| Error::Port {
+                action: "reading the integration record",
+                source,
+            })?;
+        if record.is_some() {
+            return Ok(None);
+        }
+        warn!(
+            identifier = %id,
+            "Port has no integration with this identifier yet: the dry run uses the default \
+             mapping, which a first real start would create."
+        );
+        Ok(Some(
+            self.settings.default_mapping.clone().unwrap_or_default(),
+        ))
     }
 
     /// The resources whose kind or selector options the integration refuses
@@ -219,8 +249,11 @@ impl<I: Integration> Runner<I> {
     }
 
     /// Reports the whole resync state, as Ocean does (the start stays in the completed state);
-    /// failures are logged, not raised (as in Ocean).
+    /// failures are logged, not raised (as in Ocean). A dry run reports nothing.
     async fn patch_state(&self, status: &str, start: Timestamp, end: Option<Timestamp>) {
+        if self.settings.resync.dry_run {
+            return;
+        }
         let body = json!({
             "status": status,
             "lastResyncStart": start.to_string(),

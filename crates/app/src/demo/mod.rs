@@ -8,7 +8,6 @@ use anyhow::Context;
 use ocean::resync::ResyncReport;
 use port_client::{Client, Installation};
 use secrecy::SecretString;
-use serde_json::Value;
 use sim_port::SimConfig;
 
 use ado_client::{Client as AdoClient, ClientOptions};
@@ -99,7 +98,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     let runner = wiring::runner(port, vec![client], &installation, Extras::default())?;
     println!(
-        "ocean-azure-devops demo: fixture organization {args:?}, Port simulator at {}\n",
+        "ocean-azure-devops demo: a simulated organization of {} projects (per project: {} \
+         repositories, {} work items, {} releases, {} pipelines, {} team(s)), synced to the Port \
+         simulator at {} with the default mapping.\n",
+        args.projects,
+        args.repositories,
+        args.work_items,
+        args.releases,
+        args.pipelines,
+        args.teams,
         sim.base_url()
     );
 
@@ -112,7 +119,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     sim.state.reset_stats();
     let second = runner.resync().await?;
     print_report("second resync (unchanged organization)", &second);
-    print_catalog(&sim.state.entities(), &sim.state.stats().requests);
+    print_catalog(&sim.state, &sim.state.stats().requests);
     println!("wall time: {} ms", started.elapsed().as_millis());
     Ok(if first.failure.is_none() && second.failure.is_none() {
         ExitCode::SUCCESS
@@ -132,27 +139,46 @@ fn print_report(title: &str, report: &ResyncReport) {
         report.duration.as_millis()
     );
     println!("{report}");
-    for resource in &report.resources {
-        for rejection in &resource.rejections {
+    // One line per distinct reason: the same refusal repeated per entity says nothing more.
+    let mut reasons: BTreeMap<(&str, u16, &str), usize> = BTreeMap::new();
+    for rejection in report.resources.iter().flat_map(|r| &r.rejections) {
+        *reasons
+            .entry((&rejection.blueprint, rejection.status, &rejection.reason))
+            .or_default() += 1;
+    }
+    for ((blueprint, status, reason), count) in reasons {
+        println!("Port refused {count} {blueprint} entities ({status}): {reason}.");
+        if reason.contains("must be equal to one of the allowed values") {
             println!(
-                "rejected {}/{} ({}): {}",
-                rejection.blueprint, rejection.identifier, rejection.status, rejection.reason
+                "  The default blueprint allows only these values, as the Python integration's \
+                 does; add the value to the blueprint's enum in Port to keep these entities."
             );
         }
     }
     println!();
 }
 
-fn print_catalog(entities: &[Value], requests: &BTreeMap<String, u64>) {
-    let mut per_blueprint: BTreeMap<&str, usize> = BTreeMap::new();
-    for entity in entities {
-        *per_blueprint
-            .entry(entity["blueprint"].as_str().unwrap_or("?"))
-            .or_default() += 1;
+fn print_catalog(port: &sim_port::SimState, requests: &BTreeMap<String, u64>) {
+    // blueprint → (entities, placeholders: entities Port created for a relation's target).
+    let mut per_blueprint: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for entity in port.entities() {
+        let blueprint = entity["blueprint"].as_str().unwrap_or("?");
+        let identifier = entity["identifier"].as_str().unwrap_or_default();
+        let placeholder = port.datasource_of(blueprint, identifier).is_none();
+        let counts = per_blueprint.entry(blueprint.to_owned()).or_default();
+        counts.0 += 1;
+        counts.1 += usize::from(placeholder);
     }
     println!("== catalog in Port after both resyncs");
-    for (blueprint, count) in &per_blueprint {
-        println!("{blueprint:<24} {count:>6} entities");
+    for (blueprint, (count, placeholders)) in &per_blueprint {
+        if *placeholders == 0 {
+            println!("{blueprint:<24} {count:>6} entities");
+        } else {
+            println!(
+                "{blueprint:<24} {count:>6} entities, of which {placeholders} are placeholders \
+                 Port created as targets of relations (createMissingRelatedEntities)"
+            );
+        }
     }
     println!("\n== Port API requests during the second resync");
     for (route, count) in requests {
@@ -195,7 +221,14 @@ pub async fn serve_sim_ado(
 pub async fn serve_sim_port(port: u16) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let state = sim_port::SimState::new(SimConfig::default());
-    eprintln!("sim-port listening on http://{}", listener.local_addr()?);
+    let defaults = SimConfig::default();
+    eprintln!(
+        "sim-port listening on http://{} (OCEAN__PORT__CLIENT_ID={}, \
+         OCEAN__PORT__CLIENT_SECRET={})",
+        listener.local_addr()?,
+        defaults.client_id,
+        defaults.client_secret
+    );
     sim_port::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -8,6 +8,7 @@
 )]
 
 mod conformance;
+mod dry_run;
 mod organizations;
 mod shutdown;
 
@@ -58,16 +59,25 @@ fn demo_syncs_the_fixture_org_and_the_second_resync_writes_nothing() {
         "{stdout}"
     );
     assert!(
-        !stdout.contains("rejected azureDevopsProject"),
+        !stdout.contains("azureDevopsProject entities ("),
         "projects are accepted: {stdout}"
     );
     assert!(
         stdout.contains("azureDevopsRepository         6 entities"),
         "{stdout}"
     );
+    // The Features the default blueprint refuses: explained once per resync, not per entity.
+    assert_eq!(
+        stdout
+            .matches("Port refused 2 azureDevopsWorkItem entities (422)")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("DemoArgs"), "no debug structs: {stdout}");
     assert!(
-        stdout.contains("rejected azureDevopsWorkItem/"),
-        "Features are rejected: {stdout}"
+        stderr.is_empty(),
+        "nothing interleaves with the report: {stderr}"
     );
     let second = stdout
         .split("== second resync")

@@ -18,18 +18,27 @@ pub(crate) fn vars() -> Vec<(String, String)> {
 /// Environment variables and the config file's text (`None` when absent).
 pub(crate) type Raw = (Vec<(String, String)>, Option<String>);
 
-/// The process environment and the contents of `config_path` (absent file → `None`).
-pub(crate) fn read(config_path: &Path) -> Result<Raw, ConfigError> {
+/// Where Ocean looks for `config.yaml` when none is named: the working directory.
+pub(crate) const DEFAULT_FILE: &str = "config.yaml";
+
+/// The process environment and the contents of the config file: the one named (which must
+/// exist), else `config.yaml` in the working directory if there is one.
+pub(crate) fn read(named: Option<&Path>) -> Result<Raw, ConfigError> {
     let env = vars();
+    let config_path = named.unwrap_or(Path::new(DEFAULT_FILE));
     let yaml = match std::fs::read_to_string(config_path) {
         Ok(text) => Some(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && named.is_none() => None,
         Err(error) => {
             return Err(ConfigError {
                 problems: vec![Problem {
                     key: config_path.display().to_string(),
                     message: format!("cannot be read: {error}"),
-                    fix: "make the file readable or remove it".to_owned(),
+                    fix: if named.is_some() {
+                        "check the path given with --config".to_owned()
+                    } else {
+                        "make the file readable or remove it".to_owned()
+                    },
                 }],
             });
         }

@@ -238,21 +238,20 @@ pub struct Overrides {
 }
 
 impl<I: IntegrationConfig> Config<I> {
-    /// Loads from the process environment and `config_path` (if it exists); `extra` may add
-    /// the caller's own problems to the same report.
+    /// Loads from the process environment and the config file: `config_file` (which must
+    /// exist), else `config.yaml` in the working directory if there is one (Ocean's default);
+    /// `extra` may add the caller's own problems to the same report.
     pub fn from_process_env(
-        config_path: &std::path::Path,
+        config_file: Option<&std::path::Path>,
         overrides: &Overrides,
         extra: impl FnOnce(&Section<'_>, &mut Problems),
     ) -> Result<Self, ConfigError> {
-        let (env, yaml) = env::read(config_path)?;
-        Self::load(
-            &env,
-            yaml.as_deref(),
-            &config_path.display().to_string(),
-            overrides,
-            extra,
-        )
+        let (env, yaml) = env::read(config_file)?;
+        let name = config_file.map_or_else(
+            || env::DEFAULT_FILE.to_owned(),
+            |path| path.display().to_string(),
+        );
+        Self::load(&env, yaml.as_deref(), &name, overrides, extra)
     }
 
     /// The process environment as a JSON object, for jq's `env`/`$ENV` when
@@ -313,6 +312,7 @@ fn resolve<I: IntegrationConfig>(
     p: &mut Problems,
 ) -> Option<Config<I>> {
     let root = Section::root(sources);
+    check_sections(&root, sources, p);
     let port = port_settings(&root, p);
     let integration = root.child(&["integration"]);
     let r#type = integration
@@ -378,6 +378,33 @@ fn resolve<I: IntegrationConfig>(
         },
     };
     Some(config)
+}
+
+/// Ocean's sections (settings objects), each with an example: none may be a plain value.
+const SECTIONS: [(&[&str], &str, &str); 5] = [
+    (&[], "port", r#"{"clientId": "…", "clientSecret": "…"}"#),
+    (&[], "event_listener", r#"{"type": "ONCE"}"#),
+    (&[], "integration", r#"{"identifier": "my-azure-devops"}"#),
+    (
+        &["integration"],
+        "config",
+        r#"{"organizationUrl": "https://dev.azure.com/my-org"}"#,
+    ),
+    (&[], "ssl", r#"{"port": {"verify": true}}"#),
+];
+
+/// Every section set to something other than an object, and every value a nested key replaced.
+fn check_sections(root: &Section<'_>, sources: &Sources, p: &mut Problems) {
+    for (parent, key, example) in SECTIONS {
+        root.child(parent).check_section(key, example, p);
+    }
+    for (replaced, by) in &sources.shadowed {
+        p.push(
+            replaced.clone(),
+            format!("is a plain value, but {by} sets a key inside it"),
+            "set the whole section as one JSON object, or each of its keys alone",
+        );
+    }
 }
 
 fn port_settings(root: &Section<'_>, p: &mut Problems) -> Option<PortSettings> {

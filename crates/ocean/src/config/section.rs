@@ -46,21 +46,49 @@ impl<'a> Section<'a> {
         self.sources.env.get(name).map(String::as_str)
     }
 
-    /// The key as the user wrote it, or the env var that would set it.
-    #[must_use]
-    pub fn key_name(&self, key: &str) -> String {
-        let dotted = self
-            .path
+    /// `key`'s path from the root, dotted (`event_listener.type`).
+    fn dotted(&self, key: &str) -> String {
+        self.path
             .iter()
             .copied()
             .chain([key])
             .collect::<Vec<_>>()
-            .join(".");
+            .join(".")
+    }
+
+    /// The key as the user wrote it, or the env var that would set it.
+    #[must_use]
+    pub fn key_name(&self, key: &str) -> String {
         self.sources
             .origins
-            .get(&dotted)
+            .get(&self.dotted(key))
             .cloned()
             .unwrap_or_else(|| self.env_name(key))
+    }
+
+    /// Why `key`'s env value, which starts like JSON, is not JSON.
+    fn json_error(&self, key: &str) -> Option<&'a String> {
+        self.sources.json_errors.get(&self.dotted(key))
+    }
+
+    /// Records a problem when `key`, a section of settings, is set to something other than an
+    /// object: a section given as invalid JSON or as a plain word must not silently fall back
+    /// to its defaults (a `ONCE` Job would run as a `POLLING` service).
+    pub(crate) fn check_section(&self, key: &str, example: &str, problems: &mut Problems) {
+        let Some(value) = self.raw(key) else { return };
+        if value.is_object() {
+            return;
+        }
+        let message = match self.json_error(key) {
+            Some(error) => format!("is not valid JSON ({error})"),
+            None => "must be a JSON object of settings, got a plain value".to_owned(),
+        };
+        let name = self.env_name(key);
+        problems.push(
+            self.key_name(key),
+            message,
+            format!("write it as a JSON object, e.g. {name}='{example}', or set each key alone"),
+        );
     }
 
     /// The env var for `key` in this section (`OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL`).
@@ -216,6 +244,15 @@ impl<'a> Section<'a> {
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                     .collect(),
             ),
+            Value::String(_) if self.json_error(key).is_some() => {
+                let error = self.json_error(key).map_or("", String::as_str);
+                problems.push(
+                    self.key_name(key),
+                    format!("is not a valid JSON array ({error})"),
+                    "use a JSON array such as [\"a\", \"b\"] or a comma-separated string",
+                );
+                None
+            }
             Value::String(s) => Some(
                 s.split(',')
                     .map(str::trim)

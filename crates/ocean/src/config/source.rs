@@ -20,6 +20,13 @@ pub struct Sources {
     pub(crate) application: HashMap<String, (String, String)>,
     /// The whole environment, for the few variables of other SDKs an integration honours.
     pub(crate) env: HashMap<String, String>,
+    /// dotted snake path → why its env value, which looked like JSON (`{…`, `[…`), is not JSON.
+    /// The value stays a string (it may be a secret that starts with a brace); sections and
+    /// lists, which must be JSON, report it.
+    pub(crate) json_errors: HashMap<String, String>,
+    /// Values that a nested key replaced: (the value's key as written, the nested key as
+    /// written), e.g. `OCEAN__EVENT_LISTENER=ONCE` with `OCEAN__EVENT_LISTENER__TYPE=POLLING`.
+    pub(crate) shadowed: Vec<(String, String)>,
 }
 
 impl Sources {
@@ -57,7 +64,13 @@ impl Sources {
         // Whole-object JSON values first, nested keys after them (pydantic's deep update).
         ocean.sort_by_key(|(path, _, _)| path.len());
         for (path, name, raw) in ocean {
-            let value = decode_env_value(raw);
+            let value = match decode_env_value(raw) {
+                Ok(value) => value,
+                Err(error) => {
+                    sources.json_errors.insert(path.join("."), error);
+                    Value::String(raw.clone())
+                }
+            };
             sources.set(&path, value.clone(), name);
             if let Value::Object(map) = value {
                 for key in map.keys() {
@@ -108,11 +121,16 @@ impl Sources {
             return;
         };
         let mut node = &mut self.tree;
-        for key in parents {
+        for (depth, key) in parents.iter().enumerate() {
             let entry = node
                 .entry(key.clone())
                 .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
+                if !entry.is_null() {
+                    let replaced = path[..=depth].join(".");
+                    let written = self.origins.get(&replaced).cloned().unwrap_or(replaced);
+                    self.shadowed.push((written, origin.to_owned()));
+                }
                 *entry = Value::Object(Map::new());
             }
             let Value::Object(map) = entry else { return };
@@ -143,15 +161,15 @@ fn from_env(text: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// JSON objects and arrays in env values are decoded; everything else stays a string.
-fn decode_env_value(raw: &str) -> Value {
+/// JSON objects and arrays in env values are decoded (as pydantic-settings does for complex
+/// fields); everything else stays a string. `Err` holds why a value that starts like JSON is
+/// not JSON (serde's message names a line and column, never the value).
+fn decode_env_value(raw: &str) -> Result<Value, String> {
     let trimmed = raw.trim_start();
-    if (trimmed.starts_with('{') || trimmed.starts_with('['))
-        && let Ok(value) = serde_json::from_str::<Value>(raw)
-    {
-        return value;
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return serde_json::from_str::<Value>(raw).map_err(|error| error.to_string());
     }
-    Value::String(raw.to_owned())
+    Ok(Value::String(raw.to_owned()))
 }
 
 /// `organizationUrl` → `organization_url` (pyhumps' decamelize; `snake_case` stays as is).

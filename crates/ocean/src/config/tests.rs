@@ -277,3 +277,90 @@ fn once_override_and_legacy_app_host() {
     assert_eq!(c.event_listener.kind, ListenerKind::Once);
     assert_eq!(c.base_url.unwrap().as_str(), "https://hooks.example.com/");
 }
+
+#[test]
+fn a_section_that_is_not_json_is_a_problem_not_a_fallback() {
+    // Invalid JSON: POLLING forever instead of one resync, before.
+    let broken = load(&[("OCEAN__EVENT_LISTENER", r#"{"type": "ONCE", "#)], None).unwrap_err();
+    let [problem] = broken.problems.as_slice() else {
+        panic!("one problem expected: {broken}");
+    };
+    assert_eq!(problem.key, "OCEAN__EVENT_LISTENER");
+    assert!(
+        problem
+            .message
+            .starts_with("is not valid JSON (EOF while parsing"),
+        "{problem:?}"
+    );
+    assert!(
+        problem
+            .fix
+            .contains(r#"OCEAN__EVENT_LISTENER='{"type": "ONCE"}'"#),
+        "{problem:?}"
+    );
+
+    // A plain word where a section is expected.
+    let word = load(&[("OCEAN__EVENT_LISTENER", "ONCE")], None).unwrap_err();
+    assert_eq!(word.problems[0].key, "OCEAN__EVENT_LISTENER");
+    assert!(word.problems[0].message.contains("plain value"), "{word}");
+
+    // A broken OCEAN__PORT never shows the secret it holds.
+    let port = load(
+        &[("OCEAN__PORT", r#"{"clientSecret": "s3cr3t-value""#)],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        port.problems.iter().any(|p| p.key == "OCEAN__PORT"),
+        "{port}"
+    );
+    assert!(!port.to_string().contains("s3cr3t"), "{port}");
+
+    // A nested key that replaces a plain value says so.
+    let both = load(
+        &[
+            ("OCEAN__EVENT_LISTENER", "ONCE"),
+            ("OCEAN__EVENT_LISTENER__TYPE", "POLLING"),
+        ],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        both.problems
+            .iter()
+            .any(|p| p.key == "OCEAN__EVENT_LISTENER"
+                && p.message.contains("OCEAN__EVENT_LISTENER__TYPE")),
+        "{both}"
+    );
+}
+
+#[test]
+fn a_list_that_starts_as_json_and_is_not_is_a_problem() {
+    let mut s = Sources::build(
+        None,
+        "config.yaml",
+        &env(&[("OCEAN__EVENT_LISTENER__BROKERS", r#"["a:1", "b:2""#)]),
+    );
+    let mut p = Problems::default();
+    let root = Section::root(&s);
+    assert_eq!(
+        root.child(&["event_listener"]).list("brokers", &mut p),
+        None
+    );
+    assert_eq!(p.0[0].key, "OCEAN__EVENT_LISTENER__BROKERS");
+    assert!(
+        p.0[0].message.contains("not a valid JSON array"),
+        "{:?}",
+        p.0
+    );
+    // A secret that merely starts with a brace stays a string.
+    s = Sources::build(
+        None,
+        "config.yaml",
+        &env(&[("OCEAN__PORT__CLIENT_SECRET", "{abc")]),
+    );
+    assert_eq!(
+        Section::root(&s).child(&["port"]).raw("client_secret"),
+        Some(&Value::String("{abc".to_owned()))
+    );
+}

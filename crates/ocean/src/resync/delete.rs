@@ -48,7 +48,18 @@ pub(super) async fn delete_stale<I: Integration>(
         telemetry::deletion_skipped(skip);
     }
     report.skipped = plan.skipped;
-    execute_deletions(resync, plan.delete, &mut report).await;
+    if resync.settings.dry_run {
+        for key in plan.delete {
+            report
+                .planned
+                .entry(key.blueprint)
+                .or_default()
+                .push(key.identifier);
+        }
+        report.planned.values_mut().for_each(|ids| ids.sort());
+    } else {
+        execute_deletions(resync, plan.delete, &mut report).await;
+    }
     report
 }
 

@@ -25,7 +25,7 @@ use std::{sync::Arc, time::Instant};
 use mapping::{MappingPlan, PortAppConfig};
 use port_client::{Client, Installation};
 
-pub use report::{ResourceReport, ResyncReport};
+pub use report::{PlannedWrites, ResourceReport, ResyncReport};
 
 use self::snapshot::Snapshot;
 use crate::{Integration, telemetry};
@@ -41,6 +41,9 @@ pub struct ResyncSettings {
     pub map_concurrency: usize,
     /// Entity identifiers per bulk delete request (Ocean clamps to 100).
     pub delete_batch_size: usize,
+    /// Read, map and compare, but write nothing to Port: what would be written and deleted is
+    /// recorded in the report ([`ResyncReport::planned`]).
+    pub dry_run: bool,
 }
 
 impl Default for ResyncSettings {
@@ -54,6 +57,7 @@ impl Default for ResyncSettings {
             upsert_concurrency: 8,
             map_concurrency: 2,
             delete_batch_size: 100,
+            dry_run: false,
         }
     }
 }

@@ -166,7 +166,7 @@ async fn run_resource<I: Integration>(
             }
         }
     }
-    sink.finish().await;
+    sink.finish(snapshot).await;
     report.duration = started.elapsed();
     report
 }
@@ -233,6 +233,9 @@ fn key_hash(key: &EntityKey) -> u64 {
     hasher.update(key.identifier.as_bytes());
     hasher.digest()
 }
+
+/// How reports name an entity whose identifier is a search query.
+const SEARCH_QUERY: &str = "(search query)";
 
 /// Entities of one bulk request: (identifier for reports, serialized entity).
 type Batch = Vec<(String, Box<RawValue>)>;
@@ -329,7 +332,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                         // An earlier resource of the lane replaced (or kept) Port's copy in
                         // this resync: the snapshot no longer tells what Port holds. Resources
                         // run in order, so this write lands last, as in Ocean.
-                        self.push(entity.blueprint, key.identifier, entity.json)
+                        self.push(entity.blueprint, key.identifier, entity.json, snapshot)
                             .await;
                         continue;
                     }
@@ -348,17 +351,45 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                     self.report.unchanged += 1;
                     continue;
                 }
-                self.push(entity.blueprint, key.identifier, entity.json)
+                self.push(entity.blueprint, key.identifier, entity.json, snapshot)
                     .await;
             } else {
                 // A search-query identifier resolves at Port: always written, never reconciled.
-                self.push(entity.blueprint, "(search query)".to_owned(), entity.json)
-                    .await;
+                self.push(
+                    entity.blueprint,
+                    SEARCH_QUERY.to_owned(),
+                    entity.json,
+                    snapshot,
+                )
+                .await;
             }
         }
     }
 
-    async fn push(&mut self, blueprint: String, identifier: String, json: Box<RawValue>) {
+    async fn push(
+        &mut self,
+        blueprint: String,
+        identifier: String,
+        json: Box<RawValue>,
+        snapshot: &Snapshot,
+    ) {
+        if self.resync.settings.dry_run {
+            let key = EntityKey {
+                blueprint,
+                identifier,
+            };
+            let planned = self
+                .report
+                .planned
+                .entry(key.blueprint.clone())
+                .or_default();
+            if key.identifier != SEARCH_QUERY && snapshot.get(&key).is_none() {
+                planned.create.insert(key.identifier);
+            } else {
+                planned.update.insert(key.identifier);
+            }
+            return;
+        }
         let limits = self.resync.settings.batch;
         let bytes = json.get().len();
         let batcher = self
@@ -434,7 +465,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         self.report.reject(rejection);
     }
 
-    async fn finish(mut self) {
+    async fn finish(mut self, snapshot: &Snapshot) {
         let pending: Vec<(String, Batch)> = self
             .batchers
             .iter_mut()
@@ -456,7 +487,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         }
         let deferred = std::mem::take(&mut self.deferred);
         for (key, (blueprint, json)) in deferred {
-            self.push(blueprint, key.identifier, json).await;
+            self.push(blueprint, key.identifier, json, snapshot).await;
         }
         let pending: Vec<(String, Batch)> = self
             .batchers

@@ -1,7 +1,11 @@
 //! What a resync did, per resource and for the deletion phase: the numbers a person reads after a
 //! run, and the basis of the resync state reported to Port.
 
-use std::{fmt, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    time::Duration,
+};
 
 use super::reconcile::SkipReason;
 
@@ -57,6 +61,18 @@ pub struct ResourceReport {
     pub skipped_parts: Vec<String>,
     /// Wall time of the resource.
     pub duration: Duration,
+    /// In a dry run: what this resource would have written, per blueprint (nothing was sent).
+    pub planned: BTreeMap<String, PlannedWrites>,
+}
+
+/// What a dry run found that a resync would write to one blueprint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlannedWrites {
+    /// Identifiers Port does not hold yet.
+    pub create: BTreeSet<String>,
+    /// Identifiers Port holds with other values. Entities identified by a search query are
+    /// listed as `(search query)`: Port resolves them only when they are written.
+    pub update: BTreeSet<String>,
 }
 
 impl ResourceReport {
@@ -106,6 +122,8 @@ pub struct DeletionReport {
     pub skipped: Vec<SkipReason>,
     /// Delete requests that failed.
     pub errors: Vec<String>,
+    /// In a dry run: the identifiers that would have been deleted, per blueprint.
+    pub planned: BTreeMap<String, Vec<String>>,
 }
 
 impl DeletionReport {
@@ -149,6 +167,22 @@ impl ResyncReport {
     #[must_use]
     pub fn total_rejected(&self) -> usize {
         self.resources.iter().map(|r| r.rejected).sum()
+    }
+
+    /// In a dry run, what the resync would do per blueprint: (create, update, delete), the
+    /// writes of every resource merged.
+    #[must_use]
+    pub fn planned(&self) -> BTreeMap<&str, (PlannedWrites, &[String])> {
+        let mut plan: BTreeMap<&str, (PlannedWrites, &[String])> = BTreeMap::new();
+        for (blueprint, writes) in self.resources.iter().flat_map(|r| &r.planned) {
+            let (merged, _) = plan.entry(blueprint).or_default();
+            merged.create.extend(writes.create.iter().cloned());
+            merged.update.extend(writes.update.iter().cloned());
+        }
+        for (blueprint, deleted) in &self.deletion.planned {
+            plan.entry(blueprint).or_default().1 = deleted;
+        }
+        plan
     }
 }
 
