@@ -277,7 +277,7 @@ impl Client {
                         return Err(Error::Transport {
                             method: method.to_string(),
                             route,
-                            message: chain(&error),
+                            message: crate::error::describe(&error),
                         });
                     }
                 },
@@ -299,7 +299,7 @@ impl Client {
                     let body = response.bytes().await.map_err(|e| Error::Transport {
                         method: method.to_string(),
                         route: route.clone(),
-                        message: chain(&e),
+                        message: crate::error::describe(&e),
                     })?;
                     return Ok(Reply { headers, body });
                 }
@@ -524,17 +524,6 @@ fn service_message(body: &str) -> String {
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| body.chars().take(500).collect())
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn decode(segments: &[&str], body: &[u8]) -> Result<Value, Error> {

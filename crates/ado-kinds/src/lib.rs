@@ -114,4 +114,20 @@ impl Integration for AzureDevops {
             source.memo.clear();
         }
     }
+
+    /// Credentials refused, or the organization out of reach after retries: every kind would
+    /// fail alike. With several organizations only a refused Entra ID token (shared by all) stops
+    /// the resync: the other organizations' items are still written.
+    fn stops_resync(&self, error: &Error) -> bool {
+        let Error::Ado(error) = error else {
+            return false;
+        };
+        match error.root() {
+            ado_client::Error::TokenFailed { .. } => true,
+            ado_client::Error::InvalidPat { .. }
+            | ado_client::Error::ServicePrincipalRefused { .. }
+            | ado_client::Error::Transport { .. } => self.sources.len() == 1,
+            _ => false,
+        }
+    }
 }

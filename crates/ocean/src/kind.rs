@@ -88,6 +88,14 @@ pub trait Integration: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether `error` would meet every kind alike (credentials refused, the service
+    /// unreachable): the resync then stops at once and reports the cause once, instead of
+    /// each resource trying and failing the same way. Nothing is deleted either way.
+    fn stops_resync(&self, error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
+
     /// Called when a resync starts, before any `fetch`: drop whatever was remembered from the
     /// previous one (the integration may share fetched lists between kinds within a resync).
     fn resync_started(&self) {}

@@ -17,6 +17,40 @@ pub fn page_fetched(kind: &str, index: usize, items: usize) {
     counter!("ocean_items_fetched_total", "kind" => kind.to_owned()).increment(items as u64);
 }
 
+/// A page of a running resource was handled: the resource's live counts as gauges
+/// (`ocean_resync_progress{kind="{kind}-{index}",count}`; the finished resource keeps its last
+/// values until its next run).
+pub fn resource_progress(report: &ResourceReport, pages: usize) {
+    let kind = format!("{}-{}", report.kind, report.index);
+    for (count, value) in [
+        ("fetched", report.fetched),
+        ("pages", pages),
+        ("mapped", report.mapped),
+        ("unchanged", report.unchanged),
+        ("written", report.upserted),
+        ("rejected", report.rejected),
+    ] {
+        gauge!("ocean_resync_progress", "kind" => kind.clone(), "count" => count)
+            .set(gauge_count(value));
+    }
+}
+
+/// A running resource's progress, for a person following a long resync (at most every few
+/// seconds per resource).
+pub fn resource_progress_line(report: &ResourceReport, pages: usize, elapsed: Duration) {
+    let per_second = gauge_count(report.fetched) / elapsed.as_secs_f64().max(0.001);
+    info!(
+        kind = %report.kind,
+        index = report.index,
+        fetched = report.fetched,
+        pages,
+        written = report.upserted,
+        unchanged = report.unchanged,
+        items_per_s = per_second.round(),
+        "Resync progress."
+    );
+}
+
 /// A bulk upsert request finished.
 pub fn batch_upserted(blueprint: &str, upserted: usize, rejected: usize, elapsed: Duration) {
     debug!(
@@ -81,7 +115,9 @@ pub fn duplicate_identifiers(kind: &str, index: usize, blueprint: &str, count: u
 /// A resource finished (completed or failed).
 pub fn resource_finished(report: &ResourceReport) {
     let kind = report.kind.as_str();
-    if let Some(failure) = &report.failure {
+    if report.stopped {
+        // The cause is the resync's failure, logged once when it finishes.
+    } else if let Some(failure) = &report.failure {
         error!(
             kind,
             index = report.index,
@@ -136,14 +172,25 @@ pub fn resync_finished(report: &ResyncReport) {
     } else {
         "failed"
     };
-    info!(
-        status,
-        upserted = report.total_upserted(),
-        rejected = report.total_rejected(),
-        deleted = report.deletion.total_deleted(),
-        ms = millis(report.duration),
-        "Resync finished."
-    );
+    if let Some(failure) = &report.failure {
+        error!(
+            status,
+            upserted = report.total_upserted(),
+            deleted = report.deletion.total_deleted(),
+            ms = millis(report.duration),
+            failure = %failure,
+            "Resync failed."
+        );
+    } else {
+        info!(
+            status,
+            upserted = report.total_upserted(),
+            rejected = report.total_rejected(),
+            deleted = report.deletion.total_deleted(),
+            ms = millis(report.duration),
+            "Resync finished."
+        );
+    }
     histogram!("ocean_resync_duration_seconds", "status" => status)
         .record(report.duration.as_secs_f64());
     // Ocean's gauges for the whole run (ocean-framework.md §9).

@@ -102,11 +102,11 @@ impl TokenCache {
                         continue;
                     }
                     _ => {
-                        return Err(Error::Transport {
-                            method: "POST".into(),
-                            route: "/v1/auth/access_token".into(),
-                            message: error.without_url().to_string(),
-                        });
+                        return Err(crate::transport::transport_error(
+                            &reqwest::Method::POST,
+                            "/v1/auth/access_token",
+                            &error,
+                        ));
                     }
                 },
             };
@@ -141,11 +141,10 @@ impl TokenCache {
 /// Reads a token from Port's answer; it is refreshed at 80% of its lifetime.
 async fn read_token(response: reqwest::Response) -> Result<Token, Error> {
     let route = "/v1/auth/access_token";
-    let bytes = response.bytes().await.map_err(|e| Error::Transport {
-        method: "POST".into(),
-        route: route.into(),
-        message: e.without_url().to_string(),
-    })?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| crate::transport::transport_error(&reqwest::Method::POST, route, &e))?;
     let parsed: TokenResponse = decode(route, &bytes)?;
     let lifetime = Duration::from_secs(parsed.expires_in);
     Ok(Token {

@@ -8,6 +8,11 @@ use reqwest::header::HeaderMap;
 
 /// Ocean's maximum attempts per Port request.
 pub const MAX_ATTEMPTS: u32 = 10;
+/// Attempts of a request that got no answer at all (refused, reset, timed out): ≈ 9 s of
+/// backoff, where Ocean's ten attempts take ≈ 150 s. A wrong `OCEAN__PORT__BASE_URL` or an
+/// unreachable Port then fails a `ONCE` run in seconds; a long-running integration keeps
+/// trying to start anyway (`app::run`), and a blip in a resync is still ridden out.
+pub const MAX_TRANSPORT_ATTEMPTS: u32 = 6;
 /// Ocean's base delay for Port calls (exponential: base × 2^(attempt−1)).
 pub const BASE_DELAY: Duration = Duration::from_millis(300);
 /// Ocean's cap on one backoff sleep for Port calls.
@@ -78,7 +83,7 @@ pub fn classify(
     if !retryable {
         return RetryAction::DontRetry { reason };
     }
-    if attempt >= MAX_ATTEMPTS {
+    if attempt >= MAX_ATTEMPTS || (status.is_none() && attempt >= MAX_TRANSPORT_ATTEMPTS) {
         return RetryAction::DontRetry {
             reason: format!("{reason}; gave up after {attempt} attempts"),
         };

@@ -39,30 +39,36 @@ pub(crate) async fn pause(route: &str, reason: &str, after: Duration) {
     tokio::time::sleep(after).await;
 }
 
+/// A transport failure in a line a person can act on: what failed, towards which host, the
+/// innermost cause and the setting to check (`could not connect to api.getport.io:443:
+/// Connection refused (os error 111); check OCEAN__PORT__BASE_URL`).
 pub(crate) fn transport_error(method: &Method, route: &str, error: &reqwest::Error) -> Error {
-    let kind = if error.is_timeout() {
-        "timed out"
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let host = error
+        .url()
+        .and_then(|url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        })
+        .unwrap_or_else(|| "Port".to_owned());
+    let what = if error.is_timeout() {
+        "timed out talking to"
     } else if error.is_connect() {
-        "could not connect"
+        "could not connect to"
     } else {
-        "request failed"
+        "the connection failed with"
     };
     Error::Transport {
         method: method.to_string(),
         route: route.to_owned(),
-        message: format!("{kind}: {}", error_chain(error)),
+        message: format!("{what} {host}: {cause}; check OCEAN__PORT__BASE_URL and the network"),
     }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 pub(crate) async fn http_error(method: &Method, route: &str, response: reqwest::Response) -> Error {

@@ -435,7 +435,8 @@ async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
     assert!(matches!(error, AdoError::InvalidPat { .. }), "{error:?}");
     let text = error.to_string();
     assert!(
-        text.contains("personalAccessToken") && text.contains(&ado.org_url()),
+        text.contains("OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN")
+            && text.contains(&ado.org_url()),
         "{text}"
     );
     assert!(

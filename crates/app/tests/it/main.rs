@@ -9,6 +9,7 @@
 
 mod conformance;
 mod dry_run;
+mod failures;
 mod organizations;
 mod shutdown;
 
@@ -353,6 +354,11 @@ async fn after_a_resync_metrics_carry_oceans_own_gauges() {
         metrics.contains(
             "object_count{kind=\"project-0\",phase=\"extract\",object_count_type=\"raw_extracted\"} 3"
         ),
+        "{metrics}"
+    );
+    // Live progress gauges keep the finished resource's last counts.
+    assert!(
+        metrics.contains("ocean_resync_progress{kind=\"project-0\",count=\"fetched\"} 3"),
         "{metrics}"
     );
     assert!(

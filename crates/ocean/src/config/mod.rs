@@ -398,10 +398,14 @@ fn check_sections(root: &Section<'_>, sources: &Sources, p: &mut Problems) {
     for (parent, key, example) in SECTIONS {
         root.child(parent).check_section(key, example, p);
     }
-    for (replaced, by) in &sources.shadowed {
+    for (path, written, by) in &sources.shadowed {
+        let message = match sources.json_errors.get(path) {
+            Some(error) => format!("is not valid JSON ({error})"),
+            None => format!("is a plain value, but {by} sets a key inside it"),
+        };
         p.push(
-            replaced.clone(),
-            format!("is a plain value, but {by} sets a key inside it"),
+            written.clone(),
+            message,
             "set the whole section as one JSON object, or each of its keys alone",
         );
     }

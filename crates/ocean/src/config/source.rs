@@ -24,9 +24,10 @@ pub struct Sources {
     /// The value stays a string (it may be a secret that starts with a brace); sections and
     /// lists, which must be JSON, report it.
     pub(crate) json_errors: HashMap<String, String>,
-    /// Values that a nested key replaced: (the value's key as written, the nested key as
-    /// written), e.g. `OCEAN__EVENT_LISTENER=ONCE` with `OCEAN__EVENT_LISTENER__TYPE=POLLING`.
-    pub(crate) shadowed: Vec<(String, String)>,
+    /// Values that a nested key replaced: (the value's dotted path, its key as written, the
+    /// nested key as written), e.g. `OCEAN__EVENT_LISTENER=ONCE` with
+    /// `OCEAN__EVENT_LISTENER__TYPE=POLLING`.
+    pub(crate) shadowed: Vec<(String, String, String)>,
 }
 
 impl Sources {
@@ -128,8 +129,9 @@ impl Sources {
             if !entry.is_object() {
                 if !entry.is_null() {
                     let replaced = path[..=depth].join(".");
-                    let written = self.origins.get(&replaced).cloned().unwrap_or(replaced);
-                    self.shadowed.push((written, origin.to_owned()));
+                    let written = self.origins.get(&replaced).cloned();
+                    let written = written.unwrap_or_else(|| replaced.clone());
+                    self.shadowed.push((replaced, written, origin.to_owned()));
                 }
                 *entry = Value::Object(Map::new());
             }

@@ -19,6 +19,7 @@ mod pipeline;
 pub mod reconcile;
 pub mod report;
 mod snapshot;
+mod stop;
 
 use std::{sync::Arc, time::Instant};
 
@@ -41,6 +42,9 @@ pub struct ResyncSettings {
     pub map_concurrency: usize,
     /// Entity identifiers per bulk delete request (Ocean clamps to 100).
     pub delete_batch_size: usize,
+    /// How often a running resource logs its progress (items read, pages, entities written,
+    /// rate); its `/metrics` gauges follow every page.
+    pub progress_every: std::time::Duration,
     /// Read, map and compare, but write nothing to Port: what would be written and deleted is
     /// recorded in the report ([`ResyncReport::planned`]).
     pub dry_run: bool,
@@ -57,6 +61,7 @@ impl Default for ResyncSettings {
             upsert_concurrency: 8,
             map_concurrency: 2,
             delete_batch_size: 100,
+            progress_every: std::time::Duration::from_secs(5),
             dry_run: false,
         }
     }
@@ -98,7 +103,11 @@ impl<I: Integration> Resync<I> {
             }
         };
         let empty = Snapshot::default();
-        let lanes = pipeline::run(self, snapshot.as_ref().unwrap_or(&empty)).await;
+        let stop = stop::Stop::new();
+        let lanes = pipeline::run(self, snapshot.as_ref().unwrap_or(&empty), &stop).await;
+        if let Some(cause) = stop.cause() {
+            report.failure = Some(format!("stopped: {cause}"));
+        }
         if let Some(snapshot) = &snapshot {
             report.deletion = delete::delete_stale(self, snapshot, &lanes).await;
         }

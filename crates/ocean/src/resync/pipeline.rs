@@ -22,6 +22,7 @@ use super::{
     reconcile::{EntityKey, RelationRef},
     report::{Rejection, ResourceReport},
     snapshot::Snapshot,
+    stop::Stop,
 };
 use crate::{Integration, Page, telemetry};
 
@@ -53,10 +54,18 @@ struct MappedPage {
 
 /// Runs every resource of the mapping against `snapshot` (lanes concurrently, resources of one
 /// lane in config order) and merges what the lanes saw.
-pub(super) async fn run<I: Integration>(resync: &Resync<I>, snapshot: &Snapshot) -> LaneOutput {
+pub(super) async fn run<I: Integration>(
+    resync: &Resync<I>,
+    snapshot: &Snapshot,
+    stop: &Stop,
+) -> LaneOutput {
     let lanes = lanes(&resync.plan);
-    let outputs =
-        futures::future::join_all(lanes.iter().map(|lane| run_lane(resync, lane, snapshot))).await;
+    let outputs = futures::future::join_all(
+        lanes
+            .iter()
+            .map(|lane| run_lane(resync, lane, snapshot, stop)),
+    )
+    .await;
     let refused = resync.plan.refused().iter().map(|refused| {
         let mut report = ResourceReport {
             kind: refused.kind.clone(),
@@ -101,11 +110,12 @@ async fn run_lane<I: Integration>(
     resync: &Resync<I>,
     lane: &[usize],
     snapshot: &Snapshot,
+    stop: &Stop,
 ) -> LaneOutput {
     let mut out = LaneOutput::default();
     for &index in lane {
         let mut written = HashSet::new();
-        let report = run_resource(resync, index, snapshot, &mut out, &mut written).await;
+        let report = run_resource(resync, index, snapshot, stop, &mut out, &mut written).await;
         telemetry::resource_finished(&report);
         out.reports.push(report);
         out.written.push((index, written));
@@ -118,6 +128,7 @@ async fn run_resource<I: Integration>(
     resync: &Resync<I>,
     index: usize,
     snapshot: &Snapshot,
+    stop: &Stop,
     out: &mut LaneOutput,
     written: &mut HashSet<String>,
 ) -> ResourceReport {
@@ -130,6 +141,10 @@ async fn run_resource<I: Integration>(
         index,
         ..ResourceReport::default()
     };
+    if stop.cause().is_some() {
+        report.stop();
+        return report;
+    }
     let Some(pages) = resync
         .integration
         .fetch(resource.kind(), resource.selector())
@@ -142,26 +157,45 @@ async fn run_resource<I: Integration>(
         return report;
     };
     let plan = Arc::clone(&resync.plan);
+    let integration = Arc::clone(&resync.integration);
     let mut mapped_pages = pages
         .map(move |page| {
             let plan = Arc::clone(&plan);
+            let integration = Arc::clone(&integration);
             async move {
                 match page {
                     Ok(items) => tokio::task::spawn_blocking(move || map_page(&plan, index, items))
                         .await
-                        .map_err(|e| format!("mapping worker failed: {e}")),
-                    Err(error) => Err(format!("fetch failed: {error}")),
+                        .map_err(|e| PageError::Failed(format!("mapping worker failed: {e}"))),
+                    Err(error) if integration.stops_resync(&error) => {
+                        Err(PageError::Stops(error.to_string()))
+                    }
+                    Err(error) => Err(PageError::Failed(format!("fetch failed: {error}"))),
                 }
             }
         })
         .buffered(resync.settings.map_concurrency.max(1));
 
     let mut sink = UpsertSink::new(resync, &mut report);
-    while let Some(page) = mapped_pages.next().await {
+    loop {
+        let page = tokio::select! {
+            page = mapped_pages.next() => page,
+            () = stop.stopped() => Some(Err(PageError::Stopped)),
+        };
         match page {
-            Ok(page) => sink.accept(page, snapshot, out, written).await,
-            Err(reason) => {
+            None => break,
+            Some(Ok(page)) => sink.accept(page, snapshot, out, written).await,
+            Some(Err(PageError::Failed(reason))) => {
                 sink.report.fail(reason);
+                break;
+            }
+            Some(Err(PageError::Stops(cause))) => {
+                stop.trigger(cause);
+                sink.report.stop();
+                break;
+            }
+            Some(Err(PageError::Stopped)) => {
+                sink.report.stop();
                 break;
             }
         }
@@ -169,6 +203,16 @@ async fn run_resource<I: Integration>(
     sink.finish(snapshot).await;
     report.duration = started.elapsed();
     report
+}
+
+/// Why a resource's pages ended early.
+enum PageError {
+    /// This resource failed (`fetch failed: …`, a mapping worker's panic).
+    Failed(String),
+    /// An error every kind would meet: the whole resync stops, with this cause.
+    Stops(String),
+    /// Another resource stopped the resync.
+    Stopped,
 }
 
 /// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool).
@@ -259,6 +303,11 @@ struct UpsertSink<'a, I> {
     deferred: IndexMap<EntityKey, (String, Box<RawValue>)>,
     /// Duplicated identifiers per blueprint, logged once at the end.
     duplicates: BTreeMap<String, usize>,
+    /// Pages received so far, for progress.
+    pages: usize,
+    /// When the resource started, and when its progress was last logged.
+    started: Instant,
+    last_progress: Instant,
 }
 
 impl<'a, I: Integration> UpsertSink<'a, I> {
@@ -274,6 +323,19 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             inflight: FuturesUnordered::new(),
             deferred: IndexMap::new(),
             duplicates: BTreeMap::new(),
+            pages: 0,
+            started: Instant::now(),
+            last_progress: Instant::now(),
+        }
+    }
+
+    /// Progress gauges after every page; a log line at most every `progress_every`.
+    fn progress(&mut self) {
+        self.pages += 1;
+        telemetry::resource_progress(self.report, self.pages);
+        if self.last_progress.elapsed() >= self.resync.settings.progress_every {
+            self.last_progress = Instant::now();
+            telemetry::resource_progress_line(self.report, self.pages, self.started.elapsed());
         }
     }
 
@@ -364,6 +426,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                 .await;
             }
         }
+        self.progress();
     }
 
     async fn push(

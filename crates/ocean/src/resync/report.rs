@@ -56,6 +56,9 @@ pub struct ResourceReport {
     pub field_warnings: usize,
     /// Why the resource did not complete; its blueprint is then protected from deletion.
     pub failure: Option<String>,
+    /// The resource did not complete because the whole resync stopped (the cause is the
+    /// run's [`ResyncReport::failure`], reported once).
+    pub stopped: bool,
     /// Parts of the kind that could not be read (the rest was written; the blueprint is
     /// protected from deletion as for a failure). The first [`MAX_REJECTIONS_KEPT`] are kept.
     pub skipped_parts: Vec<String>,
@@ -103,6 +106,12 @@ impl ResourceReport {
             "{} part(s) of the kind could not be read, first: {first}",
             self.skipped_parts.len()
         ))
+    }
+
+    /// Marks the resource as cut short by the resync's stop ([`Self::stopped`]).
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        self.fail("stopped with the resync");
     }
 
     /// Records why the resource failed (the first cause wins; later ones are consequences).
@@ -206,7 +215,10 @@ impl fmt::Display for ResyncReport {
                 r.duration.as_millis(),
                 r.failure
                     .as_deref()
-                    .unwrap_or(if r.skipped_parts.is_empty() {
+                    .filter(|_| !r.stopped)
+                    .unwrap_or(if r.stopped {
+                        "stopped"
+                    } else if r.skipped_parts.is_empty() {
                         "ok"
                     } else {
                         "partial"

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use testkit::PortEnv;
 
 mod kafka;
+mod progress;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
 
