@@ -73,7 +73,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return dry_run(&config, local_mapping, args.verbose, shutdown).await;
     }
-    info!(identifier = %config.integration.identifier, listener = ?config.event_listener.kind, "Starting.");
+    info!(
+        identifier = %config.integration.identifier,
+        listener = config.event_listener.kind.name(),
+        version = env!("CARGO_PKG_VERSION"),
+        "Starting."
+    );
 
     let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
     // Before the first request: requests made earlier would be missing from `/metrics`.
@@ -174,7 +179,7 @@ async fn initialize(
         .context("initializing the integration and its default resources in Port");
         match attempt {
             Ok(done) => {
-                info!(outcome = ?done, "Default resources checked.");
+                info!(default_resources = %done, "Integration ready in Port.");
                 return Ok(());
             }
             Err(error) if long_running => {

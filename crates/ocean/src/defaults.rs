@@ -101,6 +101,19 @@ pub enum Initialized {
     ProvisionedByPort,
 }
 
+impl std::fmt::Display for Initialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::AlreadyDone => "already done earlier",
+            Self::Disabled => "not created (initializePortResources is false)",
+            Self::BlueprintsExisted => "left alone (a default blueprint already existed)",
+            Self::Created => "created",
+            Self::Empty => "an empty mapping (origin Empty)",
+            Self::ProvisionedByPort => "provisioned by Port (origin Port)",
+        })
+    }
+}
+
 fn port(action: &'static str) -> impl FnOnce(port_client::Error) -> Error {
     move |source| Error::Port { action, source }
 }

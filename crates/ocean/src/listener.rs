@@ -112,7 +112,7 @@ async fn triggered<I: Integration>(
                     last_request.clone()
                 });
                 if requested.is_some() && requested > last_request {
-                    info!(requested = ?requested, "Resync requested in Port.");
+                    info!(requested_at = requested.as_deref().unwrap_or_default(), "Resync requested in Port.");
                     last_request = requested;
                 } else {
                     continue;

@@ -159,6 +159,18 @@ pub enum ListenerKind {
 }
 
 impl ListenerKind {
+    /// Ocean's name of the listener type (`POLLING`, `ONCE`, ...).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Polling { .. } => "POLLING",
+            Self::Once => "ONCE",
+            Self::Webhook { .. } => "WEBHOOK",
+            Self::WebhooksOnly => "WEBHOOKS_ONLY",
+            Self::Kafka { .. } => "KAFKA",
+        }
+    }
+
     /// Where Port sends this integration's resync requests, as Ocean records it in the
     /// integration's `changelogDestination`: `{"type": "WEBHOOK", "url": "{appHost}/resync"}`,
     /// `{"type": "KAFKA"}`, or `{}` for listeners Port does not notify.
