@@ -275,6 +275,7 @@ def options():
 
     objs = render(REQUIRED + ["selfSignedCertificate.enabled=true", "selfSignedCertificate.certificate=PEM",
                               "extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy:3128",
+                              "extraEnv[1].name=NO_PROXY", "extraEnv[1].value=.svc\\,.cluster.local",
                               "podServiceAccount.create=true", "ingress.enabled=true", "ingress.host=ado.example.com"])
     pod = pod_of(one(objs, "Deployment"))["spec"]
     env = effective_env(objs, pod["containers"][0])
@@ -282,9 +283,12 @@ def options():
     check(base64.b64decode(cert.get("data", {}).get("crt", "")) == b"PEM"
           and pod["volumes"][0]["secret"]["secretName"] == cert["metadata"]["name"]
           and pod["containers"][0]["volumeMounts"][0]["mountPath"] == "/usr/local/share/ca-certificates/cert.crt"
-          and env.get("SSL_CERT_DIR") == ("env", "/usr/local/share/ca-certificates"),
-          "selfSignedCertificate: Secret, mount and SSL_CERT_DIR")
-    check(env.get("HTTPS_PROXY") == ("env", "http://proxy:3128"), "extraEnv reaches the container")
+          and env.get("SSL_CERT_DIR") == ("env", "/usr/local/share/ca-certificates")
+          and env.get("REQUESTS_CA_BUNDLE") == ("env", "/usr/local/share/ca-certificates/cert.crt"),
+          "selfSignedCertificate: Secret, mount, and REQUESTS_CA_BUNDLE naming the mounted CA")
+    check(env.get("HTTPS_PROXY") == ("env", "http://proxy:3128")
+          and env.get("NO_PROXY") == ("env", ".svc,.cluster.local"),
+          "proxy extraEnv (HTTPS_PROXY, NO_PROXY with a comma) reaches the container")
     sa = one(objs, "ServiceAccount")
     check(pod.get("serviceAccountName") == sa["metadata"]["name"], "podServiceAccount.create: the pod uses it")
     backend = one(objs, "Ingress")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]

@@ -80,6 +80,8 @@ impl Credentials {
 /// An Entra ID application that reads Azure DevOps with the client-credentials grant.
 pub struct ServicePrincipal {
     http: reqwest::Client,
+    /// For describing transport failures.
+    tls: http_setup::Tls,
     token_url: Url,
     tenant_id: String,
     client_id: String,
@@ -107,8 +109,10 @@ impl ServicePrincipal {
         client_id: &str,
         client_secret: SecretString,
         timeout: Duration,
+        tls: &http_setup::Tls,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let http = tls
+            .builder()
             .timeout(timeout)
             .build()
             .map_err(|e| Error::Build(e.to_string()))?;
@@ -120,6 +124,7 @@ impl ServicePrincipal {
             .extend([tenant_id, "oauth2", "v2.0", "token"]);
         Ok(Self {
             http,
+            tls: tls.clone(),
             token_url,
             tenant_id: tenant_id.to_owned(),
             client_id: client_id.to_owned(),
@@ -165,7 +170,7 @@ impl ServicePrincipal {
             .body(body)
             .send()
             .await
-            .map_err(|e| failed(format!("{} is unreachable: {e}", self.token_url)))?;
+            .map_err(|e| failed(self.tls.failure(&e).message().to_owned()))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

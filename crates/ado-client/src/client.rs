@@ -45,6 +45,8 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Requests in flight per organization.
     pub concurrency: usize,
+    /// Extra CA roots and verification (`OCEAN__SSL__THIRD_PARTY__VERIFY`).
+    pub tls: http_setup::Tls,
 }
 
 impl Default for ClientOptions {
@@ -52,6 +54,7 @@ impl Default for ClientOptions {
         Self {
             timeout: Duration::from_mins(1),
             concurrency: 16,
+            tls: http_setup::Tls::system("OCEAN__SSL__THIRD_PARTY__VERIFY"),
         }
     }
 }
@@ -77,6 +80,8 @@ struct Inner {
     /// The newest api-version the server accepts, once it refused a newer one (Azure DevOps
     /// Server 2020 stops at 6.0, 2022 at 7.0; Services takes the 7.1 this client sends).
     max_version: std::sync::Mutex<Option<String>>,
+    /// For describing transport failures.
+    tls: http_setup::Tls,
 }
 
 impl std::fmt::Debug for Client {
@@ -110,7 +115,9 @@ impl Client {
         credentials: Credentials,
         options: &ClientOptions,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let http = options
+            .tls
+            .builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -129,6 +136,7 @@ impl Client {
                 concurrency: options.concurrency.max(1),
                 paused_until: std::sync::Mutex::new(None),
                 max_version: std::sync::Mutex::new(None),
+                tls: options.tls.clone(),
             }),
         })
     }
@@ -268,19 +276,20 @@ impl Client {
             drop(permit);
             let response = match result {
                 Ok(response) => response,
-                Err(error) => match classify(None, None, attempt, idempotent) {
-                    RetryAction::Retry { after, reason } => {
-                        self.backoff(&route, &reason, after).await;
-                        continue;
+                Err(error) => {
+                    let failed =
+                        crate::error::transport(&self.inner.tls, &method, route.clone(), &error);
+                    if matches!(failed, Error::Certificate { .. }) {
+                        return Err(failed);
                     }
-                    _ => {
-                        return Err(Error::Transport {
-                            method: method.to_string(),
-                            route,
-                            message: crate::error::describe(&error),
-                        });
+                    match classify(None, None, attempt, idempotent) {
+                        RetryAction::Retry { after, reason } => {
+                            self.backoff(&route, &reason, after).await;
+                            continue;
+                        }
+                        _ => return Err(failed),
                     }
-                },
+                }
             };
             let status = response.status().as_u16();
             self.observe_throttling(&route, response.headers());
@@ -296,10 +305,8 @@ impl Client {
                 RetryAction::Done if status == 404 => return Err(Error::NotFound { route }),
                 RetryAction::Done => {
                     let headers = response.headers().clone();
-                    let body = response.bytes().await.map_err(|e| Error::Transport {
-                        method: method.to_string(),
-                        route: route.clone(),
-                        message: crate::error::describe(&e),
+                    let body = response.bytes().await.map_err(|e| {
+                        crate::error::transport(&self.inner.tls, &method, route.clone(), &e)
                     })?;
                     return Ok(Reply { headers, body });
                 }

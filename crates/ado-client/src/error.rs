@@ -66,6 +66,16 @@ pub enum Error {
         /// Cause.
         message: String,
     },
+    /// The service's TLS certificate was refused (not retried: it will not change by itself).
+    #[error("{method} {route}: {message}")]
+    Certificate {
+        /// HTTP method.
+        method: String,
+        /// Route.
+        route: String,
+        /// The certificate problem, the host and what to set.
+        message: String,
+    },
     /// The response did not have the expected shape.
     #[error("unexpected response from {route} at JSON path `{path}`: {message}")]
     Decode {
@@ -95,30 +105,24 @@ impl Error {
     }
 }
 
-/// A transport failure in a line a person can act on: what failed, towards which host, and the
-/// innermost cause (`could not connect to dev.azure.com:443: Connection refused (os error
-/// 111)`), instead of reqwest's chain that repeats the URL and its layers.
-pub(crate) fn describe(error: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        cause = source;
+/// A transport failure as an error a person can act on: the host, the innermost cause and the
+/// setting to check; a refused certificate is [`Error::Certificate`] (never retried).
+pub(crate) fn transport(
+    tls: &http_setup::Tls,
+    method: &reqwest::Method,
+    route: String,
+    error: &reqwest::Error,
+) -> Error {
+    match tls.failure(error) {
+        http_setup::Failure::Certificate(message) => Error::Certificate {
+            method: method.to_string(),
+            route,
+            message,
+        },
+        http_setup::Failure::Transient(message) => Error::Transport {
+            method: method.to_string(),
+            route,
+            message,
+        },
     }
-    let host = error
-        .url()
-        .and_then(|url| {
-            Some(format!(
-                "{}:{}",
-                url.host_str()?,
-                url.port_or_known_default()?
-            ))
-        })
-        .unwrap_or_else(|| "the organization".to_owned());
-    let what = if error.is_timeout() {
-        "timed out talking to"
-    } else if error.is_connect() {
-        "could not connect to"
-    } else {
-        "the connection failed with"
-    };
-    format!("{what} {host}: {cause}")
 }

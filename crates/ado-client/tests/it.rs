@@ -23,6 +23,7 @@ fn principal(sim: &RunningSim, secret: &str) -> Arc<ServicePrincipal> {
             "sim-client",
             SecretString::from(secret),
             Duration::from_secs(5),
+            &ClientOptions::default().tls,
         )
         .unwrap(),
     )

@@ -126,6 +126,7 @@ impl Integration for AzureDevops {
             ado_client::Error::TokenFailed { .. } => true,
             ado_client::Error::InvalidPat { .. }
             | ado_client::Error::ServicePrincipalRefused { .. }
+            | ado_client::Error::Certificate { .. }
             | ado_client::Error::Transport { .. } => self.sources.len() == 1,
             _ => false,
         }

@@ -61,8 +61,11 @@ impl<'a> MakeWriter<'a> for Redactor {
 /// Installs the global subscriber. `default_level` applies unless `RUST_LOG` is set.
 pub fn init(default_level: &str) -> Redactor {
     let redactor = Redactor::default();
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // rustls' platform verifier logs each refused certificate at ERROR itself; the client's
+    // error says the same with the host and what to set, once.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{default_level},rustls_platform_verifier=off"))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(redactor.clone());

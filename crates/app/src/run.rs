@@ -20,7 +20,7 @@ use ocean::{
 };
 use port_client::{Client, Installation};
 use secrecy::ExposeSecret;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::{
     logging, realtime,
@@ -55,23 +55,12 @@ pub struct RunArgs {
 
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut local_mapping = None;
-    let config = Config::<AdoConfig>::from_process_env(
-        args.config.as_deref(),
-        &Overrides {
-            once: args.once || args.dry_run,
-        },
-        |root, problems| {
-            local_mapping = root
-                .string("port_app_config_file", problems)
-                .and_then(|path| check_mapping_file(Path::new(&path), problems));
-        },
-    )?;
+    let (config, loaded) = load(&args)?;
     let shutdown = shutdown_signal()?;
     let redactor = logging::init(config.application.log_level.directive());
     redactor.add(secrets(&config));
     if args.dry_run {
-        return dry_run(&config, local_mapping, args.verbose, shutdown).await;
+        return dry_run(&config, loaded, args.verbose, shutdown).await;
     }
     info!(
         identifier = %config.integration.identifier,
@@ -83,7 +72,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
     // Before the first request: requests made earlier would be missing from `/metrics`.
     let metrics = long_running.then(realtime::install_metrics).flatten();
-    let (runner, ado) = build_runner(&config, local_mapping, false)?;
+    let (runner, ado) = build_runner(&config, loaded, false)?;
     let runner = Arc::new(runner);
     let triggers = Arc::new(tokio::sync::Notify::new());
     // The server first, so that `/health/live` answers while Port is waited for (readiness
@@ -129,6 +118,35 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         realtime.stop(SHUTDOWN_GRACE).await;
     }
     Ok(outcome?.map_or(ExitCode::SUCCESS, exit_code))
+}
+
+/// The configuration, and what it names that is read at once (a local mapping file, a CA
+/// bundle), every problem in one report.
+fn load(args: &RunArgs) -> Result<(Config<AdoConfig>, Loaded), ocean::config::ConfigError> {
+    let mut local_mapping = None;
+    let mut extra_roots = Vec::new();
+    let config = Config::<AdoConfig>::from_process_env(
+        args.config.as_deref(),
+        &Overrides {
+            once: args.once || args.dry_run,
+        },
+        |root, problems| {
+            local_mapping = root
+                .string("port_app_config_file", problems)
+                .and_then(|path| check_mapping_file(Path::new(&path), problems));
+            if let Some(path) = root.env_var("REQUESTS_CA_BUNDLE").filter(|p| !p.is_empty()) {
+                match http_setup::read_ca_bundle(Path::new(path)) {
+                    Ok(roots) => extra_roots = roots,
+                    Err(error) => problems.push(
+                        "REQUESTS_CA_BUNDLE",
+                        error,
+                        "point it at a PEM file of CA certificates, or unset it",
+                    ),
+                }
+            }
+        },
+    )?;
+    Ok((config, (local_mapping, extra_roots)))
 }
 
 /// The process's exit status for how the listener ended (`ONCE` prints its report).
@@ -200,11 +218,11 @@ async fn initialize(
 /// record, no default resources, no resync state, no entity), then the plan per blueprint.
 async fn dry_run(
     config: &Config<AdoConfig>,
-    local_mapping: Option<(String, PortAppConfig)>,
+    loaded: Loaded,
     verbose: bool,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<ExitCode> {
-    let (runner, _) = build_runner(config, local_mapping, true)?;
+    let (runner, _) = build_runner(config, loaded, true)?;
     let report = tokio::select! {
         report = runner.resync() => report.context("the dry run could not start")?,
         () = shutdown => {
@@ -232,10 +250,14 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     })
 }
 
+/// What loading the configuration read besides it: the local mapping file
+/// (`OCEAN__PORT_APP_CONFIG_FILE`) and the CA certificates of `REQUESTS_CA_BUNDLE`.
+type Loaded = (Option<(String, PortAppConfig)>, Vec<reqwest::Certificate>);
+
 /// Wires the Port client, the Azure DevOps client and the runner from the configuration.
 fn build_runner(
     config: &Config<AdoConfig>,
-    local_mapping: Option<(String, PortAppConfig)>,
+    (local_mapping, extra_roots): Loaded,
     dry_run: bool,
 ) -> anyhow::Result<(Runner<AzureDevops>, Vec<AdoClient>)> {
     let installation = Installation {
@@ -243,12 +265,34 @@ fn build_runner(
         version: env!("CARGO_PKG_VERSION").to_owned(),
         identifier: config.integration.identifier.clone(),
     };
+    let extra_roots: Arc<[reqwest::Certificate]> = extra_roots.into();
+    let tls = |verify, verify_variable| http_setup::Tls {
+        extra_roots: Arc::clone(&extra_roots),
+        verify,
+        verify_variable,
+    };
+    for (verify, variable) in [
+        (config.ssl_port_verify, "OCEAN__SSL__PORT__VERIFY"),
+        (
+            config.ssl_third_party_verify,
+            "OCEAN__SSL__THIRD_PARTY__VERIFY",
+        ),
+    ] {
+        if !verify {
+            warn!(
+                variable,
+                "TLS certificates are not verified: anyone on the network path can read and \
+                 change this traffic."
+            );
+        }
+    }
     let port = Client::builder(
         config.port.base_url.clone(),
         config.port.client_id.clone(),
         config.port.client_secret.clone(),
     )
     .installation(installation.clone())
+    .tls(tls(config.ssl_port_verify, "OCEAN__SSL__PORT__VERIFY"))
     .build()?;
     let mut resync = ResyncSettings::default();
     resync.batch.max_items = config.upsert_entities_batch_max_length;
@@ -257,6 +301,10 @@ fn build_runner(
     resync.dry_run = dry_run;
     let options = ClientOptions {
         timeout: config.client_timeout,
+        tls: tls(
+            config.ssl_third_party_verify,
+            "OCEAN__SSL__THIRD_PARTY__VERIFY",
+        ),
         ..ClientOptions::default()
     };
     let ado = organization_clients(&config.integration.config.account, &options)?;
@@ -303,6 +351,7 @@ fn organization_clients(
                 client_id,
                 client_secret.clone(),
                 options.timeout,
+                &options.tls,
             )?);
             Ok(organization_urls
                 .iter()

@@ -23,6 +23,8 @@ pub(crate) struct TokenCache {
     client_id: SecretString,
     client_secret: SecretString,
     token: tokio::sync::Mutex<Option<Token>>,
+    /// For describing transport failures.
+    tls: http_setup::Tls,
 }
 
 /// A cached access token.
@@ -40,12 +42,18 @@ impl Token {
 
 impl TokenCache {
     /// A cache holding no token yet; tokens are bought at `url` (Port's `/v1/auth/access_token`).
-    pub(crate) fn new(url: Url, client_id: SecretString, client_secret: SecretString) -> Self {
+    pub(crate) fn new(
+        url: Url,
+        client_id: SecretString,
+        client_secret: SecretString,
+        tls: http_setup::Tls,
+    ) -> Self {
         Self {
             url,
             client_id,
             client_secret,
             token: tokio::sync::Mutex::new(None),
+            tls,
         }
     }
 
@@ -55,6 +63,7 @@ impl TokenCache {
             self.url.clone(),
             self.client_id.clone(),
             self.client_secret.clone(),
+            self.tls.clone(),
         )
     }
 
@@ -96,19 +105,24 @@ impl TokenCache {
             let sent = http.post(url.clone()).json(&body).send().await;
             let response = match sent {
                 Ok(response) => response,
-                Err(error) => match classify(Outcome::Transport, attempt, true, &[]) {
-                    RetryAction::Retry { after, reason } => {
-                        pause("POST /v1/auth/access_token", &reason, after).await;
-                        continue;
+                Err(error) => {
+                    let failed = crate::transport::transport_error(
+                        &self.tls,
+                        &reqwest::Method::POST,
+                        "/v1/auth/access_token",
+                        &error,
+                    );
+                    if matches!(failed, Error::Certificate { .. }) {
+                        return Err(failed);
                     }
-                    _ => {
-                        return Err(crate::transport::transport_error(
-                            &reqwest::Method::POST,
-                            "/v1/auth/access_token",
-                            &error,
-                        ));
+                    match classify(Outcome::Transport, attempt, true, &[]) {
+                        RetryAction::Retry { after, reason } => {
+                            pause("POST /v1/auth/access_token", &reason, after).await;
+                            continue;
+                        }
+                        _ => return Err(failed),
                     }
-                },
+                }
             };
             let status = response.status().as_u16();
             if matches!(status, 401 | 403 | 422 | 400) {
@@ -123,7 +137,7 @@ impl TokenCache {
                 true,
                 &[],
             ) {
-                RetryAction::Done => return read_token(response).await,
+                RetryAction::Done => return read_token(&self.tls, response).await,
                 RetryAction::Retry { after, reason } => {
                     pause("POST /v1/auth/access_token", &reason, after).await;
                 }
@@ -139,12 +153,12 @@ impl TokenCache {
 }
 
 /// Reads a token from Port's answer; it is refreshed at 80% of its lifetime.
-async fn read_token(response: reqwest::Response) -> Result<Token, Error> {
+async fn read_token(tls: &http_setup::Tls, response: reqwest::Response) -> Result<Token, Error> {
     let route = "/v1/auth/access_token";
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| crate::transport::transport_error(&reqwest::Method::POST, route, &e))?;
+        .map_err(|e| crate::transport::transport_error(tls, &reqwest::Method::POST, route, &e))?;
     let parsed: TokenResponse = decode(route, &bytes)?;
     let lifetime = Duration::from_secs(parsed.expires_in);
     Ok(Token {

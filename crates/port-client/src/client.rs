@@ -29,6 +29,7 @@ pub(crate) struct Inner {
     http: reqwest::Client,
     base: Url,
     auth: TokenCache,
+    tls: http_setup::Tls,
 }
 
 impl fmt::Debug for Client {
@@ -46,6 +47,7 @@ pub struct ClientBuilder {
     client_secret: SecretString,
     installation: Option<Installation>,
     timeout: Duration,
+    tls: http_setup::Tls,
 }
 
 impl Client {
@@ -62,13 +64,17 @@ impl Client {
             client_secret,
             installation: None,
             timeout: Duration::from_mins(1),
+            tls: http_setup::Tls::system("OCEAN__SSL__PORT__VERIFY"),
         }
     }
 
     /// The same Port organization and credentials, sending `header` as the User-Agent (the
     /// gitops writes' own); it fetches its own token.
     pub fn with_user_agent_header(&self, header: &str, timeout: Duration) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let http = self
+            .inner
+            .tls
+            .builder()
             .user_agent(header)
             .timeout(timeout)
             .build()
@@ -78,6 +84,7 @@ impl Client {
                 http,
                 base: self.inner.base.clone(),
                 auth: self.inner.auth.same_credentials(),
+                tls: self.inner.tls.clone(),
             }),
         })
     }
@@ -98,14 +105,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client (proxies and CA bundles come from the environment).
+    /// Sets the extra CA roots and verification (default: the system's roots, verified).
+    #[must_use]
+    pub fn tls(mut self, tls: http_setup::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Builds the client (proxies come from the environment).
     pub fn build(self) -> Result<Client, Error> {
         let installation = self.installation.ok_or_else(|| {
             Error::Build(
                 "an installation is required: its User-Agent decides entity ownership".into(),
             )
         })?;
-        let http = reqwest::Client::builder()
+        let http = self
+            .tls
+            .builder()
             .user_agent(installation.to_string())
             .timeout(self.timeout)
             .pool_max_idle_per_host(50)
@@ -124,8 +140,10 @@ impl ClientBuilder {
                     url_under(&base, &["auth", "access_token"]),
                     self.client_id,
                     self.client_secret,
+                    self.tls.clone(),
                 ),
                 base,
+                tls: self.tls,
             }),
         })
     }
@@ -162,12 +180,16 @@ impl Inner {
             let response = match send_recorded(call.segments, request).await {
                 Ok(response) => response,
                 Err(error) => {
+                    let failed = transport_error(&self.tls, &call.method, url.path(), &error);
+                    if matches!(failed, Error::Certificate { .. }) {
+                        return Err(failed);
+                    }
                     match classify(Outcome::Transport, attempt, call.idempotent, call.accept) {
                         RetryAction::Retry { after, reason } => {
                             pause(&route, &reason, after).await;
                             continue;
                         }
-                        _ => return Err(transport_error(&call.method, url.path(), &error)),
+                        _ => return Err(failed),
                     }
                 }
             };
@@ -185,7 +207,7 @@ impl Inner {
                     let body = response
                         .bytes()
                         .await
-                        .map_err(|e| transport_error(&call.method, url.path(), &e))?;
+                        .map_err(|e| transport_error(&self.tls, &call.method, url.path(), &e))?;
                     return Ok((status, body));
                 }
                 RetryAction::Retry { after, reason } => pause(&route, &reason, after).await,

@@ -48,6 +48,14 @@ pub enum Error {
         /// Cause (connection refused, timeout, ...).
         message: String,
     },
+    /// Port's TLS certificate was refused (not retried: it will not change by itself).
+    #[error("{route}: {message}")]
+    Certificate {
+        /// Method and route.
+        route: String,
+        /// The certificate problem, the host and what to set.
+        message: String,
+    },
     /// The client could not be built.
     #[error("cannot build the Port client: {0}")]
     Build(String),

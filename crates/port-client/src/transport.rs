@@ -41,33 +41,24 @@ pub(crate) async fn pause(route: &str, reason: &str, after: Duration) {
 
 /// A transport failure in a line a person can act on: what failed, towards which host, the
 /// innermost cause and the setting to check (`could not connect to api.getport.io:443:
-/// Connection refused (os error 111); check OCEAN__PORT__BASE_URL`).
-pub(crate) fn transport_error(method: &Method, route: &str, error: &reqwest::Error) -> Error {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    let host = error
-        .url()
-        .and_then(|url| {
-            Some(format!(
-                "{}:{}",
-                url.host_str()?,
-                url.port_or_known_default()?
-            ))
-        })
-        .unwrap_or_else(|| "Port".to_owned());
-    let what = if error.is_timeout() {
-        "timed out talking to"
-    } else if error.is_connect() {
-        "could not connect to"
-    } else {
-        "the connection failed with"
-    };
-    Error::Transport {
-        method: method.to_string(),
-        route: route.to_owned(),
-        message: format!("{what} {host}: {cause}; check OCEAN__PORT__BASE_URL and the network"),
+/// Connection refused (os error 111); check OCEAN__PORT__BASE_URL`); a refused certificate
+/// is [`Error::Certificate`], which is never retried.
+pub(crate) fn transport_error(
+    tls: &http_setup::Tls,
+    method: &Method,
+    route: &str,
+    error: &reqwest::Error,
+) -> Error {
+    match tls.failure(error) {
+        http_setup::Failure::Certificate(message) => Error::Certificate {
+            route: format!("{method} {route}"),
+            message,
+        },
+        http_setup::Failure::Transient(message) => Error::Transport {
+            method: method.to_string(),
+            route: route.to_owned(),
+            message: format!("{message}; check OCEAN__PORT__BASE_URL and the network"),
+        },
     }
 }
 

@@ -15,6 +15,8 @@
     reason = "dev-only test helper: failing loudly on a broken fixture is the point"
 )]
 
+pub mod tls;
+
 use std::{path::PathBuf, time::Duration};
 
 use port_client::{Client, Installation};

@@ -135,6 +135,11 @@ fn a_listener_that_is_not_json_or_a_missing_config_file_is_a_configuration_error
         stderr.contains("- OCEAN__PORT: is not valid JSON"),
         "{stderr}"
     );
+    let stderr = config_error(&[], &[("REQUESTS_CA_BUNDLE", "no-such-ca.pem")]);
+    assert!(
+        stderr.contains("- REQUESTS_CA_BUNDLE: cannot read no-such-ca.pem"),
+        "{stderr}"
+    );
     let stderr = config_error(&["--config", "no-such-config.yaml"], &[]);
     assert!(
         stderr.contains("- no-such-config.yaml: cannot be read") && stderr.contains("--config"),

@@ -12,6 +12,7 @@ mod dry_run;
 mod failures;
 mod organizations;
 mod shutdown;
+mod tls;
 
 use std::process::{Command, Output};
 

@@ -6,6 +6,7 @@
 //! Integration-specific keys (`integration.config.*`) are typed by the integration through
 //! [`IntegrationConfig`].
 
+mod application;
 mod env;
 mod problems;
 mod section;
@@ -13,6 +14,7 @@ mod source;
 
 use std::{path::PathBuf, time::Duration};
 
+pub use application::{ApplicationSettings, LogLevel};
 pub use problems::{ConfigError, Problem, Problems};
 use secrecy::SecretString;
 pub use section::Section;
@@ -86,6 +88,9 @@ pub struct Config<I> {
     pub ssl_third_party_verify: bool,
     /// `APPLICATION__*` settings.
     pub application: ApplicationSettings,
+    /// Passwords in the proxy URLs of the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, either case), to be redacted from every log line.
+    pub proxy_passwords: Vec<SecretString>,
     /// Our extension `OCEAN__PORT_APP_CONFIG_FILE`: a local port-app-config used instead of the
     /// one on the integration record.
     pub port_app_config_file: Option<PathBuf>,
@@ -189,59 +194,6 @@ impl ListenerKind {
     }
 }
 
-/// `APPLICATION__LOG_LEVEL`: Ocean's (Python logging's) level names, any case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogLevel {
-    /// `DEBUG`.
-    Debug,
-    /// `INFO` (the default).
-    #[default]
-    Info,
-    /// `WARNING`.
-    Warning,
-    /// `ERROR`.
-    Error,
-    /// `CRITICAL`: we log nothing above errors, so the same as `ERROR`.
-    Critical,
-}
-
-impl LogLevel {
-    /// The level for a configured name (case-insensitive); `None` for an unknown one.
-    #[must_use]
-    pub fn parse(name: &str) -> Option<Self> {
-        match name.to_ascii_uppercase().as_str() {
-            "DEBUG" => Some(Self::Debug),
-            "INFO" => Some(Self::Info),
-            "WARNING" => Some(Self::Warning),
-            "ERROR" => Some(Self::Error),
-            "CRITICAL" => Some(Self::Critical),
-            _ => None,
-        }
-    }
-
-    /// The `tracing` filter directive of this level.
-    #[must_use]
-    pub fn directive(self) -> &'static str {
-        match self {
-            Self::Debug => "debug",
-            Self::Info => "info",
-            Self::Warning => "warn",
-            Self::Error | Self::Critical => "error",
-        }
-    }
-}
-
-/// `APPLICATION__*`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplicationSettings {
-    /// `APPLICATION__LOG_LEVEL`.
-    pub log_level: LogLevel,
-    /// HTTP port (default 8000).
-    pub port: u16,
-    /// Ship logs to Port.
-    pub enable_http_logging: bool,
-}
-
 /// Settings forced from the command line.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -311,10 +263,13 @@ impl<I: IntegrationConfig> Config<I> {
         }
     }
 
-    /// Every secret value, for log redaction.
+    /// Every secret value of Ocean's own settings, for log redaction: Port's credentials and
+    /// proxy passwords.
     #[must_use]
-    pub fn port_secrets(&self) -> [&SecretString; 2] {
-        [&self.port.client_id, &self.port.client_secret]
+    pub fn port_secrets(&self) -> Vec<&SecretString> {
+        let mut secrets = vec![&self.port.client_id, &self.port.client_secret];
+        secrets.extend(&self.proxy_passwords);
+        secrets
     }
 }
 
@@ -379,8 +334,9 @@ fn resolve<I: IntegrationConfig>(
             .unwrap_or_else(|| "OnPrem".to_owned()),
         ssl_port_verify: root.child(&["ssl", "port"]).bool("verify", true, p),
         ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),
-        application: application(sources, p),
+        application: application::resolve(sources, p),
         port_app_config_file: root.string("port_app_config_file", p).map(PathBuf::from),
+        proxy_passwords: proxy_passwords(&root),
         event_listener: listener?,
         port: port?,
         integration: IntegrationSettings {
@@ -542,37 +498,27 @@ fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<
     })
 }
 
-fn application(sources: &Sources, p: &mut Problems) -> ApplicationSettings {
-    let get = |key: &str| sources.application.get(key);
-    let log_level = match get("log_level") {
-        None => LogLevel::default(),
-        Some((name, value)) => LogLevel::parse(value).unwrap_or_else(|| {
-            p.push(
-                name.as_str(),
-                format!("unknown log level \"{value}\""),
-                "use ERROR, WARNING, INFO, DEBUG or CRITICAL",
-            );
-            LogLevel::default()
-        }),
-    };
-    let port = match get("port") {
-        None => 8000,
-        Some((name, value)) => value.trim().parse().unwrap_or_else(|_| {
-            p.push(
-                name.as_str(),
-                format!("must be a TCP port number, got \"{value}\""),
-                "use a number from 1 to 65535",
-            );
-            8000
-        }),
-    };
-    let enable_http_logging =
-        get("enable_http_logging").is_none_or(|(_, v)| !v.eq_ignore_ascii_case("false"));
-    ApplicationSettings {
-        log_level,
-        port,
-        enable_http_logging,
-    }
+/// The passwords of the proxy URLs reqwest will use.
+fn proxy_passwords(root: &Section<'_>) -> Vec<SecretString> {
+    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"]
+        .into_iter()
+        .flat_map(|name| [name.to_owned(), name.to_ascii_lowercase()])
+        .filter_map(|name| Url::parse(root.env_var(&name)?).ok())
+        .flat_map(|url| {
+            let Some(password) = url.password() else {
+                return Vec::new();
+            };
+            // As written in the URL, and decoded (`%40` → `@`) as the proxy receives it.
+            let decoded = url::form_urlencoded::parse(format!("p={password}").as_bytes())
+                .next()
+                .map(|(_, value)| value.into_owned());
+            [Some(password.to_owned()), decoded]
+                .into_iter()
+                .flatten()
+                .map(SecretString::from)
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -44,16 +44,16 @@ containers:
       {{- with include "ocean-azure-devops.secretRefs" $r }}{{ . | trim | nindent 6 }}{{ end }}
     {{- if or $cert.enabled $r.Values.extraEnv }}
     env:
-      {{- /* rustls (Port and Azure DevOps calls) trusts both: the system roots in the file and
-      the mounted CA in the directory; OpenSSL (Kafka) keeps the system roots. REQUESTS_CA_BUNDLE
-      as port-ocean sets it (§8.2). */}}
+      {{- /* Port, Azure DevOps and Entra ID calls trust the mounted CA named by
+      REQUESTS_CA_BUNDLE (as port-ocean's docs set it) on top of the system roots; OpenSSL
+      (Kafka) reads SSL_CERT_FILE and SSL_CERT_DIR itself. */}}
       {{- if $cert.enabled }}
       - name: SSL_CERT_FILE
         value: /etc/ssl/certs/ca-certificates.crt
       - name: SSL_CERT_DIR
         value: /usr/local/share/ca-certificates
       - name: REQUESTS_CA_BUNDLE
-        value: /etc/ssl/certs/ca-certificates.crt
+        value: /usr/local/share/ca-certificates/cert.crt
       {{- end }}
       {{- with $r.Values.extraEnv }}
       {{- tpl (toYaml .) $r | nindent 6 }}
