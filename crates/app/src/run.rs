@@ -15,6 +15,7 @@ use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
     config::{Config, ListenerKind, Overrides, Problems},
     listener::{self, Outcome},
+    redact::Redaction,
     resync::ResyncSettings,
     runner::Runner,
 };
@@ -57,10 +58,10 @@ pub struct RunArgs {
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (config, loaded) = load(&args)?;
     let shutdown = shutdown_signal()?;
-    let redactor = logging::init(config.application.log_level.directive());
-    redactor.add(secrets(&config));
+    let redaction = logging::init(config.application.log_level.directive());
+    redaction.add(secrets(&config));
     if args.dry_run {
-        return dry_run(&config, loaded, args.verbose, shutdown).await;
+        return dry_run(&config, loaded, redaction, args.verbose, shutdown).await;
     }
     info!(
         identifier = %config.integration.identifier,
@@ -72,7 +73,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
     // Before the first request: requests made earlier would be missing from `/metrics`.
     let metrics = long_running.then(realtime::install_metrics).flatten();
-    let (runner, ado) = build_runner(&config, loaded, false)?;
+    let (runner, ado) = build_runner(&config, loaded, redaction, false)?;
     let runner = Arc::new(runner);
     let triggers = Arc::new(tokio::sync::Notify::new());
     // The server first, so that `/health/live` answers while Port is waited for (readiness
@@ -219,10 +220,11 @@ async fn initialize(
 async fn dry_run(
     config: &Config<AdoConfig>,
     loaded: Loaded,
+    redaction: Redaction,
     verbose: bool,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<ExitCode> {
-    let (runner, _) = build_runner(config, loaded, true)?;
+    let (runner, _) = build_runner(config, loaded, redaction, true)?;
     let report = tokio::select! {
         report = runner.resync() => report.context("the dry run could not start")?,
         () = shutdown => {
@@ -258,6 +260,7 @@ type Loaded = (Option<(String, PortAppConfig)>, Vec<reqwest::Certificate>);
 fn build_runner(
     config: &Config<AdoConfig>,
     (local_mapping, extra_roots): Loaded,
+    redaction: Redaction,
     dry_run: bool,
 ) -> anyhow::Result<(Runner<AzureDevops>, Vec<AdoClient>)> {
     let installation = Installation {
@@ -299,6 +302,8 @@ fn build_runner(
     resync.batch.max_bytes = config.upsert_entities_batch_max_size_in_bytes;
     resync.delete_batch_size = config.delete_entities_max_batch_size;
     resync.dry_run = dry_run;
+    resync.raw_data_examples = config.send_raw_data_examples;
+    resync.redaction = redaction;
     let options = ClientOptions {
         timeout: config.client_timeout,
         tls: tls(

@@ -82,7 +82,8 @@ impl SharedFields {
     }
 
     /// `raw` with these fields inserted (for the rare paths that need the JSON itself).
-    fn merged(&self, raw: &Value) -> Value {
+    #[must_use]
+    pub fn merged(&self, raw: &Value) -> Value {
         let mut copy = raw.clone();
         if let Value::Object(map) = &mut copy {
             map.extend(self.json.iter().map(|(k, v)| (k.clone(), v.clone())));

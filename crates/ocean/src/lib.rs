@@ -31,6 +31,7 @@ pub mod kafka;
 mod kind;
 pub mod listener;
 pub mod live;
+pub mod redact;
 pub mod resync;
 pub mod runner;
 pub mod server;

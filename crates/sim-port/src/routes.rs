@@ -47,7 +47,10 @@ pub fn router(state: Arc<SimState>) -> Router {
             patch(patch_resync_state),
         )
         .route("/v1/integration/{id}/resync-request", get(resync_request))
-        .route("/v1/integration/{id}/kinds/{kind}/examples", post(ok))
+        .route(
+            "/v1/integration/{id}/kinds/{kind}/examples",
+            post(post_examples),
+        )
         .route("/v1/blueprints", post(create_blueprint))
         .route(
             "/v1/blueprints/{bp}",
@@ -177,10 +180,6 @@ async fn token(State(state): Shared, body: Bytes) -> Response {
     Json(json!({"ok": true, "accessToken": token, "expiresIn": ttl.as_secs(), "tokenType": "Bearer"})).into_response()
 }
 
-async fn ok() -> Json<Value> {
-    Json(json!({"ok": true}))
-}
-
 async fn organization() -> Json<Value> {
     Json(json!({"ok": true, "organization": {"id": "org_sim", "featureFlags": []}}))
 }
@@ -275,6 +274,28 @@ async fn patch_integration_config(
     update_integration(&state, &id, |integration| {
         integration["config"] = body.get("config").cloned().unwrap_or(Value::Null);
     })
+}
+
+/// `{"examples": [object…]}`, as Ocean sends (ocean-framework.md §2.3); the integration must
+/// exist.
+async fn post_examples(
+    State(state): Shared,
+    Path((id, kind)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(examples) = body.get("examples").and_then(Value::as_array) else {
+        return error(400, "invalid_request", "body must be {\"examples\": [...]}");
+    };
+    let mut inner = state.lock();
+    if !inner.integrations.contains_key(&id) {
+        return error(
+            404,
+            "not_found",
+            format!("integration \"{id}\" was not found"),
+        );
+    }
+    inner.examples.insert((id, kind), examples.clone());
+    Json(json!({"ok": true})).into_response()
 }
 
 async fn patch_resync_state(

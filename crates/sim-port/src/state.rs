@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) scorecards: BTreeMap<(String, String), Value>,
     /// Pages by identifier.
     pub(crate) pages: BTreeMap<String, Value>,
+    /// The last raw-data examples posted per (integration, kind).
+    pub(crate) examples: BTreeMap<(String, String), Vec<Value>>,
     pub(crate) stats: Stats,
     pub(crate) scripted: Vec<Scripted>,
     pub(crate) faults: crate::Faults,
@@ -161,6 +163,15 @@ impl SimState {
             .entities
             .get(&(blueprint.to_owned(), identifier.to_owned()))
             .and_then(|s| s.datasource.clone())
+    }
+
+    /// The last raw-data examples an integration posted for `kind`.
+    #[must_use]
+    pub fn examples(&self, integration: &str, kind: &str) -> Option<Vec<Value>> {
+        self.lock()
+            .examples
+            .get(&(integration.to_owned(), kind.to_owned()))
+            .cloned()
     }
 
     /// Request counters.

@@ -43,7 +43,12 @@ fn writes(port: &sim_port::RunningSim) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn run(port: &sim_port::RunningSim, ado: &sim_ado::RunningSim, args: &[&str]) -> (bool, String) {
+/// Runs the binary with `args` against the simulators as installation `dry`; it must succeed.
+pub(super) fn run(
+    port: &sim_port::RunningSim,
+    ado: &sim_ado::RunningSim,
+    args: &[&str],
+) -> (bool, String) {
     let output = binary()
         .args(args)
         .env("OCEAN__PORT__BASE_URL", port.base_url())

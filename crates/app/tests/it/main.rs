@@ -9,6 +9,7 @@
 
 mod conformance;
 mod dry_run;
+mod examples;
 mod failures;
 mod organizations;
 mod shutdown;

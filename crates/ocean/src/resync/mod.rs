@@ -14,7 +14,9 @@
 pub mod batch;
 mod delete;
 pub mod diff;
+mod examples;
 mod lane_output;
+mod mapped;
 mod pipeline;
 pub mod reconcile;
 pub mod report;
@@ -48,6 +50,11 @@ pub struct ResyncSettings {
     /// Read, map and compare, but write nothing to Port: what would be written and deleted is
     /// recorded in the report ([`ResyncReport::planned`]).
     pub dry_run: bool,
+    /// Post the first raw items of each resource to Port, for its mapping editor
+    /// (`OCEAN__SEND_RAW_DATA_EXAMPLES`); never in a dry run. See [`examples`].
+    pub raw_data_examples: bool,
+    /// The secrets masked in those examples.
+    pub redaction: crate::redact::Redaction,
 }
 
 impl Default for ResyncSettings {
@@ -63,6 +70,8 @@ impl Default for ResyncSettings {
             delete_batch_size: 100,
             progress_every: std::time::Duration::from_secs(5),
             dry_run: false,
+            raw_data_examples: true,
+            redaction: crate::redact::Redaction::default(),
         }
     }
 }

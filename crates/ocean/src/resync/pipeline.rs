@@ -4,53 +4,27 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::{StreamExt, stream::FuturesUnordered};
 use indexmap::IndexMap;
-use mapping::{Entity, MappingPlan, SharedFields};
+use mapping::MappingPlan;
 use port_client::{BulkUpsertReport, UpsertOptions};
 use serde_json::value::RawValue;
 
 use super::{
     Resync,
     batch::Batcher,
-    diff::Fingerprint,
+    examples::Examples,
     lane_output::LaneOutput,
-    reconcile::{EntityKey, RelationRef},
+    mapped::{MappedPage, PageError, map_pages},
+    reconcile::EntityKey,
     report::{Rejection, ResourceReport},
     snapshot::Snapshot,
     stop::Stop,
 };
-use crate::{Integration, Page, telemetry};
-
-/// An entity mapped on the blocking pool, ready to diff and send.
-struct Mapped {
-    /// `None` when the identifier is a search query (never diffed nor reconciled, as in Ocean).
-    key: Option<EntityKey>,
-    blueprint: String,
-    json: Box<RawValue>,
-    fingerprint: Fingerprint,
-    /// Its relations, to protect their targets from deletion.
-    relations: Vec<RelationRef>,
-}
-
-/// The result of mapping one page.
-#[derive(Default)]
-struct MappedPage {
-    items: usize,
-    entities: Vec<Mapped>,
-    filtered_out: usize,
-    dropped: usize,
-    /// field → (count, first message)
-    warnings: HashMap<String, (usize, String)>,
-    selector_error: Option<String>,
-    serialize_error: Option<String>,
-    /// Parts of the kind the integration could not read ([`Page::skipped`]).
-    skipped: Vec<String>,
-}
+use crate::{Integration, telemetry};
 
 /// Runs every resource of the mapping against `snapshot` (lanes concurrently, resources of one
 /// lane in config order) and merges what the lanes saw.
@@ -156,26 +130,8 @@ async fn run_resource<I: Integration>(
         report.duration = started.elapsed();
         return report;
     };
-    let plan = Arc::clone(&resync.plan);
-    let integration = Arc::clone(&resync.integration);
-    let mut mapped_pages = pages
-        .map(move |page| {
-            let plan = Arc::clone(&plan);
-            let integration = Arc::clone(&integration);
-            async move {
-                match page {
-                    Ok(items) => tokio::task::spawn_blocking(move || map_page(&plan, index, items))
-                        .await
-                        .map_err(|e| PageError::Failed(format!("mapping worker failed: {e}"))),
-                    Err(error) if integration.stops_resync(&error) => {
-                        Err(PageError::Stops(error.to_string()))
-                    }
-                    Err(error) => Err(PageError::Failed(format!("fetch failed: {error}"))),
-                }
-            }
-        })
-        .buffered(resync.settings.map_concurrency.max(1));
-
+    let mut examples = Examples::new(resync);
+    let mut mapped_pages = map_pages(resync, index, pages, examples.flag());
     let mut sink = UpsertSink::new(resync, &mut report);
     loop {
         let page = tokio::select! {
@@ -184,7 +140,11 @@ async fn run_resource<I: Integration>(
         };
         match page {
             None => break,
-            Some(Ok(page)) => sink.accept(page, snapshot, out, written).await,
+            Some(Ok(mut page)) => {
+                let copied = std::mem::take(&mut page.examples);
+                examples.offer(resync, resource.kind(), copied).await;
+                sink.accept(page, snapshot, out, written).await;
+            }
             Some(Err(PageError::Failed(reason))) => {
                 sink.report.fail(reason);
                 break;
@@ -201,72 +161,11 @@ async fn run_resource<I: Integration>(
         }
     }
     sink.finish(snapshot).await;
+    if !report.stopped {
+        examples.finish(resync, resource.kind()).await;
+    }
     report.duration = started.elapsed();
     report
-}
-
-/// Why a resource's pages ended early.
-enum PageError {
-    /// This resource failed (`fetch failed: …`, a mapping worker's panic).
-    Failed(String),
-    /// An error every kind would meet: the whole resync stops, with this cause.
-    Stops(String),
-    /// Another resource stopped the resync.
-    Stopped,
-}
-
-/// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool).
-fn map_page(plan: &MappingPlan, index: usize, raw: Page) -> MappedPage {
-    let Some(resource) = plan.resource(index) else {
-        unreachable!("lanes hold planned resources only");
-    };
-    let mut page = MappedPage {
-        items: raw.items.len(),
-        skipped: raw.skipped,
-        ..MappedPage::default()
-    };
-    let shared = SharedFields::new(raw.shared);
-    for item in &raw.items {
-        match resource.map_item_sharing(item, &shared) {
-            Ok(outcome) => {
-                page.filtered_out += outcome.filtered_out;
-                page.dropped += outcome.dropped.len();
-                for warning in outcome.warnings {
-                    page.warnings
-                        .entry(warning.field)
-                        .or_insert((0, warning.message))
-                        .0 += 1;
-                }
-                for entity in outcome.passed {
-                    match prepare(entity) {
-                        Ok(mapped) => page.entities.push(mapped),
-                        Err(error) => page.serialize_error = Some(error),
-                    }
-                }
-            }
-            Err(error) => {
-                page.selector_error.get_or_insert_with(|| error.to_string());
-            }
-        }
-    }
-    page
-}
-
-fn prepare(entity: Entity) -> Result<Mapped, String> {
-    let key = entity.identifier.as_str().map(|identifier| EntityKey {
-        blueprint: entity.blueprint.clone(),
-        identifier: identifier.to_owned(),
-    });
-    let relations = RelationRef::all_of(&entity.relations);
-    let json = serde_json::value::to_raw_value(&entity)
-        .map_err(|e| format!("entity could not be serialized: {e}"))?;
-    Ok(Mapped {
-        key,
-        fingerprint: Fingerprint::of_entity(&entity),
-        blueprint: entity.blueprint,
-        json,
-        relations,
-    })
 }
 
 /// A key's hash, for [`LaneOutput::produced`].

@@ -21,6 +21,7 @@ use ocean::{
 use serde_json::{Value, json};
 use testkit::PortEnv;
 
+mod examples;
 mod kafka;
 mod progress;
 

@@ -1,0 +1,147 @@
+//! Mapping a resource's pages: each page of raw items runs through the resource's compiled
+//! mapping on the blocking pool, becoming entities ready to diff and send (serialized once,
+//! fingerprinted, with their relations), plus what the report counts.
+
+use std::{collections::HashMap, sync::Arc};
+
+use futures::StreamExt;
+use mapping::{Entity, MappingPlan, SharedFields};
+use serde_json::value::RawValue;
+
+use super::{
+    Resync,
+    diff::Fingerprint,
+    examples,
+    reconcile::{EntityKey, RelationRef},
+};
+use crate::{Integration, Page};
+
+/// An entity mapped on the blocking pool, ready to diff and send.
+pub(super) struct Mapped {
+    /// `None` when the identifier is a search query (never diffed nor reconciled, as in Ocean).
+    pub(super) key: Option<EntityKey>,
+    pub(super) blueprint: String,
+    pub(super) json: Box<RawValue>,
+    pub(super) fingerprint: Fingerprint,
+    /// Its relations, to protect their targets from deletion.
+    pub(super) relations: Vec<RelationRef>,
+}
+
+/// The result of mapping one page.
+#[derive(Default)]
+pub(super) struct MappedPage {
+    pub(super) items: usize,
+    pub(super) entities: Vec<Mapped>,
+    pub(super) filtered_out: usize,
+    pub(super) dropped: usize,
+    /// field → (count, first message)
+    pub(super) warnings: HashMap<String, (usize, String)>,
+    pub(super) selector_error: Option<String>,
+    pub(super) serialize_error: Option<String>,
+    /// Parts of the kind the integration could not read ([`Page::skipped`]).
+    pub(super) skipped: Vec<String>,
+    /// Raw items that produced an entity, as the mapping saw them (when asked for).
+    pub(super) examples: Vec<serde_json::Value>,
+}
+
+/// The resource's pages mapped on the blocking pool, `map_concurrency` at a time, in order.
+pub(super) fn map_pages<I: Integration>(
+    resync: &Resync<I>,
+    index: usize,
+    pages: crate::PageStream<I::Error>,
+    examples_full: Arc<std::sync::atomic::AtomicBool>,
+) -> impl futures::Stream<Item = Result<MappedPage, PageError>> + use<I> {
+    let plan = Arc::clone(&resync.plan);
+    let integration = Arc::clone(&resync.integration);
+    pages
+        .map(move |page| {
+            let plan = Arc::clone(&plan);
+            let integration = Arc::clone(&integration);
+            let copy_examples = examples::copying(&examples_full);
+            async move {
+                match page {
+                    Ok(items) => tokio::task::spawn_blocking(move || {
+                        map_page(&plan, index, items, copy_examples)
+                    })
+                    .await
+                    .map_err(|e| PageError::Failed(format!("mapping worker failed: {e}"))),
+                    Err(error) if integration.stops_resync(&error) => {
+                        Err(PageError::Stops(error.to_string()))
+                    }
+                    Err(error) => Err(PageError::Failed(format!("fetch failed: {error}"))),
+                }
+            }
+        })
+        .buffered(resync.settings.map_concurrency.max(1))
+}
+
+/// Why a resource's pages ended early.
+pub(super) enum PageError {
+    /// This resource failed (`fetch failed: …`, a mapping worker's panic).
+    Failed(String),
+    /// An error every kind would meet: the whole resync stops, with this cause.
+    Stops(String),
+    /// Another resource stopped the resync.
+    Stopped,
+}
+
+/// Maps one page of raw items with one resource's compiled mapping (runs on the blocking pool);
+/// with `copy_examples`, keeps copies of the first items that produced an entity.
+fn map_page(plan: &MappingPlan, index: usize, raw: Page, copy_examples: bool) -> MappedPage {
+    let Some(resource) = plan.resource(index) else {
+        unreachable!("lanes hold planned resources only");
+    };
+    let mut page = MappedPage {
+        items: raw.items.len(),
+        skipped: raw.skipped,
+        ..MappedPage::default()
+    };
+    let shared = SharedFields::new(raw.shared);
+    for item in &raw.items {
+        match resource.map_item_sharing(item, &shared) {
+            Ok(outcome) => {
+                if copy_examples
+                    && !outcome.passed.is_empty()
+                    && page.examples.len() < examples::AMOUNT
+                {
+                    page.examples.push(shared.merged(item));
+                }
+                page.filtered_out += outcome.filtered_out;
+                page.dropped += outcome.dropped.len();
+                for warning in outcome.warnings {
+                    page.warnings
+                        .entry(warning.field)
+                        .or_insert((0, warning.message))
+                        .0 += 1;
+                }
+                for entity in outcome.passed {
+                    match prepare(entity) {
+                        Ok(mapped) => page.entities.push(mapped),
+                        Err(error) => page.serialize_error = Some(error),
+                    }
+                }
+            }
+            Err(error) => {
+                page.selector_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    page
+}
+
+fn prepare(entity: Entity) -> Result<Mapped, String> {
+    let key = entity.identifier.as_str().map(|identifier| EntityKey {
+        blueprint: entity.blueprint.clone(),
+        identifier: identifier.to_owned(),
+    });
+    let relations = RelationRef::all_of(&entity.relations);
+    let json = serde_json::value::to_raw_value(&entity)
+        .map_err(|e| format!("entity could not be serialized: {e}"))?;
+    Ok(Mapped {
+        key,
+        fingerprint: Fingerprint::of_entity(&entity),
+        blueprint: entity.blueprint,
+        json,
+        relations,
+    })
+}
