@@ -38,8 +38,6 @@ pub struct AdoConfig {
     pub account: AccountMode,
     /// `isProjectsLimited` (default true): project-scoped service-hook subscriptions.
     pub is_projects_limited: bool,
-    /// `appHost`: public URL for live events.
-    pub app_host: Option<Url>,
     /// `webhookSecret`: Basic-auth password on subscriptions and incoming events.
     pub webhook_secret: Option<SecretString>,
     /// `webhookAuthUsername` (default `port`).
@@ -69,11 +67,6 @@ impl IntegrationConfig for AdoConfig {
         };
         let config = Self {
             is_projects_limited: s.bool("is_projects_limited", true, p),
-            app_host: if s.raw("app_host").is_some() {
-                s.url("app_host", p)
-            } else {
-                None
-            },
             webhook_secret: s.secret("webhook_secret", p),
             webhook_auth_username: s
                 .string("webhook_auth_username", p)

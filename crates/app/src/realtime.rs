@@ -47,6 +47,10 @@ pub(crate) struct Settings {
     pub(crate) excluded_tags: Vec<String>,
     /// Set for the `WEBHOOK` listener: `POST /resync` notifies it.
     pub(crate) resync: Option<Arc<Notify>>,
+    /// The listener's `shouldProcessWebhooks`: serve the webhook route.
+    pub(crate) webhooks: bool,
+    /// `OCEAN__MAX_EVENT_PROCESSING_SECONDS`.
+    pub(crate) max_event_processing: Duration,
     /// Set when `appHost` is: subscriptions are reconciled in the background, at start and
     /// then every `subscriptions_every`.
     pub(crate) subscriptions: Option<subscriptions::Settings>,
@@ -75,17 +79,22 @@ impl Settings {
         triggers: &Arc<Notify>,
         metrics: Option<server::MetricsRender>,
     ) -> Self {
+        let webhooks = config.event_listener.should_process_webhooks;
         Self {
             bind: (std::net::Ipv4Addr::UNSPECIFIED, config.application.port).into(),
             path_prefix: config.path_prefix.clone(),
             workers: config.event_workers_count.max(MIN_WORKERS),
             secret: config.integration.config.webhook_secret.clone(),
             excluded_tags: config.integration.config.excluded_tags.clone(),
-            resync: matches!(config.event_listener.kind, ListenerKind::Webhook { .. })
-                .then(|| Arc::clone(triggers)),
-            subscriptions: subscription_settings(config),
+            resync: (config.event_listener.should_resync
+                && matches!(config.event_listener.kind, ListenerKind::Webhook { .. }))
+            .then(|| Arc::clone(triggers)),
+            // Without webhook processing nothing arrives live: no subscriptions, no catch-up.
+            webhooks,
+            max_event_processing: config.max_event_processing_seconds,
+            subscriptions: subscription_settings(config).filter(|_| webhooks),
             subscriptions_every: SUBSCRIPTIONS_EVERY,
-            catch_up: catch_up_settings(config),
+            catch_up: catch_up_settings(config).filter(|_| webhooks),
             metrics,
         }
     }
@@ -123,6 +132,8 @@ pub(crate) async fn start(
             workers: settings.workers,
             queue_per_worker: QUEUE_PER_WORKER,
             resync: settings.resync,
+            webhooks: settings.webhooks,
+            max_event_processing: settings.max_event_processing,
             catch_up: settings.catch_up,
             upkeep_every,
             metrics: settings.metrics,
@@ -155,10 +166,8 @@ fn catch_up_settings(config: &Config<AdoConfig>) -> Option<CatchUp> {
 /// Subscriptions are managed when `appHost` (or Ocean's `baseUrl`) is set, as upstream.
 fn subscription_settings(config: &Config<AdoConfig>) -> Option<subscriptions::Settings> {
     let integration = &config.integration.config;
-    let app_host = integration
-        .app_host
-        .clone()
-        .or_else(|| config.base_url.clone())?;
+    // `OCEAN__BASE_URL`, else the integration's `appHost` (Ocean's `app.base_url`).
+    let app_host = config.base_url.clone()?;
     // The fingerprint's key is the credential Azure DevOps knows us by.
     let fingerprint_key = match &integration.account {
         AccountMode::Single {
@@ -221,6 +230,8 @@ mod tests {
             secret: None,
             excluded_tags: Vec::new(),
             resync: None,
+            webhooks: true,
+            max_event_processing: Duration::from_secs(90),
             subscriptions: None,
             subscriptions_every: Duration::from_mins(10),
             catch_up: None,

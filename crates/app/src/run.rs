@@ -69,6 +69,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         version = env!("CARGO_PKG_VERSION"),
         "Starting."
     );
+    for setting in &config.without_effect {
+        warn!(
+            key = setting.key,
+            "This setting has no effect: {}.", setting.why
+        );
+    }
 
     let long_running = !matches!(config.event_listener.kind, ListenerKind::Once);
     // Before the first request: requests made earlier would be missing from `/metrics`.
@@ -105,7 +111,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             runner.health().set_serving();
             listener::run(
                 &runner,
-                &config.event_listener.kind,
+                &config.event_listener,
                 config.scheduled_resync_interval,
                 &triggers,
                 shutdown,
@@ -233,7 +239,13 @@ async fn dry_run(
         }
     };
     print!("{}", crate::plan::render(&report, verbose));
-    Ok(ExitCode::SUCCESS)
+    // As a `ONCE` resync: a plan made from a partial read is not the plan, and a script that
+    // checks a mapping change must see it.
+    Ok(if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod). The handlers

@@ -6,6 +6,9 @@
 //! replaying its own record update, which a new consumer group starting at the latest offset
 //! misses); `WEBHOOKS_ONLY` never resyncs. With any of them,
 //! `scheduledResyncInterval` adds a full resync every N minutes (first one after N minutes).
+//! `shouldResync: false` turns the listener's own resyncs off (start, polling, Kafka,
+//! `POST /resync`), as Ocean's listeners skip them; the schedule, which Ocean runs apart from
+//! the listener, still applies.
 //! Resyncs never overlap, and triggers that fire during a resync coalesce into one follow-up
 //! (a [`Notify`] keeps at most one permit).
 
@@ -18,7 +21,11 @@ use tokio::{
 use tracing::{info, warn};
 
 use crate::{
-    Error, Integration, config::ListenerKind, kafka, resync::ResyncReport, runner::Runner,
+    Error, Integration,
+    config::{ListenerKind, ListenerSettings},
+    kafka,
+    resync::ResyncReport,
+    runner::Runner,
 };
 
 /// How a listener run ended.
@@ -36,11 +43,12 @@ pub enum Outcome {
 /// Runs the listener until it is done (`ONCE`) or `shutdown` completes.
 pub async fn run<I: Integration>(
     runner: &Runner<I>,
-    kind: &ListenerKind,
+    listener: &ListenerSettings,
     scheduled: Option<Duration>,
     triggers: &Notify,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, Error> {
+    let kind = &listener.kind;
     let (poll, resync_on_start) = match kind {
         ListenerKind::Once => {
             // SIGTERM ends a `ONCE` resync at once (a Job being stopped must not run on for its
@@ -59,6 +67,16 @@ pub async fn run<I: Integration>(
         ListenerKind::Kafka { .. } => (None, true),
     };
     runner.ensure_integration().await?;
+    if !listener.should_resync {
+        if !matches!(kind, ListenerKind::WebhooksOnly) {
+            info!(
+                listener = kind.name(),
+                "shouldResync is false: this listener triggers no resync."
+            );
+        }
+        let never = Notify::new();
+        return triggered(runner, None, false, scheduled, &never, shutdown).await;
+    }
     let kafka = kafka::Reader::start(runner, kind).await?;
     let listening = triggered(runner, poll, resync_on_start, scheduled, triggers, shutdown);
     match &kafka {

@@ -70,13 +70,17 @@ pub async fn run(
         .await
 }
 
-/// The routes, under `/{prefix}` when a prefix is given (`OCEAN__PATH_PREFIX`).
+/// The routes, under `/{prefix}` when a prefix is given (`OCEAN__PATH_PREFIX`), except
+/// `/resync`: Ocean mounts it on the root app (ocean-framework.md §11 item 15), and Port calls
+/// the `{appHost}/resync` recorded in the integration's `changelogDestination`.
 pub fn router<L: LiveEvents>(prefix: Option<&str>, state: ServerState<L>) -> Router {
+    let resync = Router::new()
+        .route("/resync", post(resync::<L>))
+        .with_state(state.clone());
     let routes = Router::new()
         .route("/health/live", get(live))
         .route("/health/ready", get(ready::<L>))
         .route("/metrics", get(metrics::<L>))
-        .route("/resync", post(resync::<L>))
         .route(
             "/integration/webhook",
             post(webhook::<L>).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
@@ -86,8 +90,10 @@ pub fn router<L: LiveEvents>(prefix: Option<&str>, state: ServerState<L>) -> Rou
         .map(|p| p.trim_matches('/'))
         .filter(|p| !p.is_empty())
     {
-        Some(prefix) => Router::new().nest(&format!("/{prefix}"), routes),
-        None => routes,
+        Some(prefix) => Router::new()
+            .nest(&format!("/{prefix}"), routes)
+            .merge(resync),
+        None => routes.merge(resync),
     }
 }
 
@@ -236,5 +242,67 @@ async fn webhook<L: LiveEvents>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::live::{Changes, Classified};
+
+    /// An integration without live events (only the routes matter here).
+    struct Quiet;
+
+    impl LiveEvents for Quiet {
+        type Error = std::io::Error;
+
+        fn authenticate(&self, _authorization: Option<&str>) -> bool {
+            true
+        }
+
+        fn classify(&self, _payload: &Value) -> Classified {
+            Classified::Ignore {
+                event_type: "none".to_owned(),
+            }
+        }
+
+        fn process(
+            &self,
+            _payload: Value,
+            _config: Arc<mapping::PortAppConfig>,
+        ) -> impl Future<Output = Result<Changes, Self::Error>> + Send {
+            std::future::ready(Ok(Changes::default()))
+        }
+    }
+
+    async fn status(router: &Router, method: &str, path: &str) -> u16 {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap_or_default();
+        router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_or(0, |response| response.status().as_u16())
+    }
+
+    #[tokio::test]
+    async fn with_a_path_prefix_resync_stays_at_the_root_and_the_rest_moves_under_it() {
+        let state = ServerState::<Quiet> {
+            live: None,
+            health: Arc::new(Health::default()),
+            metrics: None,
+            resync: Some(Arc::new(Notify::new())),
+        };
+        let router = router(Some("/ado/"), state);
+        assert_eq!(status(&router, "POST", "/resync").await, 200);
+        assert_eq!(status(&router, "POST", "/ado/resync").await, 404);
+        assert_eq!(status(&router, "GET", "/ado/health/live").await, 200);
+        assert_eq!(status(&router, "GET", "/health/live").await, 404);
     }
 }

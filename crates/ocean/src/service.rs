@@ -43,6 +43,11 @@ pub struct ServiceSettings {
     pub queue_per_worker: usize,
     /// Set for the `WEBHOOK` listener: `POST /resync` notifies it.
     pub resync: Option<Arc<Notify>>,
+    /// How long one attempt at a live event may take (`OCEAN__MAX_EVENT_PROCESSING_SECONDS`).
+    pub max_event_processing: Duration,
+    /// Serve `POST /integration/webhook` (the listener's `shouldProcessWebhooks`); without it
+    /// the route answers 404.
+    pub webhooks: bool,
     /// Set when live events are expected: see [`CatchUp`].
     pub catch_up: Option<CatchUp>,
     /// How often [`LiveEvents::upkeep`] runs after the first time, at start (`None`: never).
@@ -84,10 +89,13 @@ impl Service {
             runner.port().clone(),
             runner.installation().clone(),
             loader,
+            settings.max_event_processing,
         );
         let (queue, workers) = live.start(settings.workers, settings.queue_per_worker);
         let state = ServerState {
-            live: Some((Arc::clone(&events), queue.clone())),
+            live: settings
+                .webhooks
+                .then(|| (Arc::clone(&events), queue.clone())),
             health: Arc::clone(runner.health()),
             metrics: settings.metrics,
             resync: settings.resync,

@@ -70,6 +70,7 @@ async fn serve_with(
         port.client(id),
         testkit::installation(id),
         loader,
+        std::time::Duration::from_secs(90),
     );
     let (queue, workers) = live.start(4, capacity);
     let state = ServerState {

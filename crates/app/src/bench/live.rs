@@ -56,6 +56,8 @@ pub(super) async fn run(rates: &[u32]) -> anyhow::Result<()> {
         secret: Some(secret.clone()),
         excluded_tags: Vec::new(),
         resync: None,
+        webhooks: true,
+        max_event_processing: Duration::from_secs(90),
         subscriptions: Some(subscriptions::Settings {
             app_host: format!("http://{bind}").parse()?,
             username: "port".to_owned(),

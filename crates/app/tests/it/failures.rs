@@ -7,9 +7,19 @@ use super::{binary, text};
 
 /// Runs `--once` against `port_url` and `org_url`; returns (exit code, stdout, stderr, time).
 fn once(port_url: &str, org_url: &str, pat: &str) -> (Option<i32>, String, String, Duration) {
+    run_with("--once", port_url, org_url, pat)
+}
+
+/// Runs the binary with `flag` (`--once`, `--dry-run`) against `port_url` and `org_url`.
+fn run_with(
+    flag: &str,
+    port_url: &str,
+    org_url: &str,
+    pat: &str,
+) -> (Option<i32>, String, String, Duration) {
     let started = Instant::now();
     let output = binary()
-        .arg("--once")
+        .arg(flag)
         .env("OCEAN__PORT__BASE_URL", port_url)
         .env("OCEAN__PORT__CLIENT_ID", "sim-client-id")
         .env("OCEAN__PORT__CLIENT_SECRET", "sim-client-secret")
@@ -29,12 +39,22 @@ async fn a_refused_token_stops_the_resync_at_once_and_is_reported_once() {
         .unwrap();
     let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
     let (port_url, org_url) = (port.base_url(), ado.org_url());
-    let (code, stdout, stderr, _) =
-        tokio::task::spawn_blocking(move || once(&port_url, &org_url, "not-the-pat"))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let (dry, (code, stdout, stderr, _)) = tokio::task::spawn_blocking(move || {
+        let dry = run_with("--dry-run", &port_url, &org_url, "not-the-pat");
+        (dry, once(&port_url, &org_url, "not-the-pat"))
+    })
+    .await
+    .unwrap();
     let cause = "Azure DevOps refused the personal access token";
+    // A dry run that could not read is no plan: it fails as the resync does.
+    assert_eq!(dry.0, Some(1), "{}\n{}", dry.1, dry.2);
+    assert!(
+        dry.1.contains(cause) || dry.2.contains(cause),
+        "{}\n{}",
+        dry.1,
+        dry.2
+    );
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert_eq!(stdout.matches(cause).count(), 1, "{stdout}");
     assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
     assert!(
@@ -52,8 +72,9 @@ async fn a_refused_token_stops_the_resync_at_once_and_is_reported_once() {
         !table.is_empty() && table.iter().all(|row| row.ends_with("stopped")),
         "{stdout}"
     );
+    // At most two requests per run (the dry run's and the resync's).
     assert!(
-        ado.state.total_requests() <= 2,
+        ado.state.total_requests() <= 4,
         "requests after the refusal: {}",
         ado.state.total_requests()
     );

@@ -8,13 +8,15 @@
 
 mod application;
 mod env;
+mod inert;
 mod problems;
 mod section;
 mod source;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 pub use application::{ApplicationSettings, LogLevel};
+pub use inert::WithoutEffect;
 pub use problems::{ConfigError, Problem, Problems};
 use secrecy::SecretString;
 pub use section::Section;
@@ -91,9 +93,8 @@ pub struct Config<I> {
     /// Passwords in the proxy URLs of the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
     /// `ALL_PROXY`, either case), to be redacted from every log line.
     pub proxy_passwords: Vec<SecretString>,
-    /// Our extension `OCEAN__PORT_APP_CONFIG_FILE`: a local port-app-config used instead of the
-    /// one on the integration record.
-    pub port_app_config_file: Option<PathBuf>,
+    /// Settings Ocean acts on that this binary cannot honour, as set: warned about at start.
+    pub without_effect: Vec<WithoutEffect>,
 }
 
 /// `OCEAN__PORT__*`.
@@ -127,6 +128,19 @@ pub struct ListenerSettings {
     pub should_resync: bool,
     /// Whether live events (webhooks) are processed.
     pub should_process_webhooks: bool,
+}
+
+impl ListenerSettings {
+    /// `kind` with Ocean's defaults for the flags: only `WEBHOOKS_ONLY` triggers no resync,
+    /// and only `ONCE` processes no webhook.
+    #[must_use]
+    pub fn new(kind: ListenerKind) -> Self {
+        Self {
+            should_resync: !matches!(kind, ListenerKind::WebhooksOnly),
+            should_process_webhooks: !matches!(kind, ListenerKind::Once),
+            kind,
+        }
+    }
 }
 
 /// The listener types Ocean knows.
@@ -295,16 +309,14 @@ fn resolve<I: IntegrationConfig>(
     let config = Config {
         initialize_port_resources: root.bool("initialize_port_resources", true, p),
         create_port_resources_origin: origin(&root, p),
-        scheduled_resync_interval: root
-            .opt_u64("scheduled_resync_interval", p)
-            .map(|m| Duration::from_secs(m * 60)),
+        scheduled_resync_interval: scheduled_interval(&root, p),
         send_raw_data_examples: root.bool("send_raw_data_examples", true, p),
         allow_environment_variables_jq_access: root.bool(
             "allow_environment_variables_jq_access",
             true,
             p,
         ),
-        client_timeout: root.seconds("client_timeout", 60.0, p),
+        client_timeout: positive(&root, "client_timeout", 60.0, p),
         base_url: public_url(&root, p),
         path_prefix: root
             .string("path_prefix", p)
@@ -328,15 +340,13 @@ fn resolve<I: IntegrationConfig>(
         )
         .min(100),
         event_workers_count: bounded(&root, "event_workers_count", 1, 1..=usize::MAX, p),
-        max_event_processing_seconds: root.seconds("max_event_processing_seconds", 90.0, p),
-        runtime: root
-            .string("runtime", p)
-            .unwrap_or_else(|| "OnPrem".to_owned()),
+        max_event_processing_seconds: positive(&root, "max_event_processing_seconds", 90.0, p),
+        runtime: runtime(&root, p),
         ssl_port_verify: root.child(&["ssl", "port"]).bool("verify", true, p),
         ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),
         application: application::resolve(sources, p),
-        port_app_config_file: root.string("port_app_config_file", p).map(PathBuf::from),
         proxy_passwords: proxy_passwords(&root),
+        without_effect: inert::without_effect(&root),
         event_listener: listener?,
         port: port?,
         integration: IntegrationSettings {
@@ -349,7 +359,7 @@ fn resolve<I: IntegrationConfig>(
 }
 
 /// Ocean's sections (settings objects), each with an example: none may be a plain value.
-const SECTIONS: [(&[&str], &str, &str); 5] = [
+const SECTIONS: [(&[&str], &str, &str); 7] = [
     (&[], "port", r#"{"clientId": "…", "clientSecret": "…"}"#),
     (&[], "event_listener", r#"{"type": "ONCE"}"#),
     (&[], "integration", r#"{"identifier": "my-azure-devops"}"#),
@@ -359,6 +369,8 @@ const SECTIONS: [(&[&str], &str, &str); 5] = [
         r#"{"organizationUrl": "https://dev.azure.com/my-org"}"#,
     ),
     (&[], "ssl", r#"{"port": {"verify": true}}"#),
+    (&["ssl"], "port", r#"{"verify": false}"#),
+    (&["ssl"], "third_party", r#"{"verify": false}"#),
 ];
 
 /// Every section set to something other than an object, and every value a nested key replaced.
@@ -407,6 +419,35 @@ fn public_url(root: &Section<'_>, p: &mut Problems) -> Option<Url> {
     }
 }
 
+/// `OCEAN__SCHEDULED_RESYNC_INTERVAL`: whole minutes, at least one.
+fn scheduled_interval(root: &Section<'_>, p: &mut Problems) -> Option<Duration> {
+    let minutes = root.opt_u64("scheduled_resync_interval", p)?;
+    if minutes == 0 {
+        p.push(
+            root.key_name("scheduled_resync_interval"),
+            "must be at least 1 (minutes), got 0",
+            "unset it for no scheduled resync, or give the minutes between resyncs",
+        );
+        return None;
+    }
+    Some(Duration::from_secs(minutes * 60))
+}
+
+/// `OCEAN__RUNTIME`: `OnPrem` (default) or `Saas`, as Ocean's enum.
+fn runtime(root: &Section<'_>, p: &mut Problems) -> String {
+    let Some(runtime) = root.string("runtime", p) else {
+        return "OnPrem".to_owned();
+    };
+    if !matches!(runtime.as_str(), "OnPrem" | "Saas") {
+        p.push(
+            root.key_name("runtime"),
+            format!("unknown runtime \"{runtime}\""),
+            "use OnPrem (a self-hosted install) or Saas",
+        );
+    }
+    runtime
+}
+
 fn origin(root: &Section<'_>, p: &mut Problems) -> Option<Origin> {
     let name = root.string("create_port_resources_origin", p)?;
     let origin = Origin::parse(&name);
@@ -418,6 +459,20 @@ fn origin(root: &Section<'_>, p: &mut Problems) -> Option<Origin> {
         );
     }
     origin
+}
+
+/// A number of seconds that must be above zero.
+fn positive(s: &Section<'_>, key: &str, default: f64, p: &mut Problems) -> Duration {
+    let value = s.seconds(key, default, p);
+    if value.is_zero() {
+        p.push(
+            s.key_name(key),
+            "must be more than 0 seconds",
+            format!("use a positive number of seconds (default {default})"),
+        );
+        return Duration::from_secs_f64(default);
+    }
+    value
 }
 
 /// An integer setting that must lie in `range`.
@@ -455,14 +510,22 @@ fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<
     };
     let kind = match name.as_str() {
         "POLLING" => ListenerKind::Polling {
-            interval: s.seconds("interval", 60.0, p),
+            interval: positive(s, "interval", 60.0, p),
             resync_on_start: s.bool("resync_on_start", true, p),
         },
         "ONCE" => ListenerKind::Once,
+        // Ocean's WEBHOOK listener requires its app host: without it Port has nowhere to send
+        // resync requests, and the listener would never resync.
         "WEBHOOK" => ListenerKind::Webhook {
             app_host: if s.raw("app_host").is_some() {
                 s.url("app_host", p)
             } else {
+                p.push(
+                    s.key_name("app_host"),
+                    "is required by the WEBHOOK listener",
+                    "set it to this integration's public URL (Port POSTs {appHost}/resync), \
+                     or use POLLING",
+                );
                 None
             },
         },
@@ -478,7 +541,7 @@ fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<
                 .string("authentication_mechanism", p)
                 .unwrap_or_else(|| "SCRAM-SHA-512".to_owned()),
             kafka_security_enabled: s.bool("kafka_security_enabled", true, p),
-            consumer_poll_timeout: s.seconds("consumer_poll_timeout", 1.0, p),
+            consumer_poll_timeout: positive(s, "consumer_poll_timeout", 1.0, p),
         },
         _ => {
             p.push(
@@ -489,12 +552,22 @@ fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<
             return None;
         }
     };
-    let once = matches!(kind, ListenerKind::Once);
-    let only_hooks = matches!(kind, ListenerKind::WebhooksOnly);
+    if matches!(kind, ListenerKind::Kafka { .. }) && !cfg!(feature = "kafka") {
+        p.push(
+            s.key_name("type"),
+            "KAFKA is not available: this binary was built without Kafka support",
+            "use the container image (built with --features kafka), or POLLING",
+        );
+    }
+    let defaults = ListenerSettings::new(kind);
     Some(ListenerSettings {
-        should_resync: s.bool("should_resync", !only_hooks, p),
-        should_process_webhooks: s.bool("should_process_webhooks", !once, p),
-        kind,
+        should_resync: s.bool("should_resync", defaults.should_resync, p),
+        should_process_webhooks: s.bool(
+            "should_process_webhooks",
+            defaults.should_process_webhooks,
+            p,
+        ),
+        ..defaults
     })
 }
 

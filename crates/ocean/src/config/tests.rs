@@ -364,3 +364,101 @@ fn a_list_that_starts_as_json_and_is_not_is_a_problem() {
         Some(&Value::String("{abc".to_owned()))
     );
 }
+
+/// The problem keys `extra` causes.
+fn problem_keys(extra: &[(&str, &str)]) -> Vec<String> {
+    load(extra, None)
+        .err()
+        .map(|error| error.problems.into_iter().map(|p| p.key).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn values_that_would_disable_or_break_a_setting_are_problems_not_panics() {
+    let cases: [(&[(&str, &str)], &str); 7] = [
+        (
+            &[("OCEAN__SCHEDULED_RESYNC_INTERVAL", "0")],
+            "OCEAN__SCHEDULED_RESYNC_INTERVAL",
+        ),
+        (
+            &[(
+                "OCEAN__EVENT_LISTENER",
+                r#"{"type":"POLLING","interval":0}"#,
+            )],
+            "OCEAN__EVENT_LISTENER",
+        ),
+        (
+            &[("OCEAN__EVENT_LISTENER__TYPE", "WEBHOOK")],
+            "OCEAN__EVENT_LISTENER__APP_HOST",
+        ),
+        (&[("OCEAN__SSL__PORT", "false")], "OCEAN__SSL__PORT"),
+        (
+            &[("OCEAN__SSL__THIRD_PARTY", "{verify")],
+            "OCEAN__SSL__THIRD_PARTY",
+        ),
+        (&[("OCEAN__RUNTIME", "Cloud")], "OCEAN__RUNTIME"),
+        (&[("OCEAN__CLIENT_TIMEOUT", "0")], "OCEAN__CLIENT_TIMEOUT"),
+    ];
+    for (extra, key) in cases {
+        assert_eq!(problem_keys(extra), [key], "{extra:?}");
+    }
+    let webhook = load(
+        &[
+            ("OCEAN__EVENT_LISTENER__TYPE", "WEBHOOK"),
+            ("OCEAN__EVENT_LISTENER__APP_HOST", "https://ado.example.com"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert!(matches!(
+        webhook.event_listener.kind,
+        ListenerKind::Webhook { app_host: Some(_) }
+    ));
+}
+
+#[test]
+fn kafka_is_refused_at_load_when_the_binary_lacks_it() {
+    let keys = problem_keys(&[("OCEAN__EVENT_LISTENER__TYPE", "KAFKA")]);
+    if cfg!(feature = "kafka") {
+        assert!(keys.is_empty(), "{keys:?}");
+    } else {
+        assert_eq!(keys, ["OCEAN__EVENT_LISTENER__TYPE"]);
+    }
+}
+
+#[test]
+fn settings_ocean_acts_on_and_we_cannot_are_listed_only_when_they_ask_for_something() {
+    let quiet = load(
+        &[
+            ("OCEAN__RUNTIME", "OnPrem"),
+            ("OCEAN__ACTIONS_PROCESSOR__ENABLED", "false"),
+            ("OCEAN__PROCESSING_MODE", "dsp"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(quiet.without_effect, []);
+    let loud = load(
+        &[
+            ("OCEAN__RUNTIME", "Saas"),
+            ("OCEAN__ACTIONS_PROCESSOR__ENABLED", "true"),
+            ("OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED", "TRUE"),
+            (
+                "OCEAN__EVENT_LISTENER",
+                r#"{"type":"POLLING","consumerPollTimeout":5}"#,
+            ),
+        ],
+        None,
+    )
+    .unwrap();
+    let keys: Vec<&str> = loud.without_effect.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "OCEAN__EVENT_LISTENER",
+            "OCEAN__RUNTIME",
+            "OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED",
+            "OCEAN__ACTIONS_PROCESSOR__ENABLED",
+        ]
+    );
+}

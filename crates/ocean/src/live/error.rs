@@ -16,6 +16,12 @@ pub enum Error<E> {
     /// Writing the mapped entities to Port failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The attempt took longer than `OCEAN__MAX_EVENT_PROCESSING_SECONDS`.
+    #[error(
+        "processing took longer than {0:?} (OCEAN__MAX_EVENT_PROCESSING_SECONDS); what it wrote \
+         stays"
+    )]
+    TimedOut(std::time::Duration),
 }
 
 /// A write of live entities to Port that failed.

@@ -14,7 +14,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     future::Future,
-    hash::{Hash, Hasher},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -36,10 +35,14 @@ use tracing::{debug, info, warn};
 
 mod declared;
 mod error;
+mod queue;
 mod retry;
 
 pub use declared::Declared;
 pub use error::{Error, WriteError};
+pub use queue::{Queue, Refused};
+
+use self::queue::Job;
 
 use crate::Report;
 
@@ -125,109 +128,6 @@ pub trait LiveEvents: Send + Sync + 'static {
 pub type MappingLoader =
     Arc<dyn Fn() -> BoxFuture<'static, Result<LiveMapping, crate::Error>> + Send + Sync>;
 
-struct Job {
-    payload: Value,
-    event_type: String,
-    received: Instant,
-}
-
-/// Accepted events waiting for a worker.
-#[derive(Clone)]
-pub struct Queue {
-    shards: Arc<std::sync::Mutex<Option<Vec<mpsc::Sender<Job>>>>>,
-    depth: Arc<AtomicUsize>,
-    /// Notified whenever the last queued event has been processed.
-    idle: Arc<Notify>,
-}
-
-/// Why [`Queue::push`] refused an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
-    /// The shard is full: try again later.
-    Full,
-    /// Shutting down.
-    Closed,
-}
-
-impl Queue {
-    /// Queues an accepted event on the shard of `key`.
-    pub fn push(&self, key: &str, event_type: String, payload: Value) -> Result<(), Refused> {
-        let guard = self
-            .shards
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(shards) = guard.as_ref() else {
-            return Err(Refused::Closed);
-        };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut hasher);
-        let shard = usize::try_from(hasher.finish() % shards.len() as u64).unwrap_or(0);
-        let job = Job {
-            payload,
-            event_type,
-            received: Instant::now(),
-        };
-        // Counted before it is sent: a worker may finish it before `try_send` returns.
-        let depth = self.depth.fetch_add(1, Ordering::AcqRel) + 1;
-        let refused = match shards[shard].try_send(job) {
-            Ok(()) => {
-                #[expect(clippy::cast_precision_loss, reason = "a gauge")]
-                gauge!("ocean_live_queue_depth").set(depth as f64);
-                return Ok(());
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => Refused::Full,
-            Err(mpsc::error::TrySendError::Closed(_)) => Refused::Closed,
-        };
-        if self.depth.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.idle.notify_waiters();
-        }
-        Err(refused)
-    }
-
-    /// Whether an event may be refused now: some worker's queue is full, or the queue is
-    /// closed.
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        let guard = self
-            .shards
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard
-            .as_ref()
-            .is_none_or(|shards| shards.iter().any(|s| s.capacity() == 0))
-    }
-
-    /// Events accepted and not yet processed.
-    #[must_use]
-    pub fn depth(&self) -> usize {
-        self.depth.load(Ordering::Acquire)
-    }
-
-    /// Resolves once every event accepted so far has been processed (applied, or given up
-    /// after its attempts): what a caller waits for before it looks at the result, instead of
-    /// sleeping.
-    pub async fn drained(&self) {
-        loop {
-            let idle = self.idle.notified();
-            tokio::pin!(idle);
-            // Registered before the check, so a notification between the two is not missed.
-            idle.as_mut().enable();
-            if self.depth() == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-
-    /// Refuses new events; the workers finish the queued ones and stop.
-    pub fn close(&self) {
-        self.shards
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-    }
-}
-
 /// Live processing for one integration.
 pub struct Live<L> {
     events: Arc<L>,
@@ -237,6 +137,8 @@ pub struct Live<L> {
     mapping: Mutex<Option<(Instant, LiveMapping)>>,
     /// The gitops writes' client (`…/gitops` User-Agent), made on first use.
     gitops: std::sync::OnceLock<Client>,
+    /// How long one attempt at an event may take (`OCEAN__MAX_EVENT_PROCESSING_SECONDS`).
+    max_processing: Duration,
 }
 
 /// Mapped live changes: entities to upsert and identifiers to delete, by blueprint.
@@ -249,12 +151,14 @@ type Mapped = (
 pub type LiveMapping = (Arc<PortAppConfig>, Arc<MappingPlan>);
 
 impl<L: LiveEvents> Live<L> {
-    /// Live processing writing to `port` as `installation`, with mappings from `load_mapping`.
+    /// Live processing writing to `port` as `installation`, with mappings from `load_mapping`;
+    /// an attempt at an event that takes longer than `max_processing` fails (and is retried).
     pub fn new(
         events: Arc<L>,
         port: Client,
         installation: Installation,
         load_mapping: MappingLoader,
+        max_processing: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             events,
@@ -263,6 +167,7 @@ impl<L: LiveEvents> Live<L> {
             load_mapping,
             mapping: Mutex::new(None),
             gitops: std::sync::OnceLock::new(),
+            max_processing,
         })
     }
 
@@ -322,7 +227,11 @@ impl<L: LiveEvents> Live<L> {
             received,
         } = job;
         let (outcome, attempts) = retry::with_retries(
-            || self.handle_once(payload.clone()),
+            || async {
+                tokio::time::timeout(self.max_processing, self.handle_once(payload.clone()))
+                    .await
+                    .unwrap_or(Err(Error::TimedOut(self.max_processing)))
+            },
             |attempt, error, wait| {
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 warn!(event_type, attempt, error = %Report(error), wait_ms, "Live event failed; retrying.");

@@ -79,7 +79,7 @@ async fn kafka_resyncs_at_start_and_on_requests_for_this_integration_only() {
     use std::time::Duration;
 
     use ocean::{
-        config::ListenerKind,
+        config::{ListenerKind, ListenerSettings},
         listener::{self, Outcome},
     };
     use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -122,7 +122,8 @@ async fn kafka_resyncs_at_start_and_on_requests_for_this_integration_only() {
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let triggers = tokio::sync::Notify::new();
-    let listen = listener::run(&runner, &kind, None, &triggers, async {
+    let listening = ListenerSettings::new(kind);
+    let listen = listener::run(&runner, &listening, None, &triggers, async {
         let _ = stopped.await;
     });
     let env = &env;
@@ -182,7 +183,11 @@ async fn kafka_resyncs_at_start_and_on_requests_for_this_integration_only() {
 #[cfg(not(feature = "kafka"))]
 #[tokio::test]
 async fn without_the_kafka_feature_the_kafka_listener_says_how_to_get_one() {
-    use ocean::{Error, config::ListenerKind, listener};
+    use ocean::{
+        Error,
+        config::{ListenerKind, ListenerSettings},
+        listener,
+    };
     let env = PortEnv::start().await.unwrap();
     let runner = local_runner(&env, &Script::default(), "no-kafka");
     let kind = ListenerKind::Kafka {
@@ -193,7 +198,8 @@ async fn without_the_kafka_feature_the_kafka_listener_says_how_to_get_one() {
         consumer_poll_timeout: std::time::Duration::from_secs(1),
     };
     let triggers = tokio::sync::Notify::new();
-    let error = listener::run(&runner, &kind, None, &triggers, std::future::pending())
+    let listening = ListenerSettings::new(kind);
+    let error = listener::run(&runner, &listening, None, &triggers, std::future::pending())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::KafkaNotBuilt), "{error}");

@@ -23,6 +23,7 @@ use testkit::PortEnv;
 
 mod examples;
 mod kafka;
+mod live_timeout;
 mod progress;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
@@ -519,7 +520,7 @@ fn state_patches(env: &PortEnv) -> u64 {
 #[tokio::test(start_paused = true)]
 async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
     use ocean::{
-        config::ListenerKind,
+        config::{ListenerKind, ListenerSettings},
         listener::{self, Outcome},
     };
     let env = PortEnv::start().await.unwrap();
@@ -547,7 +548,8 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
         stop.send(()).unwrap();
     };
     let triggers = tokio::sync::Notify::new();
-    let listen = listener::run(&runner, &kind, None, &triggers, async {
+    let listening = ListenerSettings::new(kind);
+    let listen = listener::run(&runner, &listening, None, &triggers, async {
         let _ = stopped.await;
     });
     let (outcome, ()) = tokio::join!(listen, driver);
@@ -734,7 +736,10 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
 
 #[tokio::test(start_paused = true)]
 async fn resync_requests_coalesce_into_one_follow_up_never_a_stack() {
-    use ocean::{config::ListenerKind, listener};
+    use ocean::{
+        config::{ListenerKind, ListenerSettings},
+        listener,
+    };
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
     script.set("project", vec![Some(projects(&["p1"]))]);
@@ -759,7 +764,8 @@ async fn resync_requests_coalesce_into_one_follow_up_never_a_stack() {
         assert_eq!(state_patches(&env), 6, "a later request, one more");
         stop.send(()).unwrap();
     };
-    let listen = listener::run(&runner, &kind, None, &triggers, async {
+    let listening = ListenerSettings::new(kind);
+    let listen = listener::run(&runner, &listening, None, &triggers, async {
         let _ = stopped.await;
     });
     let (outcome, ()) = tokio::join!(listen, driver);

@@ -45,8 +45,10 @@ containers:
     {{- if or $cert.enabled $r.Values.extraEnv }}
     env:
       {{- /* Port, Azure DevOps and Entra ID calls trust the mounted CA named by
-      REQUESTS_CA_BUNDLE (as port-ocean's docs set it) on top of the system roots; OpenSSL
-      (Kafka) reads SSL_CERT_FILE and SSL_CERT_DIR itself. */}}
+      REQUESTS_CA_BUNDLE (as port-ocean's chart sets it) on top of the roots of SSL_CERT_FILE
+      and SSL_CERT_DIR. OpenSSL (Kafka) reads SSL_CERT_FILE, the system bundle, and looks in
+      SSL_CERT_DIR by hashed name only, so it does not find cert.crt there: Kafka trusts the
+      system roots, which Port's public brokers need. */}}
       {{- if $cert.enabled }}
       - name: SSL_CERT_FILE
         value: /etc/ssl/certs/ca-certificates.crt

@@ -136,6 +136,7 @@ impl Env {
             self.port.client("kinds"),
             testkit::installation("kinds"),
             loader,
+            std::time::Duration::from_secs(90),
         );
         let (queue, workers) = live.start(2, 100);
         let state = ServerState {

@@ -1,0 +1,83 @@
+//! Settings Ocean acts on that this binary accepts but cannot honour (yet): set to a value
+//! that would change something, each becomes a warning at start, so nothing configured is
+//! silently ignored. Keys the port-ocean chart sets to their defaults on every install stay
+//! quiet (ocean-framework.md §11: accept them silently).
+
+use serde_json::Value;
+
+use super::section::Section;
+
+/// A setting with no effect here, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithoutEffect {
+    /// The key as the user wrote it (env name or config.yaml path).
+    pub key: String,
+    /// What happens instead.
+    pub why: &'static str,
+}
+
+/// (section path, key, whether the value asks for something, why it has no effect).
+type Rule = (
+    &'static [&'static str],
+    &'static str,
+    fn(&Value) -> bool,
+    &'static str,
+);
+
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.eq_ignore_ascii_case("true") || s == "1",
+        _ => false,
+    }
+}
+
+fn set(_: &Value) -> bool {
+    true
+}
+
+fn saas(value: &Value) -> bool {
+    value.as_str() == Some("Saas")
+}
+
+const RULES: [Rule; 4] = [
+    (
+        &["event_listener"],
+        "consumer_poll_timeout",
+        set,
+        "Kafka messages are handled as they arrive; there is no blocking poll to bound",
+    ),
+    (
+        &[],
+        "runtime",
+        saas,
+        "this binary runs as a self-hosted (OnPrem) integration; Saas changes nothing",
+    ),
+    (
+        &["integration"],
+        "incremental_sync_enabled",
+        truthy,
+        "incremental sync is not supported yet: every resync reads everything",
+    ),
+    (
+        &["actions_processor"],
+        "enabled",
+        truthy,
+        "Port self-service actions (trigger_pipeline) are not run yet",
+    ),
+];
+
+/// The settings of `root` that ask for something this binary does not do.
+pub(super) fn without_effect(root: &Section<'_>) -> Vec<WithoutEffect> {
+    RULES
+        .iter()
+        .filter_map(|(path, key, asks, why)| {
+            let section = root.child(path);
+            let value = section.raw(key)?;
+            asks(value).then(|| WithoutEffect {
+                key: section.key_name(key),
+                why,
+            })
+        })
+        .collect()
+}
