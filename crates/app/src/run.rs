@@ -332,6 +332,7 @@ fn build_runner(
         resync,
         no_default_mapping: !config.initialize_port_resources,
         changelog_destination: config.event_listener.kind.changelog_destination(),
+        heartbeat_every: Some(config.status_heartbeat_interval),
         excluded_tags: config.integration.config.excluded_tags.clone(),
     };
     Ok((

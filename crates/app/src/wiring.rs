@@ -31,6 +31,8 @@ pub(crate) struct Extras {
     pub(crate) changelog_destination: Value,
     /// `excludedTags`: projects left out.
     pub(crate) excluded_tags: Vec<String>,
+    /// `OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS` (default 10 s, as Ocean).
+    pub(crate) heartbeat_every: Option<std::time::Duration>,
 }
 
 /// The runner for the organizations of `ado`.
@@ -56,6 +58,9 @@ pub(crate) fn runner(
             scheduled_interval_minutes: extras.scheduled_interval_minutes,
             resync: extras.resync,
             changelog_destination: extras.changelog_destination,
+            heartbeat_every: extras
+                .heartbeat_every
+                .unwrap_or(std::time::Duration::from_secs(10)),
         },
     ))
 }

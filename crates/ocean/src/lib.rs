@@ -36,6 +36,7 @@ pub mod resync;
 pub mod runner;
 pub mod server;
 pub mod service;
+pub mod sync_status;
 pub mod telemetry;
 
 pub use error::{Error, Report};

@@ -13,6 +13,7 @@ use tracing::warn;
 use crate::{
     Error, Integration,
     resync::{Resync, ResyncReport, ResyncSettings},
+    sync_status::{Sender, SyncStatus},
 };
 
 /// Settings of a [`Runner`].
@@ -33,6 +34,9 @@ pub struct RunnerSettings {
     pub resync: ResyncSettings,
     /// Where Port sends resync requests, written on a record this runner creates.
     pub changelog_destination: Value,
+    /// How often a running resync's heartbeat goes to Port
+    /// (`OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS`).
+    pub heartbeat_every: std::time::Duration,
 }
 
 /// Drives resyncs of one integration against one Port organization.
@@ -41,6 +45,17 @@ pub struct Runner<I> {
     integration: Arc<I>,
     settings: RunnerSettings,
     health: Arc<crate::health::Health>,
+    /// What the integration record last said about Port's ingest hosts.
+    ingest: std::sync::Mutex<Ingest>,
+    /// When this runner was made: scheduled resyncs fall on multiples of the interval after it.
+    initiated_at: Timestamp,
+}
+
+/// The integration record's ingest hosts and installation type.
+#[derive(Debug, Clone, Default)]
+struct Ingest {
+    metrics: Option<url::Url>,
+    installation_type: Option<String>,
 }
 
 impl<I: Integration> Runner<I> {
@@ -51,6 +66,8 @@ impl<I: Integration> Runner<I> {
             integration,
             settings,
             health: Arc::default(),
+            ingest: std::sync::Mutex::default(),
+            initiated_at: Timestamp::now(),
         }
     }
 
@@ -82,30 +99,58 @@ impl<I: Integration> Runner<I> {
     /// with the default mapping when there is one).
     pub async fn ensure_integration(&self) -> Result<IntegrationRecord, Error> {
         let id = &self.settings.installation.identifier;
-        if let Some(existing) =
-            self.port
-                .integration()
-                .get(id)
-                .await
-                .map_err(|source| Error::Port {
-                    action: "reading the integration record",
-                    source,
-                })?
-        {
-            return Ok(existing);
-        }
-        let config = self.settings.default_mapping.as_ref().map_or_else(
-            || json!({}),
-            |m| serde_json::to_value(m).unwrap_or_else(|_| json!({})),
-        );
-        crate::defaults::create_record(
-            &self.port,
-            &self.settings.installation,
-            &self.settings.changelog_destination,
-            config,
-            crate::defaults::Origin::Default,
-        )
-        .await
+        let existing = self
+            .port
+            .integration()
+            .get(id)
+            .await
+            .map_err(|source| Error::Port {
+                action: "reading the integration record",
+                source,
+            })?;
+        let record = if let Some(existing) = existing {
+            existing
+        } else {
+            let config = self.settings.default_mapping.as_ref().map_or_else(
+                || json!({}),
+                |m| serde_json::to_value(m).unwrap_or_else(|_| json!({})),
+            );
+            crate::defaults::create_record(
+                &self.port,
+                &self.settings.installation,
+                &self.settings.changelog_destination,
+                config,
+                crate::defaults::Origin::Default,
+            )
+            .await?
+        };
+        self.remember_ingest(&record);
+        Ok(record)
+    }
+
+    /// Keeps where the record says sync metrics go (a URL Port gives that does not parse is
+    /// logged once per read and ignored: metrics are not worth failing a resync for).
+    fn remember_ingest(&self, record: &IntegrationRecord) {
+        let metrics = record
+            .metric_attributes
+            .as_ref()
+            .and_then(|a| a.ingest_url.as_deref())
+            .filter(|url| !url.is_empty())
+            .and_then(|url| {
+                url::Url::parse(url)
+                    .inspect_err(|error| {
+                        warn!(%error, "Port's metricAttributes.ingestUrl is not a URL; sync status is not sent.");
+                    })
+                    .ok()
+            });
+        let mut ingest = self
+            .ingest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ingest.metrics = metrics;
+        ingest
+            .installation_type
+            .clone_from(&record.installation_type);
     }
 
     /// Loads the mapping (local file, else the integration record) and compiles it.
@@ -228,15 +273,20 @@ impl<I: Integration> Runner<I> {
         self.health.set_port_reachable(true);
         let started = Timestamp::now();
         self.patch_state("running", started, None).await;
+        let mut settings = self.settings.resync.clone();
+        settings.sync_status = self.sync_status(&plan);
         let resync = Resync {
             port: self.port.clone(),
             integration: Arc::clone(&self.integration),
             app_config,
             plan,
             installation: self.installation().clone(),
-            settings: self.settings.resync.clone(),
+            settings,
         };
         let report = resync.run().await;
+        if let Some(status) = &resync.settings.sync_status {
+            status.finish(report.succeeded(), report.duration).await;
+        }
         self.health.set_last_resync(report.succeeded());
         let status = if report.succeeded() {
             "completed"
@@ -246,6 +296,54 @@ impl<I: Integration> Runner<I> {
         self.patch_state(status, started, Some(Timestamp::now()))
             .await;
         Ok(report)
+    }
+
+    /// Status reporting for a resync of `plan`, when Port named a metrics ingest host (never in
+    /// a dry run).
+    fn sync_status(&self, plan: &MappingPlan) -> Option<Arc<SyncStatus>> {
+        if self.settings.resync.dry_run {
+            return None;
+        }
+        let ingest = self
+            .ingest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let resources: Vec<(String, usize, String)> = plan
+            .resources()
+            .iter()
+            .map(|r| {
+                let blueprint = r.blueprint_literal().unwrap_or_default();
+                (r.kind().to_owned(), r.index(), blueprint.to_owned())
+            })
+            .collect();
+        let installation = &self.settings.installation;
+        let sender = Sender {
+            integration_type: installation.integration_type.clone(),
+            identifier: installation.identifier.clone(),
+            version: installation.version.clone(),
+            installation_type: ingest
+                .installation_type
+                .unwrap_or_else(|| "OnPrem".to_owned()),
+        };
+        Some(SyncStatus::start(
+            self.port.clone(),
+            ingest.metrics?,
+            sender,
+            &resources,
+            self.settings.heartbeat_every,
+        ))
+    }
+
+    /// When the next scheduled resync falls (Ocean's `nextResync`): the first multiple of the
+    /// interval after this runner started that is still ahead; none without a schedule.
+    fn next_scheduled(&self) -> Option<Timestamp> {
+        let minutes = i64::try_from(self.settings.scheduled_interval_minutes?).ok()?;
+        let interval = minutes.checked_mul(60)?.max(1);
+        let elapsed = Timestamp::now().as_second() - self.initiated_at.as_second();
+        let passed = elapsed.max(0) / interval;
+        let next = self.initiated_at.as_second() + (passed + 1) * interval;
+        Timestamp::from_second(next).ok()
     }
 
     /// Reports the whole resync state, as Ocean does (the start stays in the completed state);
@@ -258,7 +356,7 @@ impl<I: Integration> Runner<I> {
             "status": status,
             "lastResyncStart": start.to_string(),
             "lastResyncEnd": end.map(|t| t.to_string()),
-            "nextResync": Value::Null,
+            "nextResync": self.next_scheduled().map(|t| t.to_string()),
             // Sic: Port's API spells it this way (ocean-framework.md §2.3).
             "intervalInMinuets": self.settings.scheduled_interval_minutes,
         });

@@ -161,7 +161,10 @@ fn url_under(base: &Url, segments: &[&str]) -> Url {
 impl Inner {
     /// Sends `call` with retries; returns the final status and body.
     pub(crate) async fn send(&self, call: &Call<'_>) -> Result<(u16, Bytes), Error> {
-        let url = url_under(&self.base, call.segments);
+        let url = call
+            .target
+            .cloned()
+            .unwrap_or_else(|| url_under(&self.base, call.segments));
         let route = format!("{} {}", call.method, url.path());
         let mut attempt = 0;
         loop {

@@ -41,6 +41,6 @@ pub use api::{
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
 pub use models::{
-    BulkUpsertReport, EntityFailure, Installation, IntegrationRecord, ResyncState, UpsertOptions,
-    UpsertedEntity,
+    BulkUpsertReport, EntityFailure, IngestAttributes, Installation, IntegrationRecord,
+    ResyncState, UpsertOptions, UpsertedEntity,
 };

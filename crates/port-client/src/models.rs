@@ -88,6 +88,24 @@ pub struct IntegrationRecord {
     /// The last reported resync state.
     #[serde(default)]
     pub resync_state: Option<ResyncState>,
+    /// `installationType` (`OnPrem`, or a Saas kind).
+    #[serde(default)]
+    pub installation_type: Option<String>,
+    /// Where sync metrics and the sync heartbeat go (`metricAttributes.ingestUrl`).
+    #[serde(default)]
+    pub metric_attributes: Option<IngestAttributes>,
+    /// Where log batches go (`logAttributes.ingestUrl`).
+    #[serde(default)]
+    pub log_attributes: Option<IngestAttributes>,
+}
+
+/// `metricAttributes` / `logAttributes` of the integration record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestAttributes {
+    /// The ingest host's base URL (absent: Port wants nothing sent there).
+    #[serde(default)]
+    pub ingest_url: Option<String>,
 }
 
 impl IntegrationRecord {

@@ -26,6 +26,9 @@ pub(crate) struct Call<'a> {
     pub(crate) idempotent: bool,
     /// Non-2xx statuses handed back to the caller instead of failing.
     pub(crate) accept: &'a [u16],
+    /// An absolute URL instead of `/v1/{segments}`: Port's ingest hosts, which the integration
+    /// record names (`segments` then only label the request's metrics).
+    pub(crate) target: Option<&'a url::Url>,
 }
 
 /// Waits `after` before retrying a request to `route`, saying why at WARN.

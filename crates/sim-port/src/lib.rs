@@ -14,6 +14,7 @@
 //! ```
 
 mod entities;
+mod ingest;
 mod routes;
 mod search;
 mod state;
@@ -22,6 +23,7 @@ mod wire;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
+pub use ingest::SyncMetric;
 pub use routes::router;
 pub use state::{SimState, Stats};
 
@@ -66,6 +68,9 @@ pub async fn serve(
     state: Arc<SimState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        state.lock().base = Some(format!("http://{addr}"));
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

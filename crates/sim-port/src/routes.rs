@@ -21,6 +21,7 @@ use crate::{
         blueprint_search, bulk_delete, bulk_upsert, datasource_entities, delete_one, search,
         upsert_one,
     },
+    ingest,
     wire::{MAX_BODY_BYTES, error},
 };
 
@@ -80,6 +81,19 @@ pub fn router(state: Arc<SimState>) -> Router {
             "/v1/blueprints/entities/datasource-entities",
             post(datasource_entities),
         )
+        .route(
+            "/ingest/{id}/metrics/syncMetrics",
+            post(ingest::post_sync_metrics),
+        )
+        .route(
+            "/ingest/{id}/metrics/syncMetrics/resync/{event}/kind/{kind}",
+            axum::routing::put(ingest::put_kind_metrics),
+        )
+        .route(
+            "/ingest/{id}/metrics/heartbeat",
+            post(ingest::post_heartbeat),
+        )
+        .route("/ingest/{id}/logs", post(ingest::post_logs))
         .route("/_dump", get(dump))
         .route("/_stats", get(stats))
         .route("/_faults", post(set_faults))
@@ -231,6 +245,11 @@ async fn create_integration(State(state): Shared, body: Bytes) -> Response {
     }
     body["identifier"] = json!(id);
     body["installationType"] = json!("OnPrem");
+    if let Some(base) = &inner.base {
+        let (metrics, logs) = ingest::attributes(base, &id);
+        body["metricAttributes"] = metrics;
+        body["logAttributes"] = logs;
+    }
     body["createdAt"] = json!(now());
     body["updatedAt"] = json!(now());
     if body.get("config").is_none() {

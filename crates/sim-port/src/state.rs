@@ -66,6 +66,10 @@ pub(crate) struct Inner {
     pub(crate) pages: BTreeMap<String, Value>,
     /// The last raw-data examples posted per (integration, kind).
     pub(crate) examples: BTreeMap<(String, String), Vec<Value>>,
+    /// What the ingest routes received, per integration.
+    pub(crate) ingest: BTreeMap<String, crate::ingest::Received>,
+    /// This simulator's own URL, for the ingest URLs of integration records (set when served).
+    pub(crate) base: Option<String>,
     pub(crate) stats: Stats,
     pub(crate) scripted: Vec<Scripted>,
     pub(crate) faults: crate::Faults,

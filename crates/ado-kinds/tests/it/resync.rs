@@ -889,6 +889,7 @@ resources:
             scheduled_interval_minutes: None,
             resync: ResyncSettings::default(),
             changelog_destination: json!({}),
+            heartbeat_every: std::time::Duration::from_secs(10),
         },
     );
     let (_, plan) = runner

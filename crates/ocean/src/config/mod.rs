@@ -82,6 +82,8 @@ pub struct Config<I> {
     pub event_workers_count: usize,
     /// Time limit of one webhook event.
     pub max_event_processing_seconds: Duration,
+    /// How often a running resync's heartbeat goes to Port's UI.
+    pub status_heartbeat_interval: Duration,
     /// `OnPrem` or `Saas`.
     pub runtime: String,
     /// TLS verification towards Port.
@@ -341,6 +343,7 @@ fn resolve<I: IntegrationConfig>(
         .min(100),
         event_workers_count: bounded(&root, "event_workers_count", 1, 1..=usize::MAX, p),
         max_event_processing_seconds: positive(&root, "max_event_processing_seconds", 90.0, p),
+        status_heartbeat_interval: positive(&root, "status_heartbeat_interval_seconds", 10.0, p),
         runtime: runtime(&root, p),
         ssl_port_verify: root.child(&["ssl", "port"]).bool("verify", true, p),
         ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),

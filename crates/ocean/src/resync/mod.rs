@@ -55,6 +55,8 @@ pub struct ResyncSettings {
     pub raw_data_examples: bool,
     /// The secrets masked in those examples.
     pub redaction: crate::redact::Redaction,
+    /// This resync's status reporting to Port's UI (set by the runner per resync).
+    pub sync_status: Option<Arc<crate::sync_status::SyncStatus>>,
 }
 
 impl Default for ResyncSettings {
@@ -72,6 +74,7 @@ impl Default for ResyncSettings {
             dry_run: false,
             raw_data_examples: true,
             redaction: crate::redact::Redaction::default(),
+            sync_status: None,
         }
     }
 }
@@ -118,7 +121,19 @@ impl<I: Integration> Resync<I> {
             report.failure = Some(format!("stopped: {cause}"));
         }
         if let Some(snapshot) = &snapshot {
+            let status = self.settings.sync_status.as_deref();
+            let deleting = Instant::now();
+            if let Some(status) = status {
+                status.reconciliation_started();
+            }
             report.deletion = delete::delete_stale(self, snapshot, &lanes).await;
+            if let Some(status) = status {
+                let complete = report.failure.is_none()
+                    && report.deletion.errors.is_empty()
+                    && lanes.reports.iter().all(|r| r.incomplete().is_none());
+                let deleted = report.deletion.total_deleted();
+                status.reconciliation_finished(complete, deleted, deleting.elapsed());
+            }
         }
         report.resources = lanes.reports;
         report.duration = started.elapsed();

@@ -130,6 +130,10 @@ async fn run_resource<I: Integration>(
         report.duration = started.elapsed();
         return report;
     };
+    let blueprint = resource.blueprint_literal().unwrap_or_default();
+    if let Some(status) = &resync.settings.sync_status {
+        status.resource_started(resource.kind(), index, blueprint);
+    }
     let mut examples = Examples::new(resync);
     let mut mapped_pages = map_pages(resync, index, pages, examples.flag());
     let mut sink = UpsertSink::new(resync, &mut report);
@@ -165,6 +169,9 @@ async fn run_resource<I: Integration>(
         examples.finish(resync, resource.kind()).await;
     }
     report.duration = started.elapsed();
+    if let Some(status) = &resync.settings.sync_status {
+        status.resource_finished(&report, blueprint);
+    }
     report
 }
 

@@ -25,6 +25,7 @@ mod examples;
 mod kafka;
 mod live_timeout;
 mod progress;
+mod sync_status;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
 
@@ -442,23 +443,24 @@ async fn an_unsupported_kind_fails_its_resource_only() {
 
 /// A runner over `script` with the test mapping as a local file.
 fn local_runner(env: &PortEnv, script: &Script, id: &str) -> ocean::runner::Runner<Script> {
-    use ocean::runner::{Runner, RunnerSettings};
-    Runner::new(
-        env.client(id),
-        Arc::new(script.clone()),
-        RunnerSettings {
-            installation: testkit::installation(id),
-            local_mapping: Some((
-                "test mapping".into(),
-                PortAppConfig::from_yaml(MAPPING).unwrap(),
-            )),
-            default_mapping: None,
-            jq_env: None,
-            scheduled_interval_minutes: None,
-            resync: ResyncSettings::default(),
-            changelog_destination: serde_json::json!({}),
-        },
-    )
+    ocean::runner::Runner::new(env.client(id), Arc::new(script.clone()), local_settings(id))
+}
+
+/// The settings of [`local_runner`].
+fn local_settings(id: &str) -> ocean::runner::RunnerSettings {
+    ocean::runner::RunnerSettings {
+        installation: testkit::installation(id),
+        local_mapping: Some((
+            "test mapping".into(),
+            PortAppConfig::from_yaml(MAPPING).unwrap(),
+        )),
+        default_mapping: None,
+        jq_env: None,
+        scheduled_interval_minutes: None,
+        resync: ResyncSettings::default(),
+        changelog_destination: serde_json::json!({}),
+        heartbeat_every: std::time::Duration::from_secs(10),
+    }
 }
 
 #[tokio::test]

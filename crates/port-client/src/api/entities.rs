@@ -111,6 +111,7 @@ impl Entities<'_> {
             body: Some(Bytes::from(body)),
             idempotent: true,
             accept: &[413],
+            target: None,
         };
         let (status, bytes) = self.client.inner.send(&call).await?;
         if status == 413 {
@@ -130,6 +131,7 @@ impl Entities<'_> {
             body: Some(Bytes::from(query.to_string())),
             idempotent: true,
             accept: &[],
+            target: None,
         };
         let (_, bytes) = self.client.inner.send(&call).await?;
         let response: EntitiesPage = decode("/v1/entities/search", &bytes)?;
@@ -161,6 +163,7 @@ impl Entities<'_> {
                 body: Some(Bytes::from(body.to_string())),
                 idempotent: true,
                 accept: &[],
+                target: None,
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let page: EntitiesPage = decode("/v1/blueprints/{bp}/entities/search", &bytes)?;
@@ -188,6 +191,7 @@ impl Entities<'_> {
                 body: Some(Bytes::from(json!({ "entities": chunk }).to_string())),
                 idempotent: true,
                 accept: &[],
+                target: None,
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let response: DeleteResponse =
@@ -222,6 +226,7 @@ impl Entities<'_> {
                 body: Some(Bytes::from(body.to_string())),
                 idempotent: true,
                 accept: &[],
+                target: None,
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let page: EntitiesPage = decode("/v1/blueprints/entities/datasource-entities", &bytes)?;

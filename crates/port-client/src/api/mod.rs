@@ -6,6 +6,7 @@
 
 pub mod blueprints;
 pub mod entities;
+mod ingest;
 pub mod integration;
 pub mod organization;
 
@@ -87,6 +88,7 @@ impl Client {
             body: body.map(|b| Bytes::from(b.to_string())),
             idempotent,
             accept,
+            target: None,
         };
         let (status, bytes) = self.inner.send(&call).await?;
         if status == 404 {
