@@ -7,7 +7,11 @@ use std::io::{self, IsTerminal, Write};
 
 use ocean::redact::Redaction;
 
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+use tracing_subscriber::{
+    EnvFilter, Layer, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+};
+
+use crate::log_shipping::{Shipping, ShippingLayer};
 
 /// A writer that redacts each formatted event before writing it to stderr.
 pub struct RedactingWriter(Redaction);
@@ -35,21 +39,46 @@ impl<'a> MakeWriter<'a> for Redacting {
     }
 }
 
-/// Installs the global subscriber. `default_level` applies unless `RUST_LOG` is set.
-pub fn init(default_level: &str) -> Redaction {
+/// What [`init`] set up: the secrets to mask, and the queue of records for Port when logs are
+/// shipped there.
+pub struct Logging {
+    /// Masks secrets in every line and shipped record.
+    pub redaction: Redaction,
+    /// Records for Port's UI (`APPLICATION__ENABLE_HTTP_LOGGING`), started once the
+    /// integration record names the ingest host.
+    pub shipping: Option<Shipping>,
+}
+
+/// Installs the global subscriber. `default_level` applies unless `RUST_LOG` is set; with
+/// `ship`, records are also queued for Port ([`crate::log_shipping`]).
+pub fn init(default_level: &str, ship: bool) -> Logging {
     let redaction = Redaction::default();
     // rustls' platform verifier logs each refused certificate at ERROR itself; the client's
     // error says the same with the host and what to set, once.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{default_level},rustls_platform_verifier=off"))
     });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(Redacting(redaction.clone()));
-    if io::stderr().is_terminal() {
-        builder.compact().init();
+    let writer = Redacting(redaction.clone());
+    let output = if io::stderr().is_terminal() {
+        tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(writer)
+            .boxed()
     } else {
-        builder.json().flatten_event(true).init();
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(writer)
+            .boxed()
+    };
+    let shipping = ship.then(|| Shipping::new(redaction.clone()));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(output)
+        .with(shipping.clone().map(ShippingLayer))
+        .init();
+    Logging {
+        redaction,
+        shipping,
     }
-    redaction
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod log_shipping;
 mod logging;
 mod plan;
 mod realtime;
@@ -127,7 +128,7 @@ fn main() -> ExitCode {
             Some(Command::Demo(args)) => {
                 // The report says what the logs would (per-resource lines, each refused entity),
                 // so only warnings and errors of other parts reach stderr.
-                logging::init("warn,ocean::telemetry=off");
+                logging::init("warn,ocean::telemetry=off", false);
                 demo::run(args).await
             }
             Some(Command::Bench) => bench::run().await,

@@ -54,11 +54,17 @@ pub struct RunArgs {
     verbose: bool,
 }
 
+/// How long the exit waits for the last log records to reach Port.
+const LOG_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (config, loaded) = load(&args)?;
     let shutdown = shutdown_signal()?;
-    let redaction = logging::init(config.application.log_level.directive());
+    // A dry run sends nothing to Port, logs included.
+    let ship_logs = config.application.enable_http_logging && !args.dry_run;
+    let logging = logging::init(config.application.log_level.directive(), ship_logs);
+    let redaction = logging.redaction.clone();
     redaction.add(secrets(&config));
     if args.dry_run {
         return dry_run(&config, loaded, redaction, args.verbose, shutdown).await;
@@ -81,6 +87,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let metrics = long_running.then(realtime::install_metrics).flatten();
     let (runner, ado) = build_runner(&config, loaded, redaction, false)?;
     let runner = Arc::new(runner);
+    if let Some(shipping) = &logging.shipping {
+        shipping.start(runner.port().clone(), runner.log_ingest());
+    }
     let triggers = Arc::new(tokio::sync::Notify::new());
     // The server first, so that `/health/live` answers while Port is waited for (readiness
     // and the webhook route wait until starting is over).
@@ -123,6 +132,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(realtime) = realtime {
         realtime.stop(SHUTDOWN_GRACE).await;
+    }
+    // The last records (the resync's outcome, the reason to stop) reach Port's UI too.
+    if let Some(shipping) = &logging.shipping {
+        shipping.flush(LOG_FLUSH_LIMIT).await;
     }
     Ok(outcome?.map_or(ExitCode::SUCCESS, exit_code))
 }

@@ -47,6 +47,8 @@ pub struct Runner<I> {
     health: Arc<crate::health::Health>,
     /// What the integration record last said about Port's ingest hosts.
     ingest: std::sync::Mutex<Ingest>,
+    /// Where logs go (`logAttributes.ingestUrl`), for whoever ships them.
+    log_ingest: tokio::sync::watch::Sender<Option<url::Url>>,
     /// When this runner was made: scheduled resyncs fall on multiples of the interval after it.
     initiated_at: Timestamp,
 }
@@ -67,6 +69,7 @@ impl<I: Integration> Runner<I> {
             settings,
             health: Arc::default(),
             ingest: std::sync::Mutex::default(),
+            log_ingest: tokio::sync::watch::Sender::new(None),
             initiated_at: Timestamp::now(),
         }
     }
@@ -128,21 +131,36 @@ impl<I: Integration> Runner<I> {
         Ok(record)
     }
 
-    /// Keeps where the record says sync metrics go (a URL Port gives that does not parse is
-    /// logged once per read and ignored: metrics are not worth failing a resync for).
+    /// Where the integration record says logs go, as soon as Port says it.
+    #[must_use]
+    pub fn log_ingest(&self) -> tokio::sync::watch::Receiver<Option<url::Url>> {
+        self.log_ingest.subscribe()
+    }
+
+    /// Keeps where the record says sync metrics and logs go (a URL Port gives that does not
+    /// parse is logged and ignored: metrics and logs are not worth failing a resync for).
     fn remember_ingest(&self, record: &IntegrationRecord) {
-        let metrics = record
-            .metric_attributes
-            .as_ref()
-            .and_then(|a| a.ingest_url.as_deref())
-            .filter(|url| !url.is_empty())
-            .and_then(|url| {
-                url::Url::parse(url)
-                    .inspect_err(|error| {
-                        warn!(%error, "Port's metricAttributes.ingestUrl is not a URL; sync status is not sent.");
-                    })
-                    .ok()
-            });
+        let parse = |attributes: Option<&port_client::IngestAttributes>, what: &str| {
+            let url = attributes?
+                .ingest_url
+                .as_deref()
+                .filter(|url| !url.is_empty())?;
+            url::Url::parse(url)
+                .inspect_err(|error| {
+                    warn!(%error, attribute = what, "Port's ingest URL is not a URL; nothing is sent there.");
+                })
+                .ok()
+        };
+        let metrics = parse(
+            record.metric_attributes.as_ref(),
+            "metricAttributes.ingestUrl",
+        );
+        let logs = parse(record.log_attributes.as_ref(), "logAttributes.ingestUrl");
+        self.log_ingest.send_if_modified(|known| {
+            let changed = *known != logs;
+            known.clone_from(&logs);
+            changed
+        });
         let mut ingest = self
             .ingest
             .lock()

@@ -9,9 +9,9 @@
 
 mod conformance;
 mod dry_run;
-mod examples;
 mod failures;
 mod organizations;
+mod port_ui;
 mod shutdown;
 mod tls;
 
