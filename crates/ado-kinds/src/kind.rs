@@ -245,14 +245,16 @@ impl AdoKind {
         })
     }
 
-    /// Catch-up: the items of this kind changed at or after `since`, as a resource with
-    /// `selector` of the live mapping `config` reads them (see [`AdoKind::catch_up_filters`]).
+    /// Catch-up and incremental runs: the items of this kind changed at or after `since`, as a
+    /// resource with `selector` reads them (see [`AdoKind::catch_up_filters`]); builds get
+    /// their first commit when `first_commits` (a `build` resource asks for
+    /// `enrichWithFirstCommit`).
     pub(crate) fn changed_since(
         self,
         source: &Source,
         selector: &SelectorConfig,
         since: Timestamp,
-        config: &PortAppConfig,
+        first_commits: bool,
     ) -> Option<PageStream<Error>> {
         let (c, s) = (source, selector);
         let started: Fetch = match self {
@@ -262,10 +264,7 @@ impl AdoKind {
             Self::ReleaseDeployment => Ok(release::release_deployment::changed_since(c, since)),
             Self::AdvancedSecurityAlert => alert::changed_since(c, s, since),
             Self::TestRun => test_run::changed_since(c, s, since),
-            Self::Build => {
-                let enrich = pipelines::build::wants_first_commit(config);
-                Ok(pipelines::build::changed_since(c, since, enrich))
-            }
+            Self::Build => Ok(pipelines::build::changed_since(c, since, first_commits)),
             Self::PipelineRun => Ok(pipelines::pipeline_run::changed_since(c, since)),
             Self::PipelineStage => Ok(pipelines::pipeline_stage::changed_since(c, since)),
             _ => return None,

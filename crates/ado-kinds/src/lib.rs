@@ -105,6 +105,34 @@ impl Integration for AzureDevops {
         )
     }
 
+    /// The kinds catch-up reads (ocean-azure-devops.md §7.3 lists upstream's incremental kinds:
+    /// work items, builds, releases, release deployments, test runs, Advanced Security alerts
+    /// and pipeline runs; pull requests created or closed and pipeline stages come on top, as
+    /// catch-up reads them).
+    fn fetch_changed(
+        &self,
+        kind: &str,
+        selector: &SelectorConfig,
+        since: jiff::Timestamp,
+    ) -> Option<PageStream<Self::Error>> {
+        let kind = kind.parse::<AdoKind>().ok()?;
+        kind.catch_up_filters()?;
+        let first_commits = kinds::flag(selector, "enrichWithFirstCommit");
+        let streams = self
+            .sources
+            .iter()
+            .map(|source| {
+                let pages = kind.changed_since(source, selector, since, first_commits)?;
+                Some(kinds::with_organization(&source.client, pages))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(
+            futures::stream::iter(streams)
+                .flatten_unordered(ORGANIZATION_CONCURRENCY)
+                .boxed(),
+        )
+    }
+
     fn check(&self, kind: &str, selector: &SelectorConfig) -> Result<(), Error> {
         AdoKind::check_resource(kind, selector)
     }

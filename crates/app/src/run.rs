@@ -346,6 +346,7 @@ fn build_runner(
         no_default_mapping: !config.initialize_port_resources,
         changelog_destination: config.event_listener.kind.changelog_destination(),
         heartbeat_every: Some(config.status_heartbeat_interval),
+        incremental_interval: config.integration.incremental_sync,
         excluded_tags: config.integration.config.excluded_tags.clone(),
     };
     Ok((

@@ -33,6 +33,8 @@ pub(crate) struct Extras {
     pub(crate) excluded_tags: Vec<String>,
     /// `OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS` (default 10 s, as Ocean).
     pub(crate) heartbeat_every: Option<std::time::Duration>,
+    /// Incremental sync's interval, when `ONCE` runs are incremental.
+    pub(crate) incremental_interval: Option<std::time::Duration>,
 }
 
 /// The runner for the organizations of `ado`.
@@ -61,6 +63,7 @@ pub(crate) fn runner(
             heartbeat_every: extras
                 .heartbeat_every
                 .unwrap_or(std::time::Duration::from_secs(10)),
+            incremental_interval: extras.incremental_interval,
         },
     ))
 }

@@ -99,4 +99,17 @@ pub trait Integration: Send + Sync + 'static {
     /// Called when a resync starts, before any `fetch`: drop whatever was remembered from the
     /// previous one (the integration may share fetched lists between kinds within a resync).
     fn resync_started(&self) {}
+
+    /// Incremental mode: the items of `kind` changed at or after `since`, as a resource with
+    /// `selector` reads them; `None` when `kind` cannot be read that way (an incremental run
+    /// then leaves its resources alone). None by default.
+    fn fetch_changed(
+        &self,
+        kind: &str,
+        selector: &SelectorConfig,
+        since: jiff::Timestamp,
+    ) -> Option<PageStream<Self::Error>> {
+        let _ = (kind, selector, since);
+        None
+    }
 }

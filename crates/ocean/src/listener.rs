@@ -54,7 +54,13 @@ pub async fn run<I: Integration>(
             // SIGTERM ends a `ONCE` resync at once (a Job being stopped must not run on for its
             // whole grace period); what was written stays, nothing is deleted.
             tokio::pin!(shutdown);
-            return match or_shutdown(runner.resync(), &mut shutdown).await {
+            let once = async {
+                match runner.incremental_interval() {
+                    Some(interval) => runner.incremental(interval).await,
+                    None => runner.resync().await,
+                }
+            };
+            return match or_shutdown(once, &mut shutdown).await {
                 Some(report) => report.map(Outcome::Once),
                 None => Ok(Outcome::Interrupted),
             };

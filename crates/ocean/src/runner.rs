@@ -37,6 +37,9 @@ pub struct RunnerSettings {
     /// How often a running resync's heartbeat goes to Port
     /// (`OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS`).
     pub heartbeat_every: std::time::Duration,
+    /// `OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED` with its interval: a `ONCE` run is an
+    /// incremental one ([`Runner::incremental`]).
+    pub incremental_interval: Option<std::time::Duration>,
 }
 
 /// Drives resyncs of one integration against one Port organization.
@@ -313,6 +316,82 @@ impl<I: Integration> Runner<I> {
         };
         self.patch_state(status, started, Some(Timestamp::now()))
             .await;
+        Ok(report)
+    }
+
+    /// The incremental interval, when `ONCE` runs are incremental.
+    #[must_use]
+    pub fn incremental_interval(&self) -> Option<std::time::Duration> {
+        self.settings.incremental_interval
+    }
+
+    /// One incremental run (ocean-framework.md §4, §11 item 11; ocean-azure-devops.md §7.3):
+    /// each resource reads what changed since its cursor in Port (the first time, since one
+    /// `interval` ago), writes it, and deletes nothing; the cursor of each resource that
+    /// completed then moves to this run's start. Kinds that cannot be read incrementally are
+    /// left alone. Unlike Ocean, a failing kind does not stop the kinds after it: its cursor
+    /// stays, so its changes are read again next time. No resync state and no sync metrics
+    /// are reported, as in Ocean.
+    pub async fn incremental(&self, interval: std::time::Duration) -> Result<ResyncReport, Error> {
+        let (app_config, plan) = self.mapping().await?;
+        let started = Timestamp::now();
+        let seed = started
+            .checked_sub(jiff::SignedDuration::try_from(interval).unwrap_or_default())
+            .unwrap_or(started);
+        let id = &self.settings.installation.identifier;
+        let mut cursors = std::collections::BTreeMap::new();
+        for resource in plan.resources() {
+            let stored = self
+                .port
+                .integration()
+                .cursor(id, resource.kind(), resource.index())
+                .await
+                .map_err(|source| Error::Port {
+                    action: "reading the incremental-sync cursors",
+                    source,
+                })?;
+            let since = match stored {
+                Some(text) => text.parse::<Timestamp>().map_err(|error| Error::Port {
+                    action: "reading the incremental-sync cursors",
+                    source: port_client::Error::Decode {
+                        route: "/v1/integration/{id}/cursor".to_owned(),
+                        path: "cursor.primary".to_owned(),
+                        message: format!("{text:?} is not an ISO time: {error}"),
+                    },
+                })?,
+                None => seed,
+            };
+            cursors.insert(resource.index(), since);
+        }
+        let mut settings = self.settings.resync.clone();
+        settings.incremental = Some(Arc::new(cursors));
+        let resync = Resync {
+            port: self.port.clone(),
+            integration: Arc::clone(&self.integration),
+            app_config,
+            plan,
+            installation: self.installation().clone(),
+            settings,
+        };
+        let report = resync.run().await;
+        if !self.settings.resync.dry_run {
+            let next = started.to_string();
+            for done in report
+                .resources
+                .iter()
+                .filter(|r| r.failure.is_none() && !r.not_incremental && r.skipped_parts.is_empty())
+            {
+                if let Err(error) = self
+                    .port
+                    .integration()
+                    .set_cursor(id, &done.kind, done.index, &next)
+                    .await
+                {
+                    warn!(kind = done.kind, index = done.index, %error, "Could not store the incremental-sync cursor; the next run reads these changes again.");
+                }
+            }
+        }
+        self.health.set_last_resync(report.succeeded());
         Ok(report)
     }
 

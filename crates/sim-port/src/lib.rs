@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cursor;
 mod entities;
 mod ingest;
 mod routes;

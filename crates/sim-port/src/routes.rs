@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::{
-    SimState,
+    SimState, cursor,
     entities::{
         blueprint_search, bulk_delete, bulk_upsert, datasource_entities, delete_one, search,
         upsert_one,
@@ -48,6 +48,12 @@ pub fn router(state: Arc<SimState>) -> Router {
             patch(patch_resync_state),
         )
         .route("/v1/integration/{id}/resync-request", get(resync_request))
+        .route(
+            "/v1/integration/{id}/cursor",
+            get(cursor::get_cursor)
+                .put(cursor::put_cursor)
+                .post(cursor::post_cursor),
+        )
         .route(
             "/v1/integration/{id}/kinds/{kind}/examples",
             post(post_examples),

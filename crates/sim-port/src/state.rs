@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     pub(crate) pages: BTreeMap<String, Value>,
     /// The last raw-data examples posted per (integration, kind).
     pub(crate) examples: BTreeMap<(String, String), Vec<Value>>,
+    /// Incremental-sync cursors by (integration, kind, index).
+    pub(crate) cursors: BTreeMap<(String, String, usize), String>,
     /// What the ingest routes received, per integration.
     pub(crate) ingest: BTreeMap<String, crate::ingest::Received>,
     /// This simulator's own URL, for the ingest URLs of integration records (set when served).

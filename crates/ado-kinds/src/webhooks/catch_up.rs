@@ -35,13 +35,15 @@ pub(crate) fn changed_since(
     config: &Arc<PortAppConfig>,
 ) -> BoxStream<'static, Result<Changes, Error>> {
     let source = Source::new(client.clone(), Arc::clone(excluded_tags));
+    // Live events build one object for every resource of a kind.
+    let first_commits = crate::kinds::pipelines::build::wants_first_commit(config);
     let mut streams = Vec::new();
     for &kind in AdoKind::ALL {
         let Some(filters) = kind.catch_up_filters() else {
             continue;
         };
         for selector in distinct_selectors(config, kind, filters) {
-            if let Some(pages) = kind.changed_since(&source, selector, since, config) {
+            if let Some(pages) = kind.changed_since(&source, selector, since, first_commits) {
                 let changes = with_organization(client, pages).map_ok(move |page| Changes {
                     updated: vec![(kind.into(), page.into_items())],
                     ..Changes::default()

@@ -890,6 +890,7 @@ resources:
             resync: ResyncSettings::default(),
             changelog_destination: json!({}),
             heartbeat_every: std::time::Duration::from_secs(10),
+            incremental_interval: None,
         },
     );
     let (_, plan) = runner

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use super::{binary, text};
 
 /// (blueprint, identifier) → entity, as sim-port holds them.
-type Catalog = BTreeMap<(String, String), Value>;
+pub(super) type Catalog = BTreeMap<(String, String), Value>;
 
-fn catalog(port: &sim_port::RunningSim) -> Catalog {
+pub(super) fn catalog(port: &sim_port::RunningSim) -> Catalog {
     port.state
         .entities()
         .into_iter()
@@ -49,6 +49,16 @@ pub(super) fn run(
     ado: &sim_ado::RunningSim,
     args: &[&str],
 ) -> (bool, String) {
+    run_with(port, ado, args, &[])
+}
+
+/// [`run`] with more environment variables.
+pub(super) fn run_with(
+    port: &sim_port::RunningSim,
+    ado: &sim_ado::RunningSim,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String) {
     let output = binary()
         .args(args)
         .env("OCEAN__PORT__BASE_URL", port.base_url())
@@ -63,6 +73,7 @@ pub(super) fn run(
             "OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN",
             "sim-pat",
         )
+        .envs(env.iter().copied())
         .output()
         .expect("binary runs");
     let (stdout, stderr) = text(&output);

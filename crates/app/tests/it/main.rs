@@ -10,6 +10,7 @@
 mod conformance;
 mod dry_run;
 mod failures;
+mod incremental;
 mod organizations;
 mod port_ui;
 mod shutdown;

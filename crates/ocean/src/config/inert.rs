@@ -40,7 +40,7 @@ fn saas(value: &Value) -> bool {
     value.as_str() == Some("Saas")
 }
 
-const RULES: [Rule; 4] = [
+const RULES: [Rule; 3] = [
     (
         &["event_listener"],
         "consumer_poll_timeout",
@@ -54,12 +54,6 @@ const RULES: [Rule; 4] = [
         "this binary runs as a self-hosted (OnPrem) integration; Saas changes nothing",
     ),
     (
-        &["integration"],
-        "incremental_sync_enabled",
-        truthy,
-        "incremental sync is not supported yet: every resync reads everything",
-    ),
-    (
         &["actions_processor"],
         "enabled",
         truthy,
@@ -67,8 +61,18 @@ const RULES: [Rule; 4] = [
     ),
 ];
 
-/// The settings of `root` that ask for something this binary does not do.
-pub(super) fn without_effect(root: &Section<'_>) -> Vec<WithoutEffect> {
+/// The settings of `root` that ask for something this binary does not do; `once` says
+/// whether the listener is `ONCE`, the only one that runs incremental syncs (as in Ocean).
+pub(super) fn without_effect(root: &Section<'_>, once: bool) -> Vec<WithoutEffect> {
+    let integration = root.child(&["integration"]);
+    let incremental = integration
+        .raw("incremental_sync_enabled")
+        .filter(|value| truthy(value) && !once)
+        .map(|_| WithoutEffect {
+            key: integration.key_name("incremental_sync_enabled"),
+            why: "incremental syncs run only with the ONCE listener (Port's chart runs them as \
+                  a CronJob); this listener keeps running full resyncs",
+        });
     RULES
         .iter()
         .filter_map(|(path, key, asks, why)| {
@@ -79,5 +83,6 @@ pub(super) fn without_effect(root: &Section<'_>) -> Vec<WithoutEffect> {
                 why,
             })
         })
+        .chain(incremental)
         .collect()
 }

@@ -9,6 +9,7 @@
 mod application;
 mod env;
 mod inert;
+mod listener;
 mod problems;
 mod section;
 mod source;
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 pub use application::{ApplicationSettings, LogLevel};
 pub use inert::WithoutEffect;
+pub use listener::{ListenerKind, ListenerSettings};
+use listener::{listener, positive};
 pub use problems::{ConfigError, Problem, Problems};
 use secrecy::SecretString;
 pub use section::Section;
@@ -34,13 +37,6 @@ pub trait IntegrationConfig: Sized + Send + Sync + 'static {
     /// Reads and validates the `integration.config` section, recording every problem.
     fn resolve(section: &Section<'_>, problems: &mut Problems) -> Option<Self>;
 }
-
-/// Port's public brokers: the `KAFKA` listener's default (ocean-framework.md §5).
-const PORT_BROKERS: [&str; 3] = [
-    "b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
-    "b-2-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
-    "b-3-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196",
-];
 
 /// The validated configuration.
 #[derive(Debug)]
@@ -119,95 +115,9 @@ pub struct IntegrationSettings<I> {
     pub r#type: String,
     /// The integration's own settings.
     pub config: I,
-}
-
-/// `OCEAN__EVENT_LISTENER*`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListenerSettings {
-    /// Listener type and its fields.
-    pub kind: ListenerKind,
-    /// Whether this listener triggers resyncs.
-    pub should_resync: bool,
-    /// Whether live events (webhooks) are processed.
-    pub should_process_webhooks: bool,
-}
-
-impl ListenerSettings {
-    /// `kind` with Ocean's defaults for the flags: only `WEBHOOKS_ONLY` triggers no resync,
-    /// and only `ONCE` processes no webhook.
-    #[must_use]
-    pub fn new(kind: ListenerKind) -> Self {
-        Self {
-            should_resync: !matches!(kind, ListenerKind::WebhooksOnly),
-            should_process_webhooks: !matches!(kind, ListenerKind::Once),
-            kind,
-        }
-    }
-}
-
-/// The listener types Ocean knows.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ListenerKind {
-    /// Poll Port for resync requests.
-    Polling {
-        /// Poll interval.
-        interval: Duration,
-        /// Resync at start.
-        resync_on_start: bool,
-    },
-    /// One resync, then exit.
-    Once,
-    /// Port POSTs `/resync`.
-    Webhook {
-        /// Public URL of this integration.
-        app_host: Option<Url>,
-    },
-    /// Only live events, never resyncs.
-    WebhooksOnly,
-    /// Port's Kafka topics.
-    Kafka {
-        /// Brokers.
-        brokers: Vec<String>,
-        /// `SASL_SSL` by default.
-        security_protocol: String,
-        /// `SCRAM-SHA-512` by default.
-        authentication_mechanism: String,
-        /// Fetch credentials from Port.
-        kafka_security_enabled: bool,
-        /// Poll timeout.
-        consumer_poll_timeout: Duration,
-    },
-}
-
-impl ListenerKind {
-    /// Ocean's name of the listener type (`POLLING`, `ONCE`, ...).
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Polling { .. } => "POLLING",
-            Self::Once => "ONCE",
-            Self::Webhook { .. } => "WEBHOOK",
-            Self::WebhooksOnly => "WEBHOOKS_ONLY",
-            Self::Kafka { .. } => "KAFKA",
-        }
-    }
-
-    /// Where Port sends this integration's resync requests, as Ocean records it in the
-    /// integration's `changelogDestination`: `{"type": "WEBHOOK", "url": "{appHost}/resync"}`,
-    /// `{"type": "KAFKA"}`, or `{}` for listeners Port does not notify.
-    #[must_use]
-    pub fn changelog_destination(&self) -> serde_json::Value {
-        match self {
-            Self::Webhook {
-                app_host: Some(app_host),
-            } => serde_json::json!({
-                "type": "WEBHOOK",
-                "url": format!("{}/resync", app_host.as_str().trim_end_matches('/')),
-            }),
-            Self::Kafka { .. } => serde_json::json!({"type": "KAFKA"}),
-            _ => serde_json::json!({}),
-        }
-    }
+    /// `incrementalSyncEnabled`, with `incrementalSyncInterval`: a `ONCE` run reads only what
+    /// changed since the last one.
+    pub incremental_sync: Option<Duration>,
 }
 
 /// Settings forced from the command line.
@@ -349,12 +259,19 @@ fn resolve<I: IntegrationConfig>(
         ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),
         application: application::resolve(sources, p),
         proxy_passwords: proxy_passwords(&root),
-        without_effect: inert::without_effect(&root),
+        without_effect: inert::without_effect(
+            &root,
+            overrides.once
+                || listener
+                    .as_ref()
+                    .is_some_and(|l| l.kind == ListenerKind::Once),
+        ),
         event_listener: listener?,
         port: port?,
         integration: IntegrationSettings {
             identifier,
             r#type,
+            incremental_sync: incremental(&integration, p),
             config: own?,
         },
     };
@@ -422,6 +339,37 @@ fn public_url(root: &Section<'_>, p: &mut Problems) -> Option<Url> {
     }
 }
 
+/// `OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED` and `…_INTERVAL` (minutes as a number, or
+/// `"15m"`, `"1h"`; one of 15, 30 or 60, default 15, as Ocean): the interval when enabled.
+fn incremental(integration: &Section<'_>, p: &mut Problems) -> Option<Duration> {
+    let enabled = integration.bool("incremental_sync_enabled", false, p);
+    let key = "incremental_sync_interval";
+    let minutes = match integration.raw(key) {
+        None => Some(15),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(text)) => {
+            let text = text.trim();
+            let (digits, unit) = match text.strip_suffix('m') {
+                Some(digits) => (digits, 1),
+                None => text
+                    .strip_suffix('h')
+                    .map_or((text, 1), |digits| (digits, 60)),
+            };
+            digits.parse::<u64>().ok().map(|n| n * unit)
+        }
+        Some(_) => None,
+    };
+    if let Some(minutes @ (15 | 30 | 60)) = minutes {
+        return enabled.then(|| Duration::from_secs(minutes * 60));
+    }
+    p.push(
+        integration.key_name(key),
+        "must be 15, 30 or 60 minutes",
+        "use 15, 30 or 60 (or \"15m\", \"30m\", \"1h\")",
+    );
+    None
+}
+
 /// `OCEAN__SCHEDULED_RESYNC_INTERVAL`: whole minutes, at least one.
 fn scheduled_interval(root: &Section<'_>, p: &mut Problems) -> Option<Duration> {
     let minutes = root.opt_u64("scheduled_resync_interval", p)?;
@@ -464,20 +412,6 @@ fn origin(root: &Section<'_>, p: &mut Problems) -> Option<Origin> {
     origin
 }
 
-/// A number of seconds that must be above zero.
-fn positive(s: &Section<'_>, key: &str, default: f64, p: &mut Problems) -> Duration {
-    let value = s.seconds(key, default, p);
-    if value.is_zero() {
-        p.push(
-            s.key_name(key),
-            "must be more than 0 seconds",
-            format!("use a positive number of seconds (default {default})"),
-        );
-        return Duration::from_secs_f64(default);
-    }
-    value
-}
-
 /// An integer setting that must lie in `range`.
 fn bounded(
     root: &Section<'_>,
@@ -502,76 +436,6 @@ fn bounded(
         "use a value in range",
     );
     default
-}
-
-fn listener(s: &Section<'_>, overrides: &Overrides, p: &mut Problems) -> Option<ListenerSettings> {
-    let written = s.string("type", p).unwrap_or_else(|| "POLLING".to_owned());
-    let name = if overrides.once {
-        "ONCE".to_owned()
-    } else {
-        written.to_ascii_uppercase()
-    };
-    let kind = match name.as_str() {
-        "POLLING" => ListenerKind::Polling {
-            interval: positive(s, "interval", 60.0, p),
-            resync_on_start: s.bool("resync_on_start", true, p),
-        },
-        "ONCE" => ListenerKind::Once,
-        // Ocean's WEBHOOK listener requires its app host: without it Port has nowhere to send
-        // resync requests, and the listener would never resync.
-        "WEBHOOK" => ListenerKind::Webhook {
-            app_host: if s.raw("app_host").is_some() {
-                s.url("app_host", p)
-            } else {
-                p.push(
-                    s.key_name("app_host"),
-                    "is required by the WEBHOOK listener",
-                    "set it to this integration's public URL (Port POSTs {appHost}/resync), \
-                     or use POLLING",
-                );
-                None
-            },
-        },
-        "WEBHOOKS_ONLY" => ListenerKind::WebhooksOnly,
-        "KAFKA" => ListenerKind::Kafka {
-            brokers: s
-                .list("brokers", p)
-                .unwrap_or_else(|| PORT_BROKERS.iter().map(|b| (*b).to_owned()).collect()),
-            security_protocol: s
-                .string("security_protocol", p)
-                .unwrap_or_else(|| "SASL_SSL".to_owned()),
-            authentication_mechanism: s
-                .string("authentication_mechanism", p)
-                .unwrap_or_else(|| "SCRAM-SHA-512".to_owned()),
-            kafka_security_enabled: s.bool("kafka_security_enabled", true, p),
-            consumer_poll_timeout: positive(s, "consumer_poll_timeout", 1.0, p),
-        },
-        _ => {
-            p.push(
-                s.key_name("type"),
-                format!("unknown event listener type \"{written}\""),
-                "use one of POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA",
-            );
-            return None;
-        }
-    };
-    if matches!(kind, ListenerKind::Kafka { .. }) && !cfg!(feature = "kafka") {
-        p.push(
-            s.key_name("type"),
-            "KAFKA is not available: this binary was built without Kafka support",
-            "use the container image (built with --features kafka), or POLLING",
-        );
-    }
-    let defaults = ListenerSettings::new(kind);
-    Some(ListenerSettings {
-        should_resync: s.bool("should_resync", defaults.should_resync, p),
-        should_process_webhooks: s.bool(
-            "should_process_webhooks",
-            defaults.should_process_webhooks,
-            p,
-        ),
-        ..defaults
-    })
 }
 
 /// The passwords of the proxy URLs reqwest will use.

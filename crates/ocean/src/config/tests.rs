@@ -457,8 +457,37 @@ fn settings_ocean_acts_on_and_we_cannot_are_listed_only_when_they_ask_for_someth
         [
             "OCEAN__EVENT_LISTENER",
             "OCEAN__RUNTIME",
-            "OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED",
             "OCEAN__ACTIONS_PROCESSOR__ENABLED",
+            "OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED",
         ]
     );
+}
+
+#[test]
+fn incremental_sync_takes_ocean_intervals_and_runs_with_once_only() {
+    let enabled = |interval: &str| {
+        load(
+            &[
+                ("OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED", "true"),
+                ("OCEAN__INTEGRATION__INCREMENTAL_SYNC_INTERVAL", interval),
+                ("OCEAN__EVENT_LISTENER__TYPE", "ONCE"),
+            ],
+            None,
+        )
+    };
+    for (written, minutes) in [("15", 15), ("30m", 30), ("1h", 60)] {
+        let config = enabled(written).unwrap();
+        assert_eq!(
+            config.integration.incremental_sync,
+            Some(Duration::from_secs(minutes * 60))
+        );
+        assert_eq!(config.without_effect, []);
+    }
+    let refused = enabled("20").unwrap_err();
+    assert_eq!(
+        refused.problems[0].key,
+        "OCEAN__INTEGRATION__INCREMENTAL_SYNC_INTERVAL"
+    );
+    let off = load(&[], None).unwrap();
+    assert_eq!(off.integration.incremental_sync, None);
 }

@@ -57,6 +57,9 @@ pub struct ResyncSettings {
     pub redaction: crate::redact::Redaction,
     /// This resync's status reporting to Port's UI (set by the runner per resync).
     pub sync_status: Option<Arc<crate::sync_status::SyncStatus>>,
+    /// Incremental mode: read each resource's changes since its cursor (by resource index)
+    /// with [`Integration::fetch_changed`], compare nothing, delete nothing (set by the runner).
+    pub incremental: Option<Arc<std::collections::BTreeMap<usize, jiff::Timestamp>>>,
 }
 
 impl Default for ResyncSettings {
@@ -75,6 +78,7 @@ impl Default for ResyncSettings {
             raw_data_examples: true,
             redaction: crate::redact::Redaction::default(),
             sync_status: None,
+            incremental: None,
         }
     }
 }
@@ -100,13 +104,25 @@ impl<I: Integration> Resync<I> {
     /// in the report, and they protect the affected blueprints from deletion.
     pub async fn run(&self) -> ResyncReport {
         let started = Instant::now();
-        let mut report = ResyncReport::default();
+        let mut report = ResyncReport {
+            incremental: self.settings.incremental.is_some(),
+            ..ResyncReport::default()
+        };
         self.integration.resync_started();
         // Relations of Port's entities only matter to the deletion phase's relation-target protection.
         let keep_relations = self.app_config.create_missing_related_entities;
-        let snapshot = match Snapshot::load(&self.port, &self.installation, keep_relations).await {
+        // Incremental: only changed items are read, so each is written; nothing is deleted.
+        let listed = if self.settings.incremental.is_some() {
+            Err(None)
+        } else {
+            Snapshot::load(&self.port, &self.installation, keep_relations)
+                .await
+                .map_err(Some)
+        };
+        let snapshot = match listed {
             Ok(snapshot) => Some(snapshot),
-            Err(error) => {
+            Err(None) => None,
+            Err(Some(error)) => {
                 report.failure = Some(format!(
                     "could not list this integration's entities in Port ({error}); every entity \
                      is written and nothing is deleted in this resync"

@@ -97,6 +97,41 @@ async fn run_lane<I: Integration>(
     out
 }
 
+/// Why a resource reads nothing.
+enum Skip {
+    /// An incremental run, and the kind cannot be read that way.
+    NotIncremental,
+    /// The integration does not implement the kind.
+    Unsupported,
+}
+
+/// The resource's pages: all of them, or in an incremental run those changed since its cursor.
+fn pages_of<I: Integration>(
+    resync: &Resync<I>,
+    index: usize,
+) -> Result<crate::PageStream<I::Error>, Skip> {
+    let Some(resource) = resync.plan.resource(index) else {
+        unreachable!("lanes hold planned resources only");
+    };
+    let (kind, selector) = (resource.kind(), resource.selector());
+    match &resync.settings.incremental {
+        Some(cursors) => {
+            let since = cursors
+                .get(&index)
+                .copied()
+                .unwrap_or_else(jiff::Timestamp::now);
+            resync
+                .integration
+                .fetch_changed(kind, selector, since)
+                .ok_or(Skip::NotIncremental)
+        }
+        None => resync
+            .integration
+            .fetch(kind, selector)
+            .ok_or(Skip::Unsupported),
+    }
+}
+
 /// Fetches, maps, diffs and upserts one resource.
 async fn run_resource<I: Integration>(
     resync: &Resync<I>,
@@ -119,16 +154,20 @@ async fn run_resource<I: Integration>(
         report.stop();
         return report;
     }
-    let Some(pages) = resync
-        .integration
-        .fetch(resource.kind(), resource.selector())
-    else {
-        report.fail(format!(
-            "kind `{}` is not supported by this integration",
-            resource.kind()
-        ));
-        report.duration = started.elapsed();
-        return report;
+    let pages = match pages_of(resync, index) {
+        Ok(pages) => pages,
+        Err(Skip::NotIncremental) => {
+            report.not_incremental = true;
+            return report;
+        }
+        Err(Skip::Unsupported) => {
+            report.fail(format!(
+                "kind `{}` is not supported by this integration",
+                resource.kind()
+            ));
+            report.duration = started.elapsed();
+            return report;
+        }
     };
     let blueprint = resource.blueprint_literal().unwrap_or_default();
     if let Some(status) = &resync.settings.sync_status {

@@ -66,6 +66,8 @@ pub struct ResourceReport {
     pub duration: Duration,
     /// In a dry run: what this resource would have written, per blueprint (nothing was sent).
     pub planned: BTreeMap<String, PlannedWrites>,
+    /// In an incremental run: its kind cannot be read incrementally, so it was left alone.
+    pub not_incremental: bool,
 }
 
 /// What a dry run found that a resync would write to one blueprint.
@@ -154,6 +156,8 @@ pub struct ResyncReport {
     pub failure: Option<String>,
     /// Wall time of the run.
     pub duration: Duration,
+    /// An incremental run: changes since each resource's cursor, nothing deleted.
+    pub incremental: bool,
 }
 
 impl ResyncReport {
@@ -218,6 +222,8 @@ impl fmt::Display for ResyncReport {
                     .filter(|_| !r.stopped)
                     .unwrap_or(if r.stopped {
                         "stopped"
+                    } else if r.not_incremental {
+                        "not incremental"
                     } else if r.skipped_parts.is_empty() {
                         "ok"
                     } else {
@@ -225,7 +231,11 @@ impl fmt::Display for ResyncReport {
                     }),
             )?;
         }
-        writeln!(f, "deleted: {}", self.deletion.total_deleted())?;
+        if self.incremental {
+            writeln!(f, "incremental: changes only, nothing deleted")?;
+        } else {
+            writeln!(f, "deleted: {}", self.deletion.total_deleted())?;
+        }
         for skip in &self.deletion.skipped {
             writeln!(f, "deletion skipped: {skip}")?;
         }

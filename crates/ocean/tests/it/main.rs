@@ -460,6 +460,7 @@ fn local_settings(id: &str) -> ocean::runner::RunnerSettings {
         resync: ResyncSettings::default(),
         changelog_destination: serde_json::json!({}),
         heartbeat_every: std::time::Duration::from_secs(10),
+        incremental_interval: None,
     }
 }
 

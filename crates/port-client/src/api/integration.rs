@@ -143,6 +143,78 @@ impl Integration<'_> {
             .await
             .map(drop)
     }
+    /// The incremental-sync cursor of resource `index` of `kind` (`cursor.primary`, an ISO
+    /// time); `None` when Port holds none yet.
+    pub async fn cursor(
+        &self,
+        id: &str,
+        kind: &str,
+        index: usize,
+    ) -> Result<Option<String>, Error> {
+        let cursor = self
+            .client
+            .envelope_with_query(
+                Method::GET,
+                &["integration", id, "cursor"],
+                vec![("kind", kind.to_owned()), ("index", index.to_string())],
+                None,
+                false,
+                true,
+                "cursor",
+            )
+            .await?;
+        match cursor {
+            None | Some(Value::Null) => Ok(None),
+            Some(cursor) => match cursor.get("primary") {
+                Some(Value::String(primary)) => Ok(Some(primary.clone())),
+                None | Some(Value::Null) => Ok(None),
+                Some(other) => Err(Error::Decode {
+                    route: "/v1/integration/{id}/cursor".to_owned(),
+                    path: "cursor.primary".to_owned(),
+                    message: format!("must be an ISO time, got {other}"),
+                }),
+            },
+        }
+    }
+
+    /// Stores the cursor of resource `index` of `kind`: PUT, then POST when Port holds none yet
+    /// (as Ocean).
+    pub async fn set_cursor(
+        &self,
+        id: &str,
+        kind: &str,
+        index: usize,
+        primary: &str,
+    ) -> Result<(), Error> {
+        let body = json!({ "primary": primary });
+        let query = || vec![("kind", kind.to_owned()), ("index", index.to_string())];
+        let put = self
+            .client
+            .envelope_with_query(
+                Method::PUT,
+                &["integration", id, "cursor"],
+                query(),
+                Some(&body),
+                false,
+                true,
+                "cursor",
+            )
+            .await?;
+        if put.is_none() {
+            self.client
+                .envelope_with_query(
+                    Method::POST,
+                    &["integration", id, "cursor"],
+                    query(),
+                    Some(&body),
+                    false,
+                    false,
+                    "cursor",
+                )
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The record in `answer` (`null` when Port answered without one: nothing known yet).
