@@ -523,3 +523,31 @@ async fn sigterm_during_a_resync_ends_it_at_once() {
         }
     }
 }
+
+/// `shouldProcessWebhooks: false`: the server runs (health, metrics) but takes no event.
+#[tokio::test]
+async fn with_should_process_webhooks_false_the_webhook_route_is_absent() {
+    let port_sim = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let http_port = free_port();
+    let child = served(&port_sim, &ado, http_port, "no-hooks")
+        .env("OCEAN__EVENT_LISTENER__SHOULD_PROCESS_WEBHOOKS", "false")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let http = reqwest::Client::new();
+    let ready = status_once_it_is(&http, &format!("{base}/health/ready"), 200).await;
+    assert_eq!(ready, Some(reqwest::StatusCode::OK));
+    let hook = http
+        .post(format!("{base}/integration/webhook"))
+        .basic_auth("port", Some("hook-secret"))
+        .json(&serde_json::json!({"eventType": "workitem.updated", "publisherId": "tfs", "resource": {"workItemId": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 404);
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{status}\n{stderr}");
+}

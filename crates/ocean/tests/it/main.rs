@@ -559,6 +559,52 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
     assert!(matches!(outcome.unwrap(), Outcome::Stopped(Some(_))));
 }
 
+#[tokio::test(start_paused = true)]
+async fn with_should_resync_false_polling_stops_and_the_schedule_still_runs() {
+    use ocean::{
+        config::{ListenerKind, ListenerSettings},
+        listener::{self, Outcome},
+    };
+    let env = PortEnv::start().await.unwrap();
+    let script = Script::default();
+    script.set("project", vec![Some(projects(&["p1"]))]);
+    script.set("repository", vec![]);
+    script.set("work-item", vec![]);
+    let runner = local_runner(&env, &script, "quiet");
+    let mut listening = ListenerSettings::new(ListenerKind::Polling {
+        interval: std::time::Duration::from_secs(10),
+        resync_on_start: true,
+    });
+    listening.should_resync = false;
+    env.sim.state.request_resync("quiet");
+    let polls = || {
+        env.sim
+            .state
+            .stats()
+            .requests_to("GET /v1/integration/{id}/resync-request")
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = async {
+        // The scheduled resync (after 1 minute) is the only one: none at start, and Port's
+        // pending request is read once and never polled for in six poll intervals.
+        while state_patches(&env) < 2 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        assert_eq!(polls(), 1);
+        stop.send(()).unwrap();
+    };
+    let started = tokio::time::Instant::now();
+    let triggers = tokio::sync::Notify::new();
+    let scheduled = Some(std::time::Duration::from_mins(1));
+    let listen = listener::run(&runner, &listening, scheduled, &triggers, async {
+        let _ = stopped.await;
+    });
+    let (outcome, ()) = tokio::join!(listen, driver);
+    assert!(matches!(outcome.unwrap(), Outcome::Stopped(Some(_))));
+    assert!(started.elapsed() >= std::time::Duration::from_mins(1));
+    assert_eq!(state_patches(&env), 2);
+}
+
 #[tokio::test]
 #[expect(
     clippy::too_many_lines,
