@@ -421,11 +421,11 @@ impl LiveEvents for AdoLive {
                     shared.extend(organization.clone());
                     Page::sharing(vec![item], shared).into_items()
                 };
-                let current = if event_type == "workitem.deleted" {
-                    None
-                } else {
-                    found(client.work_item(&project, id, "All").await)?
-                };
+                // Read even for `workitem.deleted`: events about one item may arrive swapped
+                // (each is delivered on its own), so a deletion followed at once by a
+                // restoration must end with the item in Port. Azure DevOps answers 404 for an
+                // item in the recycle bin.
+                let current = found(client.work_item(&project, id, "All").await)?;
                 if let Some(item) = current {
                     changes
                         .updated

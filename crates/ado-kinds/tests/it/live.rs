@@ -654,3 +654,50 @@ async fn a_live_item_that_leaves_its_selector_is_deleted_from_port() {
     assert!(!held(ids[0]), "the item left its selector");
     assert!(held(ids[1]));
 }
+
+/// Each service-hook delivery travels on its own, so a deletion and the restoration right
+/// after it may arrive swapped: the item must end in Port, as it is in Azure DevOps. And a
+/// plain deletion still removes its entity.
+#[tokio::test]
+async fn a_deletion_and_a_restoration_arriving_swapped_leave_the_item_in_port() {
+    let ado = sim_ado::spawn(SimConfig::default()).await.unwrap();
+    let port = PortEnv::start().await.unwrap();
+    let (addr, queue) = serve(AdoLive::new(client(&ado), None), &port, "swap", 50).await;
+    let project = "00000001-0000-4000-8000-000000000000";
+    let http = reqwest::Client::new();
+    let deliver = |event_type: &str, id: u64| {
+        let body = json!({"eventType": event_type, "publisherId": "tfs",
+            "resource": {"id": id, "workItemId": id, "fields": {}},
+            "resourceContainers": {"project": {"id": project}}});
+        let request = http
+            .post(format!("http://{addr}/integration/webhook"))
+            .json(&body);
+        async move { request.send().await.unwrap().status() }
+    };
+    let work_items = |port: &PortEnv| -> Vec<String> {
+        port.sim
+            .state
+            .entities()
+            .iter()
+            .filter(|e| e["blueprint"] == "azureDevopsWorkItem")
+            .map(|e| e["identifier"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let [kept, gone] = [ado.state.work_item_ids(0)[2], ado.state.work_item_ids(0)[3]];
+    for id in [kept, gone] {
+        assert_eq!(deliver("workitem.updated", id).await, 200);
+    }
+    queue.drained().await;
+    let before = work_items(&port);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    assert!(ado.state.delete_work_item(kept) && ado.state.restore_work_item(kept));
+    assert!(ado.state.delete_work_item(gone));
+    assert_eq!(deliver("workitem.restored", kept).await, 200);
+    assert_eq!(deliver("workitem.deleted", kept).await, 200);
+    assert_eq!(deliver("workitem.deleted", gone).await, 200);
+    queue.drained().await;
+    let after = work_items(&port);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(after[0].ends_with(&kept.to_string()), "{after:?}");
+}
