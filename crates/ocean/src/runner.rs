@@ -104,17 +104,7 @@ impl<I: Integration> Runner<I> {
     /// Creates the integration record when Port does not have it yet (as origin `Default`,
     /// with the default mapping when there is one).
     pub async fn ensure_integration(&self) -> Result<IntegrationRecord, Error> {
-        let id = &self.settings.installation.identifier;
-        let existing = self
-            .port
-            .integration()
-            .get(id)
-            .await
-            .map_err(|source| Error::Port {
-                action: "reading the integration record",
-                source,
-            })?;
-        let record = if let Some(existing) = existing {
+        let record = if let Some(existing) = self.read_record().await? {
             existing
         } else {
             let config = self.settings.default_mapping.as_ref().map_or_else(
@@ -138,6 +128,18 @@ impl<I: Integration> Runner<I> {
     #[must_use]
     pub fn log_ingest(&self) -> tokio::sync::watch::Receiver<Option<url::Url>> {
         self.log_ingest.subscribe()
+    }
+
+    /// The integration record, `None` when Port does not have it.
+    async fn read_record(&self) -> Result<Option<IntegrationRecord>, Error> {
+        self.port
+            .integration()
+            .get(&self.settings.installation.identifier)
+            .await
+            .map_err(|source| Error::Port {
+                action: "reading the integration record",
+                source,
+            })
     }
 
     /// Keeps where the record says sync metrics and logs go (a URL Port gives that does not
@@ -215,21 +217,11 @@ impl<I: Integration> Runner<I> {
     /// In a dry run, when Port has no record of this integration yet: the default mapping that
     /// a first real start would write on the record it creates (a dry run creates nothing).
     async fn dry_run_default_mapping(&self) -> Result<Option<PortAppConfig>, Error> {
-        let id = &self.settings.installation.identifier;
-        let record = self
-            .port
-            .integration()
-            .get(id)
-            .await
-            .map_err(|source| Error::Port {
-                action: "reading the integration record",
-                source,
-            })?;
-        if record.is_some() {
+        if self.read_record().await?.is_some() {
             return Ok(None);
         }
         warn!(
-            identifier = %id,
+            identifier = %self.settings.installation.identifier,
             "Port has no integration with this identifier yet: the dry run uses the default \
              mapping, which a first real start would create."
         );

@@ -70,20 +70,7 @@ pub(crate) async fn put_cursor(
     Query(which): Query<Which>,
     Json(body): Json<Value>,
 ) -> Response {
-    let Some(primary) = primary(&body) else {
-        return bad_body();
-    };
-    if let Some(missing) = check(&state, &id) {
-        return missing;
-    }
-    let mut inner = state.lock();
-    match inner.cursors.get_mut(&(id, which.kind, which.index)) {
-        Some(stored) => {
-            stored.clone_from(&primary);
-            Json(json!({"ok": true, "cursor": {"primary": primary}})).into_response()
-        }
-        None => error(404, "not_found", "no cursor for this kind and index"),
-    }
+    write(&state, id, which, &body, false)
 }
 
 pub(crate) async fn post_cursor(
@@ -92,16 +79,23 @@ pub(crate) async fn post_cursor(
     Query(which): Query<Which>,
     Json(body): Json<Value>,
 ) -> Response {
-    let Some(primary) = primary(&body) else {
+    write(&state, id, which, &body, true)
+}
+
+/// PUT (`create` false: the cursor must exist) or POST (`create`: it must not).
+fn write(state: &SimState, id: String, which: Which, body: &Value, create: bool) -> Response {
+    let Some(primary) = primary(body) else {
         return bad_body();
     };
-    if let Some(missing) = check(&state, &id) {
+    if let Some(missing) = check(state, &id) {
         return missing;
     }
     let mut inner = state.lock();
     let key = (id, which.kind, which.index);
-    if inner.cursors.contains_key(&key) {
-        return error(409, "conflict", "a cursor exists for this kind and index");
+    match (inner.cursors.contains_key(&key), create) {
+        (true, true) => return error(409, "conflict", "a cursor exists for this kind and index"),
+        (false, false) => return error(404, "not_found", "no cursor for this kind and index"),
+        _ => {}
     }
     inner.cursors.insert(key, primary.clone());
     Json(json!({"ok": true, "cursor": {"primary": primary}})).into_response()

@@ -220,33 +220,30 @@ pub(crate) async fn post_logs(
 }
 
 impl SimState {
-    /// The sync-metrics requests an integration sent, in order.
-    #[must_use]
-    pub fn sync_metrics(&self, integration: &str) -> Vec<SyncMetric> {
+    /// What the ingest routes received from `integration`, as `pick` reads it.
+    fn received<T: Default>(&self, integration: &str, pick: impl FnOnce(&Received) -> T) -> T {
         self.lock()
             .ingest
             .get(integration)
-            .map(|r| r.metrics.clone())
+            .map(pick)
             .unwrap_or_default()
+    }
+
+    /// The sync-metrics requests an integration sent, in order.
+    #[must_use]
+    pub fn sync_metrics(&self, integration: &str) -> Vec<SyncMetric> {
+        self.received(integration, |r| r.metrics.clone())
     }
 
     /// The event ids of the heartbeats an integration sent, in order.
     #[must_use]
     pub fn heartbeats(&self, integration: &str) -> Vec<String> {
-        self.lock()
-            .ingest
-            .get(integration)
-            .map(|r| r.heartbeats.clone())
-            .unwrap_or_default()
+        self.received(integration, |r| r.heartbeats.clone())
     }
 
     /// The log records an integration shipped, in order.
     #[must_use]
     pub fn shipped_logs(&self, integration: &str) -> Vec<Value> {
-        self.lock()
-            .ingest
-            .get(integration)
-            .map(|r| r.logs.clone())
-            .unwrap_or_default()
+        self.received(integration, |r| r.logs.clone())
     }
 }

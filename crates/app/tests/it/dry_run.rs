@@ -101,14 +101,16 @@ fn plan_lines(stdout: &str) -> BTreeSet<(char, String, String)> {
     out
 }
 
+/// Both simulators with their default organization, shared with blocking test code.
+pub(super) async fn simulators() -> (Arc<sim_port::RunningSim>, Arc<sim_ado::RunningSim>) {
+    let port = sim_port::spawn(sim_port::SimConfig::default()).await;
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await;
+    (Arc::new(port.unwrap()), Arc::new(ado.unwrap()))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_plan_is_what_the_next_resync_does_and_nothing_is_written() {
-    let port = Arc::new(
-        sim_port::spawn(sim_port::SimConfig::default())
-            .await
-            .unwrap(),
-    );
-    let ado = Arc::new(sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap());
+    let (port, ado) = simulators().await;
     tokio::task::spawn_blocking({
         let (port, ado) = (Arc::clone(&port), Arc::clone(&ado));
         move || {

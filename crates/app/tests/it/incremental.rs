@@ -2,11 +2,9 @@
 //! Port's chart runs it): a run writes what changed since each resource's cursor, deletes
 //! nothing, and moves the cursors of the resources that completed.
 
-use std::sync::Arc;
-
 use serde_json::json;
 
-use super::dry_run::{Catalog, catalog, run, run_with};
+use super::dry_run::{Catalog, catalog, run, run_with, simulators};
 
 const INCREMENTAL: [(&str, &str); 1] = [("OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED", "true")];
 
@@ -23,12 +21,7 @@ fn changed(before: &Catalog, after: &Catalog) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_incremental_run_writes_only_what_changed_and_deletes_nothing() {
-    let port = Arc::new(
-        sim_port::spawn(sim_port::SimConfig::default())
-            .await
-            .unwrap(),
-    );
-    let ado = Arc::new(sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap());
+    let (port, ado) = simulators().await;
     tokio::task::spawn_blocking(move || {
         run(&port, &ado, &["--once"]);
         let full = catalog(&port);

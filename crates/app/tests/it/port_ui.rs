@@ -4,16 +4,11 @@
 
 use std::sync::Arc;
 
-use super::dry_run::run;
+use super::dry_run::{run, simulators};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_a_resync_port_has_examples_sync_metrics_and_logs_without_secrets() {
-    let port = Arc::new(
-        sim_port::spawn(sim_port::SimConfig::default())
-            .await
-            .unwrap(),
-    );
-    let ado = Arc::new(sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap());
+    let (port, ado) = simulators().await;
     tokio::task::spawn_blocking({
         let (port, ado) = (Arc::clone(&port), Arc::clone(&ado));
         move || run(&port, &ado, &["--once"])
