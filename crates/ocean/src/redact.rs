@@ -20,32 +20,33 @@ pub const MASK: &str = "[REDACTED]";
 
 /// Token shapes masked even when they are not configured: keys that an Azure DevOps item may
 /// carry in a description, a variable or a URL. Written from the vendors' documented formats.
-static SHAPES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        // PEM private keys (RSA, EC, OpenSSH, PKCS#8), whole block.
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
-        // AWS access key ids.
-        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-        // GitHub personal, OAuth, app and refresh tokens; fine-grained PATs.
-        r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
-        r"\bgithub_pat_[A-Za-z0-9_]{40,}\b",
-        // Slack tokens and incoming-webhook URLs.
-        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-        r"https://hooks\.slack\.com/services/[A-Za-z0-9/_]+",
-        // Google API keys.
-        r"\bAIza[0-9A-Za-z_-]{35}\b",
-        // Credentials in a URL: scheme://user:password@host (the password part only).
-        r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@",
-    ]
-    .iter()
-    .map(|pattern| {
-        #[expect(
-            clippy::expect_used,
-            reason = "constant patterns, exercised by the tests"
-        )]
-        Regex::new(pattern).expect("valid regex")
-    })
-    .collect()
+const SHAPES: [&str; 8] = [
+    // PEM private keys (RSA, EC, OpenSSH, PKCS#8), whole block.
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+    // AWS access key ids.
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    // GitHub personal, OAuth, app and refresh tokens; fine-grained PATs.
+    r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
+    r"\bgithub_pat_[A-Za-z0-9_]{40,}\b",
+    // Slack tokens and incoming-webhook URLs.
+    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    r"https://hooks\.slack\.com/services/[A-Za-z0-9/_]+",
+    // Google API keys.
+    r"\bAIza[0-9A-Za-z_-]{35}\b",
+    // Credentials in a URL: scheme://user:password@host (the password part only).
+    r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@",
+];
+
+/// [`SHAPES`] as one automaton (one pass over each log line), its lazy DFA's cache capped.
+static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(
+        clippy::expect_used,
+        reason = "constant patterns, exercised by the tests"
+    )]
+    regex::RegexBuilder::new(&SHAPES.join("|"))
+        .dfa_size_limit(256 * 1024)
+        .build()
+        .expect("valid regex")
 });
 
 /// The secrets to mask. Clones share the list, so values added after start-up (once the
@@ -85,16 +86,14 @@ impl Redaction {
                 }
             }
         }
-        for shape in SHAPES.iter() {
-            if shape.is_match(&out) {
-                let replaced = shape.replace_all(&out, |caps: &regex::Captures<'_>| {
-                    caps.name("keep").map_or_else(
-                        || MASK.to_owned(),
-                        |keep| format!("{}{MASK}@", keep.as_str()),
-                    )
-                });
-                out = Cow::Owned(replaced.into_owned());
-            }
+        if SHAPE.is_match(&out) {
+            let replaced = SHAPE.replace_all(&out, |caps: &regex::Captures<'_>| {
+                caps.name("keep").map_or_else(
+                    || MASK.to_owned(),
+                    |keep| format!("{}{MASK}@", keep.as_str()),
+                )
+            });
+            out = Cow::Owned(replaced.into_owned());
         }
         out
     }
