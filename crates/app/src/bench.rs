@@ -4,6 +4,11 @@
 //! resync of a quiet organization costs: reads only, no write).
 //! The simulators run as child processes (`sim-ado`, `sim-port`), so the CPU time and peak RSS
 //! printed are the integration's own.
+//!
+//! `bench --large` (issue 18): 40 projects × 25 repositories, 4,000 work items per project
+//! (160,000; the default mapping's WIQL keeps the open ones and those changed in the last 7
+//! days), 50 releases per project and 10 pull requests per repository, at 0 ms: a first and an
+//! unchanged second resync, to show how memory and time grow with the organization.
 
 use std::{
     net::TcpListener,
@@ -46,16 +51,18 @@ fn spawn(args: &[String]) -> anyhow::Result<Sim> {
     Ok(Sim(child))
 }
 
-async fn wait_until_up(port: u16) {
-    for _ in 0..200 {
+/// Waits for a simulator to listen (a large organization takes seconds to generate).
+async fn wait_until_up(port: u16) -> anyhow::Result<()> {
+    for _ in 0..2_400 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    anyhow::bail!("a simulator did not listen on port {port} within 60 s")
 }
 
 /// (user+system CPU seconds, peak RSS in KiB) of this process, from /proc.
@@ -80,8 +87,47 @@ fn usage() -> (f64, u64) {
     (seconds, hwm)
 }
 
+/// `bench` options.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct BenchArgs {
+    /// The large organization (160,000 work items) at 0 ms instead of the medium one at 0 and
+    /// 30 ms, without the live-event table.
+    #[arg(long, conflicts_with = "heap_probe")]
+    large: bool,
+    /// One project with this many work items (one repository, one release), one resync and
+    /// its row only: what the memory test compares at two sizes.
+    #[arg(long, value_name = "WORK_ITEMS")]
+    heap_probe: Option<u32>,
+}
+
+/// An organization's size, as sim-ado's flags take it.
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    projects: u32,
+    repositories: u32,
+    work_items: u32,
+    releases: u32,
+    pull_requests: u32,
+}
+
+const MEDIUM: Size = Size {
+    projects: 20,
+    repositories: 25,
+    work_items: 250,
+    releases: 50,
+    pull_requests: 10,
+};
+
+const LARGE: Size = Size {
+    projects: 40,
+    repositories: 25,
+    work_items: 4_000,
+    releases: 50,
+    pull_requests: 10,
+};
+
 /// Runs the benchmark and prints its table.
-pub async fn run() -> anyhow::Result<ExitCode> {
+pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     println!(
         "{:<10} {:>9} {:>10} {:>9} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>9}",
         "latency",
@@ -96,8 +142,24 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         "peak MiB",
         "heap MiB"
     );
-    for (latency, again) in [(0u64, true), (30, false)] {
-        let rows = one(latency, again)
+    let cases: &[(u64, bool)] = match (args.large, args.heap_probe) {
+        (_, Some(_)) => &[(0, false)],
+        (true, None) => &[(0, true)],
+        (false, None) => &[(0, true), (30, false)],
+    };
+    let size = match (args.large, args.heap_probe) {
+        (_, Some(work_items)) => Size {
+            projects: 1,
+            repositories: 1,
+            work_items,
+            releases: 1,
+            pull_requests: 0,
+        },
+        (true, None) => LARGE,
+        (false, None) => MEDIUM,
+    };
+    for &(latency, again) in cases {
+        let rows = one(size, latency, again)
             .await
             .with_context(|| format!("bench at {latency} ms"))?;
         for row in rows {
@@ -107,34 +169,36 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     println!(
         "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; heap: highest live heap so far)"
     );
-    live::run(&[50, 200]).await?;
+    if !args.large && args.heap_probe.is_none() {
+        live::run(&[50, 200]).await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The first resync of a fresh medium organization at `latency_ms`, and with `again` an
+/// The first resync of a fresh organization of `size` at `latency_ms`, and with `again` an
 /// unchanged second one: one table row each (requests counted per run).
-async fn one(latency_ms: u64, again: bool) -> anyhow::Result<Vec<String>> {
+async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<String>> {
     let (ado_port, port_port) = (free_port()?, free_port()?);
     let _ado = spawn(&[
         "sim-ado".into(),
         "--port".into(),
         ado_port.to_string(),
         "--projects".into(),
-        "20".into(),
+        size.projects.to_string(),
         "--repositories".into(),
-        "25".into(),
+        size.repositories.to_string(),
         "--work-items".into(),
-        "250".into(),
+        size.work_items.to_string(),
         "--releases".into(),
-        "50".into(),
+        size.releases.to_string(),
         "--pull-requests".into(),
-        "10".into(),
+        size.pull_requests.to_string(),
         "--latency-ms".into(),
         latency_ms.to_string(),
     ])?;
     let _port = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
-    wait_until_up(ado_port).await;
-    wait_until_up(port_port).await;
+    wait_until_up(ado_port).await?;
+    wait_until_up(port_port).await?;
     let (runner, _) = bench_runner(
         &format!("http://127.0.0.1:{ado_port}/acme"),
         &format!("http://127.0.0.1:{port_port}"),

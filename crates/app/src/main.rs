@@ -55,7 +55,7 @@ enum Command {
     /// print what they did (no network, no credentials).
     Demo(demo::DemoArgs),
     /// Print the performance table: a medium simulated organization at 0 ms and 30 ms latency.
-    Bench,
+    Bench(bench::BenchArgs),
     /// Run the Port API simulator alone.
     SimPort {
         /// TCP port on 127.0.0.1.
@@ -131,7 +131,7 @@ fn main() -> ExitCode {
                 logging::init("warn,ocean::telemetry=off", false);
                 demo::run(args).await
             }
-            Some(Command::Bench) => bench::run().await,
+            Some(Command::Bench(args)) => bench::run(args).await,
             Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
             Some(Command::SimAdo { port, sizes, epoch }) => {
                 demo::serve_sim_ado(port, sizes, epoch).await

@@ -11,6 +11,7 @@ mod conformance;
 mod dry_run;
 mod failures;
 mod incremental;
+mod memory;
 mod organizations;
 mod port_ui;
 mod shutdown;
