@@ -56,12 +56,16 @@ impl Snapshot {
     ) -> Result<Self, port_client::Error> {
         let prefix = installation.datasource_prefix();
         let suffix = installation.datasource_suffix();
-        let listed = port
-            .entities()
-            .datasource_entities(&prefix, &suffix, None)
+        // Folded a page at a time: the listing of a large organization is never held whole.
+        let mut snapshot = Self::default();
+        let mut listed = 0;
+        port.entities()
+            .datasource_pages(&prefix, &suffix, None, |page| {
+                snapshot.add_listed(&page, listed)?;
+                listed += page.len();
+                Ok(())
+            })
             .await?;
-        let mut snapshot = Self::from_listing(&listed)?;
-        drop(listed);
         let blueprints: BTreeSet<String> = snapshot
             .entities
             .keys()
@@ -91,20 +95,19 @@ impl Snapshot {
 
     /// The keys of Port's listing, fingerprints unknown yet. An item without a string
     /// `identifier` and `blueprint` is a malformed answer: nothing may be deleted on it.
-    fn from_listing(listed: &[Value]) -> Result<Self, port_client::Error> {
-        let mut entities = HashMap::with_capacity(listed.len());
-        for (index, entity) in listed.iter().enumerate() {
+    /// Adds a page of the listing (keys only); `offset` is the index of its first entity in
+    /// the whole listing, for the error.
+    fn add_listed(&mut self, page: &[Value], offset: usize) -> Result<(), port_client::Error> {
+        self.entities.reserve(page.len());
+        for (index, entity) in page.iter().enumerate() {
             let key = key_of(entity).ok_or_else(|| port_client::Error::Decode {
                 route: "/v1/blueprints/entities/datasource-entities".into(),
-                path: format!("entities[{index}]"),
+                path: format!("entities[{}]", offset + index),
                 message: "an entity without a string `identifier` and `blueprint`".into(),
             })?;
-            entities.insert(key, None);
+            self.entities.insert(key, None);
         }
-        Ok(Self {
-            entities,
-            relations: HashMap::new(),
-        })
+        Ok(())
     }
 
     /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
@@ -166,11 +169,14 @@ mod tests {
     }
 
     fn listed() -> Snapshot {
-        Snapshot::from_listing(&[
-            json!({"identifier": "r1", "blueprint": "repo"}),
-            json!({"identifier": "p1", "blueprint": "project"}),
-        ])
-        .unwrap()
+        let mut snapshot = Snapshot::default();
+        snapshot
+            .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
+            .unwrap();
+        snapshot
+            .add_listed(&[json!({"identifier": "p1", "blueprint": "project"})], 1)
+            .unwrap();
+        snapshot
     }
 
     #[test]
@@ -221,11 +227,14 @@ mod tests {
 
     #[test]
     fn a_listed_item_without_its_key_is_a_decode_error() {
-        let error = Snapshot::from_listing(&[
-            json!({"identifier": "r1", "blueprint": "repo"}),
-            json!({"identifier": 7, "blueprint": "repo"}),
-        ])
-        .unwrap_err();
+        let mut snapshot = Snapshot::default();
+        snapshot
+            .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
+            .unwrap();
+        // The second page's first entity is the listing's entities[1].
+        let error = snapshot
+            .add_listed(&[json!({"identifier": 7, "blueprint": "repo"})], 1)
+            .unwrap_err();
         assert!(error.to_string().contains("entities[1]"), "{error}");
     }
 }

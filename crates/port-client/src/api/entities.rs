@@ -210,6 +210,24 @@ impl Entities<'_> {
         before: Option<Timestamp>,
     ) -> Result<Vec<Value>, Error> {
         let mut all = Vec::new();
+        self.datasource_pages(prefix, suffix, before, |page| {
+            all.extend(page);
+            Ok(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// [`Self::datasource_entities`] a page at a time: `page` gets each page as it arrives, so
+    /// a caller that keeps less than the whole entity never holds the whole listing; an error
+    /// it returns ends the listing.
+    pub async fn datasource_pages(
+        &self,
+        prefix: &str,
+        suffix: &str,
+        before: Option<Timestamp>,
+        mut page: impl FnMut(Vec<Value>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let mut from: Option<String> = None;
         loop {
             let mut body = json!({"datasource_prefix": prefix, "datasource_suffix": suffix, "limit": DATASOURCE_PAGE});
@@ -229,11 +247,13 @@ impl Entities<'_> {
                 target: None,
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
-            let page: EntitiesPage = decode("/v1/blueprints/entities/datasource-entities", &bytes)?;
-            all.extend(page.entities);
-            match page.next {
+            let listed: EntitiesPage =
+                decode("/v1/blueprints/entities/datasource-entities", &bytes)?;
+            drop(bytes);
+            page(listed.entities)?;
+            match listed.next {
                 Some(next) if Some(&next) != from.as_ref() => from = Some(next),
-                _ => return Ok(all),
+                _ => return Ok(()),
             }
         }
     }
