@@ -26,7 +26,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use tracing::warn;
 use url::Url;
 
-use crate::resync::ResourceReport;
+use crate::resync::report::ResourceReport;
 
 /// How long the end of a resync waits for queued metrics to be sent.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
