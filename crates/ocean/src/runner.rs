@@ -288,14 +288,7 @@ impl<I: Integration> Runner<I> {
         self.patch_state("running", started, None).await;
         let mut settings = self.settings.resync.clone();
         settings.sync_status = self.sync_status(&plan);
-        let resync = Resync {
-            port: self.port.clone(),
-            integration: Arc::clone(&self.integration),
-            app_config,
-            plan,
-            installation: self.installation().clone(),
-            settings,
-        };
+        let resync = self.resync_of(app_config, plan, settings);
         let report = resync.run().await;
         if let Some(status) = &resync.settings.sync_status {
             status.finish(report.succeeded(), report.duration).await;
@@ -309,6 +302,23 @@ impl<I: Integration> Runner<I> {
         self.patch_state(status, started, Some(Timestamp::now()))
             .await;
         Ok(report)
+    }
+
+    /// One run of `plan` with `settings`, by this runner's client and integration.
+    fn resync_of(
+        &self,
+        app_config: Arc<PortAppConfig>,
+        plan: Arc<MappingPlan>,
+        settings: ResyncSettings,
+    ) -> Resync<I> {
+        Resync {
+            port: self.port.clone(),
+            integration: Arc::clone(&self.integration),
+            app_config,
+            plan,
+            installation: self.installation().clone(),
+            settings,
+        }
     }
 
     /// The incremental interval, when `ONCE` runs are incremental.
@@ -342,32 +352,15 @@ impl<I: Integration> Runner<I> {
                     action: "reading the incremental-sync cursors",
                     source,
                 })?;
-            let since = match stored {
-                Some(text) => text.parse::<Timestamp>().map_err(|error| Error::Port {
-                    action: "reading the incremental-sync cursors",
-                    source: port_client::Error::Decode {
-                        route: "/v1/integration/{id}/cursor".to_owned(),
-                        path: "cursor.primary".to_owned(),
-                        message: format!("{text:?} is not an ISO time: {error}"),
-                    },
-                })?,
-                None => seed,
-            };
+            let since = stored.unwrap_or(seed);
             cursors.insert(resource.index(), since);
         }
         let mut settings = self.settings.resync.clone();
         settings.incremental = Some(Arc::new(cursors));
-        let resync = Resync {
-            port: self.port.clone(),
-            integration: Arc::clone(&self.integration),
-            app_config,
-            plan,
-            installation: self.installation().clone(),
-            settings,
-        };
+        let resync = self.resync_of(app_config, plan, settings);
         let report = resync.run().await;
         if !self.settings.resync.dry_run {
-            let next = started.to_string();
+            let next = started;
             for done in report
                 .resources
                 .iter()
@@ -376,7 +369,7 @@ impl<I: Integration> Runner<I> {
                 if let Err(error) = self
                     .port
                     .integration()
-                    .set_cursor(id, &done.kind, done.index, &next)
+                    .set_cursor(id, &done.kind, done.index, next)
                     .await
                 {
                     warn!(kind = done.kind, index = done.index, %error, "Could not store the incremental-sync cursor; the next run reads these changes again.");

@@ -1,6 +1,7 @@
 //! Integration-record calls (`/v1/integration`): the record, its port-app-config, resync state,
 //! resync requests and kind examples (ocean-framework.md §2.3).
 
+use jiff::Timestamp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -144,13 +145,13 @@ impl Integration<'_> {
             .map(drop)
     }
     /// The incremental-sync cursor of resource `index` of `kind` (`cursor.primary`, an ISO
-    /// time); `None` when Port holds none yet.
+    /// time); `None` when Port holds none yet. A `primary` that is not a time is a decode error.
     pub async fn cursor(
         &self,
         id: &str,
         kind: &str,
         index: usize,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<Timestamp>, Error> {
         let cursor = self
             .client
             .envelope_with_query(
@@ -163,17 +164,18 @@ impl Integration<'_> {
                 "cursor",
             )
             .await?;
-        match cursor {
+        let primary = cursor.as_ref().and_then(|c| c.get("primary"));
+        match primary {
             None | Some(Value::Null) => Ok(None),
-            Some(cursor) => match cursor.get("primary") {
-                Some(Value::String(primary)) => Ok(Some(primary.clone())),
-                None | Some(Value::Null) => Ok(None),
-                Some(other) => Err(Error::Decode {
+            Some(value) => value
+                .as_str()
+                .and_then(|text| text.parse::<Timestamp>().ok())
+                .map(Some)
+                .ok_or_else(|| Error::Decode {
                     route: "/v1/integration/{id}/cursor".to_owned(),
                     path: "cursor.primary".to_owned(),
-                    message: format!("must be an ISO time, got {other}"),
+                    message: format!("must be an ISO time, got {value}"),
                 }),
-            },
         }
     }
 
@@ -184,9 +186,9 @@ impl Integration<'_> {
         id: &str,
         kind: &str,
         index: usize,
-        primary: &str,
+        primary: Timestamp,
     ) -> Result<(), Error> {
-        let body = json!({ "primary": primary });
+        let body = json!({ "primary": primary.to_string() });
         let query = || vec![("kind", kind.to_owned()), ("index", index.to_string())];
         let put = self
             .client
