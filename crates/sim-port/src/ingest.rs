@@ -65,8 +65,19 @@ fn check_event(event: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn known(state: &SimState, id: &str) -> bool {
-    state.lock().integrations.contains_key(id)
+/// Keeps what `add` records for integration `id` (404 when Port does not know it), and
+/// answers as Port does.
+fn record(state: &SimState, id: String, add: impl FnOnce(&mut Received)) -> Response {
+    let mut inner = state.lock();
+    if !inner.integrations.contains_key(&id) {
+        return error(
+            404,
+            "not_found",
+            format!("integration \"{id}\" was not found"),
+        );
+    }
+    add(inner.ingest.entry(id).or_default());
+    Json(json!({"ok": true})).into_response()
 }
 
 /// `POST …/metrics/syncMetrics` `{"syncKindsMetrics": [event…]}`.
@@ -85,22 +96,14 @@ pub(crate) async fn post_sync_metrics(
     if let Err(message) = events.iter().try_for_each(check_event) {
         return error(422, "invalid_request", message);
     }
-    if !known(&state, &id) {
-        return error(
-            404,
-            "not_found",
-            format!("integration \"{id}\" was not found"),
-        );
-    }
-    let mut inner = state.lock();
-    let received = inner.ingest.entry(id).or_default();
-    received
-        .metrics
-        .extend(events.iter().map(|event| SyncMetric {
-            method: "POST",
-            event: event.clone(),
-        }));
-    Json(json!({"ok": true})).into_response()
+    record(&state, id, |received| {
+        received
+            .metrics
+            .extend(events.iter().map(|event| SyncMetric {
+                method: "POST",
+                event: event.clone(),
+            }));
+    })
 }
 
 /// `PUT …/metrics/syncMetrics/resync/{eventId}/kind/{kindIdentifier}` `{"syncKindMetrics": event}`.
@@ -126,24 +129,12 @@ pub(crate) async fn put_kind_metrics(
             "the event's eventId and kindIdentifier must match the path",
         );
     }
-    if !known(&state, &id) {
-        return error(
-            404,
-            "not_found",
-            format!("integration \"{id}\" was not found"),
-        );
-    }
-    let mut inner = state.lock();
-    inner
-        .ingest
-        .entry(id)
-        .or_default()
-        .metrics
-        .push(SyncMetric {
+    record(&state, id, |received| {
+        received.metrics.push(SyncMetric {
             method: "PUT",
             event: event.clone(),
         });
-    Json(json!({"ok": true})).into_response()
+    })
 }
 
 /// `POST …/metrics/heartbeat` `{"eventId": id}`.
@@ -163,22 +154,8 @@ pub(crate) async fn post_heartbeat(
             "body must be {\"eventId\": \"...\"}",
         );
     };
-    if !known(&state, &id) {
-        return error(
-            404,
-            "not_found",
-            format!("integration \"{id}\" was not found"),
-        );
-    }
     let event_id = event_id.to_owned();
-    state
-        .lock()
-        .ingest
-        .entry(id)
-        .or_default()
-        .heartbeats
-        .push(event_id);
-    Json(json!({"ok": true})).into_response()
+    record(&state, id, |received| received.heartbeats.push(event_id))
 }
 
 /// `POST …/logs` `{"logs": [{message, level, timestamp, extra?}…]}`.
@@ -202,21 +179,9 @@ pub(crate) async fn post_logs(
             "each log needs string `message`, `level` and `timestamp`",
         );
     }
-    if !known(&state, &id) {
-        return error(
-            404,
-            "not_found",
-            format!("integration \"{id}\" was not found"),
-        );
-    }
-    state
-        .lock()
-        .ingest
-        .entry(id)
-        .or_default()
-        .logs
-        .extend(logs.iter().cloned());
-    Json(json!({"ok": true})).into_response()
+    record(&state, id, |received| {
+        received.logs.extend(logs.iter().cloned());
+    })
 }
 
 impl SimState {
