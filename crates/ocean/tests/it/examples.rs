@@ -71,9 +71,7 @@ async fn the_first_five_items_that_produced_an_entity_are_posted_once_per_resour
 #[tokio::test]
 async fn a_dry_run_or_the_setting_off_posts_no_example() {
     let mut h = harness().await;
-    h.script.set("project", vec![Some(projects(&["p1"]))]);
-    h.script.set("repository", vec![]);
-    h.script.set("work-item", vec![]);
+    h.script.only_projects(&["p1"]);
     h.resync.settings.dry_run = true;
     assert!(h.run().await.succeeded());
     h.resync.settings.dry_run = false;
@@ -87,9 +85,7 @@ async fn a_dry_run_or_the_setting_off_posts_no_example() {
 async fn a_refused_example_post_changes_nothing_else() {
     // No integration record: Port answers 404 to the examples; the resync still succeeds.
     let h = Harness::new(MAPPING).await;
-    h.script.set("project", vec![Some(projects(&["p1"]))]);
-    h.script.set("repository", vec![]);
-    h.script.set("work-item", vec![]);
+    h.script.only_projects(&["p1"]);
     let report = h.run().await;
     assert!(report.succeeded(), "{report}");
     assert!(h.has("azureDevopsProject", "p1"));

@@ -109,9 +109,7 @@ async fn kafka_resyncs_at_start_and_on_requests_for_this_integration_only() {
 
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
-    script.set("project", vec![Some(projects(&["p1"]))]);
-    script.set("repository", vec![]);
-    script.set("work-item", vec![]);
+    script.only_projects(&["p1"]);
     let runner = local_runner(&env, &script, "kafka-ado");
     let kind = ListenerKind::Kafka {
         brokers: vec![broker.address.clone()],

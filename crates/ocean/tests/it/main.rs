@@ -45,6 +45,13 @@ impl Script {
     fn set(&self, kind: &str, pages: Pages) {
         self.0.lock().unwrap().insert(kind.to_owned(), pages);
     }
+
+    /// One page of the projects `ids`, and no repository nor work item.
+    fn only_projects(&self, ids: &[&str]) {
+        self.set("project", vec![Some(projects(ids))]);
+        self.set("repository", vec![]);
+        self.set("work-item", vec![]);
+    }
 }
 
 impl Integration for Script {
@@ -239,9 +246,7 @@ async fn when_two_items_map_to_one_identifier_the_later_one_wins_every_time() {
 #[tokio::test]
 async fn a_changed_entity_is_the_only_one_written_again() {
     let h = Harness::new(MAPPING).await;
-    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
-    h.script.set("repository", vec![]);
-    h.script.set("work-item", vec![]);
+    h.script.only_projects(&["p1", "p2"]);
     h.run().await;
     let mut changed = projects(&["p1", "p2"]);
     changed[1]["state"] = json!("deleting");
@@ -528,9 +533,7 @@ async fn polling_resyncs_on_start_and_on_each_new_request_from_port() {
     };
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
-    script.set("project", vec![Some(projects(&["p1"]))]);
-    script.set("repository", vec![]);
-    script.set("work-item", vec![]);
+    script.only_projects(&["p1"]);
     let runner = local_runner(&env, &script, "poller");
     let kind = ListenerKind::Polling {
         interval: std::time::Duration::from_mins(1),
@@ -567,9 +570,7 @@ async fn with_should_resync_false_polling_stops_and_the_schedule_still_runs() {
     };
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
-    script.set("project", vec![Some(projects(&["p1"]))]);
-    script.set("repository", vec![]);
-    script.set("work-item", vec![]);
+    script.only_projects(&["p1"]);
     let runner = local_runner(&env, &script, "quiet");
     let mut listening = ListenerSettings::new(ListenerKind::Polling {
         interval: std::time::Duration::from_secs(10),
@@ -791,9 +792,7 @@ async fn resync_requests_coalesce_into_one_follow_up_never_a_stack() {
     };
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
-    script.set("project", vec![Some(projects(&["p1"]))]);
-    script.set("repository", vec![]);
-    script.set("work-item", vec![]);
+    script.only_projects(&["p1"]);
     let runner = local_runner(&env, &script, "hooked");
     let kind = ListenerKind::Webhook { app_host: None };
     let triggers = tokio::sync::Notify::new();

@@ -120,9 +120,7 @@ async fn a_resync_reports_each_kind_its_reconciliation_and_its_outcome_under_one
 async fn a_dry_run_sends_no_status() {
     let env = PortEnv::start().await.unwrap();
     let script = Script::default();
-    script.set("project", vec![Some(projects(&["p1"]))]);
-    script.set("repository", vec![]);
-    script.set("work-item", vec![]);
+    script.only_projects(&["p1"]);
     let mut settings = local_settings("dry-status");
     settings.resync.dry_run = true;
     let runner = ocean::runner::Runner::new(env.client("dry-status"), Arc::new(script), settings);
