@@ -175,6 +175,9 @@ impl Inner {
                 .request(call.method.clone(), url.clone())
                 .header(header::AUTHORIZATION, auth.expose_secret())
                 .query(&call.query);
+            for (name, value) in call.headers {
+                request = request.header(*name, *value);
+            }
             if let Some(body) = &call.body {
                 request = request
                     .header(header::CONTENT_TYPE, "application/json")

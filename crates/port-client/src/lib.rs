@@ -33,6 +33,7 @@ pub mod retry;
 mod transport;
 
 pub use api::{
+    actions::{Ack, ActionRef, ActionRun, Actions, Invocation},
     blueprints::Blueprints,
     entities::Entities,
     integration::Integration,

@@ -91,6 +91,9 @@ pub struct IntegrationRecord {
     /// `installationType` (`OnPrem`, or a Saas kind).
     #[serde(default)]
     pub installation_type: Option<String>,
+    /// Whether an installation executes Port actions for this integration.
+    #[serde(default)]
+    pub actions_processing_enabled: Option<bool>,
     /// Where sync metrics and the sync heartbeat go (`metricAttributes.ingestUrl`).
     #[serde(default)]
     pub metric_attributes: Option<IngestAttributes>,

@@ -29,6 +29,9 @@ pub(crate) struct Call<'a> {
     /// An absolute URL instead of `/v1/{segments}`: Port's ingest hosts, which the integration
     /// record names (`segments` then only label the request's metrics).
     pub(crate) target: Option<&'a url::Url>,
+    /// Headers besides authorization and content type (Port's `x-port-reserved-usage` on the
+    /// calls that claim and acknowledge action runs).
+    pub(crate) headers: &'a [(&'static str, &'static str)],
 }
 
 /// Waits `after` before retrying a request to `route`, saying why at WARN.
@@ -135,14 +138,15 @@ pub(crate) async fn send_recorded(
 
 /// Segments that name something (the one after `blueprints`, `integration`, ...) become `{}`.
 fn endpoint(segments: &[&str]) -> String {
-    const NAMED_AFTER: [&str; 5] = [
+    const NAMED_AFTER: [&str; 6] = [
         "blueprints",
         "integration",
         "scorecards",
         "pages",
         "entities",
+        "runs",
     ];
-    const VERBS: [&str; 2] = ["bulk", "search"];
+    const VERBS: [&str; 4] = ["bulk", "search", "claim-pending", "ack"];
     let mut out = Vec::with_capacity(segments.len());
     let mut previous = "";
     for segment in segments {

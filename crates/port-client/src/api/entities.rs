@@ -112,6 +112,7 @@ impl Entities<'_> {
             idempotent: true,
             accept: &[413],
             target: None,
+            headers: &[],
         };
         let (status, bytes) = self.client.inner.send(&call).await?;
         if status == 413 {
@@ -132,6 +133,7 @@ impl Entities<'_> {
             idempotent: true,
             accept: &[],
             target: None,
+            headers: &[],
         };
         let (_, bytes) = self.client.inner.send(&call).await?;
         let response: EntitiesPage = decode("/v1/entities/search", &bytes)?;
@@ -164,6 +166,7 @@ impl Entities<'_> {
                 idempotent: true,
                 accept: &[],
                 target: None,
+                headers: &[],
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let page: EntitiesPage = decode("/v1/blueprints/{bp}/entities/search", &bytes)?;
@@ -192,6 +195,7 @@ impl Entities<'_> {
                 idempotent: true,
                 accept: &[],
                 target: None,
+                headers: &[],
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let response: DeleteResponse =
@@ -245,6 +249,7 @@ impl Entities<'_> {
                 idempotent: true,
                 accept: &[],
                 target: None,
+                headers: &[],
             };
             let (_, bytes) = self.client.inner.send(&call).await?;
             let listed: EntitiesPage =

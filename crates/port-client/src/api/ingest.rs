@@ -39,6 +39,7 @@ impl Client {
             idempotent,
             accept: &[],
             target: Some(url),
+            headers: &[],
         };
         self.inner.send(&call).await.map(drop)
     }

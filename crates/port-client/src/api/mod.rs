@@ -4,6 +4,7 @@
 //! Handlers sit above `client.rs`: they borrow a [`Client`] and send through its request loop,
 //! while `client.rs` knows nothing of them.
 
+pub mod actions;
 pub mod blueprints;
 pub mod entities;
 mod ingest;
@@ -18,11 +19,18 @@ use crate::{
     Client, Error,
     transport::{Call, decode},
 };
+use actions::Actions;
 use blueprints::Blueprints;
 use entities::Entities;
 use integration::Integration;
 
 impl Client {
+    /// Action-run calls (runs this integration executes).
+    #[must_use]
+    pub fn actions(&self) -> Actions<'_> {
+        Actions { client: self }
+    }
+
     /// Entity calls.
     #[must_use]
     pub fn entities(&self) -> Entities<'_> {
@@ -89,6 +97,7 @@ impl Client {
             idempotent,
             accept,
             target: None,
+            headers: &[],
         };
         let (status, bytes) = self.inner.send(&call).await?;
         if status == 404 {
