@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod actions;
 mod cursor;
 mod entities;
 mod ingest;

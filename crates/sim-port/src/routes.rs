@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::{
-    SimState, cursor,
+    SimState, actions, cursor,
     entities::{
         blueprint_search, bulk_delete, bulk_upsert, datasource_entities, delete_one, search,
         upsert_one,
@@ -100,6 +100,7 @@ pub fn router(state: Arc<SimState>) -> Router {
             post(ingest::post_heartbeat),
         )
         .route("/ingest/{id}/logs", post(ingest::post_logs))
+        .merge(actions::routes())
         .route("/_dump", get(dump))
         .route("/_stats", get(stats))
         .route("/_faults", post(set_faults))

@@ -68,6 +68,8 @@ pub(crate) struct Inner {
     pub(crate) examples: BTreeMap<(String, String), Vec<Value>>,
     /// Incremental-sync cursors by (integration, kind, index).
     pub(crate) cursors: BTreeMap<(String, String, usize), String>,
+    /// Action runs by id.
+    pub(crate) action_runs: BTreeMap<String, crate::actions::StoredRun>,
     /// What the ingest routes received, per integration.
     pub(crate) ingest: BTreeMap<String, crate::ingest::Received>,
     /// This simulator's own URL, for the ingest URLs of integration records (set when served).
