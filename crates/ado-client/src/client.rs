@@ -302,7 +302,10 @@ impl Client {
                 return Err(self.refused(status));
             }
             match classify(Some(status), Some(response.headers()), attempt, idempotent) {
-                RetryAction::Done if status == 404 => return Err(Error::NotFound { route }),
+                RetryAction::Done if status == 404 => {
+                    let message = service_message(&response.text().await.unwrap_or_default());
+                    return Err(Error::NotFound { route, message });
+                }
                 RetryAction::Done => {
                     let headers = response.headers().clone();
                     let body = response.bytes().await.map_err(|e| {
@@ -420,6 +423,16 @@ impl Client {
         }
     }
 
+    /// How long requests to this organization are held back (its rate limit nearly spent, or
+    /// a `Retry-After`), if they are: Port action runs wait this out before they start, as
+    /// Ocean's executors do (`is_close_to_rate_limit`).
+    #[must_use]
+    pub fn rate_limited_for(&self) -> Option<Duration> {
+        let until = self.inner.paused_until.lock().ok().and_then(|p| *p)?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
     async fn wait_for_pause(&self) {
         let until = self.inner.paused_until.lock().ok().and_then(|p| *p);
         if let Some(until) = until.filter(|u| *u > Instant::now()) {
@@ -527,6 +540,7 @@ fn is_sign_in(status: u16, headers: &header::HeaderMap) -> bool {
 }
 
 fn service_message(body: &str) -> String {
+    let body = body.trim_start_matches('\u{feff}');
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))

@@ -41,6 +41,8 @@ pub enum Error {
     NotFound {
         /// The route.
         route: String,
+        /// Azure DevOps's own message, when its answer had one (`Pipeline with id 7 not found.`).
+        message: String,
     },
     /// Any other error status, after retries where allowed.
     #[error("{method} {route} failed with HTTP {status}: {message}")]

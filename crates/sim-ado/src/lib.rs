@@ -30,6 +30,7 @@ mod model;
 mod objects;
 mod paths;
 mod pipeline_events;
+mod pipeline_runs;
 mod pipelines;
 mod refs;
 mod release;
@@ -45,6 +46,7 @@ mod wire;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 pub use config::{SimConfig, Sizes};
+pub use pipeline_runs::StartedRun;
 pub use routes::router;
 pub use state::AdoState;
 

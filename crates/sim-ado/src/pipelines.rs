@@ -40,7 +40,10 @@ pub(crate) fn routes() -> Router<Arc<AdoState>> {
     Router::new()
         .route("/{org}/{project}/_apis/pipelines", get(pipelines))
         .route("/{org}/{project}/_apis/pipelines/{id}", get(pipeline))
-        .route("/{org}/{project}/_apis/pipelines/{id}/runs", get(runs))
+        .route(
+            "/{org}/{project}/_apis/pipelines/{id}/runs",
+            get(runs).post(crate::pipeline_runs::start),
+        )
         .route("/{org}/{project}/_apis/pipelines/{id}/runs/{run}", get(run))
         .route("/{org}/{project}/_apis/build/builds", get(builds))
         .route("/{org}/{project}/_apis/build/builds/{id}", get(build))
@@ -487,6 +490,17 @@ impl AdoState {
     /// Queues a run of pipeline `pipeline` of project number `project` now and returns its id
     /// (`ms.vss-pipelines.run-state-changed-event`, state `inProgress`).
     pub fn run_pipeline(&self, project: usize, pipeline: u64) -> Option<u64> {
+        self.queue_run(project, pipeline, None)?["id"].as_u64()
+    }
+
+    /// [`AdoState::run_pipeline`] on `branch` (a full ref) when given; returns the run as the
+    /// Pipelines API shows it.
+    pub(crate) fn queue_run(
+        &self,
+        project: usize,
+        pipeline: u64,
+        branch: Option<&str>,
+    ) -> Option<Value> {
         let mut inner = self.lock();
         let p = inner.projects.get_mut(project)?;
         let definition = p.pipelines.iter().find(|x| x["id"] == pipeline)?.clone();
@@ -501,13 +515,16 @@ impl AdoState {
         let mut build = build_object(&self.base, p, &definition, id, self.clock.now());
         build["status"] = json!("inProgress");
         build["startTime"] = build["queueTime"].clone();
+        if let Some(branch) = branch {
+            build["sourceBranch"] = json!(branch);
+        }
         p.builds.push(build.clone());
         let project_id = p.project["id"].clone();
         drop(inner);
         let run = run_of(&self.base, &build, &definition);
         self.run_state_changed(&project_id, &run, &definition);
         self.stages_changed(&project_id, &build, &run, &definition);
-        build["id"].as_u64()
+        Some(run)
     }
 
     /// Completes a run (a build) now with `result` (`succeeded`, `failed`, `canceled`):

@@ -53,6 +53,26 @@ impl Client {
             .await
     }
 
+    /// `POST {project}/_apis/pipelines/{pipeline}/runs`: starts a run with `body`
+    /// (`resources`, `templateParameters`, `variables`) and returns it. Not retried after a
+    /// server error or a lost connection: the run may have started.
+    pub async fn run_pipeline(
+        &self,
+        project: &ProjectId,
+        pipeline: PipelineId,
+        body: &Value,
+    ) -> Result<Value, Error> {
+        let pipeline = pipeline.to_string();
+        self.post(
+            Host::Core,
+            &[project.as_str(), "_apis", "pipelines", &pipeline, "runs"],
+            &[],
+            body,
+            false,
+        )
+        .await
+    }
+
     /// `GET {project}/_apis/pipelines/{pipeline}/runs/{run}` (a run is the build with its id).
     pub async fn pipeline_run(
         &self,
