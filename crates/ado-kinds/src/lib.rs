@@ -19,6 +19,7 @@
 //! assert_eq!(config.integration.r#type, "azure-devops");
 //! ```
 
+pub mod actions;
 mod config;
 pub mod defaults;
 mod error;

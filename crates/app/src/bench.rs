@@ -288,7 +288,14 @@ pub(crate) async fn bench_runner(
     )
     .installation(installation.clone())
     .build()?;
-    wiring::initialize(&port, &installation, &serde_json::json!({}), true, None).await?;
+    wiring::initialize(
+        &port,
+        &installation,
+        &ocean::defaults::RecordFields::default(),
+        true,
+        None,
+    )
+    .await?;
     let ado = AdoClient::new(
         &ado_url.parse()?,
         &SecretString::from("sim-pat"),

@@ -13,7 +13,9 @@ use ado_kinds::{AccountMode, AdoConfig, AdoKind, AzureDevops};
 use anyhow::Context;
 use mapping::{CompileOptions, MappingPlan, PortAppConfig};
 use ocean::{
+    actions::Processor,
     config::{Config, ListenerKind, Overrides, Problems},
+    defaults::RecordFields,
     listener::{self, Outcome},
     redact::Redaction,
     resync::ResyncSettings,
@@ -60,14 +62,14 @@ const LOG_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Loads the configuration (all problems at once), then runs the configured listener.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (config, loaded) = load(&args)?;
-    let shutdown = shutdown_signal()?;
+    let shutdown = broadcast(shutdown_signal()?);
     // A dry run sends nothing to Port, logs included.
     let ship_logs = config.application.enable_http_logging && !args.dry_run;
     let logging = logging::init(config.application.log_level.directive(), ship_logs);
     let redaction = logging.redaction.clone();
     redaction.add(secrets(&config));
     if args.dry_run {
-        return dry_run(&config, loaded, redaction, args.verbose, shutdown).await;
+        return dry_run(&config, loaded, redaction, args.verbose, shutdown()).await;
     }
     info!(
         identifier = %config.integration.identifier,
@@ -105,10 +107,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let mut shutdown = std::pin::pin!(shutdown);
     let started = tokio::select! {
         done = initialize(&config, &runner, long_running) => Some(done),
-        () = &mut shutdown => None,
+        () = shutdown() => None,
     };
     let outcome = match started {
         None => {
@@ -118,16 +119,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(Err(error)) => Err(error),
         Some(Ok(())) => {
             runner.health().set_serving();
-            listener::run(
+            let actions = actions_processor(&config, &runner, &ado)
+                .map(|processor| tokio::spawn(processor.run(shutdown())));
+            let outcome = listener::run(
                 &runner,
                 &config.event_listener,
                 config.scheduled_resync_interval,
                 &triggers,
-                shutdown,
+                shutdown(),
             )
             .await
             .context("the resync could not start")
-            .map(Some)
+            .map(Some);
+            if let Some(actions) = actions {
+                // It stops on the same signal (or runs on while the listener was ONCE-like).
+                let _ = actions.await;
+            }
+            outcome
         }
     };
     if let Some(realtime) = realtime {
@@ -209,7 +217,7 @@ async fn initialize(
         let attempt = wiring::initialize(
             runner.port(),
             runner.installation(),
-            &config.event_listener.kind.changelog_destination(),
+            &record_fields(config),
             config.initialize_port_resources,
             config.create_port_resources_origin,
         )
@@ -259,6 +267,50 @@ async fn dry_run(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The processor of Port action runs, when this process executes them: the actions processor
+/// is enabled and the listener runs actions (Ocean's `should_run_actions`).
+fn actions_processor(
+    config: &Config<AdoConfig>,
+    runner: &Runner<AzureDevops>,
+    ado: &[AdoClient],
+) -> Option<Arc<Processor<ado_kinds::actions::TriggerPipeline>>> {
+    let settings = &config.actions_processor;
+    if !(settings.enabled && config.event_listener.should_run_actions) {
+        return None;
+    }
+    if ado.len() != 1 {
+        warn!(
+            organizations = ado.len(),
+            "Port action runs will fail: Azure DevOps actions support a single organization \
+             (Single Account mode), as upstream."
+        );
+    }
+    Some(Processor::new(
+        Arc::new(ado_kinds::actions::TriggerPipeline::new(ado.to_vec())),
+        runner.port().clone(),
+        config.integration.identifier.clone(),
+        settings.clone(),
+    ))
+}
+
+/// `signal` as a future per waiter: the listener, the action processor and the start all
+/// stop on the same SIGTERM.
+fn broadcast(
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    let (fired, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        signal.await;
+        let _ = fired.send(true);
+    });
+    move || {
+        let mut watch = watch.clone();
+        Box::pin(async move {
+            let _ = watch.wait_for(|fired| *fired).await;
+        })
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod). The handlers
@@ -344,7 +396,7 @@ fn build_runner(
         scheduled_interval_minutes: config.scheduled_resync_interval.map(|d| d.as_secs() / 60),
         resync,
         no_default_mapping: !config.initialize_port_resources,
-        changelog_destination: config.event_listener.kind.changelog_destination(),
+        record: record_fields(config),
         heartbeat_every: Some(config.status_heartbeat_interval),
         incremental_interval: config.integration.incremental_sync,
         excluded_tags: config.integration.config.excluded_tags.clone(),
@@ -353,6 +405,14 @@ fn build_runner(
         wiring::runner(port, ado.clone(), &installation, extras)?,
         ado,
     ))
+}
+
+/// What the integration record says about this installation.
+fn record_fields(config: &Config<AdoConfig>) -> RecordFields {
+    RecordFields {
+        changelog_destination: config.event_listener.kind.changelog_destination(),
+        actions_processing_enabled: config.actions_processor.enabled,
+    }
 }
 
 /// One client per organization: the personal access token's one, or every organization of

@@ -7,7 +7,7 @@ use ado_client::Client as AdoClient;
 use ado_kinds::AzureDevops;
 use mapping::PortAppConfig;
 use ocean::{
-    defaults::{self, Initialized, Origin},
+    defaults::{self, Initialized, Origin, RecordFields},
     resync::ResyncSettings,
     runner::{Runner, RunnerSettings},
 };
@@ -27,8 +27,8 @@ pub(crate) struct Extras {
     pub(crate) resync: ResyncSettings,
     /// `initializePortResources` is off: a new record gets no default mapping.
     pub(crate) no_default_mapping: bool,
-    /// The listener's `changelogDestination` (`{}` unless Port must notify it).
-    pub(crate) changelog_destination: Value,
+    /// The record's `changelogDestination` and `actionsProcessingEnabled`.
+    pub(crate) record: RecordFields,
     /// `excludedTags`: projects left out.
     pub(crate) excluded_tags: Vec<String>,
     /// `OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS` (default 10 s, as Ocean).
@@ -59,7 +59,7 @@ pub(crate) fn runner(
             jq_env: extras.jq_env,
             scheduled_interval_minutes: extras.scheduled_interval_minutes,
             resync: extras.resync,
-            changelog_destination: extras.changelog_destination,
+            record: extras.record,
             heartbeat_every: extras
                 .heartbeat_every
                 .unwrap_or(std::time::Duration::from_secs(10)),
@@ -72,18 +72,10 @@ pub(crate) fn runner(
 pub(crate) async fn initialize(
     port: &Client,
     who: &Installation,
-    changelog_destination: &Value,
+    record: &RecordFields,
     enabled: bool,
     origin: Option<Origin>,
 ) -> anyhow::Result<Initialized> {
     let resources = ado_kinds::defaults::resources().map_err(anyhow::Error::from_boxed)?;
-    Ok(defaults::initialize(
-        port,
-        who,
-        changelog_destination,
-        &resources,
-        enabled,
-        origin,
-    )
-    .await?)
+    Ok(defaults::initialize(port, who, record, &resources, enabled, origin).await?)
 }

@@ -114,6 +114,26 @@ impl std::fmt::Display for Initialized {
     }
 }
 
+/// What a start writes into the integration record and keeps current there, as Ocean does
+/// (`changelogDestination`, `actionsProcessingEnabled`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordFields {
+    /// Where Port sends resync requests (the listener's; `{}` when it needs none).
+    pub changelog_destination: Value,
+    /// Whether this installation executes Port actions (`OCEAN__ACTIONS_PROCESSOR__ENABLED`).
+    pub actions_processing_enabled: bool,
+}
+
+impl Default for RecordFields {
+    /// A listener Port does not notify (`{}`), no actions.
+    fn default() -> Self {
+        Self {
+            changelog_destination: json!({}),
+            actions_processing_enabled: false,
+        }
+    }
+}
+
 fn port(action: &'static str) -> impl FnOnce(port_client::Error) -> Error {
     move |source| Error::Port { action, source }
 }
@@ -122,7 +142,7 @@ fn port(action: &'static str) -> impl FnOnce(port_client::Error) -> Error {
 pub async fn initialize(
     client: &Client,
     who: &Installation,
-    changelog_destination: &Value,
+    fields: &RecordFields,
     defaults: &DefaultResources,
     initialize_port_resources: bool,
     configured_origin: Option<Origin>,
@@ -139,14 +159,14 @@ pub async fn initialize(
         .or(configured_origin)
         .unwrap_or(Origin::Default);
     let record = if let Some(record) = existing {
-        update_record(client, who, changelog_destination, record).await?
+        update_record(client, who, fields, record).await?
     } else {
         let config = match origin {
             Origin::Default if initialize_port_resources => defaults.port_app_config.clone(),
             Origin::Empty => json!({"resources": []}),
             _ => json!({}),
         };
-        create_record(client, who, changelog_destination, config, origin).await?
+        create_record(client, who, fields, config, origin).await?
     };
     if record.are_port_resources_initialized == Some(true) {
         return Ok(Initialized::AlreadyDone);
@@ -188,27 +208,31 @@ pub async fn initialize(
     Ok(outcome)
 }
 
-/// Brings an existing record's type, version and `changelogDestination` up to date, as Ocean
-/// does at start (a listener changed from `POLLING` to `WEBHOOK` must tell Port where to send
-/// resync requests). Unchanged records are not written.
+/// Brings an existing record's type, version, `changelogDestination` and
+/// `actionsProcessingEnabled` up to date, as Ocean does at start (a listener changed from
+/// `POLLING` to `WEBHOOK` must tell Port where to send resync requests). Unchanged records are
+/// not written.
 async fn update_record(
     client: &Client,
     who: &Installation,
-    changelog_destination: &Value,
+    fields: &RecordFields,
     record: IntegrationRecord,
 ) -> Result<IntegrationRecord, Error> {
     let stale = record.installation_app_type.as_deref() != Some(who.integration_type.as_str())
         || record.version.as_deref() != Some(who.version.as_str())
-        || record.changelog_destination.as_ref() != Some(changelog_destination);
+        || record.changelog_destination.as_ref() != Some(&fields.changelog_destination)
+        || record.actions_processing_enabled.unwrap_or(false) != fields.actions_processing_enabled;
     if !stale {
         return Ok(record);
     }
     info!(
         identifier = who.identifier,
-        "Updating the integration record's type, version and changelog destination."
+        "Updating the integration record's type, version, changelog destination and actions \
+         processing."
     );
     let wanted = json!({"installationAppType": who.integration_type, "version": who.version,
-        "changelogDestination": changelog_destination});
+        "changelogDestination": fields.changelog_destination,
+        "actionsProcessingEnabled": fields.actions_processing_enabled});
     client
         .integration()
         .patch(&who.identifier, &wanted)
@@ -221,7 +245,7 @@ async fn update_record(
 pub(crate) async fn create_record(
     client: &Client,
     who: &Installation,
-    changelog_destination: &Value,
+    fields: &RecordFields,
     config: Value,
     origin: Origin,
 ) -> Result<IntegrationRecord, Error> {
@@ -231,7 +255,8 @@ pub(crate) async fn create_record(
         "Creating the integration record."
     );
     let mut body = json!({"installationId": who.identifier, "installationAppType": who.integration_type,
-        "version": who.version, "changelogDestination": changelog_destination, "config": config,
+        "version": who.version, "changelogDestination": fields.changelog_destination,
+        "actionsProcessingEnabled": fields.actions_processing_enabled, "config": config,
         "createPortResourcesOrigin": origin.name()});
     let integrations = client.integration();
     let created = if origin == Origin::Port {

@@ -23,6 +23,7 @@
 //! assert!(Fixed.fetch("other", &SelectorConfig::default()).is_none());
 //! ```
 
+pub mod actions;
 pub mod config;
 pub mod defaults;
 mod error;

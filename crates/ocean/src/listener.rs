@@ -4,7 +4,7 @@
 //! `triggers` given here); `KAFKA` resyncs at start and on each resync request read from Port's
 //! topic ([`crate::kafka`]; Ocean has no resync at start there and relies on the change log
 //! replaying its own record update, which a new consumer group starting at the latest offset
-//! misses); `WEBHOOKS_ONLY` never resyncs. With any of them,
+//! misses); `WEBHOOKS_ONLY` and `ACTIONS_ONLY` never resync. With any of them,
 //! `scheduledResyncInterval` adds a full resync every N minutes (first one after N minutes).
 //! `shouldResync: false` turns the listener's own resyncs off (start, polling, Kafka,
 //! `POST /resync`), as Ocean's listeners skip them; the schedule, which Ocean runs apart from
@@ -69,12 +69,14 @@ pub async fn run<I: Integration>(
             interval,
             resync_on_start,
         } => (Some(*interval), *resync_on_start),
-        ListenerKind::WebhooksOnly | ListenerKind::Webhook { .. } => (None, false),
+        ListenerKind::WebhooksOnly | ListenerKind::ActionsOnly | ListenerKind::Webhook { .. } => {
+            (None, false)
+        }
         ListenerKind::Kafka { .. } => (None, true),
     };
     runner.ensure_integration().await?;
     if !listener.should_resync {
-        if !matches!(kind, ListenerKind::WebhooksOnly) {
+        if !matches!(kind, ListenerKind::WebhooksOnly | ListenerKind::ActionsOnly) {
             info!(
                 listener = kind.name(),
                 "shouldResync is false: this listener triggers no resync."

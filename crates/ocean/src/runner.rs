@@ -32,8 +32,8 @@ pub struct RunnerSettings {
     pub scheduled_interval_minutes: Option<u64>,
     /// Resync tuning.
     pub resync: ResyncSettings,
-    /// Where Port sends resync requests, written on a record this runner creates.
-    pub changelog_destination: Value,
+    /// What a record this runner creates says about this installation.
+    pub record: crate::defaults::RecordFields,
     /// How often a running resync's heartbeat goes to Port
     /// (`OCEAN__STATUS_HEARTBEAT_INTERVAL_SECONDS`).
     pub heartbeat_every: std::time::Duration,
@@ -114,7 +114,7 @@ impl<I: Integration> Runner<I> {
             crate::defaults::create_record(
                 &self.port,
                 &self.settings.installation,
-                &self.settings.changelog_destination,
+                &self.settings.record,
                 config,
                 crate::defaults::Origin::Default,
             )

@@ -298,6 +298,10 @@ fn target(event_type: &str, payload: &Value) -> Result<Option<Target>, EventShap
 impl LiveEvents for AdoLive {
     type Error = crate::Error;
 
+    fn action_completion(&self, payload: &Value) -> Option<ocean::actions::Completion> {
+        crate::actions::completion(payload)
+    }
+
     /// Reconciles each organization's subscriptions on its own (one that fails does not hold
     /// back the others) and records which subscriptions deliver for which organization.
     async fn upkeep(&self) {

@@ -888,7 +888,7 @@ resources:
             jq_env: None,
             scheduled_interval_minutes: None,
             resync: ResyncSettings::default(),
-            changelog_destination: json!({}),
+            record: ocean::defaults::RecordFields::default(),
             heartbeat_every: std::time::Duration::from_secs(10),
             incremental_interval: None,
         },

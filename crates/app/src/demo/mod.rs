@@ -80,7 +80,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .installation(installation.clone())
     .build()?;
-    wiring::initialize(&port, &installation, &serde_json::json!({}), true, None).await?;
+    wiring::initialize(
+        &port,
+        &installation,
+        &ocean::defaults::RecordFields::default(),
+        true,
+        None,
+    )
+    .await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),

@@ -7,6 +7,7 @@
     reason = "tests fail loudly on broken fixtures"
 )]
 
+mod actions;
 mod conformance;
 mod dry_run;
 mod failures;

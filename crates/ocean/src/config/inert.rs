@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::section::Section;
+use super::{ActionsProcessor, ListenerKind, ListenerSettings, section::Section};
 
 /// A setting with no effect here, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ fn saas(value: &Value) -> bool {
     value.as_str() == Some("Saas")
 }
 
-const RULES: [Rule; 3] = [
+const RULES: [Rule; 2] = [
     (
         &["event_listener"],
         "consumer_poll_timeout",
@@ -53,17 +53,29 @@ const RULES: [Rule; 3] = [
         saas,
         "this binary runs as a self-hosted (OnPrem) integration; Saas changes nothing",
     ),
-    (
-        &["actions_processor"],
-        "enabled",
-        truthy,
-        "Port self-service actions (trigger_pipeline) are not run yet",
-    ),
 ];
 
-/// The settings of `root` that ask for something this binary does not do; `once` says
-/// whether the listener is `ONCE`, the only one that runs incremental syncs (as in Ocean).
-pub(super) fn without_effect(root: &Section<'_>, once: bool) -> Vec<WithoutEffect> {
+/// The settings of `root` that ask for something this binary does not do with `listener`:
+/// incremental syncs run only with `ONCE` (as in Ocean), and actions only with a listener that
+/// runs them.
+pub(super) fn without_effect(
+    root: &Section<'_>,
+    listener: Option<&ListenerSettings>,
+    actions: &ActionsProcessor,
+) -> Vec<WithoutEffect> {
+    let once = listener.is_some_and(|l| l.kind == ListenerKind::Once);
+    let actions = listener
+        .filter(|l| actions.enabled && !l.should_run_actions)
+        .map(|l| WithoutEffect {
+            key: root.child(&["actions_processor"]).key_name("enabled"),
+            why: match l.kind {
+                ListenerKind::Once | ListenerKind::WebhooksOnly => {
+                    "this listener type runs no actions (as in Ocean); run a POLLING, WEBHOOK, \
+                     KAFKA or ACTIONS_ONLY listener to execute them"
+                }
+                _ => "the listener's should_run_actions is false",
+            },
+        });
     let integration = root.child(&["integration"]);
     let incremental = integration
         .raw("incremental_sync_enabled")
@@ -84,5 +96,6 @@ pub(super) fn without_effect(root: &Section<'_>, once: bool) -> Vec<WithoutEffec
             })
         })
         .chain(incremental)
+        .chain(actions)
         .collect()
 }

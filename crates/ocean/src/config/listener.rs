@@ -23,16 +23,23 @@ pub struct ListenerSettings {
     pub should_resync: bool,
     /// Whether live events (webhooks) are processed.
     pub should_process_webhooks: bool,
+    /// Whether Port action runs are claimed and executed (with the actions processor enabled).
+    pub should_run_actions: bool,
 }
 
 impl ListenerSettings {
-    /// `kind` with Ocean's defaults for the flags: only `WEBHOOKS_ONLY` triggers no resync,
-    /// and only `ONCE` processes no webhook.
+    /// `kind` with Ocean's defaults for the flags: `WEBHOOKS_ONLY` and `ACTIONS_ONLY` trigger
+    /// no resync, `ONCE` and `ACTIONS_ONLY` process no webhook, and `ONCE` and
+    /// `WEBHOOKS_ONLY` run no action.
     #[must_use]
     pub fn new(kind: ListenerKind) -> Self {
         Self {
-            should_resync: !matches!(kind, ListenerKind::WebhooksOnly),
-            should_process_webhooks: !matches!(kind, ListenerKind::Once),
+            should_resync: !matches!(kind, ListenerKind::WebhooksOnly | ListenerKind::ActionsOnly),
+            should_process_webhooks: !matches!(
+                kind,
+                ListenerKind::Once | ListenerKind::ActionsOnly
+            ),
+            should_run_actions: !matches!(kind, ListenerKind::Once | ListenerKind::WebhooksOnly),
             kind,
         }
     }
@@ -57,6 +64,8 @@ pub enum ListenerKind {
     },
     /// Only live events, never resyncs.
     WebhooksOnly,
+    /// Only Port action runs: no resync, no live event.
+    ActionsOnly,
     /// Port's Kafka topics.
     Kafka {
         /// Brokers.
@@ -81,6 +90,7 @@ impl ListenerKind {
             Self::Once => "ONCE",
             Self::Webhook { .. } => "WEBHOOK",
             Self::WebhooksOnly => "WEBHOOKS_ONLY",
+            Self::ActionsOnly => "ACTIONS_ONLY",
             Self::Kafka { .. } => "KAFKA",
         }
     }
@@ -150,6 +160,7 @@ pub(super) fn listener(
             },
         },
         "WEBHOOKS_ONLY" => ListenerKind::WebhooksOnly,
+        "ACTIONS_ONLY" => ListenerKind::ActionsOnly,
         "KAFKA" => ListenerKind::Kafka {
             brokers: s
                 .list("brokers", p)
@@ -167,7 +178,7 @@ pub(super) fn listener(
             p.push(
                 s.key_name("type"),
                 format!("unknown event listener type \"{written}\""),
-                "use one of POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA",
+                "use one of POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, ACTIONS_ONLY, KAFKA",
             );
             return None;
         }
@@ -187,6 +198,7 @@ pub(super) fn listener(
             defaults.should_process_webhooks,
             p,
         ),
+        should_run_actions: s.bool("should_run_actions", defaults.should_run_actions, p),
         ..defaults
     })
 }

@@ -6,6 +6,7 @@
 //! Integration-specific keys (`integration.config.*`) are typed by the integration through
 //! [`IntegrationConfig`].
 
+mod actions;
 mod application;
 mod env;
 mod inert;
@@ -16,6 +17,7 @@ mod source;
 
 use std::time::Duration;
 
+pub use actions::ActionsProcessor;
 pub use application::{ApplicationSettings, LogLevel};
 pub use inert::WithoutEffect;
 pub use listener::{ListenerKind, ListenerSettings};
@@ -91,6 +93,8 @@ pub struct Config<I> {
     /// Passwords in the proxy URLs of the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
     /// `ALL_PROXY`, either case), to be redacted from every log line.
     pub proxy_passwords: Vec<SecretString>,
+    /// `OCEAN__ACTIONS_PROCESSOR__*`: Port self-service actions this installation executes.
+    pub actions_processor: ActionsProcessor,
     /// Settings Ocean acts on that this binary cannot honour, as set: warned about at start.
     pub without_effect: Vec<WithoutEffect>,
 }
@@ -218,6 +222,7 @@ fn resolve<I: IntegrationConfig>(
     let own = I::resolve(&root.child(&["integration", "config"]), p);
     let listener = listener(&root.child(&["event_listener"]), overrides, p);
     let batch_len = bounded(&root, "upsert_entities_batch_max_length", 20, 1..=20, p);
+    let actions_processor = actions::resolve(&root.child(&["actions_processor"]), p);
     let config = Config {
         initialize_port_resources: root.bool("initialize_port_resources", true, p),
         create_port_resources_origin: origin(&root, p),
@@ -259,13 +264,8 @@ fn resolve<I: IntegrationConfig>(
         ssl_third_party_verify: root.child(&["ssl", "third_party"]).bool("verify", true, p),
         application: application::resolve(sources, p),
         proxy_passwords: proxy_passwords(&root),
-        without_effect: inert::without_effect(
-            &root,
-            overrides.once
-                || listener
-                    .as_ref()
-                    .is_some_and(|l| l.kind == ListenerKind::Once),
-        ),
+        without_effect: inert::without_effect(&root, listener.as_ref(), &actions_processor),
+        actions_processor,
         event_listener: listener?,
         port: port?,
         integration: IntegrationSettings {
@@ -279,7 +279,7 @@ fn resolve<I: IntegrationConfig>(
 }
 
 /// Ocean's sections (settings objects), each with an example: none may be a plain value.
-const SECTIONS: [(&[&str], &str, &str); 7] = [
+const SECTIONS: [(&[&str], &str, &str); 8] = [
     (&[], "port", r#"{"clientId": "…", "clientSecret": "…"}"#),
     (&[], "event_listener", r#"{"type": "ONCE"}"#),
     (&[], "integration", r#"{"identifier": "my-azure-devops"}"#),
@@ -289,6 +289,7 @@ const SECTIONS: [(&[&str], &str, &str); 7] = [
         r#"{"organizationUrl": "https://dev.azure.com/my-org"}"#,
     ),
     (&[], "ssl", r#"{"port": {"verify": true}}"#),
+    (&[], "actions_processor", r#"{"enabled": true}"#),
     (&["ssl"], "port", r#"{"verify": false}"#),
     (&["ssl"], "third_party", r#"{"verify": false}"#),
 ];

@@ -210,7 +210,7 @@ fn every_problem_is_reported_together_with_the_key_as_written() {
     assert!(
         error
             .to_string()
-            .contains("POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, KAFKA")
+            .contains("POLLING, ONCE, WEBHOOK, WEBHOOKS_ONLY, ACTIONS_ONLY, KAFKA")
     );
 }
 
@@ -457,8 +457,75 @@ fn settings_ocean_acts_on_and_we_cannot_are_listed_only_when_they_ask_for_someth
         [
             "OCEAN__EVENT_LISTENER",
             "OCEAN__RUNTIME",
-            "OCEAN__ACTIONS_PROCESSOR__ENABLED",
             "OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED",
+        ]
+    );
+}
+
+#[test]
+fn the_actions_processor_takes_oceans_settings_and_runs_with_listeners_that_run_actions() {
+    let defaults = load(&[], None).unwrap().actions_processor;
+    assert_eq!(
+        (
+            defaults.enabled,
+            defaults.workers_count,
+            defaults.poll_check_interval,
+            defaults.runs_buffer_high_watermark,
+            defaults.visibility_timeout_ms,
+            defaults.per_action_limit(),
+        ),
+        (false, 3, Duration::from_secs(10), 300, 60_000, 90)
+    );
+    let actions_only = load(
+        &[
+            ("OCEAN__EVENT_LISTENER__TYPE", "ACTIONS_ONLY"),
+            (
+                "OCEAN__ACTIONS_PROCESSOR",
+                r#"{"enabled": true, "workersCount": 5}"#,
+            ),
+        ],
+        None,
+    )
+    .unwrap();
+    let listener = &actions_only.event_listener;
+    assert_eq!(
+        (
+            listener.should_resync,
+            listener.should_process_webhooks,
+            listener.should_run_actions
+        ),
+        (false, false, true)
+    );
+    assert_eq!(actions_only.actions_processor.workers_count, 5);
+    assert_eq!(actions_only.without_effect, []);
+    // `ONCE` and `WEBHOOKS_ONLY` run no actions (as in Ocean): enabling them there is said.
+    for listener in ["ONCE", "WEBHOOKS_ONLY"] {
+        let config = load(
+            &[
+                ("OCEAN__EVENT_LISTENER__TYPE", listener),
+                ("OCEAN__ACTIONS_PROCESSOR__ENABLED", "true"),
+            ],
+            None,
+        )
+        .unwrap();
+        let keys: Vec<&str> = config
+            .without_effect
+            .iter()
+            .map(|w| w.key.as_str())
+            .collect();
+        assert_eq!(keys, ["OCEAN__ACTIONS_PROCESSOR__ENABLED"], "{listener}");
+    }
+    assert_eq!(
+        problem_keys(&[
+            ("OCEAN__ACTIONS_PROCESSOR__WORKERS_COUNT", "0"),
+            (
+                "OCEAN__ACTIONS_PROCESSOR__MAX_RUNS_BUFFER_UTIL_PCT_PER_ACTION",
+                "150"
+            ),
+        ]),
+        [
+            "OCEAN__ACTIONS_PROCESSOR__WORKERS_COUNT",
+            "OCEAN__ACTIONS_PROCESSOR__MAX_RUNS_BUFFER_UTIL_PCT_PER_ACTION"
         ]
     );
 }

@@ -16,6 +16,9 @@ pub enum Error<E> {
     /// Writing the mapped entities to Port failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The Port action run the event finishes could not be found or finished.
+    #[error("the Port action run it completes could not be reported")]
+    ActionRun(#[source] Box<port_client::Error>),
     /// The attempt took longer than `OCEAN__MAX_EVENT_PROCESSING_SECONDS`.
     #[error(
         "processing took longer than {0:?} (OCEAN__MAX_EVENT_PROCESSING_SECONDS); what it wrote \

@@ -105,6 +105,14 @@ pub trait LiveEvents: Send + Sync + 'static {
         let _ = (kind, selector, item);
         true
     }
+    /// The Port action run this event finishes, if it says that a run an action started
+    /// completed (Ocean's ACTION webhook processors: they apply whatever the mapping, and
+    /// whether or not this process executes actions, since another replica may). None by
+    /// default.
+    fn action_completion(&self, payload: &Value) -> Option<crate::actions::Completion> {
+        let _ = payload;
+        None
+    }
     /// Keeps the third party's delivery of events set up (Azure DevOps: the service-hook
     /// subscriptions). [`crate::service::Service`] runs it at start and then every
     /// [`crate::service::ServiceSettings::upkeep_every`]; it logs its own failures. Nothing by
@@ -259,6 +267,11 @@ impl<L: LiveEvents> Live<L> {
     }
 
     async fn handle_once(&self, payload: Value) -> Result<Applied, Error<L::Error>> {
+        if let Some(completion) = self.events.action_completion(&payload) {
+            crate::actions::report_completion(&self.port, &completion)
+                .await
+                .map_err(|source| Error::ActionRun(Box::new(source)))?;
+        }
         let (config, plan) = self.current_mapping().await?;
         let changes = self
             .events

@@ -463,7 +463,7 @@ fn local_settings(id: &str) -> ocean::runner::RunnerSettings {
         jq_env: None,
         scheduled_interval_minutes: None,
         resync: ResyncSettings::default(),
-        changelog_destination: serde_json::json!({}),
+        record: ocean::defaults::RecordFields::default(),
         heartbeat_every: std::time::Duration::from_secs(10),
         incremental_interval: None,
     }
@@ -473,7 +473,7 @@ fn local_settings(id: &str) -> ocean::runner::RunnerSettings {
 async fn a_listener_change_updates_the_records_changelog_destination_once() {
     use ocean::{
         config::ListenerKind,
-        defaults::{DefaultResources, Initialized, initialize},
+        defaults::{DefaultResources, Initialized, RecordFields, initialize},
     };
     let sim = sim_port::spawn(sim_port::SimConfig::default())
         .await
@@ -500,21 +500,41 @@ async fn a_listener_change_updates_the_records_changelog_destination_once() {
 
     // First start with POLLING: Port is not to notify anyone.
     let who = testkit::installation("hooked");
-    let first = initialize(&client, &who, &json!({}), &defaults, false, None)
-        .await
-        .unwrap();
+    let first = initialize(
+        &client,
+        &who,
+        &RecordFields::default(),
+        &defaults,
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(first, Initialized::Disabled);
     assert_eq!(record(&sim), serde_json::json!({}));
     assert_eq!(patches(), 0);
 
     // Restarted with WEBHOOK: the record now says where to send resync requests, once.
+    let mut fields = RecordFields {
+        changelog_destination: webhook.clone(),
+        actions_processing_enabled: false,
+    };
     for _ in 0..2 {
-        initialize(&client, &who, &webhook, &defaults, false, None)
+        initialize(&client, &who, &fields, &defaults, false, None)
             .await
             .unwrap();
     }
     assert_eq!(record(&sim), webhook);
     assert_eq!(patches(), 1, "an up-to-date record is not written");
+
+    // Restarted with the actions processor: Port learns that this installation runs actions.
+    fields.actions_processing_enabled = true;
+    initialize(&client, &who, &fields, &defaults, false, None)
+        .await
+        .unwrap();
+    let stored = sim.state.integration("hooked").unwrap();
+    assert_eq!(stored["actionsProcessingEnabled"], serde_json::json!(true));
+    assert_eq!(patches(), 2);
 }
 
 /// Resync-state reports (`running` + `completed`/`failed`) Port received: two per resync.
@@ -628,7 +648,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
     let first = initialize(
         &client("one"),
         &testkit::installation("one"),
-        &json!({}),
+        &ocean::defaults::RecordFields::default(),
         &defaults,
         true,
         None,
@@ -676,7 +696,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
         initialize(
             &client("one"),
             &testkit::installation("one"),
-            &json!({}),
+            &ocean::defaults::RecordFields::default(),
             &defaults,
             true,
             None
@@ -692,7 +712,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
         initialize(
             &client("two"),
             &testkit::installation("two"),
-            &json!({}),
+            &ocean::defaults::RecordFields::default(),
             &defaults,
             true,
             None
@@ -713,7 +733,7 @@ async fn default_resources_are_created_once_in_oceans_order_and_never_over_exist
         initialize(
             &client("three"),
             &testkit::installation("three"),
-            &json!({}),
+            &ocean::defaults::RecordFields::default(),
             &defaults,
             false,
             None
@@ -740,7 +760,7 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
     let empty = initialize(
         &client("e"),
         &testkit::installation("e"),
-        &json!({}),
+        &ocean::defaults::RecordFields::default(),
         &defaults,
         true,
         Some(Origin::Empty),
@@ -767,7 +787,7 @@ async fn the_empty_and_port_origins_create_no_resources_here() {
     let port = initialize(
         &client("p"),
         &testkit::installation("p"),
-        &json!({}),
+        &ocean::defaults::RecordFields::default(),
         &defaults,
         true,
         Some(Origin::Port),
