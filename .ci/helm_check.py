@@ -238,6 +238,17 @@ def defaults():
           "--set-string sendRawDataExamples=false renders false too")
 
 
+def actions_processor():
+    cm = one(render(REQUIRED), "ConfigMap")["data"]
+    check(cm["OCEAN__ACTIONS_PROCESSOR__ENABLED"] == "false", "the actions processor is off by default")
+    cm = one(render(REQUIRED + ["actionsProcessor.enabled=true",
+                                "actionsProcessor.extraConfig.workersCount=5"]),
+              "ConfigMap")["data"]
+    check((cm["OCEAN__ACTIONS_PROCESSOR__ENABLED"], cm.get("OCEAN__ACTIONS_PROCESSOR__WORKERS_COUNT"))
+          == ("true", "5"), "actionsProcessor.enabled and extraConfig render as port-ocean's",
+          {k: v for k, v in cm.items() if "ACTIONS" in k})
+
+
 def cronjob():
     objs = render(REQUIRED + ["workload.kind=CronJob", "scheduledResyncInterval=0 */2 * * *"])
     kinds = sorted(k for k, _ in objs)
@@ -298,7 +309,7 @@ def options():
 
 def main():
     print(f"helm SDK {helm.helm_sdk_version()} (helm-python-sdk), chart {CHART}")
-    for step in (static_checks, lint, port_docs_deployment, defaults, cronjob, options):
+    for step in (static_checks, lint, port_docs_deployment, defaults, actions_processor, cronjob, options):
         try:
             step()
         except Exception as e:  # a render error or a missing object fails the step, not the run
