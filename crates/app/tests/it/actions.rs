@@ -267,3 +267,101 @@ async fn two_replicas_claiming_the_same_runs_execute_each_once() {
     }
     assert_eq!(ado.state.started_runs().len(), ids.len(), "{stderrs}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_waits_while_azure_devops_asks_to_slow_down() {
+    let port = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let (project, pipelines) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let child = actions_binary(&port, &ado, free_port(), "slow", "ACTIONS_ONLY")
+        .spawn()
+        .unwrap();
+    let properties = json!({"project": project, "pipelineId": pipelines[0]});
+    // The first run's project read is answered 429 with Retry-After: 2, which pauses every
+    // request to the organization for 2 s.
+    ado.state.inject("/_apis/projects/", 429, Some(2), 1);
+    let first =
+        port.state
+            .create_action_run(ACTION, "slow", "trigger_pipeline", properties.clone());
+    let throttled = || {
+        ado.state
+            .requests()
+            .iter()
+            .filter(|(route, _)| route.contains("/_apis/projects/"))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    until("the throttled read", || (throttled() >= 1).then_some(())).await;
+    let second = port
+        .state
+        .create_action_run(ACTION, "slow", "trigger_pipeline", properties);
+
+    for id in [&first, &second] {
+        until("the run to start", || {
+            run_of(&port, id).0["externalRunId"].as_str().map(drop)
+        })
+        .await;
+    }
+    let (_, logs) = run_of(&port, &second);
+    assert!(
+        logs[0].starts_with("Delayed due to low remaining rate limit. Will attempt to re-run in"),
+        "{logs:?}"
+    );
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{stderr}");
+    assert_eq!(ado.state.started_runs().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_started_before_a_restart_is_not_executed_again_after_it() {
+    let port = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let (project, pipelines) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let properties = json!({"project": project, "pipelineId": pipelines[0]});
+    let replica = || {
+        actions_binary(&port, &ado, free_port(), "restarted", "ACTIONS_ONLY")
+            .env("OCEAN__ACTIONS_PROCESSOR__VISIBILITY_TIMEOUT_MS", "200")
+            .spawn()
+            .unwrap()
+    };
+    // The first process acknowledges the run and is stopped while Azure DevOps holds it back.
+    ado.state.inject("/_apis/projects/", 429, Some(2), 1);
+    let first = replica();
+    let interrupted =
+        port.state
+            .create_action_run(ACTION, "restarted", "trigger_pipeline", properties.clone());
+    until("the held-back read", || {
+        ado.state
+            .requests()
+            .keys()
+            .any(|route| route.contains("/_apis/projects/"))
+            .then_some(())
+    })
+    .await;
+    let (status, stderr) = terminate(first).await;
+    assert!(status.success(), "{stderr}");
+    // It finished the run it had started before exiting.
+    assert!(
+        run_of(&port, &interrupted).0["externalRunId"].is_string(),
+        "{stderr}"
+    );
+
+    // The next process executes new runs, and never the acknowledged one: had Port handed it
+    // out again, it would have come with the new run's claim.
+    let second = replica();
+    let next = port
+        .state
+        .create_action_run(ACTION, "restarted", "trigger_pipeline", properties);
+    until("the new run to start", || {
+        run_of(&port, &next).0["externalRunId"].as_str().map(drop)
+    })
+    .await;
+    let (status, stderr) = terminate(second).await;
+    assert!(status.success(), "{stderr}");
+    assert_eq!(port.state.action_run_claims(&interrupted), 1);
+    assert_eq!(ado.state.started_runs().len(), 2);
+}
