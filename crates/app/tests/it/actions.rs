@@ -26,6 +26,21 @@ fn run_of(port: &sim_port::RunningSim, id: &str) -> (Value, Vec<String>) {
     port.state.action_run(id).expect("the run exists")
 }
 
+/// The simulators, with the name of project number `project` and its pipelines' ids.
+async fn simulators(
+    project: usize,
+) -> (sim_port::RunningSim, sim_ado::RunningSim, String, Vec<u64>) {
+    let port = sim_port::spawn(sim_port::SimConfig::default())
+        .await
+        .unwrap();
+    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
+    let (name, pipelines) = ado
+        .state
+        .pipelines_of(project)
+        .expect("the project has pipelines");
+    (port, ado, name, pipelines)
+}
+
 /// Waits until run `id` finished; its run and log.
 async fn finished(port: &sim_port::RunningSim, id: &str) -> (Value, Vec<String>) {
     until("the run to finish", || {
@@ -80,11 +95,7 @@ async fn with_live_events(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trigger_pipeline_starts_a_run_and_ends_when_azure_devops_reports_it_complete() {
-    let port = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let (project, pipelines) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let (port, ado, project, pipelines) = simulators(0).await;
     let child = with_live_events(&port, &ado, free_port()).await;
 
     let create = |properties: Value| {
@@ -167,11 +178,7 @@ async fn trigger_pipeline_starts_a_run_and_ends_when_azure_devops_reports_it_com
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_inputs_and_unknown_action_types_end_the_run_with_the_reason() {
-    let port = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let (project, _) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let (port, ado, project, _) = simulators(0).await;
     let child = actions_binary(&port, &ado, free_port(), "acts", "ACTIONS_ONLY")
         .spawn()
         .unwrap();
@@ -227,11 +234,7 @@ async fn bad_inputs_and_unknown_action_types_end_the_run_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_claiming_the_same_runs_execute_each_once() {
-    let port = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let (project, pipelines) = ado.state.pipelines_of(1).expect("project 1 has pipelines");
+    let (port, ado, project, pipelines) = simulators(1).await;
     // A visibility timeout of 0: both replicas are handed every pending run, and only the
     // acknowledgement decides which one executes it.
     let replicas: Vec<_> = (0..2)
@@ -270,11 +273,7 @@ async fn two_replicas_claiming_the_same_runs_execute_each_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_waits_while_azure_devops_asks_to_slow_down() {
-    let port = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let (project, pipelines) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let (port, ado, project, pipelines) = simulators(0).await;
     let child = actions_binary(&port, &ado, free_port(), "slow", "ACTIONS_ONLY")
         .spawn()
         .unwrap();
@@ -316,11 +315,7 @@ async fn a_run_waits_while_azure_devops_asks_to_slow_down() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_started_before_a_restart_is_not_executed_again_after_it() {
-    let port = sim_port::spawn(sim_port::SimConfig::default())
-        .await
-        .unwrap();
-    let ado = sim_ado::spawn(sim_ado::SimConfig::default()).await.unwrap();
-    let (project, pipelines) = ado.state.pipelines_of(0).expect("project 0 has pipelines");
+    let (port, ado, project, pipelines) = simulators(0).await;
     let properties = json!({"project": project, "pipelineId": pipelines[0]});
     let replica = || {
         actions_binary(&port, &ado, free_port(), "restarted", "ACTIONS_ONLY")
