@@ -4,7 +4,9 @@
 //!
 //! Differences from upstream, on purpose: inputs of the wrong type (a `pipelineId` that is not
 //! a number, `variables` that are not an object) fail the run with a message naming the input,
-//! where upstream sends them on (Azure DevOps then refuses) or fails with a Python type error.
+//! where upstream sends them on (Azure DevOps then refuses) or fails with a Python type error;
+//! and a process without live events polls the run for its completion
+//! ([`Executor::completion_of`]), where upstream leaves the Port run in progress.
 
 use ado_client::{Client, PipelineId, ProjectId};
 use ocean::actions::{Completion, Executor, RunLog, Started};
@@ -211,6 +213,57 @@ impl Executor for TriggerPipeline {
     fn rate_limited_for(&self) -> Option<std::time::Duration> {
         self.client().ok()?.rate_limited_for()
     }
+
+    /// `GET {project}/_apis/pipelines/{pipeline}/runs/{run}`: the run's completion once its
+    /// state is `completed`; a run Azure DevOps no longer has ends the Port run as failed.
+    async fn completion_of(
+        &self,
+        external_run_id: &str,
+    ) -> Result<Option<Completion>, ActionError> {
+        let Some((project, pipeline, run)) = parse_external_id(external_run_id) else {
+            return Ok(None);
+        };
+        match self
+            .client()?
+            .pipeline_run(&ProjectId::from(project), pipeline, run.into())
+            .await
+        {
+            Ok(found) => Ok(completed(external_run_id, &found)),
+            Err(ado_client::Error::NotFound { .. }) => Ok(Some(Completion {
+                external_run_id: external_run_id.to_owned(),
+                success: false,
+                message: format!("Pipeline run {run} no longer exists in Azure DevOps"),
+                opt_out: Some(REPORT_STATUS),
+            })),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// The parts of an external id made by [`external_id`] (a project id has no `_`).
+fn parse_external_id(external: &str) -> Option<(&str, PipelineId, u64)> {
+    let rest = external.strip_prefix("ado_")?;
+    let mut parts = rest.rsplitn(3, '_');
+    let run = parts.next()?.parse().ok()?;
+    let pipeline = parts.next()?.parse().ok()?;
+    Some((parts.next()?, pipeline, run))
+}
+
+/// The completion that `run` (a Pipelines API run) means, once it is `completed`.
+fn completed(external_run_id: &str, run: &Value) -> Option<Completion> {
+    if run["state"] != "completed" {
+        return None;
+    }
+    let result = run["result"].as_str();
+    Some(Completion {
+        external_run_id: external_run_id.to_owned(),
+        success: result == Some("succeeded"),
+        message: result.map_or_else(
+            || "Pipeline run completed without a result".to_owned(),
+            |result| format!("Pipeline run {result}"),
+        ),
+        opt_out: Some(REPORT_STATUS),
+    })
 }
 
 /// The external id of a pipeline run started by the action (upstream's `build_external_id`).
@@ -228,22 +281,9 @@ pub fn completion(payload: &Value) -> Option<Completion> {
         return None;
     }
     let run = &payload["resource"]["run"];
-    if run["state"] != "completed" {
-        return None;
-    }
     let project = payload["resourceContainers"]["project"]["id"].as_str()?;
     let pipeline = payload["resource"]["pipeline"]["id"].as_u64()?;
-    let run_id = run["id"].as_u64()?;
-    let result = run["result"].as_str();
-    Some(Completion {
-        external_run_id: external_id(project, pipeline, run_id),
-        success: result == Some("succeeded"),
-        message: result.map_or_else(
-            || "Pipeline run completed without a result".to_owned(),
-            |result| format!("Pipeline run {result}"),
-        ),
-        opt_out: Some(REPORT_STATUS),
-    })
+    completed(&external_id(project, pipeline, run["id"].as_u64()?), run)
 }
 
 #[cfg(test)]
@@ -299,6 +339,17 @@ mod tests {
             message(json!({"project": "P", "pipelineId": 1, "variables": "x=1"}))
                 .starts_with("variables must be an object")
         );
+    }
+
+    #[test]
+    fn external_ids_read_back() {
+        let id = external_id("0000-1111-abcd", 7, 4201);
+        assert_eq!(
+            parse_external_id(&id),
+            Some(("0000-1111-abcd", PipelineId::from(7), 4201))
+        );
+        assert_eq!(parse_external_id("ado_x_y"), None);
+        assert_eq!(parse_external_id("gh_p_1_2"), None);
     }
 
     #[test]

@@ -292,6 +292,8 @@ fn actions_processor(
         runner.port().clone(),
         config.integration.identifier.clone(),
         settings.clone(),
+        // Completions arrive as live events only where Azure DevOps delivers them.
+        !(config.base_url.is_some() && config.event_listener.should_process_webhooks),
     ))
 }
 

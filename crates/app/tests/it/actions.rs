@@ -360,3 +360,34 @@ async fn a_run_started_before_a_restart_is_not_executed_again_after_it() {
     assert_eq!(port.state.action_run_claims(&interrupted), 1);
     assert_eq!(ado.state.started_runs().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_live_events_the_run_ends_when_polling_sees_the_pipeline_complete() {
+    let (port, ado, project, pipelines) = simulators(0).await;
+    // ACTIONS_ONLY, no public URL: no event will say that the pipeline run ended.
+    let child = actions_binary(&port, &ado, free_port(), "polls", "ACTIONS_ONLY")
+        .spawn()
+        .unwrap();
+    let id = port.state.create_action_run(
+        ACTION,
+        "polls",
+        "trigger_pipeline",
+        json!({"project": project, "pipelineId": pipelines[0]}),
+    );
+    until("the run to start", || {
+        run_of(&port, &id).0["externalRunId"].as_str().map(drop)
+    })
+    .await;
+    let started = ado.state.started_runs();
+    assert!(ado.state.complete_run(started[0].run, "failed"));
+    let (run, logs) = finished(&port, &id).await;
+    let (status, stderr) = terminate(child).await;
+    assert!(status.success(), "{stderr}");
+    assert_eq!(run["status"], "FAILURE");
+    assert_eq!(logs.last().map(String::as_str), Some("Pipeline run failed"));
+    assert_eq!(
+        ado.state.subscriptions().len(),
+        0,
+        "no event could have told it"
+    );
+}

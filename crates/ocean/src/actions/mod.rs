@@ -41,6 +41,17 @@ pub trait Executor: Send + Sync + 'static {
     fn rate_limited_for(&self) -> Option<Duration> {
         None
     }
+
+    /// Asks the third party whether the run with `external_run_id` finished, for processes
+    /// that receive no live events (see [`Processor::new`]); `None` while it
+    /// runs. Never finished by default.
+    fn completion_of(
+        &self,
+        external_run_id: &str,
+    ) -> impl Future<Output = Result<Option<Completion>, Self::Error>> + Send {
+        let _ = external_run_id;
+        std::future::ready(Ok(None))
+    }
 }
 
 /// A run started in the third party.

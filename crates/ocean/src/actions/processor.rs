@@ -10,7 +10,11 @@
 //!   no partition key, so Ocean's per-partition queues reduce to this one queue);
 //! - a worker waits out the executor's rate limit (in steps of at most 10 s, each noted in the
 //!   run's log), acknowledges the run (409: another worker or replica has it; skipped), executes
-//!   it and reports it started, or failed with the reason.
+//!   it and reports it started, or failed with the reason;
+//! - beyond Ocean: a process that receives no live events (no public URL, or a listener that
+//!   processes none) asks the third party every `poll_check_interval` whether the runs it
+//!   started finished ([`Processor::polling_completions`]). Upstream leaves such runs in
+//!   progress forever. Runs started before a restart are not watched again.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -44,6 +48,8 @@ pub struct Processor<E> {
     held: Mutex<Held>,
     /// Wakes a worker when a run was queued.
     queued: tokio::sync::Notify,
+    /// External ids of runs started here whose completion is polled (when polling).
+    watched: Option<Mutex<Vec<String>>>,
 }
 
 /// Runs claimed and not yet taken by a worker.
@@ -82,13 +88,16 @@ impl Held {
 }
 
 impl<E: Executor> Processor<E> {
-    /// A processor executing `executor`'s action types for installation `installation_id`.
+    /// A processor executing `executor`'s action types for installation `installation_id`;
+    /// with `poll_completions`, for a process that receives no live events (which would report
+    /// completions otherwise), it also asks the executor whether the runs it started finished.
     #[must_use]
     pub fn new(
         executor: Arc<E>,
         port: Client,
         installation_id: String,
         settings: ActionsProcessor,
+        poll_completions: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             executor,
@@ -97,7 +106,14 @@ impl<E: Executor> Processor<E> {
             settings,
             held: Mutex::new(Held::default()),
             queued: tokio::sync::Notify::new(),
+            watched: poll_completions.then(|| Mutex::new(Vec::new())),
         })
+    }
+
+    fn watched(&self) -> Option<std::sync::MutexGuard<'_, Vec<String>>> {
+        self.watched
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
@@ -121,9 +137,17 @@ impl<E: Executor> Processor<E> {
             let (me, stopped) = (Arc::clone(&self), stopped.clone());
             workers.spawn(async move { me.work(stopped).await });
         }
+        let polling = async {
+            if self.watched.is_some() {
+                self.poll_completions().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             () = shutdown => {}
             () = Arc::clone(&self).claim_loop(stopped.clone()) => {}
+            () = polling => {}
         }
         let _ = stop.send(true);
         self.queued.notify_waiters();
@@ -136,6 +160,36 @@ impl<E: Executor> Processor<E> {
             warn!(
                 "Action workers did not finish within {SHUTDOWN_GRACE:?}; their runs stay in progress in Port."
             );
+        }
+    }
+
+    /// Every `poll_check_interval`: the watched runs that finished are reported and dropped,
+    /// and so are those Port no longer has in progress.
+    async fn poll_completions(&self) {
+        loop {
+            tokio::time::sleep(self.settings.poll_check_interval).await;
+            let watched: Vec<String> = self.watched().map(|w| w.clone()).unwrap_or_default();
+            for external in watched {
+                let done = match self.executor.completion_of(&external).await {
+                    Ok(None) => false,
+                    Ok(Some(completion)) => {
+                        match super::report_completion(&self.port, &completion).await {
+                            Ok(_) => true,
+                            Err(error) => {
+                                warn!(external_run_id = external, error = %Report(&error), "Could not report a run's completion; will try again.");
+                                false
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        warn!(external_run_id = external, error = %Report(&error), "Could not read a run's state; will try again.");
+                        false
+                    }
+                };
+                if done && let Some(mut w) = self.watched() {
+                    w.retain(|id| *id != external);
+                }
+            }
         }
     }
 
@@ -333,6 +387,9 @@ impl<E: Executor> Processor<E> {
                     Ok(()) => {
                         counter!("ocean_action_runs_total", "outcome" => "started").increment(1);
                         info!(run_id = run.id, external_run_id, "Action run started.");
+                        if let Some(mut watched) = self.watched() {
+                            watched.push(external_run_id);
+                        }
                     }
                     Err(error) => {
                         self.report_failure(
