@@ -342,6 +342,27 @@ mod tests {
     }
 
     #[test]
+    fn more_than_one_organization_refuses_the_run_as_upstream() {
+        let client = |org: &str| {
+            Client::new(
+                &format!("https://dev.azure.com/{org}")
+                    .parse()
+                    .expect("a URL"),
+                &secrecy::SecretString::from("pat"),
+                &ado_client::ClientOptions::default(),
+            )
+            .expect("a client")
+        };
+        let two = TriggerPipeline::new(vec![client("a"), client("b")]);
+        assert_eq!(
+            two.client().expect_err("refused").to_string(),
+            "Azure DevOps actions currently support a single organization (Single Account \
+             mode); found 2 configured organizations"
+        );
+        assert!(TriggerPipeline::new(vec![client("a")]).client().is_ok());
+    }
+
+    #[test]
     fn external_ids_read_back() {
         let id = external_id("0000-1111-abcd", 7, 4201);
         assert_eq!(
