@@ -95,6 +95,12 @@ impl SimState {
             .map(|stored| (stored.run.clone(), stored.logs.clone()))
     }
 
+    /// How many times runs were looked up by external id `external`.
+    #[must_use]
+    pub fn action_run_lookups(&self, external: &str) -> u32 {
+        self.lock().run_lookups.get(external).copied().unwrap_or(0)
+    }
+
     /// How many times claim-pending handed out run `id`.
     #[must_use]
     pub fn action_run_claims(&self, id: &str) -> u32 {
@@ -258,7 +264,8 @@ pub(crate) async fn list_runs(State(state): Shared, query: RawQuery) -> Response
             "the simulator lists runs by `external_run_id` only",
         );
     };
-    let inner = state.lock();
+    let mut inner = state.lock();
+    *inner.run_lookups.entry(external.clone()).or_default() += 1;
     let runs: Vec<&Value> = inner
         .action_runs
         .values()

@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) cursors: BTreeMap<(String, String, usize), String>,
     /// Action runs by id.
     pub(crate) action_runs: BTreeMap<String, crate::actions::StoredRun>,
+    /// Lookups of action runs by external id, per external id.
+    pub(crate) run_lookups: BTreeMap<String, u32>,
     /// What the ingest routes received, per integration.
     pub(crate) ingest: BTreeMap<String, crate::ingest::Received>,
     /// This simulator's own URL, for the ingest URLs of integration records (set when served).
