@@ -2,7 +2,10 @@
 //! holds, resolves relation targets (of the entities produced, and Port's own relations of those
 //! not produced) through blueprint schemas, plans (see [`super::reconcile`]) and runs bulk deletes.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use serde_json::Value;
 
@@ -153,7 +156,7 @@ struct Relations {
     of_seen: HashSet<EntityKey>,
     /// Targets of each entity Port holds that this run did not produce, from Port's own copy in
     /// the snapshot. The planner uses them only if it keeps the entity (e.g. its resource failed).
-    of_unseen: HashMap<EntityKey, Vec<EntityKey>>,
+    of_unseen: HashMap<Arc<EntityKey>, Vec<EntityKey>>,
 }
 
 impl Relations {
@@ -165,10 +168,9 @@ impl Relations {
         snapshot: &Snapshot,
         lanes: &LaneOutput,
     ) -> Result<Self, String> {
-        let unseen: Vec<(&EntityKey, &Vec<RelationRef>)> = snapshot
-            .relations
-            .iter()
-            .filter(|(key, _)| !lanes.seen.contains(*key))
+        let unseen: Vec<(&Arc<EntityKey>, Vec<RelationRef>)> = snapshot
+            .relations()
+            .filter(|(key, _)| !lanes.seen.contains(key))
             .collect();
         let blueprints: HashSet<&str> = lanes
             .relation_refs
@@ -184,10 +186,10 @@ impl Relations {
         }
         for (key, refs) in unseen {
             let mut targets = Vec::new();
-            for relation in refs {
+            for relation in &refs {
                 schemas.resolve(&by_identifier, &key.blueprint, relation, &mut targets);
             }
-            relations.of_unseen.insert(key.clone(), targets);
+            relations.of_unseen.insert(Arc::clone(key), targets);
         }
         Ok(relations)
     }
@@ -198,7 +200,7 @@ impl Relations {
             .entities
             .keys()
             .map(|key| ExistingEntity {
-                key: key.clone(),
+                key: Arc::clone(key),
                 relations: self.of_unseen.get(key).cloned().unwrap_or_default(),
             })
             .collect()
@@ -253,20 +255,33 @@ impl Schemas {
     }
 }
 
-/// The snapshot's keys by identifier, for relations whose target blueprint is unknown.
-struct ByIdentifier<'a>(HashMap<&'a str, Vec<&'a EntityKey>>);
+/// The snapshot's keys by identifier, for relations whose target blueprint is unknown; built on
+/// first use (most resyncs never need it, and it costs an entry per entity).
+struct ByIdentifier<'a> {
+    snapshot: &'a Snapshot,
+    index: std::sync::OnceLock<HashMap<&'a str, Vec<&'a EntityKey>>>,
+}
 
 impl<'a> ByIdentifier<'a> {
     fn of(snapshot: &'a Snapshot) -> Self {
-        let mut index: HashMap<&str, Vec<&EntityKey>> = HashMap::new();
-        for key in snapshot.entities.keys() {
-            index.entry(key.identifier.as_str()).or_default().push(key);
+        Self {
+            snapshot,
+            index: std::sync::OnceLock::new(),
         }
-        Self(index)
     }
 
     fn keys(&self, identifier: &str) -> impl Iterator<Item = &'a EntityKey> + '_ {
-        self.0.get(identifier).into_iter().flatten().copied()
+        let index = self.index.get_or_init(|| {
+            let mut index: HashMap<&str, Vec<&EntityKey>> = HashMap::new();
+            for key in self.snapshot.entities.keys() {
+                index
+                    .entry(key.identifier.as_str())
+                    .or_default()
+                    .push(&**key);
+            }
+            index
+        });
+        index.get(identifier).into_iter().flatten().copied()
     }
 }
 /// relation name → target blueprint, from a blueprint as Port returns it.

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    reconcile::{EntityKey, RelationRef},
+    reconcile::{RelationRef, Seen},
     report::ResourceReport,
 };
 
@@ -15,7 +15,7 @@ use super::{
 #[derive(Default)]
 pub(super) struct LaneOutput {
     pub(super) reports: Vec<ResourceReport>,
-    pub(super) seen: HashSet<EntityKey>,
+    pub(super) seen: Seen,
     /// Per key produced in this lane (by the key's hash): the resource that produced it last
     /// and the digest of that version, which a later duplicate is compared with.
     pub(super) produced: HashMap<u64, (usize, u64)>,
@@ -31,7 +31,7 @@ impl LaneOutput {
         let mut merged = Self::default();
         for output in outputs {
             merged.reports.extend(output.reports);
-            merged.seen.extend(output.seen);
+            merged.seen.absorb(output.seen);
             merged.relation_refs.extend(output.relation_refs);
             merged.written.extend(output.written);
         }

@@ -214,15 +214,6 @@ async fn run_resource<I: Integration>(
     report
 }
 
-/// A key's hash, for [`LaneOutput::produced`].
-fn key_hash(key: &EntityKey) -> u64 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(key.blueprint.as_bytes());
-    hasher.update(&[0]);
-    hasher.update(key.identifier.as_bytes());
-    hasher.digest()
-}
-
 /// How reports name an entity whose identifier is a search query.
 const SEARCH_QUERY: &str = "(search query)";
 
@@ -320,8 +311,8 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             if let Some(key) = entity.key {
                 let digest = entity.fingerprint.digest();
                 let resource = self.report.index;
-                let earlier = out.produced.insert(key_hash(&key), (resource, digest));
-                out.seen.insert(key.clone());
+                let earlier = out.produced.insert(key.hash64(), (resource, digest));
+                out.seen.insert(&key);
                 match earlier {
                     Some((by, earlier)) if by == resource => {
                         // Produced before by this resource: Port ends with the later item, as
