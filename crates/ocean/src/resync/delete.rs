@@ -14,7 +14,7 @@ use super::{
     lane_output::LaneOutput,
     reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef},
     report::DeletionReport,
-    snapshot::Snapshot,
+    snapshot::{Snapshot, hash_text},
 };
 use crate::{Integration, telemetry};
 
@@ -168,7 +168,7 @@ impl Relations {
         snapshot: &Snapshot,
         lanes: &LaneOutput,
     ) -> Result<Self, String> {
-        let unseen: Vec<(&Arc<EntityKey>, Vec<RelationRef>)> = snapshot
+        let unseen: Vec<(&Arc<EntityKey>, &[u64])> = snapshot
             .relations()
             .filter(|(key, _)| !lanes.seen.contains(key))
             .collect();
@@ -186,8 +186,15 @@ impl Relations {
         }
         for (key, refs) in unseen {
             let mut targets = Vec::new();
-            for relation in &refs {
-                schemas.resolve(&by_identifier, &key.blueprint, relation, &mut targets);
+            for pair in refs.chunks_exact(2) {
+                let (relation, target) = (pair[0], pair[1]);
+                schemas.resolve_hashed(
+                    &by_identifier,
+                    &key.blueprint,
+                    relation,
+                    target,
+                    &mut targets,
+                );
             }
             relations.of_unseen.insert(Arc::clone(key), targets);
         }
@@ -253,13 +260,43 @@ impl Schemas {
             None => into.extend(by_identifier.keys(&relation.target).cloned()),
         }
     }
+
+    /// [`Schemas::resolve`] for a relation the snapshot kept as hashes
+    /// ([`super::snapshot::hash_text`] of its name and target): the snapshot's entities it
+    /// names (only those can be deleted, so only those need protecting).
+    fn resolve_hashed(
+        &self,
+        by_identifier: &ByIdentifier<'_>,
+        blueprint: &str,
+        relation: u64,
+        target: u64,
+        into: &mut impl Extend<EntityKey>,
+    ) {
+        let target_blueprint = self
+            .0
+            .get(blueprint)
+            .and_then(Option::as_ref)
+            .and_then(|schema| {
+                schema
+                    .iter()
+                    .find(|(name, _)| hash_text(name) == relation)
+                    .map(|(_, target_bp)| target_bp.as_str())
+            });
+        into.extend(
+            by_identifier
+                .by_hash(target)
+                .filter(|key| target_blueprint.is_none_or(|bp| key.blueprint == bp))
+                .cloned(),
+        );
+    }
 }
 
-/// The snapshot's keys by identifier, for relations whose target blueprint is unknown; built on
-/// first use (most resyncs never need it, and it costs an entry per entity).
+/// The snapshot's keys by their identifier's hash, for relations whose target blueprint is
+/// unknown and for relations the snapshot kept as hashes; built on first use (most resyncs never
+/// need it, and it costs an entry per entity).
 struct ByIdentifier<'a> {
     snapshot: &'a Snapshot,
-    index: std::sync::OnceLock<HashMap<&'a str, Vec<&'a EntityKey>>>,
+    index: std::sync::OnceLock<HashMap<u64, Vec<&'a EntityKey>>>,
 }
 
 impl<'a> ByIdentifier<'a> {
@@ -270,18 +307,25 @@ impl<'a> ByIdentifier<'a> {
         }
     }
 
-    fn keys(&self, identifier: &str) -> impl Iterator<Item = &'a EntityKey> + '_ {
+    /// The keys whose identifier is `identifier`.
+    fn keys<'s>(&'s self, identifier: &'s str) -> impl Iterator<Item = &'a EntityKey> + 's {
+        self.by_hash(hash_text(identifier))
+            .filter(move |key| key.identifier == identifier)
+    }
+
+    /// The keys whose identifier hashes to `hash`.
+    fn by_hash(&self, hash: u64) -> impl Iterator<Item = &'a EntityKey> + '_ {
         let index = self.index.get_or_init(|| {
-            let mut index: HashMap<&str, Vec<&EntityKey>> = HashMap::new();
+            let mut index: HashMap<u64, Vec<&EntityKey>> = HashMap::new();
             for key in self.snapshot.entities.keys() {
                 index
-                    .entry(key.identifier.as_str())
+                    .entry(hash_text(&key.identifier))
                     .or_default()
                     .push(&**key);
             }
             index
         });
-        index.get(identifier).into_iter().flatten().copied()
+        index.get(&hash).into_iter().flatten().copied()
     }
 }
 /// relation name → target blueprint, from a blueprint as Port returns it.

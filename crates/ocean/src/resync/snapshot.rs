@@ -13,10 +13,12 @@
 //! so that an entity the deletion phase keeps without producing it (its resource failed)
 //! still protects what it relates to (see [`super::reconcile`], rule 4).
 //!
-//! Memory (issue 18): an entity costs its key, its fingerprint and, packed into one byte
-//! string, its relations, all in one map entry. A heap profile of the large bench (136,200
-//! entities) showed a second map of `Vec<RelationRef>` (one allocation per name and per target)
-//! holding 60 MiB at the peak; packed, the same relations take about a tenth of that.
+//! Memory (issue 18): an entity costs its key, its fingerprint and its relations as pairs of
+//! hashes (relation name, target identifier), all in one map entry. A heap profile of the large
+//! bench (136,200 entities) showed a second map of `Vec<RelationRef>` (one allocation per name
+//! and per target) holding 60 MiB at the peak; hashed, the same relations take 16 bytes each.
+//! The deletion phase needs no more: it protects entities of this snapshot, found by their
+//! identifier's hash (a collision protects one more entity, never one less).
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -59,7 +61,7 @@ pub(crate) struct Held {
     /// counts as changed).
     fingerprint: Option<Fingerprint>,
     /// Its relations when loaded with `keep_relations` and it has any, packed by [`pack`].
-    relations: Option<Box<[u8]>>,
+    relations: Option<Box<[u64]>>,
 }
 
 impl Snapshot {
@@ -156,49 +158,28 @@ impl Snapshot {
             .and_then(|held| held.fingerprint.as_ref())
     }
 
-    /// Each entity kept with relations, and them.
-    pub(crate) fn relations(&self) -> impl Iterator<Item = (&Arc<EntityKey>, Vec<RelationRef>)> {
-        self.entities.iter().filter_map(|(key, held)| {
-            held.relations
-                .as_deref()
-                .map(|packed| (key, unpack(packed)))
-        })
+    /// Each entity kept with relations, and them as (relation name, target identifier) hashes.
+    pub(crate) fn relations(&self) -> impl Iterator<Item = (&Arc<EntityKey>, &[u64])> {
+        self.entities
+            .iter()
+            .filter_map(|(key, held)| held.relations.as_deref().map(|packed| (key, packed)))
     }
 }
 
-/// An entity's relations ([`RelationRef::all_of`]) as one byte string: for each reference,
-/// the name's and the target's lengths (`u32`, little-endian) and their bytes. `None` when it
-/// has none.
-fn pack(relations: &serde_json::Map<String, Value>) -> Option<Box<[u8]>> {
+/// The hash the snapshot keeps of a relation name or an identifier.
+pub(crate) fn hash_text(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// An entity's relations ([`RelationRef::all_of`]) as hashes, name then target for each
+/// reference (read them with `chunks_exact(2)`); `None` when it has none.
+fn pack(relations: &serde_json::Map<String, Value>) -> Option<Box<[u64]>> {
     let refs = RelationRef::all_of(relations);
-    if refs.is_empty() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for RelationRef { relation, target } in &refs {
-        for text in [relation, target] {
-            let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(&text.as_bytes()[..len as usize]);
-        }
-    }
-    Some(out.into_boxed_slice())
-}
-
-/// The references [`pack`] packed.
-fn unpack(mut packed: &[u8]) -> Vec<RelationRef> {
-    let mut next = || -> Option<String> {
-        let (len, rest) = packed.split_first_chunk::<4>()?;
-        let len = u32::from_le_bytes(*len) as usize;
-        let text = String::from_utf8_lossy(rest.get(..len)?).into_owned();
-        packed = &rest[len..];
-        Some(text)
-    };
-    let mut refs = Vec::new();
-    while let (Some(relation), Some(target)) = (next(), next()) {
-        refs.push(RelationRef { relation, target });
-    }
-    refs
+    (!refs.is_empty()).then(|| {
+        refs.iter()
+            .flat_map(|r| [hash_text(&r.relation), hash_text(&r.target)])
+            .collect()
+    })
 }
 
 fn key_of(entity: &Value) -> Option<EntityKey> {
@@ -246,24 +227,23 @@ mod tests {
         );
         assert_eq!(snapshot.entities.len(), 2);
         assert!(snapshot.get(&key("repo", "r1")).is_some());
-        let relations: HashMap<EntityKey, _> = snapshot
+        let relations: HashMap<EntityKey, Vec<(u64, u64)>> = snapshot
             .relations()
-            .map(|(key, refs)| ((**key).clone(), refs))
+            .map(|(key, refs)| {
+                let pairs = refs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+                ((**key).clone(), pairs)
+            })
             .collect();
         let mut refs = relations[&key("repo", "r1")].clone();
-        refs.sort();
-        let relation = |relation: &str, target: &str| RelationRef {
-            relation: relation.to_owned(),
-            target: target.to_owned(),
-        };
-        assert_eq!(
-            refs,
-            [
-                relation("project", "p1"),
-                relation("teams", "t1"),
-                relation("teams", "t2"),
-            ]
-        );
+        refs.sort_unstable();
+        let relation = |relation: &str, target: &str| (hash_text(relation), hash_text(target));
+        let mut expected = vec![
+            relation("project", "p1"),
+            relation("teams", "t1"),
+            relation("teams", "t2"),
+        ];
+        expected.sort_unstable();
+        assert_eq!(refs, expected);
         assert!(!relations.contains_key(&key("project", "p1")));
     }
 
