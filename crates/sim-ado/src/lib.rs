@@ -46,7 +46,7 @@ mod wire;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 pub use config::{SimConfig, Sizes};
-pub use pipeline_runs::StartedRun;
+pub use model::StartedRun;
 pub use routes::router;
 pub use state::AdoState;
 

@@ -212,6 +212,19 @@ pub(crate) fn push_resource(
     })
 }
 
+/// A run started through the API, with the request that started it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedRun {
+    /// The project's id.
+    pub project: String,
+    /// The pipeline's id.
+    pub pipeline: u64,
+    /// The run's id.
+    pub run: u64,
+    /// The request body as received.
+    pub request: Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,22 +14,10 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
+    model::StartedRun,
     state::AdoState,
     wire::{error, not_found},
 };
-
-/// A run started through the API, with the request that started it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StartedRun {
-    /// The project's id.
-    pub project: String,
-    /// The pipeline's id.
-    pub pipeline: u64,
-    /// The run's id.
-    pub run: u64,
-    /// The request body as received.
-    pub request: Value,
-}
 
 impl AdoState {
     /// Every run started through `POST …/pipelines/{id}/runs`, in order.

@@ -46,7 +46,7 @@ pub(crate) struct Inner {
     pub(crate) delivery_failures: u64,
     pub(crate) notifications: u64,
     /// Runs started through the Run Pipeline API.
-    pub(crate) started_runs: Vec<crate::pipeline_runs::StartedRun>,
+    pub(crate) started_runs: Vec<crate::model::StartedRun>,
     /// Pushes made (the last push id).
     pub(crate) pushes: u64,
     /// Entra ID: token requests, bearer tokens accepted so far, and revoked ones.
