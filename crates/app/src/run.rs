@@ -119,23 +119,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(Err(error)) => Err(error),
         Some(Ok(())) => {
             runner.health().set_serving();
-            let actions = actions_processor(&config, &runner, &ado)
-                .map(|processor| tokio::spawn(processor.run(shutdown())));
-            let outcome = listener::run(
-                &runner,
-                &config.event_listener,
-                config.scheduled_resync_interval,
-                &triggers,
-                shutdown(),
-            )
-            .await
-            .context("the resync could not start")
-            .map(Some);
-            if let Some(actions) = actions {
-                // It stops on the same signal (or runs on while the listener was ONCE-like).
-                let _ = actions.await;
-            }
-            outcome
+            listen(&config, &runner, &ado, &triggers, &shutdown)
+                .await
+                .map(Some)
         }
     };
     if let Some(realtime) = realtime {
@@ -269,6 +255,39 @@ async fn dry_run(
     })
 }
 
+/// Runs the listener, and beside it the processor of Port action runs when this process
+/// executes them, until the listener ends.
+async fn listen(
+    config: &Config<AdoConfig>,
+    runner: &Arc<Runner<AzureDevops>>,
+    ado: &[AdoClient],
+    triggers: &tokio::sync::Notify,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Outcome> {
+    let actions = actions_processor(config, runner, ado)
+        .map(|processor| tokio::spawn(processor.run(shutdown())));
+    let outcome = listener::run(
+        runner,
+        &config.event_listener,
+        config.scheduled_resync_interval,
+        triggers,
+        shutdown(),
+    )
+    .await
+    .context("the resync could not start");
+    if let Some(actions) = actions {
+        use futures::FutureExt;
+        if shutdown().now_or_never().is_some() {
+            // Stopping: it finishes the runs it started (it got the same signal).
+            let _ = actions.await;
+        } else {
+            // The listener ended by itself (`ONCE`, or it failed): so does the process.
+            actions.abort();
+        }
+    }
+    outcome
+}
+
 /// The processor of Port action runs, when this process executes them: the actions processor
 /// is enabled and the listener runs actions (Ocean's `should_run_actions`).
 fn actions_processor(
@@ -299,21 +318,22 @@ fn actions_processor(
 
 /// `signal` as a future per waiter: the listener, the action processor and the start all
 /// stop on the same SIGTERM.
-fn broadcast(
-    signal: impl Future<Output = ()> + Send + 'static,
-) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+fn broadcast(signal: impl Future<Output = ()> + Send + 'static) -> Shutdown {
     let (fired, watch) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         signal.await;
         let _ = fired.send(true);
     });
-    move || {
+    Box::new(move || {
         let mut watch = watch.clone();
         Box::pin(async move {
             let _ = watch.wait_for(|fired| *fired).await;
         })
-    }
+    })
 }
+
+/// A future per waiter that completes on SIGTERM or Ctrl-C ([`broadcast`]).
+type Shutdown = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod). The handlers
 /// are installed when this is called, not when the future is first polled: a SIGTERM that

@@ -397,3 +397,18 @@ async fn without_live_events_the_run_ends_when_polling_sees_the_pipeline_complet
         "no event could have told it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_once_run_that_also_runs_actions_still_exits_after_its_resync() {
+    let (port, ado, _, _) = simulators(2).await;
+    // Its log is not read: a pipe nobody drains could block it.
+    let mut child = actions_binary(&port, &ado, free_port(), "once", "ONCE")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_mins(2), child.wait())
+        .await
+        .expect("exits after its resync")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
