@@ -116,11 +116,14 @@ async fn trigger_pipeline_starts_a_run_and_ends_when_azure_devops_reports_it_com
         run["externalRunId"].as_str().map(str::to_owned)
     })
     .await;
-    let runs = until("both pipeline runs", || {
-        let runs = ado.state.started_runs();
-        (runs.len() == 2).then_some(runs)
+    // Both started in Port too: a completion that arrived before the external id was set would
+    // find no Port run (as upstream's would).
+    until("the quiet run to start", || {
+        run_of(&port, &quiet).0["externalRunId"].as_str().map(drop)
     })
     .await;
+    let runs = ado.state.started_runs();
+    assert_eq!(runs.len(), 2);
     let mine = runs
         .iter()
         .find(|r| started == format!("ado_{}_{}_{}", r.project, r.pipeline, r.run))
