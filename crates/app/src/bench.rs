@@ -94,8 +94,9 @@ pub struct BenchArgs {
     /// 30 ms, without the live-event table.
     #[arg(long, conflicts_with = "heap_probe")]
     large: bool,
-    /// One project with this many work items (one repository, one release), one resync and
-    /// its row only: what the memory test compares at two sizes.
+    /// One project with this many work items (one repository, one release), a first and an
+    /// unchanged second resync and their rows only: what the memory test compares at two
+    /// sizes.
     #[arg(long, value_name = "WORK_ITEMS")]
     heap_probe: Option<u32>,
 }
@@ -143,7 +144,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "heap MiB"
     );
     let cases: &[(u64, bool)] = match (args.large, args.heap_probe) {
-        (_, Some(_)) => &[(0, false)],
+        (_, Some(_)) => &[(0, true)],
         (true, None) => &[(0, true)],
         (false, None) => &[(0, true), (30, false)],
     };
