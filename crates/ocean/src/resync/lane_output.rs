@@ -15,6 +15,7 @@ use super::{
 #[derive(Default)]
 pub(super) struct LaneOutput {
     pub(super) reports: Vec<ResourceReport>,
+    /// Every key the lanes produced: the keys of their `produced`, gathered by [`Self::merge`].
     pub(super) seen: Seen,
     /// Per key produced in this lane (by the key's hash): the resource that produced it last
     /// and the digest of that version, which a later duplicate is compared with.
@@ -31,7 +32,7 @@ impl LaneOutput {
         let mut merged = Self::default();
         for output in outputs {
             merged.reports.extend(output.reports);
-            merged.seen.absorb(output.seen);
+            merged.seen.extend_hashes(output.produced.into_keys());
             merged.relation_refs.extend(output.relation_refs);
             merged.written.extend(output.written);
         }

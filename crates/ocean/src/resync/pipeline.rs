@@ -312,7 +312,6 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                 let digest = entity.fingerprint.digest();
                 let resource = self.report.index;
                 let earlier = out.produced.insert(key.hash64(), (resource, digest));
-                out.seen.insert(&key);
                 match earlier {
                     Some((by, earlier)) if by == resource => {
                         // Produced before by this resource: Port ends with the later item, as

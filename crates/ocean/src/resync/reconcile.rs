@@ -57,25 +57,15 @@ impl EntityKey {
 pub struct Seen(HashSet<u64>);
 
 impl Seen {
-    /// Records `key`.
-    pub fn insert(&mut self, key: &EntityKey) {
-        self.0.insert(key.hash64());
-    }
-
     /// Whether `key` was recorded.
     #[must_use]
     pub fn contains(&self, key: &EntityKey) -> bool {
         self.0.contains(&key.hash64())
     }
 
-    /// Adds everything `other` recorded.
-    pub fn absorb(&mut self, other: Self) {
-        if self.0.len() < other.0.len() {
-            let smaller = std::mem::replace(&mut self.0, other.0);
-            self.0.extend(smaller);
-        } else {
-            self.0.extend(other.0);
-        }
+    /// Records keys already hashed with [`EntityKey::hash64`].
+    pub fn extend_hashes(&mut self, hashes: impl IntoIterator<Item = u64>) {
+        self.0.extend(hashes);
     }
 }
 
