@@ -20,7 +20,6 @@ use ado_client::{Client as AdoClient, ClientOptions};
 use ado_kinds::AzureDevops;
 use anyhow::Context;
 use ocean::runner::Runner;
-use port_client::{Client, Installation};
 use secrecy::SecretString;
 
 use crate::wiring::{self, Extras};
@@ -279,26 +278,7 @@ pub(crate) async fn bench_runner(
     ado_url: &str,
     port_url: &str,
 ) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
-    let installation = Installation {
-        integration_type: "azure-devops".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        identifier: "bench".into(),
-    };
-    let port = Client::builder(
-        port_url.parse()?,
-        SecretString::from("sim-client-id"),
-        SecretString::from("sim-client-secret"),
-    )
-    .installation(installation.clone())
-    .build()?;
-    wiring::initialize(
-        &port,
-        &installation,
-        &ocean::defaults::RecordFields::default(),
-        true,
-        None,
-    )
-    .await?;
+    let (port, installation) = wiring::simulated_port(port_url, "bench").await?;
     let ado = AdoClient::new(
         &ado_url.parse()?,
         &SecretString::from("sim-pat"),

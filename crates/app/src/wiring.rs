@@ -68,6 +68,30 @@ pub(crate) fn runner(
     ))
 }
 
+/// A client of the Port simulator at `url` (its default credentials) as installation
+/// `identifier`, with the record and default resources initialized as a first start does:
+/// what `demo` and `bench` start from.
+pub(crate) async fn simulated_port(
+    url: &str,
+    identifier: &str,
+) -> anyhow::Result<(Client, Installation)> {
+    let installation = Installation {
+        integration_type: "azure-devops".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        identifier: identifier.to_owned(),
+    };
+    let credentials = sim_port::SimConfig::default();
+    let port = Client::builder(
+        url.parse()?,
+        secrecy::SecretString::from(credentials.client_id),
+        secrecy::SecretString::from(credentials.client_secret),
+    )
+    .installation(installation.clone())
+    .build()?;
+    initialize(&port, &installation, &RecordFields::default(), true, None).await?;
+    Ok((port, installation))
+}
+
 /// Creates the integration record and the default resources as a first start does.
 pub(crate) async fn initialize(
     port: &Client,

@@ -6,7 +6,6 @@ use std::{collections::BTreeMap, process::ExitCode, time::Instant};
 
 use anyhow::Context;
 use ocean::resync::ResyncReport;
-use port_client::{Client, Installation};
 use secrecy::SecretString;
 use sim_port::SimConfig;
 
@@ -67,27 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = sim_port::spawn(SimConfig::default())
         .await
         .context("starting sim-port")?;
-    let defaults = SimConfig::default();
-    let installation = Installation {
-        integration_type: "azure-devops".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        identifier: "demo-azure-devops".to_owned(),
-    };
-    let port = Client::builder(
-        sim.base_url().parse()?,
-        SecretString::from(defaults.client_id),
-        SecretString::from(defaults.client_secret),
-    )
-    .installation(installation.clone())
-    .build()?;
-    wiring::initialize(
-        &port,
-        &installation,
-        &ocean::defaults::RecordFields::default(),
-        true,
-        None,
-    )
-    .await?;
+    let (port, installation) = wiring::simulated_port(&sim.base_url(), "demo-azure-devops").await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
