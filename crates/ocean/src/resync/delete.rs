@@ -2,19 +2,16 @@
 //! holds, resolves relation targets (of the entities produced, and Port's own relations of those
 //! not produced) through blueprint schemas, plans (see [`super::reconcile`]) and runs bulk deletes.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::{
     Resync,
     lane_output::LaneOutput,
-    reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef},
+    reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef, Seen},
     report::DeletionReport,
-    snapshot::{Snapshot, hash_text},
+    snapshot::{Held, Snapshot, hash_text},
 };
 use crate::{Integration, telemetry};
 
@@ -37,9 +34,10 @@ pub(super) async fn delete_stale<I: Integration>(
     } else {
         Relations::default()
     };
-    let existing = relations.existing(snapshot);
+    let existing = relations.unseen(snapshot, &lanes.seen);
     let plan = reconcile::plan(&PlanInput {
         existing: &existing,
+        held: snapshot.len(),
         seen: &lanes.seen,
         blueprint_owners: &blueprint_owners(resync, lanes),
         outcomes: &outcomes(resync, lanes),
@@ -154,9 +152,11 @@ async fn execute_deletions<I: Integration>(
 struct Relations {
     /// Targets of the entities this run produced (from the mapping).
     of_seen: HashSet<EntityKey>,
-    /// Targets of each entity Port holds that this run did not produce, from Port's own copy in
-    /// the snapshot. The planner uses them only if it keeps the entity (e.g. its resource failed).
-    of_unseen: HashMap<Arc<EntityKey>, Vec<EntityKey>>,
+    /// Targets of each entity Port holds that this run did not produce, by its key's hash, from
+    /// Port's own copy in the snapshot. The planner uses them only if it keeps the entity (e.g.
+    /// its resource failed). Two keys with one hash would share their targets: more protected,
+    /// never less.
+    of_unseen: HashMap<u64, Vec<EntityKey>>,
 }
 
 impl Relations {
@@ -168,15 +168,15 @@ impl Relations {
         snapshot: &Snapshot,
         lanes: &LaneOutput,
     ) -> Result<Self, String> {
-        let unseen: Vec<(&Arc<EntityKey>, &[u64])> = snapshot
-            .relations()
-            .filter(|(key, _)| !lanes.seen.contains(key))
+        let unseen: Vec<Held<'_>> = snapshot
+            .held()
+            .filter(|held| !held.relations.is_empty() && !lanes.seen.contains_hash(held.key_hash))
             .collect();
         let blueprints: HashSet<&str> = lanes
             .relation_refs
             .iter()
             .map(|(bp, _)| bp.as_str())
-            .chain(unseen.iter().map(|(key, _)| key.blueprint.as_str()))
+            .chain(unseen.iter().map(|held| held.blueprint))
             .collect();
         let schemas = Schemas::load(resync, blueprints).await?;
         let by_identifier = ByIdentifier::of(snapshot);
@@ -184,31 +184,29 @@ impl Relations {
         for (bp, relation) in &lanes.relation_refs {
             schemas.resolve(&by_identifier, bp, relation, &mut relations.of_seen);
         }
-        for (key, refs) in unseen {
-            let mut targets = Vec::new();
-            for pair in refs.chunks_exact(2) {
+        for held in unseen {
+            let targets = relations.of_unseen.entry(held.key_hash).or_default();
+            for pair in held.relations.chunks_exact(2) {
                 let (relation, target) = (pair[0], pair[1]);
-                schemas.resolve_hashed(
-                    &by_identifier,
-                    &key.blueprint,
-                    relation,
-                    target,
-                    &mut targets,
-                );
+                schemas.resolve_hashed(&by_identifier, held.blueprint, relation, target, targets);
             }
-            relations.of_unseen.insert(Arc::clone(key), targets);
         }
         Ok(relations)
     }
 
-    /// The planner's view of Port's entities, each with its resolved relation targets.
-    fn existing(&self, snapshot: &Snapshot) -> Vec<ExistingEntity> {
+    /// The planner's candidates: Port's entities this run did not produce, each with its
+    /// resolved relation targets.
+    fn unseen(&self, snapshot: &Snapshot, seen: &Seen) -> Vec<ExistingEntity> {
         snapshot
-            .entities
-            .keys()
-            .map(|key| ExistingEntity {
-                key: Arc::clone(key),
-                relations: self.of_unseen.get(key).cloned().unwrap_or_default(),
+            .held()
+            .filter(|held| !seen.contains_hash(held.key_hash))
+            .map(|held| ExistingEntity {
+                key: held.key(),
+                relations: self
+                    .of_unseen
+                    .get(&held.key_hash)
+                    .cloned()
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -257,7 +255,7 @@ impl Schemas {
                 blueprint: target_bp.clone(),
                 identifier: relation.target.clone(),
             }]),
-            None => into.extend(by_identifier.keys(&relation.target).cloned()),
+            None => into.extend(by_identifier.keys(&relation.target).map(|held| held.key())),
         }
     }
 
@@ -285,8 +283,8 @@ impl Schemas {
         into.extend(
             by_identifier
                 .by_hash(target)
-                .filter(|key| target_blueprint.is_none_or(|bp| key.blueprint == bp))
-                .cloned(),
+                .filter(|held| target_blueprint.is_none_or(|bp| held.blueprint == bp))
+                .map(|held| held.key()),
         );
     }
 }
@@ -296,7 +294,7 @@ impl Schemas {
 /// need it, and it costs an entry per entity).
 struct ByIdentifier<'a> {
     snapshot: &'a Snapshot,
-    index: std::sync::OnceLock<HashMap<u64, Vec<&'a EntityKey>>>,
+    index: std::sync::OnceLock<HashMap<u64, Vec<Held<'a>>>>,
 }
 
 impl<'a> ByIdentifier<'a> {
@@ -307,27 +305,28 @@ impl<'a> ByIdentifier<'a> {
         }
     }
 
-    /// The keys whose identifier is `identifier`.
-    fn keys<'s>(&'s self, identifier: &'s str) -> impl Iterator<Item = &'a EntityKey> + 's {
+    /// The entities whose identifier is `identifier`.
+    fn keys<'s>(&'s self, identifier: &'s str) -> impl Iterator<Item = Held<'a>> + 's {
         self.by_hash(hash_text(identifier))
-            .filter(move |key| key.identifier == identifier)
+            .filter(move |held| held.identifier == identifier)
     }
 
-    /// The keys whose identifier hashes to `hash`.
-    fn by_hash(&self, hash: u64) -> impl Iterator<Item = &'a EntityKey> + '_ {
+    /// The entities whose identifier hashes to `hash`.
+    fn by_hash(&self, hash: u64) -> impl Iterator<Item = Held<'a>> + '_ {
         let index = self.index.get_or_init(|| {
-            let mut index: HashMap<u64, Vec<&EntityKey>> = HashMap::new();
-            for key in self.snapshot.entities.keys() {
+            let mut index: HashMap<u64, Vec<Held<'a>>> = HashMap::new();
+            for held in self.snapshot.held() {
                 index
-                    .entry(hash_text(&key.identifier))
+                    .entry(hash_text(held.identifier))
                     .or_default()
-                    .push(&**key);
+                    .push(held);
             }
             index
         });
         index.get(&hash).into_iter().flatten().copied()
     }
 }
+
 /// relation name → target blueprint, from a blueprint as Port returns it.
 fn relation_schema(blueprint: &Value) -> HashMap<String, String> {
     blueprint

@@ -6,9 +6,9 @@
 //! instead of the entity itself, and answers both comparisons Ocean needs:
 //! - with `enableMergeEntity: true` (the default) an upsert only touches the fields it sends, so
 //!   the entity is unchanged when Port holds the same value for every field we send
-//!   ([`Fingerprint::covers`]);
+//!   ([`Fingerprint::unchanged_at`]);
 //! - with `enableMergeEntity: false` the upsert replaces the entity, so the field sets must be equal
-//!   ([`Fingerprint::same_as`]).
+//!   (the same).
 //!
 //! Null values are not recorded on either side: Ocean treats a null we send and a key missing at
 //! Port as equal (ocean-framework.md §4, step 4(c)).
@@ -63,17 +63,23 @@ impl Fingerprint {
         fields.finish()
     }
 
-    /// True when every field of `sent` has the same value here (merge upserts change nothing).
+    /// Its hashes, sorted (what the snapshot keeps of Port's copy).
     #[must_use]
-    pub fn covers(&self, sent: &Fingerprint) -> bool {
-        sent.0.iter().all(|pair| self.0.binary_search(pair).is_ok())
+    pub fn hashes(&self) -> &[u64] {
+        &self.0
     }
 
-    /// True when both hold exactly the same fields with the same values (replacing upserts change
-    /// nothing).
+    /// Whether writing this entity changes nothing at Port, whose copy has the fingerprint
+    /// `port` ([`Self::hashes`]). A merge upsert (`enableMergeEntity`) changes nothing when Port
+    /// holds the same value for every field we send; a replacing one, when both hold exactly
+    /// the same fields with the same values.
     #[must_use]
-    pub fn same_as(&self, sent: &Fingerprint) -> bool {
-        self == sent
+    pub fn unchanged_at(&self, port: &[u64], merge: bool) -> bool {
+        if merge {
+            self.0.iter().all(|hash| port.binary_search(hash).is_ok())
+        } else {
+            *self.0 == *port
+        }
     }
 }
 
@@ -250,8 +256,8 @@ mod tests {
         let sent = Fingerprint::of_entity(&entity(&json!({
             "identifier": "r1", "blueprint": "b", "properties": {"minimumApproverCount": 2.0}, "relations": {}
         })));
-        assert!(port.covers(&sent));
-        assert!(!port.same_as(&sent));
+        assert!(sent.unchanged_at(port.hashes(), true));
+        assert!(!sent.unchanged_at(port.hashes(), false));
     }
 
     #[test]
@@ -263,8 +269,8 @@ mod tests {
         let added = Fingerprint::of_entity(&entity(
             &json!({"identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 1, "y": 1}, "relations": {}}),
         ));
-        assert!(!port.covers(&changed));
-        assert!(!port.covers(&added));
+        assert!(!changed.unchanged_at(port.hashes(), true));
+        assert!(!added.unchanged_at(port.hashes(), true));
     }
 
     #[test]
@@ -273,6 +279,6 @@ mod tests {
         let sent = Fingerprint::of_entity(&entity(&json!({
             "identifier": "i", "blueprint": "b", "team": ["a", "b"], "properties": {"gone": null}, "relations": {}
         })));
-        assert!(port.same_as(&sent));
+        assert!(sent.unchanged_at(port.hashes(), false));
     }
 }

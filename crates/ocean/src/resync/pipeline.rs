@@ -337,13 +337,9 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                     // and the snapshot answers for them.
                     _ => {}
                 }
-                let unchanged = snapshot.get(&key).is_some_and(|port| {
-                    if merge {
-                        port.covers(&entity.fingerprint)
-                    } else {
-                        port.same_as(&entity.fingerprint)
-                    }
-                });
+                let unchanged = snapshot
+                    .fingerprint(&key)
+                    .is_some_and(|port| entity.fingerprint.unchanged_at(port, merge));
                 if unchanged {
                     self.report.unchanged += 1;
                     continue;
@@ -381,7 +377,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                 .planned
                 .entry(key.blueprint.clone())
                 .or_default();
-            if key.identifier != SEARCH_QUERY && snapshot.get(&key).is_none() {
+            if key.identifier != SEARCH_QUERY && snapshot.fingerprint(&key).is_none() {
                 planned.create.insert(key.identifier);
             } else {
                 planned.update.insert(key.identifier);

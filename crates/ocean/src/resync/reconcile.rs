@@ -38,13 +38,19 @@ pub struct EntityKey {
 }
 
 impl EntityKey {
-    /// A 64-bit hash of the key (xxh3 of blueprint, a 0 byte, identifier).
+    /// A 64-bit hash of the key ([`Self::hash_of`] its parts).
     #[must_use]
     pub fn hash64(&self) -> u64 {
+        Self::hash_of(&self.blueprint, &self.identifier)
+    }
+
+    /// A 64-bit hash of a key's parts (xxh3 of blueprint, a 0 byte, identifier).
+    #[must_use]
+    pub fn hash_of(blueprint: &str, identifier: &str) -> u64 {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        hasher.update(self.blueprint.as_bytes());
+        hasher.update(blueprint.as_bytes());
         hasher.update(&[0]);
-        hasher.update(self.identifier.as_bytes());
+        hasher.update(identifier.as_bytes());
         hasher.digest()
     }
 }
@@ -60,7 +66,13 @@ impl Seen {
     /// Whether `key` was recorded.
     #[must_use]
     pub fn contains(&self, key: &EntityKey) -> bool {
-        self.0.contains(&key.hash64())
+        self.contains_hash(key.hash64())
+    }
+
+    /// Whether a key with this [`EntityKey::hash64`] was recorded.
+    #[must_use]
+    pub fn contains_hash(&self, hash: u64) -> bool {
+        self.0.contains(&hash)
     }
 
     /// Records keys already hashed with [`EntityKey::hash64`].
@@ -110,8 +122,8 @@ impl RelationRef {
 /// An entity Port held for this integration at the start of the resync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingEntity {
-    /// Its key (shared with the snapshot: one copy of each key per resync).
-    pub key: std::sync::Arc<EntityKey>,
+    /// Its key.
+    pub key: EntityKey,
     /// Keys of the entities it relates to in Port (targets resolved by the caller; the resync
     /// fills them for entities it did not produce); they are protected when this entity is kept
     /// and `createMissingRelatedEntities` is on.
@@ -133,8 +145,13 @@ pub enum KindOutcome {
 /// Everything the planner looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInput<'a> {
-    /// Entities Port held for this integration at the start of the resync.
+    /// Entities Port held for this integration at the start of the resync: at least those
+    /// this run did not produce (the only candidates). The resync passes only those: at
+    /// 100,000 entities a list of all of them cost more than the snapshot (issue 18).
     pub existing: &'a [ExistingEntity],
+    /// How many distinct entities Port held for this integration at the start of the resync
+    /// (the threshold's denominator).
+    pub held: usize,
     /// Entities produced this run (passed the selector), whether or not they were upserted.
     pub seen: &'a Seen,
     /// Blueprint → indexes of the resources that write it this run.
@@ -240,12 +257,7 @@ pub fn plan(input: &PlanInput<'_>) -> DeletePlan {
         protect_relation_targets(input, &mut eligible, &mut skipped);
     }
     let threshold = clamp_threshold(input.threshold);
-    let existing = input
-        .existing
-        .iter()
-        .map(|e| &*e.key)
-        .collect::<HashSet<_>>()
-        .len();
+    let existing = input.held;
     #[expect(
         clippy::cast_precision_loss,
         reason = "entity counts are far below 2^52"
@@ -295,7 +307,7 @@ fn eligible_by_blueprint<'a>(
         candidates
             .entry(entity.key.blueprint.as_str())
             .or_default()
-            .insert(&*entity.key);
+            .insert(&entity.key);
     }
     let complete = |i: &usize| matches!(input.outcomes.get(*i), Some(KindOutcome::Complete));
     let placed: HashSet<usize> = input.blueprint_owners.values().flatten().copied().collect();
@@ -368,16 +380,12 @@ fn protect_relation_targets<'a>(
     // keys at 100,000 entities.
     for entity in input.existing.iter().filter(|e| !e.relations.is_empty()) {
         relations_of
-            .entry(&*entity.key)
+            .entry(&entity.key)
             .or_default()
             .extend(&entity.relations);
     }
     let mut protected: HashSet<&EntityKey> = input.kept_relation_targets.iter().collect();
-    for entity in input
-        .existing
-        .iter()
-        .filter(|e| !eligible.contains(&*e.key))
-    {
+    for entity in input.existing.iter().filter(|e| !eligible.contains(&e.key)) {
         protected.extend(&entity.relations);
     }
     let mut queue: Vec<&EntityKey> = protected
@@ -440,7 +448,7 @@ mod tests {
                 existing: existing
                     .iter()
                     .map(|(b, i)| ExistingEntity {
-                        key: key(b, i).into(),
+                        key: key(b, i),
                         relations: vec![],
                     })
                     .collect(),
@@ -455,13 +463,19 @@ mod tests {
 
         fn relate(&mut self, from: (&str, &str), to: (&str, &str)) {
             let from = key(from.0, from.1);
-            let entity = self.existing.iter_mut().find(|e| *e.key == from).unwrap();
+            let entity = self.existing.iter_mut().find(|e| e.key == from).unwrap();
             entity.relations.push(key(to.0, to.1));
         }
 
         fn plan(&self) -> DeletePlan {
             plan(&PlanInput {
                 existing: &self.existing,
+                held: self
+                    .existing
+                    .iter()
+                    .map(|e| &e.key)
+                    .collect::<HashSet<_>>()
+                    .len(),
                 seen: &self.seen,
                 blueprint_owners: &self.owners,
                 outcomes: &self.outcomes,
@@ -706,7 +720,7 @@ mod tests {
                     let mut existing: Vec<ExistingEntity> = existing
                         .into_iter()
                         .map(|e| ExistingEntity {
-                            key: k(e).into(),
+                            key: k(e),
                             relations: vec![],
                         })
                         .collect();
@@ -714,7 +728,7 @@ mod tests {
                         .iter()
                         .zip(&seen_mask)
                         .filter(|(_, s)| **s)
-                        .map(|(e, _)| (*e.key).clone())
+                        .map(|(e, _)| e.key.clone())
                         .collect();
                     let mut owners: HashMap<String, Vec<usize>> = HashMap::new();
                     for (resource, bp) in writes.iter().enumerate() {
@@ -734,7 +748,7 @@ mod tests {
                         .collect();
                     let mut targets = HashSet::new();
                     for (from, to) in edges {
-                        match existing.iter_mut().find(|e| *e.key == k(from)) {
+                        match existing.iter_mut().find(|e| e.key == k(from)) {
                             Some(e) if from.1 % 2 == 0 => e.relations.push(k(to)),
                             _ => {
                                 targets.insert(k(to));
@@ -794,7 +808,7 @@ mod tests {
             let plan = case.plan();
             let deleted: HashSet<&EntityKey> = plan.delete.iter().collect();
             if case.create_missing {
-                let kept_existing = case.existing.iter().filter(|e| !deleted.contains(&*e.key));
+                let kept_existing = case.existing.iter().filter(|e| !deleted.contains(&e.key));
                 let protected: HashSet<&EntityKey> =
                     case.targets.iter().chain(kept_existing.flat_map(|e| &e.relations)).collect();
                 prop_assert!(deleted.is_disjoint(&protected));
@@ -809,7 +823,7 @@ mod tests {
             case.create_missing = false;
             case.threshold = 1.0;
             let unseen = case.existing.iter().filter(|e| !case.seen.contains(&e.key));
-            let mut expected: Vec<EntityKey> = unseen.map(|e| (*e.key).clone()).collect();
+            let mut expected: Vec<EntityKey> = unseen.map(|e| e.key.clone()).collect();
             expected.sort();
             prop_assert_eq!(case.plan().delete, expected);
         }

@@ -13,22 +13,20 @@
 //! so that an entity the deletion phase keeps without producing it (its resource failed)
 //! still protects what it relates to (see [`super::reconcile`], rule 4).
 //!
-//! Memory (issue 18): an entity costs its key, its fingerprint and its relations as pairs of
-//! hashes (relation name, target identifier), all in one map entry. A heap profile of the large
-//! bench (136,200 entities) showed a second map of `Vec<RelationRef>` (one allocation per name
-//! and per target) holding 60 MiB at the peak; hashed, the same relations take 16 bytes each.
-//! The deletion phase needs no more: it protects entities of this snapshot, found by their
-//! identifier's hash (a collision protects one more entity, never one less).
+//! Memory (issue 18): an entity costs a fixed-size record, its identifier's bytes, and 8 bytes
+//! for each field of its fingerprint and for each relation, as a hash of (relation name, target
+//! identifier); see [`store`]. The deletion phase needs no more of the relations: it protects
+//! entities of this snapshot, found by their identifier's hash (a collision protects one more
+//! entity, never one less).
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::Arc,
-};
+mod store;
 
 use futures::{StreamExt, TryStreamExt};
 use port_client::{Client, Installation};
 use serde_json::{Value, json};
 
+pub(crate) use self::store::Held;
+use self::store::{Full, Store};
 use super::{
     diff::Fingerprint,
     reconcile::{EntityKey, RelationRef},
@@ -49,19 +47,22 @@ const CONCURRENT_SEARCHES: usize = 4;
 /// Port's entities owned by this integration, keyed by (blueprint, identifier).
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
-    /// Each owned entity with what the resync needs of it (keys shared with the deletion
-    /// planner's input).
-    pub(crate) entities: HashMap<Arc<EntityKey>, Held>,
+    store: Store,
 }
 
-/// What the snapshot keeps of one entity.
-#[derive(Debug, Default)]
-pub(crate) struct Held {
-    /// Its fingerprint (`None`: listed but not found by the search, e.g. deleted meanwhile; it
-    /// counts as changed).
-    fingerprint: Option<Fingerprint>,
-    /// Its relations when loaded with `keep_relations` and it has any, packed by [`pack`].
-    relations: Option<Box<[u64]>>,
+/// Why the snapshot could not be taken (then nothing is deleted in this resync).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    #[error(transparent)]
+    Port(#[from] port_client::Error),
+    #[error("Port holds more entities for this integration than one snapshot can address")]
+    Full,
+}
+
+impl From<Full> for LoadError {
+    fn from(Full: Full) -> Self {
+        Self::Full
+    }
 }
 
 impl Snapshot {
@@ -71,23 +72,27 @@ impl Snapshot {
         port: &Client,
         installation: &Installation,
         keep_relations: bool,
-    ) -> Result<Self, port_client::Error> {
+    ) -> Result<Self, LoadError> {
         let prefix = installation.datasource_prefix();
         let suffix = installation.datasource_suffix();
         // Folded a page at a time: the listing of a large organization is never held whole.
         let mut snapshot = Self::default();
-        let mut listed = 0;
+        let (mut listed, mut full) = (0, false);
         port.entities()
             .datasource_pages(&prefix, &suffix, None, |page| {
-                snapshot.add_listed(&page, listed)?;
+                full = full || snapshot.add_listed(&page, listed)?.is_err();
                 listed += page.len();
                 Ok(())
             })
             .await?;
-        let blueprints: BTreeSet<String> = snapshot
-            .entities
-            .keys()
-            .map(|key| key.blueprint.clone())
+        if full {
+            return Err(LoadError::Full);
+        }
+        let blueprints: Vec<String> = snapshot
+            .store
+            .blueprints()
+            .iter()
+            .map(ToString::to_string)
             .collect();
         // Ocean's ownership rules: both ends of our datasource.
         let query = json!({"combinator": "and", "rules": [
@@ -105,64 +110,78 @@ impl Snapshot {
             .flatten_unordered(CONCURRENT_SEARCHES);
         while let Some((blueprint, page)) = pages.try_next().await? {
             for entity in page {
-                snapshot.add_fields(blueprint, &entity, keep_relations);
+                snapshot.add_fields(blueprint, &entity, keep_relations)?;
             }
         }
         Ok(snapshot)
     }
 
-    /// The keys of Port's listing, fingerprints unknown yet. An item without a string
+    /// Adds a page of the listing (keys only, fingerprints unknown yet); `offset` is the index
+    /// of its first entity in the whole listing, for the error. An item without a string
     /// `identifier` and `blueprint` is a malformed answer: nothing may be deleted on it.
-    /// Adds a page of the listing (keys only); `offset` is the index of its first entity in
-    /// the whole listing, for the error.
-    fn add_listed(&mut self, page: &[Value], offset: usize) -> Result<(), port_client::Error> {
-        self.entities.reserve(page.len());
+    fn add_listed(
+        &mut self,
+        page: &[Value],
+        offset: usize,
+    ) -> Result<Result<(), Full>, port_client::Error> {
         for (index, entity) in page.iter().enumerate() {
-            let key = key_of(entity).ok_or_else(|| port_client::Error::Decode {
-                route: "/v1/blueprints/entities/datasource-entities".into(),
-                path: format!("entities[{}]", offset + index),
-                message: "an entity without a string `identifier` and `blueprint`".into(),
-            })?;
-            self.entities.insert(Arc::new(key), Held::default());
+            let key = |field| entity.get(field).and_then(Value::as_str);
+            let (Some(blueprint), Some(identifier)) = (key("blueprint"), key("identifier")) else {
+                return Err(port_client::Error::Decode {
+                    route: "/v1/blueprints/entities/datasource-entities".into(),
+                    path: format!("entities[{}]", offset + index),
+                    message: "an entity without a string `identifier` and `blueprint`".into(),
+                });
+            };
+            if let Err(full) = self.store.insert(blueprint, identifier) {
+                return Ok(Err(full));
+            }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
-    /// the listing holds it.
-    fn add_fields(&mut self, blueprint: &str, entity: &Value, keep_relations: bool) {
+    /// the listing holds it (one written after the listing, by a live event, is not ours to
+    /// diff or delete now).
+    fn add_fields(
+        &mut self,
+        blueprint: &str,
+        entity: &Value,
+        keep_relations: bool,
+    ) -> Result<(), Full> {
         let Some(identifier) = entity.get("identifier").and_then(Value::as_str) else {
-            return;
+            return Ok(());
         };
-        let key = EntityKey {
-            blueprint: blueprint.to_owned(),
-            identifier: identifier.to_owned(),
-        };
-        let Some(held) = self.entities.get_mut(&key) else {
-            // Written after the listing (a live event): not ours to diff or delete now.
-            return;
-        };
-        held.fingerprint = Some(Fingerprint::of_port_entity(entity));
-        if keep_relations {
-            held.relations = entity
+        let relations = if keep_relations {
+            entity
                 .get("relations")
                 .and_then(Value::as_object)
-                .and_then(pack);
-        }
+                .map(pack)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let fingerprint = Fingerprint::of_port_entity(entity);
+        self.store
+            .set_fields(blueprint, identifier, fingerprint.hashes(), &relations)?;
+        Ok(())
     }
 
-    /// The fingerprint of an entity Port holds, if it holds it and its fields were read.
-    pub(crate) fn get(&self, key: &EntityKey) -> Option<&Fingerprint> {
-        self.entities
-            .get(key)
-            .and_then(|held| held.fingerprint.as_ref())
+    /// The fingerprint's hashes of an entity Port holds, if it holds it and its fields were
+    /// read (compare with [`Fingerprint::unchanged_at`]).
+    pub(crate) fn fingerprint(&self, key: &EntityKey) -> Option<&[u64]> {
+        self.store.fingerprint(key)
     }
 
-    /// Each entity kept with relations, and them as (relation name, target identifier) hashes.
-    pub(crate) fn relations(&self) -> impl Iterator<Item = (&Arc<EntityKey>, &[u64])> {
-        self.entities
-            .iter()
-            .filter_map(|(key, held)| held.relations.as_deref().map(|packed| (key, packed)))
+    /// How many distinct entities Port holds.
+    pub(crate) fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Every entity held, with its relations as (relation name, target identifier) hashes
+    /// (read them with `chunks_exact(2)`; empty when not kept or none).
+    pub(crate) fn held(&self) -> impl Iterator<Item = Held<'_>> {
+        self.store.iter()
     }
 }
 
@@ -172,25 +191,18 @@ pub(crate) fn hash_text(text: &str) -> u64 {
 }
 
 /// An entity's relations ([`RelationRef::all_of`]) as hashes, name then target for each
-/// reference (read them with `chunks_exact(2)`); `None` when it has none.
-fn pack(relations: &serde_json::Map<String, Value>) -> Option<Box<[u64]>> {
-    let refs = RelationRef::all_of(relations);
-    (!refs.is_empty()).then(|| {
-        refs.iter()
-            .flat_map(|r| [hash_text(&r.relation), hash_text(&r.target)])
-            .collect()
-    })
-}
-
-fn key_of(entity: &Value) -> Option<EntityKey> {
-    Some(EntityKey {
-        blueprint: entity.get("blueprint")?.as_str()?.to_owned(),
-        identifier: entity.get("identifier")?.as_str()?.to_owned(),
-    })
+/// reference.
+fn pack(relations: &serde_json::Map<String, Value>) -> Vec<u64> {
+    RelationRef::all_of(relations)
+        .iter()
+        .flat_map(|r| [hash_text(&r.relation), hash_text(&r.target)])
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use serde_json::json;
 
     use super::*;
@@ -206,9 +218,11 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot
             .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
+            .unwrap()
             .unwrap();
         snapshot
             .add_listed(&[json!({"identifier": "p1", "blueprint": "project"})], 1)
+            .unwrap()
             .unwrap();
         snapshot
     }
@@ -219,19 +233,22 @@ mod tests {
         let repo = json!({"identifier": "r1", "relations": {
             "project": "p1", "teams": ["t1", "t2"], "owner": null, "query": {"combinator": "and"}
         }});
-        snapshot.add_fields("repo", &repo, true);
-        snapshot.add_fields(
-            "project",
-            &json!({"identifier": "p1", "relations": {}}),
-            true,
-        );
-        assert_eq!(snapshot.entities.len(), 2);
-        assert!(snapshot.get(&key("repo", "r1")).is_some());
+        snapshot.add_fields("repo", &repo, true).unwrap();
+        snapshot
+            .add_fields(
+                "project",
+                &json!({"identifier": "p1", "relations": {}}),
+                true,
+            )
+            .unwrap();
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.fingerprint(&key("repo", "r1")).is_some());
         let relations: HashMap<EntityKey, Vec<(u64, u64)>> = snapshot
-            .relations()
-            .map(|(key, refs)| {
-                let pairs = refs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-                ((**key).clone(), pairs)
+            .held()
+            .filter(|held| !held.relations.is_empty())
+            .map(|held| {
+                let pairs = held.relations.chunks_exact(2).map(|p| (p[0], p[1]));
+                (held.key(), pairs.collect())
             })
             .collect();
         let mut refs = relations[&key("repo", "r1")].clone();
@@ -251,13 +268,15 @@ mod tests {
     fn keeps_no_relations_unless_asked_and_ignores_entities_the_listing_lacks() {
         let mut snapshot = listed();
         let repo = json!({"identifier": "r1", "relations": {"project": "p1"}});
-        snapshot.add_fields("repo", &repo, false);
-        snapshot.add_fields("repo", &json!({"identifier": "written-since"}), false);
-        assert_eq!(snapshot.entities.len(), 2);
-        assert_eq!(snapshot.relations().count(), 0);
-        assert!(snapshot.get(&key("repo", "r1")).is_some());
+        snapshot.add_fields("repo", &repo, false).unwrap();
+        snapshot
+            .add_fields("repo", &json!({"identifier": "written-since"}), false)
+            .unwrap();
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.held().all(|held| held.relations.is_empty()));
+        assert!(snapshot.fingerprint(&key("repo", "r1")).is_some());
         assert!(
-            snapshot.get(&key("project", "p1")).is_none(),
+            snapshot.fingerprint(&key("project", "p1")).is_none(),
             "fields never read"
         );
     }
@@ -267,6 +286,7 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot
             .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
+            .unwrap()
             .unwrap();
         // The second page's first entity is the listing's entities[1].
         let error = snapshot
