@@ -75,15 +75,54 @@ fn usage() -> (f64, u64) {
         .collect();
     let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
+    let hwm = status_kib("VmHWM:");
     #[expect(clippy::cast_precision_loss, reason = "tick counts are small")]
     let seconds = ticks as f64 / 100.0;
     (seconds, hwm)
+}
+
+/// The highest anonymous RSS (heap, stacks: what the process owns, unlike the binary's code,
+/// which is file-backed, shared and reclaimable) while it runs, sampled from
+/// `/proc/self/status` every 2 ms (the kernel keeps no peak of it).
+struct AnonPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<u64>,
+}
+
+impl AnonPeak {
+    fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let sampler = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_kib("RssAnon:"));
+                #[expect(
+                    clippy::disallowed_methods,
+                    reason = "its own thread, not one of the runtime's"
+                )]
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak.max(status_kib("RssAnon:"))
+        });
+        Self { stop, sampler }
+    }
+
+    /// The peak in KiB.
+    fn finish(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.sampler.join().unwrap_or(0)
+    }
+}
+
+/// A `/proc/self/status` field in KiB (0 when unreadable).
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `bench` options.
@@ -129,7 +168,7 @@ const LARGE: Size = Size {
 /// Runs the benchmark and prints its table.
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     println!(
-        "{:<10} {:>9} {:>10} {:>9} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>9}",
+        "{:<10} {:>9} {:>10} {:>9} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9}",
         "latency",
         "wall s",
         "entities",
@@ -140,6 +179,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "CPU s",
         "base MiB",
         "peak MiB",
+        "anon MiB",
         "heap MiB"
     );
     // Every case runs a first and an unchanged second resync at 0 ms; the medium one also a
@@ -169,7 +209,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; heap: highest live heap so far)"
+        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far)"
     );
     if !args.large && args.heap_probe.is_none() {
         live::run(&[50, 200]).await?;
@@ -230,9 +270,11 @@ async fn resync_row(
     let ado_before = http_count(ado_port, "/_control/requests").await;
     let port_before = http_count(port_port, "/_stats").await;
     let (cpu_before, rss_before) = usage();
+    let anon = AnonPeak::start();
     let started = Instant::now();
     let report = runner.resync().await?;
     let wall = started.elapsed().as_secs_f64();
+    let anon = anon.finish();
     let (cpu_after, rss) = usage();
     let entities: usize = report.resources.iter().map(|r| r.mapped).sum();
     let ado_requests = http_count(ado_port, "/_control/requests")
@@ -245,14 +287,15 @@ async fn resync_row(
         clippy::cast_precision_loss,
         reason = "entity counts and byte counts are far below 2^52"
     )]
-    let (rate, rss_mib, base_mib, heap_mib) = (
+    let (rate, rss_mib, anon_mib, base_mib, heap_mib) = (
         entities as f64 / wall,
         rss as f64 / 1024.0,
+        anon as f64 / 1024.0,
         rss_before as f64 / 1024.0,
         crate::ALLOCATOR.max_allocated() as f64 / f64::from(1 << 20),
     );
     Ok(format!(
-        "{:<10} {:>9.2} {:>10} {:>9.0} {:>8} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1} {:>9.1}{}",
+        "{:<10} {:>9.2} {:>10} {:>9.0} {:>8} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1} {:>8.1} {:>9.1}{}",
         label,
         wall,
         entities,
@@ -263,6 +306,7 @@ async fn resync_row(
         cpu_after - cpu_before,
         base_mib,
         rss_mib,
+        anon_mib,
         heap_mib,
         if report.succeeded() {
             String::new()
