@@ -1,19 +1,23 @@
 //! The deletion phase: builds the planner's input from what the lanes saw and what the snapshot
-//! holds, resolves relation targets (of the entities produced, and Port's own relations of those
-//! not produced) through blueprint schemas, plans (see [`super::reconcile`]) and runs bulk deletes.
+//! holds, resolves relation targets (of the entities produced, and Port's own relations of the
+//! entities kept without being produced) through blueprint schemas, plans (see
+//! [`super::reconcile`]) and runs bulk deletes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{
     Resync,
     lane_output::LaneOutput,
-    reconcile::{self, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef, Seen},
+    reconcile::{self, DeletePlan, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef},
     report::DeletionReport,
-    snapshot::{Held, Snapshot, hash_text},
+    snapshot::{self, Held, Snapshot},
 };
 use crate::{Integration, telemetry};
+
+/// Identifiers asked for in one search of Port's relations.
+const RELATIONS_PER_SEARCH: usize = 500;
 
 /// Plans and runs deletions (see [`reconcile::plan`]).
 pub(super) async fn delete_stale<I: Integration>(
@@ -23,28 +27,64 @@ pub(super) async fn delete_stale<I: Integration>(
 ) -> DeletionReport {
     let mut report = DeletionReport::default();
     let config = &resync.app_config;
-    let relations = if config.create_missing_related_entities {
-        match Relations::resolve(resync, snapshot, lanes).await {
-            Ok(relations) => relations,
-            Err(error) => {
-                report.errors.push(error);
-                return report;
-            }
-        }
-    } else {
-        Relations::default()
+    // The planner's candidates: Port's entities this run did not produce.
+    let mut candidates: Vec<ExistingEntity> = snapshot
+        .held()
+        .filter(|held| !lanes.seen.contains_hash(held.key_hash))
+        .map(|held| ExistingEntity {
+            key: held.key(),
+            relations: Vec::new(),
+        })
+        .collect();
+    let blueprint_owners = blueprint_owners(resync, lanes);
+    let outcomes = outcomes(resync, lanes);
+    let mut kept_relation_targets = HashSet::new();
+    let plan = |candidates: &[ExistingEntity], targets: &HashSet<EntityKey>, threshold| {
+        reconcile::plan(&PlanInput {
+            existing: candidates,
+            held: snapshot.len(),
+            seen: &lanes.seen,
+            blueprint_owners: &blueprint_owners,
+            outcomes: &outcomes,
+            kept_relation_targets: targets,
+            create_missing_related_entities: config.create_missing_related_entities,
+            threshold,
+        })
     };
-    let existing = relations.unseen(snapshot, &lanes.seen);
-    let plan = reconcile::plan(&PlanInput {
-        existing: &existing,
-        held: snapshot.len(),
-        seen: &lanes.seen,
-        blueprint_owners: &blueprint_owners(resync, lanes),
-        outcomes: &outcomes(resync, lanes),
-        kept_relation_targets: &relations.of_seen,
-        create_missing_related_entities: config.create_missing_related_entities,
-        threshold: config.entity_deletion_threshold,
-    });
+    if config.create_missing_related_entities {
+        let mut relations = Relations::new(resync, snapshot);
+        let resolved = async {
+            kept_relation_targets = relations.of_seen(lanes).await?;
+            // Only a kept entity's relations protect anything, and most resyncs keep no
+            // candidate: read the relations of those the plan keeps, plan again with them,
+            // until no new candidate is kept. The threshold is left out here: it decides
+            // after protection, and only over what is still eligible.
+            let mut read = vec![false; candidates.len()];
+            loop {
+                let draft: DeletePlan = plan(&candidates, &kept_relation_targets, 1.0);
+                let deleted: HashSet<&EntityKey> = draft.delete.iter().collect();
+                let unread: Vec<usize> = (0..candidates.len())
+                    .filter(|&i| !read[i] && !deleted.contains(&candidates[i].key))
+                    .collect();
+                if unread.is_empty() {
+                    return Ok::<_, String>(());
+                }
+                relations.of_candidates(&mut candidates, &unread).await?;
+                for i in unread {
+                    read[i] = true;
+                }
+            }
+        };
+        if let Err(error) = resolved.await {
+            report.errors.push(error);
+            return report;
+        }
+    }
+    let plan = plan(
+        &candidates,
+        &kept_relation_targets,
+        config.entity_deletion_threshold,
+    );
     for skip in &plan.skipped {
         telemetry::deletion_skipped(skip);
     }
@@ -146,95 +186,145 @@ async fn execute_deletions<I: Integration>(
     }
 }
 
-/// The planner's relation inputs, targets resolved to (blueprint, identifier) keys through the
-/// blueprints' relation schemas (as Ocean's `get_related_entities` does).
-#[derive(Default)]
-struct Relations {
-    /// Targets of the entities this run produced (from the mapping).
-    of_seen: HashSet<EntityKey>,
-    /// Targets of each entity Port holds that this run did not produce, by its key's hash, from
-    /// Port's own copy in the snapshot. The planner uses them only if it keeps the entity (e.g.
-    /// its resource failed). Two keys with one hash would share their targets: more protected,
-    /// never less.
-    of_unseen: HashMap<u64, Vec<EntityKey>>,
+/// Resolves relation targets to (blueprint, identifier) keys through the blueprints' relation
+/// schemas (as Ocean's `get_related_entities` does), reading each schema once.
+struct Relations<'a, I: Integration> {
+    resync: &'a Resync<I>,
+    schemas: Schemas,
+    by_identifier: ByIdentifier<'a>,
 }
 
-impl Relations {
-    /// Resolves both sets. A relation whose schema cannot be read protects every existing entity
-    /// with that identifier, whatever its blueprint (safe side); a blueprint that cannot be read
-    /// is an error, and then nothing is deleted.
-    async fn resolve<I: Integration>(
-        resync: &Resync<I>,
-        snapshot: &Snapshot,
-        lanes: &LaneOutput,
-    ) -> Result<Self, String> {
-        let unseen: Vec<Held<'_>> = snapshot
-            .held()
-            .filter(|held| !held.relations.is_empty() && !lanes.seen.contains_hash(held.key_hash))
-            .collect();
+impl<'a, I: Integration> Relations<'a, I> {
+    fn new(resync: &'a Resync<I>, snapshot: &'a Snapshot) -> Self {
+        Self {
+            resync,
+            schemas: Schemas::default(),
+            by_identifier: ByIdentifier::of(snapshot),
+        }
+    }
+
+    /// Targets of the entities this run produced (from the mapping). A relation whose schema
+    /// cannot be read protects every existing entity with that identifier, whatever its
+    /// blueprint (safe side); a blueprint that cannot be read is an error, and then nothing is
+    /// deleted.
+    async fn of_seen(&mut self, lanes: &LaneOutput) -> Result<HashSet<EntityKey>, String> {
         let blueprints: HashSet<&str> = lanes
             .relation_refs
             .iter()
             .map(|(bp, _)| bp.as_str())
-            .chain(unseen.iter().map(|held| held.blueprint))
             .collect();
-        let schemas = Schemas::load(resync, blueprints).await?;
-        let by_identifier = ByIdentifier::of(snapshot);
-        let mut relations = Self::default();
-        for (bp, relation) in &lanes.relation_refs {
-            schemas.resolve(&by_identifier, bp, relation, &mut relations.of_seen);
+        for bp in blueprints {
+            self.schemas.load(self.resync, bp).await?;
         }
-        for held in unseen {
-            let targets = relations.of_unseen.entry(held.key_hash).or_default();
-            for pair in held.relations.chunks_exact(2) {
-                let (relation, target) = (pair[0], pair[1]);
-                schemas.resolve_hashed(&by_identifier, held.blueprint, relation, target, targets);
+        let mut targets = HashSet::new();
+        for (bp, relation) in &lanes.relation_refs {
+            self.schemas
+                .resolve(&self.by_identifier, bp, relation, &mut targets);
+        }
+        Ok(targets)
+    }
+
+    /// Fills the relations of `candidates[which]` with the targets of their relations as Port
+    /// holds them now (an entity Port no longer holds relates to nothing).
+    async fn of_candidates(
+        &mut self,
+        candidates: &mut [ExistingEntity],
+        which: &[usize],
+    ) -> Result<(), String> {
+        let mut by_blueprint: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in which {
+            by_blueprint
+                .entry(candidates[i].key.blueprint.clone())
+                .or_default()
+                .push(i);
+        }
+        let ownership = snapshot::ownership(&self.resync.installation);
+        for (bp, indexes) in by_blueprint {
+            self.schemas.load(self.resync, &bp).await?;
+            for chunk in indexes.chunks(RELATIONS_PER_SEARCH) {
+                let ids: Vec<&str> = chunk
+                    .iter()
+                    .map(|&i| candidates[i].key.identifier.as_str())
+                    .collect();
+                let query = json!({"combinator": "and", "rules": [
+                    ownership,
+                    {"property": "$identifier", "operator": "in", "value": ids},
+                ]});
+                let relations = self.read(&bp, &query).await?;
+                for &i in chunk {
+                    let Some(refs) = relations.get(&candidates[i].key.identifier) else {
+                        continue;
+                    };
+                    for relation in refs {
+                        self.schemas.resolve(
+                            &self.by_identifier,
+                            &bp,
+                            relation,
+                            &mut candidates[i].relations,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The relations of `blueprint`'s entities that match `query`, by identifier.
+    async fn read(
+        &self,
+        blueprint: &str,
+        query: &Value,
+    ) -> Result<HashMap<String, Vec<RelationRef>>, String> {
+        let failed = |error| {
+            format!("could not read relations of `{blueprint}` to protect their targets: {error}")
+        };
+        let entities = self.resync.port.entities();
+        let mut pages = std::pin::pin!(entities.search_blueprint(
+            blueprint,
+            query,
+            &["identifier", "relations"]
+        ));
+        let mut relations = HashMap::new();
+        while let Some(page) = futures::TryStreamExt::try_next(&mut pages)
+            .await
+            .map_err(failed)?
+        {
+            for entity in page {
+                let identifier = entity.get("identifier").and_then(Value::as_str);
+                let refs = entity.get("relations").and_then(Value::as_object);
+                if let (Some(identifier), Some(refs)) = (identifier, refs) {
+                    relations.insert(identifier.to_owned(), RelationRef::all_of(refs));
+                }
             }
         }
         Ok(relations)
     }
-
-    /// The planner's candidates: Port's entities this run did not produce, each with its
-    /// resolved relation targets.
-    fn unseen(&self, snapshot: &Snapshot, seen: &Seen) -> Vec<ExistingEntity> {
-        snapshot
-            .held()
-            .filter(|held| !seen.contains_hash(held.key_hash))
-            .map(|held| ExistingEntity {
-                key: held.key(),
-                relations: self
-                    .of_unseen
-                    .get(&held.key_hash)
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-            .collect()
-    }
 }
 
 /// Relation name → target blueprint, per blueprint (`None`: Port has no such blueprint).
+#[derive(Default)]
 struct Schemas(HashMap<String, Option<HashMap<String, String>>>);
 
 impl Schemas {
-    /// Reads the relation schemas of `blueprints` from Port.
+    /// Reads the relation schema of `blueprint` from Port, unless read already.
     async fn load<I: Integration>(
+        &mut self,
         resync: &Resync<I>,
-        blueprints: HashSet<&str>,
-    ) -> Result<Self, String> {
-        let mut schemas = HashMap::new();
-        for bp in blueprints {
-            let schema = match resync.port.blueprints().get(bp).await {
-                Ok(Some(schema)) => Some(relation_schema(&schema)),
-                Ok(None) => None,
-                Err(error) => {
-                    return Err(format!(
-                        "could not read blueprint `{bp}` to protect relation targets: {error}"
-                    ));
-                }
-            };
-            schemas.insert(bp.to_owned(), schema);
+        blueprint: &str,
+    ) -> Result<(), String> {
+        if self.0.contains_key(blueprint) {
+            return Ok(());
         }
-        Ok(Self(schemas))
+        let schema = match resync.port.blueprints().get(blueprint).await {
+            Ok(schema) => schema.as_ref().map(relation_schema),
+            Err(error) => {
+                return Err(format!(
+                    "could not read blueprint `{blueprint}` to protect relation targets: {error}"
+                ));
+            }
+        };
+        self.0.insert(blueprint.to_owned(), schema);
+        Ok(())
     }
 
     /// Adds the key(s) that `blueprint`'s `relation` names to `into`.
@@ -258,43 +348,13 @@ impl Schemas {
             None => into.extend(by_identifier.keys(&relation.target).map(|held| held.key())),
         }
     }
-
-    /// [`Schemas::resolve`] for a relation the snapshot kept as hashes
-    /// ([`super::snapshot::hash_text`] of its name and target): the snapshot's entities it
-    /// names (only those can be deleted, so only those need protecting).
-    fn resolve_hashed(
-        &self,
-        by_identifier: &ByIdentifier<'_>,
-        blueprint: &str,
-        relation: u64,
-        target: u64,
-        into: &mut impl Extend<EntityKey>,
-    ) {
-        let target_blueprint = self
-            .0
-            .get(blueprint)
-            .and_then(Option::as_ref)
-            .and_then(|schema| {
-                schema
-                    .iter()
-                    .find(|(name, _)| hash_text(name) == relation)
-                    .map(|(_, target_bp)| target_bp.as_str())
-            });
-        into.extend(
-            by_identifier
-                .by_hash(target)
-                .filter(|held| target_blueprint.is_none_or(|bp| held.blueprint == bp))
-                .map(|held| held.key()),
-        );
-    }
 }
 
-/// The snapshot's keys by their identifier's hash, for relations whose target blueprint is
-/// unknown and for relations the snapshot kept as hashes; built on first use (most resyncs never
-/// need it, and it costs an entry per entity).
+/// The snapshot's entities by identifier, for relations whose target blueprint is unknown;
+/// built on first use (most resyncs never need it, and it costs an entry per entity).
 struct ByIdentifier<'a> {
     snapshot: &'a Snapshot,
-    index: std::sync::OnceLock<HashMap<u64, Vec<Held<'a>>>>,
+    index: std::sync::OnceLock<HashMap<&'a str, Vec<Held<'a>>>>,
 }
 
 impl<'a> ByIdentifier<'a> {
@@ -306,24 +366,15 @@ impl<'a> ByIdentifier<'a> {
     }
 
     /// The entities whose identifier is `identifier`.
-    fn keys<'s>(&'s self, identifier: &'s str) -> impl Iterator<Item = Held<'a>> + 's {
-        self.by_hash(hash_text(identifier))
-            .filter(move |held| held.identifier == identifier)
-    }
-
-    /// The entities whose identifier hashes to `hash`.
-    fn by_hash(&self, hash: u64) -> impl Iterator<Item = Held<'a>> + '_ {
+    fn keys(&self, identifier: &str) -> impl Iterator<Item = Held<'a>> + '_ {
         let index = self.index.get_or_init(|| {
-            let mut index: HashMap<u64, Vec<Held<'a>>> = HashMap::new();
+            let mut index: HashMap<&str, Vec<Held<'a>>> = HashMap::new();
             for held in self.snapshot.held() {
-                index
-                    .entry(hash_text(held.identifier))
-                    .or_default()
-                    .push(held);
+                index.entry(held.identifier).or_default().push(held);
             }
             index
         });
-        index.get(&hash).into_iter().flatten().copied()
+        index.get(identifier).into_iter().flatten().copied()
     }
 }
 

@@ -109,13 +109,11 @@ impl<I: Integration> Resync<I> {
             ..ResyncReport::default()
         };
         self.integration.resync_started();
-        // Relations of Port's entities only matter to the deletion phase's relation-target protection.
-        let keep_relations = self.app_config.create_missing_related_entities;
         // Incremental: only changed items are read, so each is written; nothing is deleted.
         let listed = if self.settings.incremental.is_some() {
             Err(None)
         } else {
-            Snapshot::load(&self.port, &self.installation, keep_relations)
+            Snapshot::load(&self.port, &self.installation)
                 .await
                 .map_err(Some)
         };

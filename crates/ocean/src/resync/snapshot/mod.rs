@@ -9,15 +9,10 @@
 //! Taking it at the start also gives Ocean's `before = resync start` rule for free: an entity
 //! written by a live event during the resync is not in the snapshot, so it is never deleted.
 //!
-//! With `createMissingRelatedEntities` it also keeps each entity's relations as Port holds them,
-//! so that an entity the deletion phase keeps without producing it (its resource failed)
-//! still protects what it relates to (see [`super::reconcile`], rule 4).
-//!
-//! Memory (issue 18): an entity costs a fixed-size record, its identifier's bytes, and 8 bytes
-//! for each field of its fingerprint and for each relation, as a hash of (relation name, target
-//! identifier); see [`store`]. The deletion phase needs no more of the relations: it protects
-//! entities of this snapshot, found by their identifier's hash (a collision protects one more
-//! entity, never one less).
+//! Memory (issue 18): an entity costs a fixed-size record, its identifier's bytes and 8 bytes
+//! for each field of its fingerprint (see [`store`]). Relations are not kept: the deletion
+//! phase reads from Port the relations of the few entities it keeps without producing them
+//! (see [`super::delete`]); keeping them for every entity cost ~5 MiB at the large bench.
 
 mod store;
 
@@ -27,10 +22,7 @@ use serde_json::{Value, json};
 
 pub(crate) use self::store::Held;
 use self::store::{Full, Store};
-use super::{
-    diff::Fingerprint,
-    reconcile::{EntityKey, RelationRef},
-};
+use super::{diff::Fingerprint, reconcile::EntityKey};
 
 /// The fields of Port's entities that the diff compares (and the relations deletion needs).
 const COMPARED_FIELDS: [&str; 6] = [
@@ -67,11 +59,10 @@ impl From<Full> for LoadError {
 
 impl Snapshot {
     /// Lists every entity whose datasource is ours, then reads the compared fields of each
-    /// listed blueprint; `keep_relations` also keeps their relations.
+    /// listed blueprint.
     pub(crate) async fn load(
         port: &Client,
         installation: &Installation,
-        keep_relations: bool,
     ) -> Result<Self, LoadError> {
         let prefix = installation.datasource_prefix();
         let suffix = installation.datasource_suffix();
@@ -94,11 +85,7 @@ impl Snapshot {
             .iter()
             .map(ToString::to_string)
             .collect();
-        // Ocean's ownership rules: both ends of our datasource.
-        let query = json!({"combinator": "and", "rules": [
-            {"property": "$datasource", "operator": "contains", "value": prefix},
-            {"property": "$datasource", "operator": "contains", "value": suffix},
-        ]});
+        let query = ownership(installation);
         let entities = port.entities();
         let mut pages = futures::stream::iter(&blueprints)
             .map(|blueprint| {
@@ -110,7 +97,7 @@ impl Snapshot {
             .flatten_unordered(CONCURRENT_SEARCHES);
         while let Some((blueprint, page)) = pages.try_next().await? {
             for entity in page {
-                snapshot.add_fields(blueprint, &entity, keep_relations)?;
+                snapshot.add_fields(blueprint, &entity)?;
             }
         }
         Ok(snapshot)
@@ -143,27 +130,13 @@ impl Snapshot {
     /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
     /// the listing holds it (one written after the listing, by a live event, is not ours to
     /// diff or delete now).
-    fn add_fields(
-        &mut self,
-        blueprint: &str,
-        entity: &Value,
-        keep_relations: bool,
-    ) -> Result<(), Full> {
+    fn add_fields(&mut self, blueprint: &str, entity: &Value) -> Result<(), Full> {
         let Some(identifier) = entity.get("identifier").and_then(Value::as_str) else {
             return Ok(());
         };
-        let relations = if keep_relations {
-            entity
-                .get("relations")
-                .and_then(Value::as_object)
-                .map(pack)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
         let fingerprint = Fingerprint::of_port_entity(entity);
         self.store
-            .set_fields(blueprint, identifier, fingerprint.hashes(), &relations)?;
+            .set_fingerprint(blueprint, identifier, fingerprint.hashes())?;
         Ok(())
     }
 
@@ -178,31 +151,22 @@ impl Snapshot {
         self.store.len()
     }
 
-    /// Every entity held, with its relations as (relation name, target identifier) hashes
-    /// (read them with `chunks_exact(2)`; empty when not kept or none).
+    /// Every entity held.
     pub(crate) fn held(&self) -> impl Iterator<Item = Held<'_>> {
         self.store.iter()
     }
 }
 
-/// The hash the snapshot keeps of a relation name or an identifier.
-pub(crate) fn hash_text(text: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
-}
-
-/// An entity's relations ([`RelationRef::all_of`]) as hashes, name then target for each
-/// reference.
-fn pack(relations: &serde_json::Map<String, Value>) -> Vec<u64> {
-    RelationRef::all_of(relations)
-        .iter()
-        .flat_map(|r| [hash_text(&r.relation), hash_text(&r.target)])
-        .collect()
+/// Ocean's ownership rules for a search: both ends of our datasource.
+pub(crate) fn ownership(installation: &Installation) -> Value {
+    json!({"combinator": "and", "rules": [
+        {"property": "$datasource", "operator": "contains", "value": installation.datasource_prefix()},
+        {"property": "$datasource", "operator": "contains", "value": installation.datasource_suffix()},
+    ]})
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use serde_json::json;
 
     use super::*;
@@ -228,56 +192,26 @@ mod tests {
     }
 
     #[test]
-    fn keeps_string_and_list_relations_of_each_entity_when_asked() {
+    fn keeps_the_fingerprint_of_listed_entities_and_ignores_entities_the_listing_lacks() {
         let mut snapshot = listed();
-        let repo = json!({"identifier": "r1", "relations": {
-            "project": "p1", "teams": ["t1", "t2"], "owner": null, "query": {"combinator": "and"}
-        }});
-        snapshot.add_fields("repo", &repo, true).unwrap();
+        let repo = json!({"identifier": "r1", "title": "R", "relations": {"project": "p1"}});
+        snapshot.add_fields("repo", &repo).unwrap();
         snapshot
-            .add_fields(
-                "project",
-                &json!({"identifier": "p1", "relations": {}}),
-                true,
-            )
+            .add_fields("repo", &json!({"identifier": "written-since"}))
             .unwrap();
         assert_eq!(snapshot.len(), 2);
-        assert!(snapshot.fingerprint(&key("repo", "r1")).is_some());
-        let relations: HashMap<EntityKey, Vec<(u64, u64)>> = snapshot
-            .held()
-            .filter(|held| !held.relations.is_empty())
-            .map(|held| {
-                let pairs = held.relations.chunks_exact(2).map(|p| (p[0], p[1]));
-                (held.key(), pairs.collect())
-            })
-            .collect();
-        let mut refs = relations[&key("repo", "r1")].clone();
-        refs.sort_unstable();
-        let relation = |relation: &str, target: &str| (hash_text(relation), hash_text(target));
-        let mut expected = vec![
-            relation("project", "p1"),
-            relation("teams", "t1"),
-            relation("teams", "t2"),
-        ];
-        expected.sort_unstable();
-        assert_eq!(refs, expected);
-        assert!(!relations.contains_key(&key("project", "p1")));
-    }
-
-    #[test]
-    fn keeps_no_relations_unless_asked_and_ignores_entities_the_listing_lacks() {
-        let mut snapshot = listed();
-        let repo = json!({"identifier": "r1", "relations": {"project": "p1"}});
-        snapshot.add_fields("repo", &repo, false).unwrap();
-        snapshot
-            .add_fields("repo", &json!({"identifier": "written-since"}), false)
-            .unwrap();
-        assert_eq!(snapshot.len(), 2);
-        assert!(snapshot.held().all(|held| held.relations.is_empty()));
-        assert!(snapshot.fingerprint(&key("repo", "r1")).is_some());
+        assert_eq!(
+            snapshot.fingerprint(&key("repo", "r1")),
+            Some(Fingerprint::of_port_entity(&repo).hashes())
+        );
         assert!(
             snapshot.fingerprint(&key("project", "p1")).is_none(),
             "fields never read"
+        );
+        assert!(
+            snapshot
+                .fingerprint(&key("repo", "written-since"))
+                .is_none()
         );
     }
 

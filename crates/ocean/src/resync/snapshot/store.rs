@@ -1,11 +1,11 @@
 //! How the snapshot holds Port's entities (issue 18): one fixed-size record per entity, its
-//! identifier, fingerprint and relations appended to shared arenas, and an index of 4-byte
-//! record ids by the key's hash.
+//! identifier and fingerprint appended to shared arenas, and an index of 4-byte record ids by
+//! the key's hash.
 //!
 //! Held as a map of `Arc<EntityKey>` to a boxed fingerprint and boxed relations, an entity
 //! cost five allocations, and the large bench's 136,200 entities ≈ 42 MiB at its heap peak
-//! (heaptrack, thirteenth session). Here it costs a 40-byte record, a 5-byte index slot, its
-//! identifier's bytes and 8 bytes a hash, and nothing per entity for the allocator.
+//! (heaptrack, thirteenth session). Here it costs a 32-byte record, a 5-byte index slot, its
+//! identifier's bytes and 8 bytes a field, and nothing per entity for the allocator.
 //!
 //! Arenas grow by chunks of at most [`CHUNK`] items, so that growing never copies what is held:
 //! a `Vec` of 10 MiB that doubles holds 30 MiB while it copies.
@@ -154,7 +154,7 @@ impl<T: Copy> Arena<Vec<T>> {
     }
 }
 
-/// One entity: 40 bytes.
+/// One entity: 32 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     /// [`EntityKey::hash_of`] its key.
@@ -164,7 +164,6 @@ struct Record {
     identifier: Span,
     /// [`Span::ABSENT`] until the search returned it.
     fingerprint: Span,
-    relations: Span,
 }
 
 /// One entity as the snapshot holds it.
@@ -174,8 +173,6 @@ pub(crate) struct Held<'a> {
     pub(crate) key_hash: u64,
     pub(crate) blueprint: &'a str,
     pub(crate) identifier: &'a str,
-    /// Its relations as packed by the snapshot (empty when not kept or none).
-    pub(crate) relations: &'a [u64],
 }
 
 impl Held<'_> {
@@ -195,7 +192,7 @@ pub(crate) struct Store {
     blueprints: Vec<Box<str>>,
     records: Arena<Vec<Record>>,
     identifiers: Arena<String>,
-    /// Fingerprints and relations.
+    /// Fingerprints.
     hashes: Arena<Vec<u64>>,
     /// Record ids (the `at` of their one-record span) by key hash.
     index: HashTable<u32>,
@@ -247,7 +244,6 @@ impl Store {
             blueprint: u32::try_from(blueprint).map_err(|_| Full)?,
             identifier: self.identifiers.push(identifier)?,
             fingerprint: Span::ABSENT,
-            relations: Span::EMPTY,
         };
         let id = self.records.push(&[record])?.at;
         let records = &self.records;
@@ -257,22 +253,18 @@ impl Store {
         Ok(())
     }
 
-    /// Records the fingerprint and relations of a key held; `false` if it is not held.
-    pub(crate) fn set_fields(
+    /// Records the fingerprint of a key held; `false` if it is not held.
+    pub(crate) fn set_fingerprint(
         &mut self,
         blueprint: &str,
         identifier: &str,
         fingerprint: &[u64],
-        relations: &[u64],
     ) -> Result<bool, Full> {
         let Some(id) = self.find(blueprint, identifier) else {
             return Ok(false);
         };
         let fingerprint = self.hashes.push(fingerprint)?;
-        let relations = self.hashes.push(relations)?;
-        let record = &mut self.records.get_mut(Span { at: id, len: 1 })[0];
-        record.fingerprint = fingerprint;
-        record.relations = relations;
+        self.records.get_mut(Span { at: id, len: 1 })[0].fingerprint = fingerprint;
         Ok(true)
     }
 
@@ -288,7 +280,6 @@ impl Store {
             key_hash: record.key_hash,
             blueprint: &self.blueprints[record.blueprint as usize],
             identifier: self.identifiers.get(record.identifier),
-            relations: self.hashes.get(record.relations),
         })
     }
 }
@@ -334,32 +325,24 @@ mod tests {
             store.fingerprint(&key("repo", "a")).is_none(),
             "not read yet"
         );
-        assert!(store.set_fields("repo", "a", &[1, 2], &[3, 4]).unwrap());
-        assert!(store.set_fields("project", "a", &[], &[]).unwrap());
-        assert!(!store.set_fields("repo", "b", &[9], &[]).unwrap());
+        assert!(store.set_fingerprint("repo", "a", &[1, 2]).unwrap());
+        assert!(store.set_fingerprint("project", "a", &[]).unwrap());
+        assert!(!store.set_fingerprint("repo", "b", &[9]).unwrap());
         assert_eq!(store.fingerprint(&key("repo", "a")), Some(&[1, 2][..]));
         assert_eq!(store.fingerprint(&key("project", "a")), Some(&[][..]));
         assert_eq!(store.fingerprint(&key("repo", "é-ü")), None);
         assert_eq!(store.fingerprint(&key("repo", "b")), None);
-        let mut held: Vec<(String, String, Vec<u64>)> = store
+        let mut held: Vec<EntityKey> = store
             .iter()
             .map(|h| {
                 assert_eq!(h.key_hash, h.key().hash64());
-                (
-                    h.blueprint.into(),
-                    h.identifier.into(),
-                    h.relations.to_vec(),
-                )
+                h.key()
             })
             .collect();
         held.sort();
         assert_eq!(
             held,
-            [
-                ("project".into(), "a".into(), vec![]),
-                ("repo".into(), "a".into(), vec![3, 4]),
-                ("repo".into(), "é-ü".into(), vec![]),
-            ]
+            [key("project", "a"), key("repo", "a"), key("repo", "é-ü")]
         );
     }
 
@@ -372,7 +355,7 @@ mod tests {
         for i in (0..100_000).step_by(7) {
             assert!(
                 store
-                    .set_fields("workItem", &i.to_string(), &[i], &[])
+                    .set_fingerprint("workItem", &i.to_string(), &[i])
                     .unwrap()
             );
         }
