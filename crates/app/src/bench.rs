@@ -66,7 +66,13 @@ async fn wait_until_up(port: u16) -> anyhow::Result<()> {
 
 /// (user+system CPU seconds, peak RSS in KiB) of this process, from /proc.
 fn usage() -> (f64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    (cpu_seconds("self"), status_kib("VmHWM:"))
+}
+
+/// User+system CPU seconds of a process (`self` or a pid), from `/proc/{pid}/stat` (0 when
+/// unreadable).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
@@ -75,10 +81,9 @@ fn usage() -> (f64, u64) {
         .collect();
     let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let hwm = status_kib("VmHWM:");
     #[expect(clippy::cast_precision_loss, reason = "tick counts are small")]
     let seconds = ticks as f64 / 100.0;
-    (seconds, hwm)
+    seconds
 }
 
 /// The highest anonymous RSS (heap, stacks: what the process owns, unlike the binary's code,
@@ -168,7 +173,7 @@ const LARGE: Size = Size {
 /// Runs the benchmark and prints its table.
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     println!(
-        "{:<10} {:>9} {:>10} {:>9} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9}",
+        "{:<10} {:>9} {:>10} {:>9} {:>8} {:>9} {:>10} {:>9} {:>12} {:>9} {:>8} {:>8} {:>9}",
         "latency",
         "wall s",
         "entities",
@@ -177,6 +182,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "ADO req",
         "Port req",
         "CPU s",
+        "sims CPU s",
         "base MiB",
         "peak MiB",
         "anon MiB",
@@ -209,7 +215,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "(CPU and RSS are this process's; the simulators run as child processes. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far)"
+        "(CPU and RSS are this process's; the simulators run as child processes, their CPU is sims CPU: sim-ado + sim-port. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far)"
     );
     if !args.large && args.heap_probe.is_none() {
         live::run(&[50, 200]).await?;
@@ -221,7 +227,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 /// unchanged second one: one table row each (requests counted per run).
 async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<String>> {
     let (ado_port, port_port) = (free_port()?, free_port()?);
-    let _ado = spawn(&[
+    let ado_sim = spawn(&[
         "sim-ado".into(),
         "--port".into(),
         ado_port.to_string(),
@@ -238,7 +244,7 @@ async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<Str
         "--latency-ms".into(),
         latency_ms.to_string(),
     ])?;
-    let _port = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
+    let port_sim = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
     wait_until_up(ado_port).await?;
     wait_until_up(port_port).await?;
     let (runner, _) = bench_runner(
@@ -246,27 +252,38 @@ async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<Str
         &format!("http://127.0.0.1:{port_port}"),
     )
     .await?;
-    let mut rows =
-        vec![resync_row(&runner, format!("{latency_ms} ms"), (ado_port, port_port)).await?];
+    let sims = Sims {
+        ports: (ado_port, port_port),
+        pids: [ado_sim.0.id().to_string(), port_sim.0.id().to_string()],
+    };
+    let mut rows = vec![resync_row(&runner, format!("{latency_ms} ms"), &sims).await?];
     if again {
-        rows.push(
-            resync_row(
-                &runner,
-                format!("{latency_ms} ms again"),
-                (ado_port, port_port),
-            )
-            .await?,
-        );
+        rows.push(resync_row(&runner, format!("{latency_ms} ms again"), &sims).await?);
     }
     Ok(rows)
+}
+
+/// The two simulators a bench case runs: their ports (sim-ado, sim-port) and pids.
+struct Sims {
+    ports: (u16, u16),
+    pids: [String; 2],
+}
+
+impl Sims {
+    /// CPU seconds both have used so far.
+    fn cpu(&self) -> f64 {
+        self.pids.iter().map(|pid| cpu_seconds(pid)).sum()
+    }
 }
 
 /// Runs one resync and formats its row; requests are those the simulators counted during it.
 async fn resync_row(
     runner: &Runner<AzureDevops>,
     label: String,
-    (ado_port, port_port): (u16, u16),
+    sims: &Sims,
 ) -> anyhow::Result<String> {
+    let (ado_port, port_port) = sims.ports;
+    let sims_cpu_before = sims.cpu();
     let ado_before = http_count(ado_port, "/_control/requests").await;
     let port_before = http_count(port_port, "/_stats").await;
     let (cpu_before, rss_before) = usage();
@@ -276,6 +293,7 @@ async fn resync_row(
     let wall = started.elapsed().as_secs_f64();
     let anon = anon.finish();
     let (cpu_after, rss) = usage();
+    let sims_cpu = sims.cpu() - sims_cpu_before;
     let entities: usize = report.resources.iter().map(|r| r.mapped).sum();
     let ado_requests = http_count(ado_port, "/_control/requests")
         .await
@@ -295,7 +313,7 @@ async fn resync_row(
         crate::ALLOCATOR.max_allocated() as f64 / f64::from(1 << 20),
     );
     Ok(format!(
-        "{:<10} {:>9.2} {:>10} {:>9.0} {:>8} {:>9} {:>10} {:>9.2} {:>9.1} {:>8.1} {:>8.1} {:>9.1}{}",
+        "{:<10} {:>9.2} {:>10} {:>9.0} {:>8} {:>9} {:>10} {:>9.2} {:>12.2} {:>9.1} {:>8.1} {:>8.1} {:>9.1}{}",
         label,
         wall,
         entities,
@@ -304,6 +322,7 @@ async fn resync_row(
         ado_requests,
         port_requests,
         cpu_after - cpu_before,
+        sims_cpu,
         base_mib,
         rss_mib,
         anon_mib,
