@@ -17,7 +17,7 @@ use super::{
     Resync,
     batch::Batcher,
     examples::Examples,
-    lane_output::LaneOutput,
+    lane_output::{LaneOutput, Produced},
     mapped::{MappedPage, PageError, map_pages},
     reconcile::EntityKey,
     report::{Rejection, ResourceReport},
@@ -309,16 +309,15 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                     .insert((entity.blueprint.clone(), relation));
             }
             if let Some(key) = entity.key {
-                let digest = entity.fingerprint.digest();
-                let resource = self.report.index;
-                let earlier = out.produced.insert(key.hash64(), (resource, digest));
+                let version = Produced::new(self.report.index, entity.fingerprint.digest());
+                let earlier = out.produced.insert(key.hash64(), version);
                 match earlier {
-                    Some((by, earlier)) if by == resource => {
+                    Some(earlier) if earlier.same_resource(version) => {
                         // Produced before by this resource: Port ends with the later item, as
                         // it applies writes in order. Sent after every earlier write settled.
                         self.report.duplicates += 1;
                         *self.duplicates.entry(entity.blueprint.clone()).or_default() += 1;
-                        if earlier == digest {
+                        if earlier == version {
                             self.report.unchanged += 1;
                         } else {
                             self.deferred.insert(key, (entity.blueprint, entity.json));
