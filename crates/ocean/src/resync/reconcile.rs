@@ -38,6 +38,15 @@ pub struct EntityKey {
 }
 
 impl EntityKey {
+    /// A key from its parts.
+    #[must_use]
+    pub fn new(blueprint: &str, identifier: &str) -> Self {
+        Self {
+            blueprint: blueprint.to_owned(),
+            identifier: identifier.to_owned(),
+        }
+    }
+
     /// A 64-bit hash of the key ([`Self::hash_of`] its parts).
     #[must_use]
     pub fn hash64(&self) -> u64 {
@@ -418,10 +427,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn key(bp: &str, id: &str) -> EntityKey {
-        EntityKey {
-            blueprint: bp.to_owned(),
-            identifier: id.to_owned(),
-        }
+        EntityKey::new(bp, id)
     }
 
     fn failed(reason: &str) -> KindOutcome {

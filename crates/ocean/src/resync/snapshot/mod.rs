@@ -171,13 +171,6 @@ mod tests {
 
     use super::*;
 
-    fn key(blueprint: &str, identifier: &str) -> EntityKey {
-        EntityKey {
-            blueprint: blueprint.to_owned(),
-            identifier: identifier.to_owned(),
-        }
-    }
-
     fn listed() -> Snapshot {
         let mut snapshot = Snapshot::default();
         snapshot
@@ -201,16 +194,18 @@ mod tests {
             .unwrap();
         assert_eq!(snapshot.len(), 2);
         assert_eq!(
-            snapshot.fingerprint(&key("repo", "r1")),
+            snapshot.fingerprint(&EntityKey::new("repo", "r1")),
             Some(Fingerprint::of_port_entity(&repo).hashes())
         );
         assert!(
-            snapshot.fingerprint(&key("project", "p1")).is_none(),
+            snapshot
+                .fingerprint(&EntityKey::new("project", "p1"))
+                .is_none(),
             "fields never read"
         );
         assert!(
             snapshot
-                .fingerprint(&key("repo", "written-since"))
+                .fingerprint(&EntityKey::new("repo", "written-since"))
                 .is_none()
         );
     }

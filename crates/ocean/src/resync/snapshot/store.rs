@@ -178,10 +178,7 @@ pub(crate) struct Held<'a> {
 impl Held<'_> {
     /// Its key, owned.
     pub(crate) fn key(&self) -> EntityKey {
-        EntityKey {
-            blueprint: self.blueprint.to_owned(),
-            identifier: self.identifier.to_owned(),
-        }
+        EntityKey::new(self.blueprint, self.identifier)
     }
 }
 
@@ -288,13 +285,6 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn key(blueprint: &str, identifier: &str) -> EntityKey {
-        EntityKey {
-            blueprint: blueprint.to_owned(),
-            identifier: identifier.to_owned(),
-        }
-    }
-
     #[test]
     fn slices_round_trip_across_chunks_and_one_longer_than_a_chunk_gets_its_own() {
         let mut arena = Arena::<Vec<u64>>::default();
@@ -322,16 +312,22 @@ mod tests {
         assert_eq!(store.len(), 3);
         assert_eq!(store.blueprints().len(), 2);
         assert!(
-            store.fingerprint(&key("repo", "a")).is_none(),
+            store.fingerprint(&EntityKey::new("repo", "a")).is_none(),
             "not read yet"
         );
         assert!(store.set_fingerprint("repo", "a", &[1, 2]).unwrap());
         assert!(store.set_fingerprint("project", "a", &[]).unwrap());
         assert!(!store.set_fingerprint("repo", "b", &[9]).unwrap());
-        assert_eq!(store.fingerprint(&key("repo", "a")), Some(&[1, 2][..]));
-        assert_eq!(store.fingerprint(&key("project", "a")), Some(&[][..]));
-        assert_eq!(store.fingerprint(&key("repo", "é-ü")), None);
-        assert_eq!(store.fingerprint(&key("repo", "b")), None);
+        assert_eq!(
+            store.fingerprint(&EntityKey::new("repo", "a")),
+            Some(&[1, 2][..])
+        );
+        assert_eq!(
+            store.fingerprint(&EntityKey::new("project", "a")),
+            Some(&[][..])
+        );
+        assert_eq!(store.fingerprint(&EntityKey::new("repo", "é-ü")), None);
+        assert_eq!(store.fingerprint(&EntityKey::new("repo", "b")), None);
         let mut held: Vec<EntityKey> = store
             .iter()
             .map(|h| {
@@ -342,7 +338,11 @@ mod tests {
         held.sort();
         assert_eq!(
             held,
-            [key("project", "a"), key("repo", "a"), key("repo", "é-ü")]
+            [
+                EntityKey::new("project", "a"),
+                EntityKey::new("repo", "a"),
+                EntityKey::new("repo", "é-ü")
+            ]
         );
     }
 
@@ -360,8 +360,11 @@ mod tests {
             );
         }
         assert_eq!(store.len(), 100_000);
-        assert_eq!(store.fingerprint(&key("workItem", "700")), Some(&[700][..]));
-        assert_eq!(store.fingerprint(&key("workItem", "701")), None);
+        assert_eq!(
+            store.fingerprint(&EntityKey::new("workItem", "700")),
+            Some(&[700][..])
+        );
+        assert_eq!(store.fingerprint(&EntityKey::new("workItem", "701")), None);
         assert_eq!(store.iter().count(), 100_000);
     }
 }
