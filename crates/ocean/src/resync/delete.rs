@@ -55,10 +55,11 @@ pub(super) async fn delete_stale<I: Integration>(
         let mut relations = Relations::new(resync, snapshot);
         let resolved = async {
             kept_relation_targets = relations.of_seen(lanes).await?;
-            // Only a kept entity's relations protect anything, and most resyncs keep no
-            // candidate: read the relations of those the plan keeps, plan again with them,
-            // until no new candidate is kept. The threshold is left out here: it decides
-            // after protection, and only over what is still eligible.
+            // Only a kept entity's relations protect anything, only what a plan would delete
+            // needs protecting, and most resyncs keep no candidate: read the relations of the
+            // candidates the plan keeps, plan again with them, until no new candidate is kept
+            // or nothing is left to delete. The threshold is left out here: it decides after
+            // protection, and only over what is still eligible.
             let mut read = vec![false; candidates.len()];
             loop {
                 let draft: DeletePlan = plan(&candidates, &kept_relation_targets, 1.0);
@@ -66,7 +67,7 @@ pub(super) async fn delete_stale<I: Integration>(
                 let unread: Vec<usize> = (0..candidates.len())
                     .filter(|&i| !read[i] && !deleted.contains(&candidates[i].key))
                     .collect();
-                if unread.is_empty() {
+                if unread.is_empty() || deleted.is_empty() {
                     return Ok::<_, String>(());
                 }
                 relations.of_candidates(&mut candidates, &unread).await?;

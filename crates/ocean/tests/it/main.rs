@@ -28,6 +28,7 @@ mod progress;
 mod sync_status;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
+const SEARCH: &str = "POST /v1/blueprints/{bp}/entities/search";
 
 /// A fetch failure scripted by a test.
 #[derive(Debug, thiserror::Error)]
@@ -413,7 +414,11 @@ async fn relation_targets_of_entities_kept_for_a_failed_resource_are_not_deleted
     // and Port's copy of r1 still points at p2, so p2 must stay (and r1 with it).
     h.script.set("project", vec![Some(projects(&["p1"]))]);
     h.script.set("repository", vec![None]);
+    h.env.sim.state.reset_stats();
     let report = h.run().await;
+    // The snapshot searches both blueprints; then r1's relations are read, and with p2 kept
+    // nothing is left to delete, so p2's are not.
+    assert_eq!(h.env.sim.state.stats().requests_to(SEARCH), 3);
     assert!(h.has("azureDevopsRepository", "r1"));
     assert!(h.has("azureDevopsProject", "p2"));
     assert_eq!(report.deletion.total_deleted(), 0);
@@ -427,6 +432,24 @@ async fn relation_targets_of_entities_kept_for_a_failed_resource_are_not_deleted
         "{:?}",
         report.deletion.skipped
     );
+}
+
+#[tokio::test]
+async fn relations_are_read_only_for_the_candidates_kept() {
+    let h = Harness::new(MAPPING).await;
+    h.script.set("project", vec![Some(projects(&["p1", "p2"]))]);
+    h.script.set("repository", vec![Some(repos(&["r1"], "p1"))]);
+    h.script.set("work-item", vec![]);
+    h.run().await;
+
+    // p2 is no longer listed and nothing relates to it: it is deleted, and the deletion phase
+    // reads no relation (the searches are the snapshot's, one per blueprint).
+    h.script.set("project", vec![Some(projects(&["p1"]))]);
+    h.env.sim.state.reset_stats();
+    let report = h.run().await;
+    assert_eq!(report.deletion.total_deleted(), 1);
+    assert!(!h.has("azureDevopsProject", "p2"));
+    assert_eq!(h.env.sim.state.stats().requests_to(SEARCH), 2);
 }
 
 #[tokio::test]
