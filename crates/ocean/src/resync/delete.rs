@@ -12,7 +12,7 @@ use super::{
     lane_output::LaneOutput,
     reconcile::{self, DeletePlan, EntityKey, ExistingEntity, KindOutcome, PlanInput, RelationRef},
     report::DeletionReport,
-    snapshot::{self, Held, Snapshot},
+    snapshot::{self, Snapshot},
 };
 use crate::{Integration, telemetry};
 
@@ -28,14 +28,25 @@ pub(super) async fn delete_stale<I: Integration>(
     let mut report = DeletionReport::default();
     let config = &resync.app_config;
     // The planner's candidates: Port's entities this run did not produce.
-    let mut candidates: Vec<ExistingEntity> = snapshot
-        .held()
-        .filter(|held| !lanes.seen.contains_hash(held.key_hash))
-        .map(|held| ExistingEntity {
-            key: held.key(),
-            relations: Vec::new(),
-        })
-        .collect();
+    let mut candidates: Vec<ExistingEntity> = match snapshot
+        .not_produced(&resync.port, &resync.installation, &lanes.seen)
+        .await
+    {
+        Ok(keys) => keys
+            .into_iter()
+            .map(|key| ExistingEntity {
+                key,
+                relations: Vec::new(),
+            })
+            .collect(),
+        Err(error) => {
+            report.errors.push(format!(
+                "could not list this integration's entities in Port to delete the stale ones: \
+                 {error}"
+            ));
+            return report;
+        }
+    };
     let blueprint_owners = blueprint_owners(resync, lanes);
     let outcomes = outcomes(resync, lanes);
     let mut kept_relation_targets = HashSet::new();
@@ -52,33 +63,18 @@ pub(super) async fn delete_stale<I: Integration>(
         })
     };
     if config.create_missing_related_entities {
-        let mut relations = Relations::new(resync, snapshot);
-        let resolved = async {
-            kept_relation_targets = relations.of_seen(lanes).await?;
-            // Only a kept entity's relations protect anything, only what a plan would delete
-            // needs protecting, and most resyncs keep no candidate: read the relations of the
-            // candidates the plan keeps, plan again with them, until no new candidate is kept
-            // or nothing is left to delete. The threshold is left out here: it decides after
-            // protection, and only over what is still eligible.
-            let mut read = vec![false; candidates.len()];
-            loop {
-                let draft: DeletePlan = plan(&candidates, &kept_relation_targets, 1.0);
-                let deleted: HashSet<&EntityKey> = draft.delete.iter().collect();
-                let unread: Vec<usize> = (0..candidates.len())
-                    .filter(|&i| !read[i] && !deleted.contains(&candidates[i].key))
-                    .collect();
-                if unread.is_empty() || deleted.is_empty() {
-                    return Ok::<_, String>(());
-                }
-                relations.of_candidates(&mut candidates, &unread).await?;
-                for i in unread {
-                    read[i] = true;
-                }
-            }
+        let draft = |candidates: &[ExistingEntity], targets: &HashSet<EntityKey>| {
+            plan(candidates, targets, 1.0)
         };
-        if let Err(error) = resolved.await {
-            report.errors.push(error);
-            return report;
+        match Relations::new(resync, snapshot)
+            .protecting(lanes, &mut candidates, draft)
+            .await
+        {
+            Ok(targets) => kept_relation_targets = targets,
+            Err(error) => {
+                report.errors.push(error);
+                return report;
+            }
         }
     }
     let plan = plan(
@@ -191,16 +187,16 @@ async fn execute_deletions<I: Integration>(
 /// schemas (as Ocean's `get_related_entities` does), reading each schema once.
 struct Relations<'a, I: Integration> {
     resync: &'a Resync<I>,
+    snapshot: &'a Snapshot,
     schemas: Schemas,
-    by_identifier: ByIdentifier<'a>,
 }
 
 impl<'a, I: Integration> Relations<'a, I> {
     fn new(resync: &'a Resync<I>, snapshot: &'a Snapshot) -> Self {
         Self {
             resync,
+            snapshot,
             schemas: Schemas::default(),
-            by_identifier: ByIdentifier::of(snapshot),
         }
     }
 
@@ -220,9 +216,41 @@ impl<'a, I: Integration> Relations<'a, I> {
         let mut targets = HashSet::new();
         for (bp, relation) in &lanes.relation_refs {
             self.schemas
-                .resolve(&self.by_identifier, bp, relation, &mut targets);
+                .resolve(self.snapshot, bp, relation, &mut targets);
         }
         Ok(targets)
+    }
+
+    /// The relation targets that protect entities: those of the entities this run produced
+    /// (returned), and those Port holds of the candidates kept (filled in `candidates`).
+    ///
+    /// Only a kept entity's relations protect anything, only what a plan would delete needs
+    /// protecting, and most resyncs keep no candidate: the relations of the candidates the
+    /// `draft` plan keeps are read, and it plans again with them, until no new candidate is
+    /// kept or nothing is left to delete. The draft leaves the threshold out: it decides after
+    /// protection, and only over what is still eligible.
+    async fn protecting(
+        mut self,
+        lanes: &LaneOutput,
+        candidates: &mut [ExistingEntity],
+        draft: impl Fn(&[ExistingEntity], &HashSet<EntityKey>) -> DeletePlan,
+    ) -> Result<HashSet<EntityKey>, String> {
+        let targets = self.of_seen(lanes).await?;
+        let mut read = vec![false; candidates.len()];
+        loop {
+            let plan = draft(candidates, &targets);
+            let deleted: HashSet<&EntityKey> = plan.delete.iter().collect();
+            let unread: Vec<usize> = (0..candidates.len())
+                .filter(|&i| !read[i] && !deleted.contains(&candidates[i].key))
+                .collect();
+            if unread.is_empty() || deleted.is_empty() {
+                return Ok(targets);
+            }
+            self.of_candidates(candidates, &unread).await?;
+            for i in unread {
+                read[i] = true;
+            }
+        }
     }
 
     /// Fills the relations of `candidates[which]` with the targets of their relations as Port
@@ -258,7 +286,7 @@ impl<'a, I: Integration> Relations<'a, I> {
                     };
                     for relation in refs {
                         self.schemas.resolve(
-                            &self.by_identifier,
+                            self.snapshot,
                             &bp,
                             relation,
                             &mut candidates[i].relations,
@@ -328,10 +356,12 @@ impl Schemas {
         Ok(())
     }
 
-    /// Adds the key(s) that `blueprint`'s `relation` names to `into`.
+    /// Adds the key(s) that `blueprint`'s `relation` names to `into`: the target blueprint's
+    /// key, or, when the schema does not tell, every key the snapshot holds with that
+    /// identifier.
     fn resolve(
         &self,
-        by_identifier: &ByIdentifier<'_>,
+        snapshot: &Snapshot,
         blueprint: &str,
         relation: &RelationRef,
         into: &mut impl Extend<EntityKey>,
@@ -342,40 +372,9 @@ impl Schemas {
             .and_then(Option::as_ref)
             .and_then(|s| s.get(&relation.relation))
         {
-            Some(target_bp) => into.extend([EntityKey {
-                blueprint: target_bp.clone(),
-                identifier: relation.target.clone(),
-            }]),
-            None => into.extend(by_identifier.keys(&relation.target).map(|held| held.key())),
+            Some(target_bp) => into.extend([EntityKey::new(target_bp, &relation.target)]),
+            None => into.extend(snapshot.with_identifier(&relation.target)),
         }
-    }
-}
-
-/// The snapshot's entities by identifier, for relations whose target blueprint is unknown;
-/// built on first use (most resyncs never need it, and it costs an entry per entity).
-struct ByIdentifier<'a> {
-    snapshot: &'a Snapshot,
-    index: std::sync::OnceLock<HashMap<&'a str, Vec<Held<'a>>>>,
-}
-
-impl<'a> ByIdentifier<'a> {
-    fn of(snapshot: &'a Snapshot) -> Self {
-        Self {
-            snapshot,
-            index: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The entities whose identifier is `identifier`.
-    fn keys(&self, identifier: &str) -> impl Iterator<Item = Held<'a>> + '_ {
-        let index = self.index.get_or_init(|| {
-            let mut index: HashMap<&str, Vec<Held<'a>>> = HashMap::new();
-            for held in self.snapshot.held() {
-                index.entry(held.identifier).or_default().push(held);
-            }
-            index
-        });
-        index.get(identifier).into_iter().flatten().copied()
     }
 }
 

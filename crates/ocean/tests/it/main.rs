@@ -29,6 +29,7 @@ mod sync_status;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
 const SEARCH: &str = "POST /v1/blueprints/{bp}/entities/search";
+const LISTING: &str = "POST /v1/blueprints/entities/datasource-entities";
 
 /// A fetch failure scripted by a test.
 #[derive(Debug, thiserror::Error)]
@@ -441,15 +442,22 @@ async fn relations_are_read_only_for_the_candidates_kept() {
     h.script.set("repository", vec![Some(repos(&["r1"], "p1"))]);
     h.script.set("work-item", vec![]);
     h.run().await;
+    // Everything produced again: Port is listed once, for the snapshot.
+    h.env.sim.state.reset_stats();
+    assert_eq!(h.run().await.deletion.total_deleted(), 0);
+    assert_eq!(h.env.sim.state.stats().requests_to(LISTING), 1);
 
     // p2 is no longer listed and nothing relates to it: it is deleted, and the deletion phase
-    // reads no relation (the searches are the snapshot's, one per blueprint).
+    // reads no relation (the searches are the snapshot's, one per blueprint). Port's keys are
+    // listed again for p2's identifier (the snapshot keeps hashes).
     h.script.set("project", vec![Some(projects(&["p1"]))]);
     h.env.sim.state.reset_stats();
     let report = h.run().await;
     assert_eq!(report.deletion.total_deleted(), 1);
     assert!(!h.has("azureDevopsProject", "p2"));
-    assert_eq!(h.env.sim.state.stats().requests_to(SEARCH), 2);
+    let stats = h.env.sim.state.stats();
+    assert_eq!(stats.requests_to(SEARCH), 2);
+    assert_eq!(stats.requests_to(LISTING), 2);
 }
 
 #[tokio::test]

@@ -9,22 +9,26 @@
 //! Taking it at the start also gives Ocean's `before = resync start` rule for free: an entity
 //! written by a live event during the resync is not in the snapshot, so it is never deleted.
 //!
-//! Memory (issue 18): an entity costs a fixed-size record, its identifier's bytes and 8 bytes
-//! for each field of its fingerprint (see [`store`]). Relations are not kept: the deletion
+//! Memory (issue 18): an entity costs a fixed-size record and 8 bytes for each field of its
+//! fingerprint; its identifier is not kept (see [`store`]). Relations are not kept: the deletion
 //! phase reads from Port the relations of the few entities it keeps without producing them
 //! (see [`super::delete`]); keeping them for every entity cost ~5 MiB at the large bench.
 
 mod store;
 
+use std::collections::HashSet;
+
 use futures::{StreamExt, TryStreamExt};
 use port_client::{Client, Installation};
 use serde_json::{Value, json};
 
-pub(crate) use self::store::Held;
 use self::store::{Full, Store};
-use super::{diff::Fingerprint, reconcile::EntityKey};
+use super::{
+    diff::Fingerprint,
+    reconcile::{EntityKey, Seen},
+};
 
-/// The fields of Port's entities that the diff compares (and the relations deletion needs).
+/// The fields of Port's entities that the diff compares.
 const COMPARED_FIELDS: [&str; 6] = [
     "identifier",
     "title",
@@ -104,22 +108,14 @@ impl Snapshot {
     }
 
     /// Adds a page of the listing (keys only, fingerprints unknown yet); `offset` is the index
-    /// of its first entity in the whole listing, for the error. An item without a string
-    /// `identifier` and `blueprint` is a malformed answer: nothing may be deleted on it.
+    /// of its first entity in the whole listing, for the error.
     fn add_listed(
         &mut self,
         page: &[Value],
         offset: usize,
     ) -> Result<Result<(), Full>, port_client::Error> {
         for (index, entity) in page.iter().enumerate() {
-            let key = |field| entity.get(field).and_then(Value::as_str);
-            let (Some(blueprint), Some(identifier)) = (key("blueprint"), key("identifier")) else {
-                return Err(port_client::Error::Decode {
-                    route: "/v1/blueprints/entities/datasource-entities".into(),
-                    path: format!("entities[{}]", offset + index),
-                    message: "an entity without a string `identifier` and `blueprint`".into(),
-                });
-            };
+            let (blueprint, identifier) = listed_key(entity, offset + index)?;
             if let Err(full) = self.store.insert(blueprint, identifier) {
                 return Ok(Err(full));
             }
@@ -151,9 +147,72 @@ impl Snapshot {
         self.store.len()
     }
 
-    /// Every entity held.
-    pub(crate) fn held(&self) -> impl Iterator<Item = Held<'_>> {
-        self.store.iter()
+    /// The entities held that this run did not produce (not in `seen`), their keys read back
+    /// from Port's listing: the snapshot keeps only hashes. Entities Port lists now but did not
+    /// hold at the start (written by a live event since) are not among them. Nothing is read
+    /// when every entity held was produced.
+    pub(crate) async fn not_produced(
+        &self,
+        port: &Client,
+        installation: &Installation,
+        seen: &Seen,
+    ) -> Result<Vec<EntityKey>, port_client::Error> {
+        let mut wanted: HashSet<u64> = self
+            .store
+            .key_hashes()
+            .filter(|hash| !seen.contains_hash(*hash))
+            .collect();
+        let mut keys = Vec::new();
+        if wanted.is_empty() {
+            return Ok(keys);
+        }
+        let (prefix, suffix) = (
+            installation.datasource_prefix(),
+            installation.datasource_suffix(),
+        );
+        let mut listed = 0;
+        port.entities()
+            .datasource_pages(&prefix, &suffix, None, |page| {
+                for (index, entity) in page.iter().enumerate() {
+                    let (blueprint, identifier) = listed_key(entity, listed + index)?;
+                    if self.store.contains(blueprint, identifier)
+                        && wanted.remove(&EntityKey::hash_of(blueprint, identifier))
+                    {
+                        keys.push(EntityKey::new(blueprint, identifier));
+                    }
+                }
+                listed += page.len();
+                Ok(())
+            })
+            .await?;
+        Ok(keys)
+    }
+
+    /// The keys held whose identifier is `identifier`, whatever their blueprint.
+    pub(crate) fn with_identifier<'a>(
+        &'a self,
+        identifier: &'a str,
+    ) -> impl Iterator<Item = EntityKey> + 'a {
+        self.store
+            .blueprints()
+            .iter()
+            .filter(move |blueprint| self.store.contains(blueprint, identifier))
+            .map(move |blueprint| EntityKey::new(blueprint, identifier))
+    }
+}
+
+/// The key of an item of Port's datasource listing (`index` in the whole listing, for the
+/// error). An item without a string `identifier` and `blueprint` is a malformed answer:
+/// nothing may be deleted on it.
+fn listed_key(entity: &Value, index: usize) -> Result<(&str, &str), port_client::Error> {
+    let key = |field| entity.get(field).and_then(Value::as_str);
+    match (key("blueprint"), key("identifier")) {
+        (Some(blueprint), Some(identifier)) => Ok((blueprint, identifier)),
+        _ => Err(port_client::Error::Decode {
+            route: "/v1/blueprints/entities/datasource-entities".into(),
+            path: format!("entities[{index}]"),
+            message: "an entity without a string `identifier` and `blueprint`".into(),
+        }),
     }
 }
 
@@ -207,6 +266,70 @@ mod tests {
             snapshot
                 .fingerprint(&EntityKey::new("repo", "written-since"))
                 .is_none()
+        );
+    }
+
+    /// Writes `identifiers` as `azureDevopsProject` entities of installation `it`.
+    async fn write(port: &Client, identifiers: &[&str]) {
+        let entities: Vec<Box<serde_json::value::RawValue>> = identifiers
+            .iter()
+            .map(|id| {
+                serde_json::value::to_raw_value(&json!({"identifier": id, "title": id})).unwrap()
+            })
+            .collect();
+        let options = port_client::UpsertOptions {
+            merge: true,
+            create_missing_related_entities: false,
+        };
+        port.entities()
+            .bulk_upsert("azureDevopsProject", &entities, &options)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_keys_not_produced_are_read_back_from_port_without_those_written_since() {
+        let env = testkit::PortEnv::start().await.unwrap();
+        let (port, installation) = (env.client("it"), testkit::installation("it"));
+        write(&port, &["p1", "p2", "p3"]).await;
+        let snapshot = Snapshot::load(&port, &installation).await.unwrap();
+        assert_eq!(snapshot.len(), 3);
+        // Written after the snapshot (a live event): listed by Port, never a candidate.
+        write(&port, &["p4"]).await;
+        let seen: Seen = [EntityKey::new("azureDevopsProject", "p1")]
+            .into_iter()
+            .collect();
+        let mut keys = snapshot
+            .not_produced(&port, &installation, &seen)
+            .await
+            .unwrap();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                EntityKey::new("azureDevopsProject", "p2"),
+                EntityKey::new("azureDevopsProject", "p3"),
+            ]
+        );
+        let all: Seen = ["p1", "p2", "p3"]
+            .into_iter()
+            .map(|id| EntityKey::new("azureDevopsProject", id))
+            .collect();
+        env.sim.state.reset_stats();
+        assert!(
+            snapshot
+                .not_produced(&port, &installation, &all)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            env.sim
+                .state
+                .stats()
+                .requests_to("POST /v1/blueprints/entities/datasource-entities"),
+            0,
+            "everything was produced: nothing to read"
         );
     }
 

@@ -1,11 +1,18 @@
-//! How the snapshot holds Port's entities (issue 18): one fixed-size record per entity, its
-//! identifier and fingerprint appended to shared arenas, and an index of 4-byte record ids by
-//! the key's hash.
+//! How the snapshot holds Port's entities (issue 18): one fixed-size record per entity (its
+//! key's hash, blueprint and where its fingerprint is), the fingerprints appended to a shared
+//! arena, and an index of 4-byte record ids by the key's hash.
 //!
 //! Held as a map of `Arc<EntityKey>` to a boxed fingerprint and boxed relations, an entity
 //! cost five allocations, and the large bench's 136,200 entities ≈ 42 MiB at its heap peak
-//! (heaptrack, thirteenth session). Here it costs a 32-byte record, a 5-byte index slot, its
-//! identifier's bytes and 8 bytes a field, and nothing per entity for the allocator.
+//! (heaptrack, thirteenth session). Here it costs a 24-byte record, a 5-byte index slot and 8
+//! bytes a field, and nothing per entity for the allocator.
+//!
+//! Identifiers are not kept (7 MiB at the large bench): a key is found by its 64-bit hash and
+//! its blueprint. Two keys of one blueprint with one hash (about one chance in 10^9 at
+//! 136,000 entities) share a record: one of them may be written when unchanged or diffed
+//! against the other's fingerprint, and the deletion phase, which matches Port's keys by hash,
+//! keeps both when either was produced. The deletion phase reads the identifiers it needs from
+//! Port ([`super::super::delete`]).
 //!
 //! Arenas grow by chunks of at most [`CHUNK`] items, so that growing never copies what is held:
 //! a `Vec` of 10 MiB that doubles holds 30 MiB while it copies.
@@ -14,8 +21,8 @@ use hashbrown::HashTable;
 
 use crate::resync::reconcile::EntityKey;
 
-/// Items per chunk (bytes of identifiers, hashes or records). A [`Span`] keeps a chunk's
-/// number and an offset in it in 16 bits each.
+/// Items per chunk (hashes or records). A [`Span`] keeps a chunk's number and an offset in it
+/// in 16 bits each.
 const CHUNK_BITS: u32 = 16;
 const CHUNK: usize = 1 << CHUNK_BITS;
 const OFFSET_MASK: u32 = (1 << CHUNK_BITS) - 1;
@@ -41,94 +48,45 @@ impl Span {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Full;
 
-/// What an [`Arena`] chunk is: a growable buffer of items, sliced by offsets.
-trait Buffer: Default {
-    type Slice: ?Sized;
-    fn items(&self) -> usize;
-    fn count(slice: &Self::Slice) -> usize;
-    fn append(&mut self, slice: &Self::Slice);
-    fn reserve_exact(&mut self, additional: usize);
-    fn slice(&self, start: usize, end: usize) -> &Self::Slice;
-    fn empty<'a>() -> &'a Self::Slice;
-}
-
-impl Buffer for String {
-    type Slice = str;
-    fn items(&self) -> usize {
-        self.len()
-    }
-    fn count(slice: &str) -> usize {
-        slice.len()
-    }
-    fn append(&mut self, slice: &str) {
-        self.push_str(slice);
-    }
-    fn reserve_exact(&mut self, additional: usize) {
-        String::reserve_exact(self, additional);
-    }
-    fn slice(&self, start: usize, end: usize) -> &str {
-        // Spans start and end where a whole `&str` was appended: char boundaries.
-        &self[start..end]
-    }
-    fn empty<'a>() -> &'a str {
-        ""
-    }
-}
-
-impl<T: Copy> Buffer for Vec<T> {
-    type Slice = [T];
-    fn items(&self) -> usize {
-        self.len()
-    }
-    fn count(slice: &[T]) -> usize {
-        slice.len()
-    }
-    fn append(&mut self, slice: &[T]) {
-        self.extend_from_slice(slice);
-    }
-    fn reserve_exact(&mut self, additional: usize) {
-        Vec::reserve_exact(self, additional);
-    }
-    fn slice(&self, start: usize, end: usize) -> &[T] {
-        &self[start..end]
-    }
-    fn empty<'a>() -> &'a [T] {
-        &[]
-    }
-}
-
 /// Slices appended one after another into chunks; a slice never spans two chunks (one longer
 /// than a chunk gets a chunk of its own).
-#[derive(Debug, Default)]
-struct Arena<B> {
-    chunks: Vec<B>,
+#[derive(Debug)]
+struct Arena<T> {
+    chunks: Vec<Vec<T>>,
 }
 
-impl<B: Buffer> Arena<B> {
-    fn push(&mut self, slice: &B::Slice) -> Result<Span, Full> {
-        let len = B::count(slice);
+impl<T> Default for Arena<T> {
+    fn default() -> Self {
+        Self { chunks: Vec::new() }
+    }
+}
+
+impl<T: Copy> Arena<T> {
+    fn push(&mut self, slice: &[T]) -> Result<Span, Full> {
+        let len = slice.len();
         if len == 0 {
             return Ok(Span::EMPTY);
         }
         let fits = self
             .chunks
             .last()
-            .is_some_and(|chunk| chunk.items() + len <= CHUNK);
+            .is_some_and(|chunk| chunk.len() + len <= CHUNK);
         if !fits {
-            let mut chunk = B::default();
-            if len > CHUNK {
-                chunk.reserve_exact(len);
-            }
-            self.chunks.push(chunk);
+            // A chunk grows by doubling up to CHUNK items; a longer slice gets its exact size.
+            self.chunks.push(if len > CHUNK {
+                Vec::with_capacity(len)
+            } else {
+                Vec::new()
+            });
         }
         let number = u32::try_from(self.chunks.len() - 1).map_err(|_| Full)?;
         if number >= 1 << (32 - CHUNK_BITS) {
             return Err(Full);
         }
         let chunk = self.chunks.last_mut().ok_or(Full)?;
-        // Below CHUNK: the chunk held less than CHUNK - len items (or is new).
-        let offset = u32::try_from(chunk.items()).map_err(|_| Full)?;
-        chunk.append(slice);
+        // Below CHUNK: the chunk held at most CHUNK - len items (or is new).
+        let offset = u32::try_from(chunk.len()).map_err(|_| Full)?;
+        chunk.extend_from_slice(slice);
         Ok(Span {
             at: (number << CHUNK_BITS) | offset,
             len: u32::try_from(len).map_err(|_| Full)?,
@@ -136,61 +94,51 @@ impl<B: Buffer> Arena<B> {
     }
 
     /// The slice at `span` (one [`Self::push`] returned; never [`Span::ABSENT`]).
-    fn get(&self, span: Span) -> &B::Slice {
+    fn get(&self, span: Span) -> &[T] {
         if span.len == 0 {
-            return B::empty();
+            return &[];
         }
-        let (number, offset) = (span.at >> CHUNK_BITS, span.at & OFFSET_MASK);
-        let start = offset as usize;
-        self.chunks[number as usize].slice(start, start + span.len as usize)
+        let (number, start) = Self::place(span);
+        &self.chunks[number][start..start + span.len as usize]
     }
-}
 
-impl<T: Copy> Arena<Vec<T>> {
     fn get_mut(&mut self, span: Span) -> &mut [T] {
-        let (number, offset) = (span.at >> CHUNK_BITS, span.at & OFFSET_MASK);
-        let start = offset as usize;
-        &mut self.chunks[number as usize][start..start + span.len as usize]
+        let (number, start) = Self::place(span);
+        &mut self.chunks[number][start..start + span.len as usize]
+    }
+
+    /// (chunk, offset) of a span.
+    fn place(span: Span) -> (usize, usize) {
+        (
+            (span.at >> CHUNK_BITS) as usize,
+            (span.at & OFFSET_MASK) as usize,
+        )
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
     }
 }
 
-/// One entity: 32 bytes.
+/// One entity: 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     /// [`EntityKey::hash_of`] its key.
     key_hash: u64,
     /// Index in [`Store::blueprints`].
     blueprint: u32,
-    identifier: Span,
     /// [`Span::ABSENT`] until the search returned it.
     fingerprint: Span,
 }
 
-/// One entity as the snapshot holds it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Held<'a> {
-    /// [`EntityKey::hash_of`] its key (what [`super::super::reconcile::Seen`] holds).
-    pub(crate) key_hash: u64,
-    pub(crate) blueprint: &'a str,
-    pub(crate) identifier: &'a str,
-}
-
-impl Held<'_> {
-    /// Its key, owned.
-    pub(crate) fn key(&self) -> EntityKey {
-        EntityKey::new(self.blueprint, self.identifier)
-    }
-}
-
-/// Port's entities by (blueprint, identifier), each at most once.
+/// Port's entities by (blueprint, key hash), each at most once.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     /// Blueprint names, each once (a resync writes a few dozen).
     blueprints: Vec<Box<str>>,
-    records: Arena<Vec<Record>>,
-    identifiers: Arena<String>,
+    records: Arena<Record>,
     /// Fingerprints.
-    hashes: Arena<Vec<u64>>,
+    hashes: Arena<u64>,
     /// Record ids (the `at` of their one-record span) by key hash.
     index: HashTable<u32>,
 }
@@ -216,16 +164,19 @@ impl Store {
         self.index
             .find(hash, |&id| {
                 let record = self.record(id);
-                record.key_hash == hash
-                    && &*self.blueprints[record.blueprint as usize] == blueprint
-                    && self.identifiers.get(record.identifier) == identifier
+                record.key_hash == hash && &*self.blueprints[record.blueprint as usize] == blueprint
             })
             .copied()
     }
 
+    /// Whether a key is held.
+    pub(crate) fn contains(&self, blueprint: &str, identifier: &str) -> bool {
+        self.find(blueprint, identifier).is_some()
+    }
+
     /// Adds a key (fingerprint not read yet); a key already held is left as it is.
     pub(crate) fn insert(&mut self, blueprint: &str, identifier: &str) -> Result<(), Full> {
-        if self.find(blueprint, identifier).is_some() {
+        if self.contains(blueprint, identifier) {
             return Ok(());
         }
         let blueprint = self
@@ -239,7 +190,6 @@ impl Store {
         let record = Record {
             key_hash: EntityKey::hash_of(&self.blueprints[blueprint], identifier),
             blueprint: u32::try_from(blueprint).map_err(|_| Full)?,
-            identifier: self.identifiers.push(identifier)?,
             fingerprint: Span::ABSENT,
         };
         let id = self.records.push(&[record])?.at;
@@ -271,13 +221,9 @@ impl Store {
         (record.fingerprint != Span::ABSENT).then(|| self.hashes.get(record.fingerprint))
     }
 
-    /// Every entity held.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Held<'_>> {
-        self.records.chunks.iter().flatten().map(|record| Held {
-            key_hash: record.key_hash,
-            blueprint: &self.blueprints[record.blueprint as usize],
-            identifier: self.identifiers.get(record.identifier),
-        })
+    /// The key hash of every entity held ([`EntityKey::hash64`]).
+    pub(crate) fn key_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.records.iter().map(|record| record.key_hash)
     }
 }
 
@@ -287,7 +233,7 @@ mod tests {
 
     #[test]
     fn slices_round_trip_across_chunks_and_one_longer_than_a_chunk_gets_its_own() {
-        let mut arena = Arena::<Vec<u64>>::default();
+        let mut arena = Arena::<u64>::default();
         let small: Vec<u64> = (0..1000).collect();
         let spans: Vec<Span> = (0..100).map(|_| arena.push(&small).unwrap()).collect();
         let long: Vec<u64> = (0..(CHUNK as u64 + 7)).collect();
@@ -311,6 +257,8 @@ mod tests {
         store.insert("repo", "é-ü").unwrap();
         assert_eq!(store.len(), 3);
         assert_eq!(store.blueprints().len(), 2);
+        assert!(store.contains("repo", "é-ü"));
+        assert!(!store.contains("project", "é-ü"));
         assert!(
             store.fingerprint(&EntityKey::new("repo", "a")).is_none(),
             "not read yet"
@@ -328,22 +276,15 @@ mod tests {
         );
         assert_eq!(store.fingerprint(&EntityKey::new("repo", "é-ü")), None);
         assert_eq!(store.fingerprint(&EntityKey::new("repo", "b")), None);
-        let mut held: Vec<EntityKey> = store
-            .iter()
-            .map(|h| {
-                assert_eq!(h.key_hash, h.key().hash64());
-                h.key()
-            })
-            .collect();
-        held.sort();
-        assert_eq!(
-            held,
-            [
-                EntityKey::new("project", "a"),
-                EntityKey::new("repo", "a"),
-                EntityKey::new("repo", "é-ü")
-            ]
-        );
+        let mut hashes: Vec<u64> = store.key_hashes().collect();
+        hashes.sort_unstable();
+        let mut expected = vec![
+            EntityKey::new("repo", "a").hash64(),
+            EntityKey::new("project", "a").hash64(),
+            EntityKey::new("repo", "é-ü").hash64(),
+        ];
+        expected.sort_unstable();
+        assert_eq!(hashes, expected);
     }
 
     #[test]
@@ -365,6 +306,6 @@ mod tests {
             Some(&[700][..])
         );
         assert_eq!(store.fingerprint(&EntityKey::new("workItem", "701")), None);
-        assert_eq!(store.iter().count(), 100_000);
+        assert_eq!(store.key_hashes().count(), 100_000);
     }
 }
