@@ -9,11 +9,12 @@
 //! holding the kind's 14,000 extra items at once would add well over 20 MiB: the bound below
 //! lies between.
 //!
-//! Unchanged second resync (it also holds Port's snapshot: keys and fingerprints): heap peak
-//! 6.6–6.7 MiB at 2,000 work items, 16.4–16.8 MiB at 20,000, 9.8–10.1 MiB more (thirteenth
-//! session, 4 runs; 10.8–11.6 in the twelfth, before the snapshot's compact store). Before the
-//! twelfth session's memory work the snapshot cost about 745 bytes more per entity, which would
-//! add about 11 MiB here; the bound leaves 4 MiB, a quarter of a KiB per extra entity.
+//! Unchanged second resync (it also holds Port's snapshot: key hashes and fingerprints): heap
+//! peak 6.7–6.9 MiB at 2,000 work items, 15.4–16.0 MiB at 20,000, 8.7–9.1 MiB more
+//! (thirteenth session; 10.8–11.6 in the twelfth, before the snapshot's compact store). Before
+//! the twelfth session's memory work the snapshot cost about 745 bytes more per entity, which
+//! would add about 11 MiB here; the bound leaves 5 MiB, about a third of a KiB per extra
+//! entity (400 bytes more an entity made it fail).
 
 use super::binary;
 
