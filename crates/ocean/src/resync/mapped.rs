@@ -25,6 +25,8 @@ pub(super) struct Mapped {
     pub(super) fingerprint: Fingerprint,
     /// Its relations, to protect their targets from deletion.
     pub(super) relations: Vec<RelationRef>,
+    /// Its identifier or a relation is a search query, which Port resolves when it is written.
+    pub(super) searches: bool,
 }
 
 /// The result of mapping one page.
@@ -135,6 +137,11 @@ fn prepare(entity: Entity) -> Result<Mapped, String> {
         identifier: identifier.to_owned(),
     });
     let relations = RelationRef::all_of(&entity.relations);
+    let searches = key.is_none()
+        || entity.relations.values().any(|value| match value {
+            serde_json::Value::Array(items) => items.iter().any(serde_json::Value::is_object),
+            other => other.is_object(),
+        });
     let json = serde_json::value::to_raw_value(&entity)
         .map_err(|e| format!("entity could not be serialized: {e}"))?;
     Ok(Mapped {
@@ -143,5 +150,6 @@ fn prepare(entity: Entity) -> Result<Mapped, String> {
         blueprint: entity.blueprint,
         json,
         relations,
+        searches,
     })
 }

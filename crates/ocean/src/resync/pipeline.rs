@@ -34,10 +34,11 @@ pub(super) async fn run<I: Integration>(
     stop: &Stop,
 ) -> LaneOutput {
     let lanes = lanes(&resync.plan);
+    let finished = Finished::new(resync);
     let outputs = futures::future::join_all(
         lanes
             .iter()
-            .map(|lane| run_lane(resync, lane, snapshot, stop)),
+            .map(|lane| run_lane(resync, lane, snapshot, stop, &finished)),
     )
     .await;
     let refused = resync.plan.refused().iter().map(|refused| {
@@ -80,16 +81,64 @@ fn lanes(plan: &MappingPlan) -> Vec<Vec<usize>> {
     lanes
 }
 
+/// Which resources have finished. Ocean writes resources one after another, so a search query
+/// in an identifier or a relation, which Port resolves when the entity is written, finds what
+/// earlier resources wrote; lanes run concurrently, so an entity with one waits until every
+/// resource before its own in the mapping has finished (the conformance case `jq` relates
+/// repositories to projects by a search on the project's title). A resource waits only on
+/// earlier ones, and a lane runs its resources in order: no wait can close a cycle.
+struct Finished(tokio::sync::watch::Sender<Vec<bool>>);
+
+impl Finished {
+    /// Every resource unfinished, except those refused at load (they never run).
+    fn new<I: Integration>(resync: &Resync<I>) -> Self {
+        let mut done = vec![false; resync.app_config.resources.len()];
+        for refused in resync.plan.refused() {
+            if let Some(slot) = done.get_mut(refused.index) {
+                *slot = true;
+            }
+        }
+        Self(tokio::sync::watch::Sender::new(done))
+    }
+
+    fn finish(&self, index: usize) {
+        self.0.send_modify(|done| {
+            if let Some(slot) = done.get_mut(index) {
+                *slot = true;
+            }
+        });
+    }
+
+    /// Waits until every resource before `index` has finished.
+    async fn before(&self, index: usize) {
+        let mut done = self.0.subscribe();
+        // The sender lives as long as the pipeline, which awaits this.
+        let _ = done
+            .wait_for(|done| done.iter().take(index).all(|finished| *finished))
+            .await;
+    }
+}
+
 async fn run_lane<I: Integration>(
     resync: &Resync<I>,
     lane: &[usize],
     snapshot: &Snapshot,
     stop: &Stop,
+    finished: &Finished,
 ) -> LaneOutput {
     let mut out = LaneOutput::default();
     for &index in lane {
         let mut written = HashSet::new();
-        let report = run_resource(resync, index, snapshot, stop, &mut out, &mut written).await;
+        let report = run_resource(
+            resync,
+            Ordered { index, finished },
+            snapshot,
+            stop,
+            &mut out,
+            &mut written,
+        )
+        .await;
+        finished.finish(index);
         telemetry::resource_finished(&report);
         out.reports.push(report);
         out.written.push((index, written));
@@ -133,9 +182,16 @@ fn pages_of<I: Integration>(
 }
 
 /// Fetches, maps, diffs and upserts one resource.
+/// A resource's index, and what it waits on before writing a search query ([`Finished`]).
+#[derive(Clone, Copy)]
+struct Ordered<'a> {
+    index: usize,
+    finished: &'a Finished,
+}
+
 async fn run_resource<I: Integration>(
     resync: &Resync<I>,
-    index: usize,
+    Ordered { index, finished }: Ordered<'_>,
     snapshot: &Snapshot,
     stop: &Stop,
     out: &mut LaneOutput,
@@ -176,6 +232,7 @@ async fn run_resource<I: Integration>(
     let mut examples = Examples::new(resync);
     let mut mapped_pages = map_pages(resync, index, pages, examples.flag());
     let mut sink = UpsertSink::new(resync, &mut report);
+    sink.order = Some(Ordered { index, finished });
     loop {
         let page = tokio::select! {
             page = mapped_pages.next() => page,
@@ -244,6 +301,8 @@ struct UpsertSink<'a, I> {
     /// When the resource started, and when its progress was last logged.
     started: Instant,
     last_progress: Instant,
+    /// What to wait on before the resource's first search query; `None` once waited.
+    order: Option<Ordered<'a>>,
 }
 
 impl<'a, I: Integration> UpsertSink<'a, I> {
@@ -262,6 +321,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             pages: 0,
             started: Instant::now(),
             last_progress: Instant::now(),
+            order: None,
         }
     }
 
@@ -303,6 +363,11 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         let merge = self.options.merge;
         for entity in page.entities {
             self.report.mapped += 1;
+            if entity.searches
+                && let Some(Ordered { index, finished }) = self.order.take()
+            {
+                finished.before(index).await;
+            }
             written.insert(entity.blueprint.clone());
             for relation in entity.relations {
                 out.relation_refs

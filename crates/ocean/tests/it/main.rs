@@ -24,6 +24,7 @@ use testkit::PortEnv;
 mod examples;
 mod kafka;
 mod live_timeout;
+mod ordering;
 mod progress;
 mod sync_status;
 
