@@ -49,7 +49,6 @@ pub(super) async fn delete_stale<I: Integration>(
     };
     let blueprint_owners = blueprint_owners(resync, lanes);
     let outcomes = outcomes(resync, lanes);
-    let mut kept_relation_targets = HashSet::new();
     let plan = |candidates: &[ExistingEntity], targets: &HashSet<EntityKey>, threshold| {
         reconcile::plan(&PlanInput {
             existing: candidates,
@@ -62,7 +61,7 @@ pub(super) async fn delete_stale<I: Integration>(
             threshold,
         })
     };
-    if config.create_missing_related_entities {
+    let kept_relation_targets = if config.create_missing_related_entities {
         let draft = |candidates: &[ExistingEntity], targets: &HashSet<EntityKey>| {
             plan(candidates, targets, 1.0)
         };
@@ -70,13 +69,15 @@ pub(super) async fn delete_stale<I: Integration>(
             .protecting(lanes, &mut candidates, draft)
             .await
         {
-            Ok(targets) => kept_relation_targets = targets,
+            Ok(targets) => targets,
             Err(error) => {
                 report.errors.push(error);
                 return report;
             }
         }
-    }
+    } else {
+        HashSet::new()
+    };
     let plan = plan(
         &candidates,
         &kept_relation_targets,

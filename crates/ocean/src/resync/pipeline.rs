@@ -181,7 +181,6 @@ fn pages_of<I: Integration>(
     }
 }
 
-/// Fetches, maps, diffs and upserts one resource.
 /// A resource's index, and what it waits on before writing a search query ([`Finished`]).
 #[derive(Clone, Copy)]
 struct Ordered<'a> {
@@ -189,6 +188,7 @@ struct Ordered<'a> {
     finished: &'a Finished,
 }
 
+/// Fetches, maps, diffs and upserts one resource.
 async fn run_resource<I: Integration>(
     resync: &Resync<I>,
     Ordered { index, finished }: Ordered<'_>,
@@ -231,8 +231,7 @@ async fn run_resource<I: Integration>(
     }
     let mut examples = Examples::new(resync);
     let mut mapped_pages = map_pages(resync, index, pages, examples.flag());
-    let mut sink = UpsertSink::new(resync, &mut report);
-    sink.order = Some(Ordered { index, finished });
+    let mut sink = UpsertSink::new(resync, &mut report, Ordered { index, finished });
     loop {
         let page = tokio::select! {
             page = mapped_pages.next() => page,
@@ -306,7 +305,7 @@ struct UpsertSink<'a, I> {
 }
 
 impl<'a, I: Integration> UpsertSink<'a, I> {
-    fn new(resync: &'a Resync<I>, report: &'a mut ResourceReport) -> Self {
+    fn new(resync: &'a Resync<I>, report: &'a mut ResourceReport, order: Ordered<'a>) -> Self {
         Self {
             options: UpsertOptions {
                 merge: resync.app_config.enable_merge_entity,
@@ -321,7 +320,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             pages: 0,
             started: Instant::now(),
             last_progress: Instant::now(),
-            order: None,
+            order: Some(order),
         }
     }
 
