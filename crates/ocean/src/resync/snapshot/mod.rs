@@ -68,18 +68,12 @@ impl Snapshot {
         port: &Client,
         installation: &Installation,
     ) -> Result<Self, LoadError> {
-        let prefix = installation.datasource_prefix();
-        let suffix = installation.datasource_suffix();
-        // Folded a page at a time: the listing of a large organization is never held whole.
         let mut snapshot = Self::default();
-        let (mut listed, mut full) = (0, false);
-        port.entities()
-            .datasource_pages(&prefix, &suffix, None, |page| {
-                full = full || snapshot.add_listed(&page, listed)?.is_err();
-                listed += page.len();
-                Ok(())
-            })
-            .await?;
+        let mut full = false;
+        each_listed_key(port, installation, |blueprint, identifier| {
+            full = full || snapshot.store.insert(blueprint, identifier).is_err();
+        })
+        .await?;
         if full {
             return Err(LoadError::Full);
         }
@@ -105,22 +99,6 @@ impl Snapshot {
             }
         }
         Ok(snapshot)
-    }
-
-    /// Adds a page of the listing (keys only, fingerprints unknown yet); `offset` is the index
-    /// of its first entity in the whole listing, for the error.
-    fn add_listed(
-        &mut self,
-        page: &[Value],
-        offset: usize,
-    ) -> Result<Result<(), Full>, port_client::Error> {
-        for (index, entity) in page.iter().enumerate() {
-            let (blueprint, identifier) = listed_key(entity, offset + index)?;
-            if let Err(full) = self.store.insert(blueprint, identifier) {
-                return Ok(Err(full));
-            }
-        }
-        Ok(Ok(()))
     }
 
     /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
@@ -166,25 +144,14 @@ impl Snapshot {
         if wanted.is_empty() {
             return Ok(keys);
         }
-        let (prefix, suffix) = (
-            installation.datasource_prefix(),
-            installation.datasource_suffix(),
-        );
-        let mut listed = 0;
-        port.entities()
-            .datasource_pages(&prefix, &suffix, None, |page| {
-                for (index, entity) in page.iter().enumerate() {
-                    let (blueprint, identifier) = listed_key(entity, listed + index)?;
-                    if self.store.contains(blueprint, identifier)
-                        && wanted.remove(&EntityKey::hash_of(blueprint, identifier))
-                    {
-                        keys.push(EntityKey::new(blueprint, identifier));
-                    }
-                }
-                listed += page.len();
-                Ok(())
-            })
-            .await?;
+        each_listed_key(port, installation, |blueprint, identifier| {
+            if self.store.contains(blueprint, identifier)
+                && wanted.remove(&EntityKey::hash_of(blueprint, identifier))
+            {
+                keys.push(EntityKey::new(blueprint, identifier));
+            }
+        })
+        .await?;
         Ok(keys)
     }
 
@@ -199,6 +166,30 @@ impl Snapshot {
             .filter(move |blueprint| self.store.contains(blueprint, identifier))
             .map(move |blueprint| EntityKey::new(blueprint, identifier))
     }
+}
+
+/// Calls `each` with the key of every entity Port lists for this installation (the datasource
+/// listing, folded a page at a time: the listing of a large organization is never held whole).
+async fn each_listed_key(
+    port: &Client,
+    installation: &Installation,
+    mut each: impl FnMut(&str, &str),
+) -> Result<(), port_client::Error> {
+    let (prefix, suffix) = (
+        installation.datasource_prefix(),
+        installation.datasource_suffix(),
+    );
+    let mut listed = 0;
+    port.entities()
+        .datasource_pages(&prefix, &suffix, None, |page| {
+            for (index, entity) in page.iter().enumerate() {
+                let (blueprint, identifier) = listed_key(entity, listed + index)?;
+                each(blueprint, identifier);
+            }
+            listed += page.len();
+            Ok(())
+        })
+        .await
 }
 
 /// The key of an item of Port's datasource listing (`index` in the whole listing, for the
@@ -232,14 +223,8 @@ mod tests {
 
     fn listed() -> Snapshot {
         let mut snapshot = Snapshot::default();
-        snapshot
-            .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
-            .unwrap()
-            .unwrap();
-        snapshot
-            .add_listed(&[json!({"identifier": "p1", "blueprint": "project"})], 1)
-            .unwrap()
-            .unwrap();
+        snapshot.store.insert("repo", "r1").unwrap();
+        snapshot.store.insert("project", "p1").unwrap();
         snapshot
     }
 
@@ -333,17 +318,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_listed_item_without_its_key_is_a_decode_error() {
-        let mut snapshot = Snapshot::default();
-        snapshot
-            .add_listed(&[json!({"identifier": "r1", "blueprint": "repo"})], 0)
-            .unwrap()
-            .unwrap();
+    #[tokio::test]
+    async fn a_listed_item_without_its_key_is_a_decode_error() {
+        let env = testkit::PortEnv::start().await.unwrap();
+        let (port, installation) = (env.client("it"), testkit::installation("it"));
+        let route = "datasource-entities";
+        env.sim.state.inject_body(
+            route,
+            json!({"ok": true, "entities": [{"identifier": "r1", "blueprint": "repo"}], "next": "2"}),
+            1,
+        );
+        env.sim.state.inject_body(
+            route,
+            json!({"ok": true, "entities": [{"identifier": 7, "blueprint": "repo"}]}),
+            1,
+        );
+        let error = Snapshot::load(&port, &installation).await.unwrap_err();
         // The second page's first entity is the listing's entities[1].
-        let error = snapshot
-            .add_listed(&[json!({"identifier": 7, "blueprint": "repo"})], 1)
-            .unwrap_err();
         assert!(error.to_string().contains("entities[1]"), "{error}");
     }
 }
