@@ -50,4 +50,4 @@ pub use entity::Entity;
 pub use error::{CompileError, CompileErrors, Error, MapError};
 pub use eval::{DroppedEntity, FieldWarning, ItemOutcome, SharedFields};
 pub use jq::{Jq, JqCompileError, from_val, to_val};
-pub use plan::{CompileOptions, MappingPlan, RefusedResource, ResourcePlan};
+pub use plan::{CompileOptions, EntityFields, MappingPlan, RefusedResource, ResourcePlan};

@@ -198,6 +198,43 @@ impl ResourcePlan {
     pub fn blueprint_literal(&self) -> Option<&str> {
         self.blueprint.literal()
     }
+
+    /// The fields every entity of this resource carries, whatever their values: an
+    /// [`Entity`](crate::Entity) has `title`, `icon` and `team` exactly when the mapping has
+    /// them, and every mapped property and relation, null or not.
+    #[must_use]
+    pub fn entity_fields(&self) -> EntityFields<'_> {
+        EntityFields {
+            title: self.title.is_some(),
+            icon: self.icon.is_some(),
+            team: self.team.is_some(),
+            properties: self
+                .properties
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect(),
+            relations: self
+                .relations
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect(),
+        }
+    }
+}
+
+/// The fields of a resource's entities ([`ResourcePlan::entity_fields`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityFields<'a> {
+    /// Whether the mapping has a title.
+    pub title: bool,
+    /// Whether it has an icon.
+    pub icon: bool,
+    /// Whether it has a team.
+    pub team: bool,
+    /// Its properties' names, in mapping order.
+    pub properties: Vec<&'a str>,
+    /// Its relations' names, in mapping order.
+    pub relations: Vec<&'a str>,
 }
 
 struct Collector<'a> {

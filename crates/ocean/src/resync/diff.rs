@@ -1,100 +1,253 @@
-//! Change detection: compares what a mapping produced with what Port already holds, field by field,
-//! so that unchanged entities are never written (DESIGN.md §2, "the life of a resync").
+//! Change detection: compares what a mapping produced with what Port already holds, so that
+//! unchanged entities are never written (DESIGN.md §2, "the life of a resync").
 //!
-//! Port's copy of each entity is reduced at the start of a resync to a [`Fingerprint`]: one
-//! 64-bit hash of each non-null field's name and value together. That costs 8 bytes a field
-//! instead of the entity itself, and answers both comparisons Ocean needs:
-//! - with `enableMergeEntity: true` (the default) an upsert only touches the fields it sends, so
-//!   the entity is unchanged when Port holds the same value for every field we send
-//!   ([`Fingerprint::unchanged_at`]);
-//! - with `enableMergeEntity: false` the upsert replaces the entity, so the field sets must be equal
-//!   (the same).
+//! Every entity of a resource carries the same fields, whatever their values: the mapping's
+//! title, icon and team when it has them, and each of its properties and relations (see
+//! [`mapping::ResourcePlan::entity_fields`]). That set is the resource's [`View`] of its
+//! blueprint. At the start of a resync, Port's copy of each entity is reduced to one 64-bit
+//! digest of its fields for each view of its blueprint (usually one): 8 bytes an entity. An
+//! entity produced is reduced to a [`Fingerprint`]: its view and the digest of its fields.
 //!
-//! Null values are not recorded on either side: Ocean treats a null we send and a key missing at
-//! Port as equal (ocean-framework.md §4, step 4(c)).
+//! - With `enableMergeEntity: true` (the default) an upsert only touches the fields it sends,
+//!   so the entity is unchanged when Port holds the same value for every field of the view:
+//!   the two digests are equal. Fields Port holds that the mapping does not write are not in
+//!   the view and do not count.
+//! - With `enableMergeEntity: false` the upsert replaces the entity, so Port's digest covers
+//!   every field it holds ([`View::every_field`]).
 //!
-//! Memory (issue 18): a fingerprint used to hold a `(field hash, value hash)` pair per field,
-//! 24 MiB of the large bench's 89 MiB heap peak; one hash per pair halves it. A changed value
-//! goes unnoticed only if its pair's hash equals another pair's of the same entity, about one
-//! chance in 10^17 per field compared, as likely as two values colliding before.
+//! Null values are left out of both digests: a null we send equals a key missing at Port (Port
+//! stores no null). A null we send where Port holds a value is a change, as in Ocean
+//! (ocean-framework.md, edge case 7: Port's non-null value makes the JSON differ), so the
+//! upsert clears it.
+//!
+//! Memory (issue 18): the snapshot used to keep one hash per field (≈ 18 an entity, 19.7 MiB
+//! of the large bench's heap peak), enough to answer for any subset of fields sent. The views
+//! are known before the snapshot is read, so one digest per view answers the same questions.
+//! A changed value goes unnoticed only when two 64-bit digests collide, about one chance in
+//! 10^19 per entity compared.
 
-use mapping::Entity;
+use std::collections::{BTreeMap, HashSet};
+
+use mapping::{Entity, EntityFields, MappingPlan};
 use serde_json::{Map, Value};
 use xxhash_rust::xxh3::Xxh3;
 
-/// Hashes of an entity's comparable fields (title, icon, team, each property and each
-/// relation), one per field of its name and value, sorted.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Fingerprint(Box<[u64]>);
+/// An entity produced by the mapping, reduced to its view and the digest of its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// [`View::id`] of the fields it carries.
+    view: u64,
+    /// Digest of its non-null fields (names and values).
+    digest: u64,
+}
 
 impl Fingerprint {
-    /// One hash of every field: equal for equal fingerprints (what a duplicate is compared
-    /// with, see [`super::pipeline`]).
+    /// Fingerprints an entity produced by the mapping.
     #[must_use]
-    pub fn digest(&self) -> u64 {
-        let mut hasher = Xxh3::new();
-        for pair in &self.0 {
-            hasher.update(&pair.to_le_bytes());
+    pub fn of_entity(entity: &Entity) -> Self {
+        let mut names = Vec::new();
+        let mut fields = Fields::default();
+        for (name, value) in [("title", &entity.title), ("icon", &entity.icon)] {
+            if value.is_some() {
+                names.push(field_name("", name));
+            }
+            fields.scalar(name, value.as_ref());
         }
-        hasher.digest()
+        if entity.team.is_some() {
+            names.push(field_name("", "team"));
+        }
+        fields.team(entity.team.as_ref());
+        for (prefix, map) in [
+            (PROPERTY, &entity.properties),
+            (RELATION, &entity.relations),
+        ] {
+            names.extend(map.keys().map(|key| field_name(prefix, key)));
+            fields.map(prefix, Some(map));
+        }
+        Self {
+            view: View::new(names).id,
+            digest: fields.sorted().digest(|_| true),
+        }
     }
 
-    /// Fingerprints an entity as Port returns it (search or datasource listing).
+    /// Equal for equal entities of one view (what a duplicate is compared with, see
+    /// [`super::pipeline`]).
     #[must_use]
-    pub fn of_port_entity(entity: &Value) -> Self {
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+}
+
+/// The fields one resource writes to its blueprint, or every field (a replacing upsert).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    id: u64,
+    /// The fields' name hashes, sorted; `None` for every field.
+    names: Option<Box<[u64]>>,
+}
+
+impl View {
+    fn new(mut names: Vec<u64>) -> Self {
+        names.sort_unstable();
+        names.dedup();
+        let mut h = Xxh3::new();
+        for name in &names {
+            h.update(&name.to_le_bytes());
+        }
+        Self {
+            id: h.digest(),
+            names: Some(names.into_boxed_slice()),
+        }
+    }
+
+    /// The fields of a resource's entities.
+    #[must_use]
+    pub fn of_fields(fields: &EntityFields<'_>) -> Self {
+        let scalars = [
+            ("title", fields.title),
+            ("icon", fields.icon),
+            ("team", fields.team),
+        ];
+        let names = scalars
+            .into_iter()
+            .filter(|(_, mapped)| *mapped)
+            .map(|(name, _)| field_name("", name))
+            .chain(
+                fields
+                    .properties
+                    .iter()
+                    .map(|key| field_name(PROPERTY, key)),
+            )
+            .chain(fields.relations.iter().map(|key| field_name(RELATION, key)))
+            .collect();
+        Self::new(names)
+    }
+
+    /// Every field: what a replacing upsert (`enableMergeEntity: false`) is compared on.
+    #[must_use]
+    pub fn every_field() -> Self {
+        Self { id: 0, names: None }
+    }
+
+    /// Whether an entity with `fingerprint` is compared on this view.
+    fn covers(&self, fingerprint: &Fingerprint) -> bool {
+        self.names.is_none() || self.id == fingerprint.view
+    }
+
+    fn contains(&self, name: u64) -> bool {
+        self.names
+            .as_ref()
+            .is_none_or(|names| names.binary_search(&name).is_ok())
+    }
+}
+
+/// The views of each blueprint a mapping writes, for the snapshot's digests.
+#[derive(Debug, Clone, Default)]
+pub struct Views {
+    by_blueprint: BTreeMap<String, Vec<View>>,
+    /// Views of resources whose blueprint is computed per item: they may write any blueprint.
+    anywhere: Vec<View>,
+}
+
+impl Views {
+    /// The views of `plan`'s resources; with `merge: false`, every field of every blueprint.
+    #[must_use]
+    pub fn of_plan(plan: &MappingPlan, merge: bool) -> Self {
+        let mut views = Self::default();
+        if !merge {
+            views.anywhere.push(View::every_field());
+            return views;
+        }
+        for resource in plan.resources() {
+            let view = View::of_fields(&resource.entity_fields());
+            let list = match resource.blueprint_literal() {
+                Some(blueprint) => views.by_blueprint.entry(blueprint.to_owned()).or_default(),
+                None => &mut views.anywhere,
+            };
+            if !list.contains(&view) {
+                list.push(view);
+            }
+        }
+        views
+    }
+
+    /// The views of `blueprint`, each once.
+    #[must_use]
+    pub fn of_blueprint(&self, blueprint: &str) -> Box<[View]> {
+        let mut ids = HashSet::new();
+        self.by_blueprint
+            .get(blueprint)
+            .into_iter()
+            .flatten()
+            .chain(&self.anywhere)
+            .filter(|view| ids.insert(view.id))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Port's copy of an entity (search or datasource listing), its non-null fields hashed.
+#[derive(Debug)]
+pub struct PortFields(Fields);
+
+impl PortFields {
+    /// Hashes the fields of an entity as Port returns it.
+    #[must_use]
+    pub fn of(entity: &Value) -> Self {
         let mut fields = Fields::default();
         fields.scalar("title", entity.get("title"));
         fields.scalar("icon", entity.get("icon"));
         fields.team(entity.get("team"));
-        fields.map("p:", entity.get("properties").and_then(Value::as_object));
-        fields.map("r:", entity.get("relations").and_then(Value::as_object));
-        fields.finish()
+        fields.map(
+            PROPERTY,
+            entity.get("properties").and_then(Value::as_object),
+        );
+        fields.map(RELATION, entity.get("relations").and_then(Value::as_object));
+        Self(fields.sorted())
     }
 
-    /// Fingerprints an entity produced by the mapping.
+    /// The digest of the fields of `view` (what the snapshot keeps).
     #[must_use]
-    pub fn of_entity(entity: &Entity) -> Self {
-        let mut fields = Fields::default();
-        fields.scalar("title", entity.title.as_ref());
-        fields.scalar("icon", entity.icon.as_ref());
-        fields.team(entity.team.as_ref());
-        fields.map("p:", Some(&entity.properties));
-        fields.map("r:", Some(&entity.relations));
-        fields.finish()
-    }
-
-    /// Its hashes, sorted (what the snapshot keeps of Port's copy).
-    #[must_use]
-    pub fn hashes(&self) -> &[u64] {
-        &self.0
-    }
-
-    /// Whether writing this entity changes nothing at Port, whose copy has the fingerprint
-    /// `port` ([`Self::hashes`]). A merge upsert (`enableMergeEntity`) changes nothing when Port
-    /// holds the same value for every field we send; a replacing one, when both hold exactly
-    /// the same fields with the same values.
-    #[must_use]
-    pub fn unchanged_at(&self, port: &[u64], merge: bool) -> bool {
-        if merge {
-            self.0.iter().all(|hash| port.binary_search(hash).is_ok())
-        } else {
-            *self.0 == *port
-        }
+    pub fn digest(&self, view: &View) -> u64 {
+        self.0.digest(|name| view.contains(name))
     }
 }
 
-#[derive(Default)]
+/// Whether writing an entity changes nothing at Port, which holds `port` (one digest for each
+/// of `views`, in order: [`PortFields::digest`]).
+#[must_use]
+pub fn unchanged(fingerprint: &Fingerprint, views: &[View], port: &[u64]) -> bool {
+    views
+        .iter()
+        .zip(port)
+        .find(|(view, _)| view.covers(fingerprint))
+        .is_some_and(|(_, digest)| *digest == fingerprint.digest)
+}
+
+const PROPERTY: &str = "p:";
+const RELATION: &str = "r:";
+
+/// A field's name: `title`, `icon` and `team` unprefixed, properties and relations prefixed.
+fn field_name(prefix: &str, name: &str) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(prefix.as_bytes());
+    h.update(name.as_bytes());
+    h.digest()
+}
+
+/// Non-null fields as (name, value) hashes.
+#[derive(Debug, Default)]
 struct Fields(Vec<(u64, u64)>);
 
 impl Fields {
     fn scalar(&mut self, name: &str, value: Option<&Value>) {
         if let Some(value) = value.filter(|v| !v.is_null()) {
-            self.0.push((hash_str(name), hash_value(value)));
+            self.0.push((field_name("", name), hash_value(value)));
         }
     }
 
     /// Port stores `team` as a list; mappings may give one string. Order does not matter (Ocean
-    /// compares teams order-insensitively).
+    /// compares teams order-insensitively), and an empty list is no team.
     fn team(&mut self, value: Option<&Value>) {
         let mut teams: Vec<u64> = match value {
             Some(Value::String(s)) => vec![hash_str(s)],
@@ -110,36 +263,32 @@ impl Fields {
         for t in teams {
             h.update(&t.to_le_bytes());
         }
-        self.0.push((hash_str("team"), h.digest()));
+        self.0.push((field_name("", "team"), h.digest()));
     }
 
     fn map(&mut self, prefix: &str, map: Option<&Map<String, Value>>) {
         for (key, value) in map.into_iter().flatten() {
             if !value.is_null() {
-                let mut h = Xxh3::new();
-                h.update(prefix.as_bytes());
-                h.update(key.as_bytes());
-                self.0.push((h.digest(), hash_value(value)));
+                self.0.push((field_name(prefix, key), hash_value(value)));
             }
         }
     }
 
-    /// One hash per field (a field named twice keeps its first value, as before), sorted.
-    fn finish(mut self) -> Fingerprint {
-        self.0.sort_by_key(|(field, _)| *field);
-        self.0.dedup_by_key(|(field, _)| *field);
-        let mut pairs: Vec<u64> = self
-            .0
-            .iter()
-            .map(|(field, value)| {
-                let mut h = Xxh3::new();
-                h.update(&field.to_le_bytes());
-                h.update(&value.to_le_bytes());
-                h.digest()
-            })
-            .collect();
-        pairs.sort_unstable();
-        Fingerprint(pairs.into_boxed_slice())
+    /// Sorted by name, each name once (a field named twice keeps its first value).
+    fn sorted(mut self) -> Self {
+        self.0.sort_by_key(|(name, _)| *name);
+        self.0.dedup_by_key(|(name, _)| *name);
+        self
+    }
+
+    /// The digest of the (sorted) fields whose name is `wanted`.
+    fn digest(&self, wanted: impl Fn(u64) -> bool) -> u64 {
+        let mut h = Xxh3::new();
+        for (name, value) in self.0.iter().filter(|(name, _)| wanted(*name)) {
+            h.update(&name.to_le_bytes());
+            h.update(&value.to_le_bytes());
+        }
+        h.digest()
     }
 }
 
@@ -231,6 +380,26 @@ mod tests {
         }
     }
 
+    /// Whether `sent` (an entity produced) is unchanged at Port, which holds `port`, for a
+    /// snapshot that kept the digests of `sent`'s own view (merge) or of every field.
+    fn unchanged_at(sent: &Value, port: &Value, merge: bool) -> bool {
+        let sent = entity(sent);
+        let fields = EntityFields {
+            title: sent.title.is_some(),
+            icon: sent.icon.is_some(),
+            team: sent.team.is_some(),
+            properties: sent.properties.keys().map(String::as_str).collect(),
+            relations: sent.relations.keys().map(String::as_str).collect(),
+        };
+        let view = if merge {
+            View::of_fields(&fields)
+        } else {
+            View::every_field()
+        };
+        let port = PortFields::of(port).digest(&view);
+        unchanged(&Fingerprint::of_entity(&sent), &[view], &[port])
+    }
+
     #[test]
     fn key_order_and_integral_floats_do_not_matter() {
         assert_eq!(
@@ -248,37 +417,98 @@ mod tests {
 
     #[test]
     fn merge_upsert_of_a_subset_of_fields_is_unchanged() {
-        let port = Fingerprint::of_port_entity(&json!({
+        let port = json!({
             "identifier": "r1", "title": "Repo", "team": ["a"],
             "properties": {"url": "u", "minimumApproverCount": 2, "readme": null},
             "relations": {"project": "p1"}
-        }));
-        let sent = Fingerprint::of_entity(&entity(&json!({
+        });
+        let sent = json!({
             "identifier": "r1", "blueprint": "b", "properties": {"minimumApproverCount": 2.0}, "relations": {}
-        })));
-        assert!(sent.unchanged_at(port.hashes(), true));
-        assert!(!sent.unchanged_at(port.hashes(), false));
+        });
+        assert!(unchanged_at(&sent, &port, true));
+        assert!(!unchanged_at(&sent, &port, false));
     }
 
     #[test]
     fn a_changed_or_new_field_is_detected() {
-        let port = Fingerprint::of_port_entity(&json!({"title": "A", "properties": {"x": 1}}));
-        let changed = Fingerprint::of_entity(&entity(
-            &json!({"identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 2}, "relations": {}}),
-        ));
-        let added = Fingerprint::of_entity(&entity(
-            &json!({"identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 1, "y": 1}, "relations": {}}),
-        ));
-        assert!(!changed.unchanged_at(port.hashes(), true));
-        assert!(!added.unchanged_at(port.hashes(), true));
+        let port = json!({"title": "A", "properties": {"x": 1}});
+        let changed = json!({"identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 2}, "relations": {}});
+        let added = json!({"identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 1, "y": 1}, "relations": {}});
+        assert!(!unchanged_at(&changed, &port, true));
+        assert!(!unchanged_at(&added, &port, true));
     }
 
     #[test]
     fn null_we_send_equals_a_key_missing_at_port_and_team_order_is_ignored() {
-        let port = Fingerprint::of_port_entity(&json!({"team": ["b", "a"], "properties": {}}));
-        let sent = Fingerprint::of_entity(&entity(&json!({
+        let port = json!({"team": ["b", "a"], "properties": {}});
+        let sent = json!({
             "identifier": "i", "blueprint": "b", "team": ["a", "b"], "properties": {"gone": null}, "relations": {}
+        });
+        assert!(unchanged_at(&sent, &port, true));
+        assert!(unchanged_at(&sent, &port, false));
+    }
+
+    #[test]
+    fn a_null_we_send_where_port_holds_a_value_is_a_change() {
+        // The work item was unassigned: the upsert must clear Port's value, as Ocean's does.
+        let port = json!({"title": "Bug", "properties": {"assignee": "ann"}, "relations": {"project": "p"}});
+        let sent = json!({
+            "identifier": "1", "blueprint": "b", "title": "Bug",
+            "properties": {"assignee": null}, "relations": {"project": "p"}
+        });
+        assert!(!unchanged_at(&sent, &port, true));
+        assert!(!unchanged_at(&sent, &port, false));
+        let relation_cleared = json!({
+            "identifier": "1", "blueprint": "b", "title": "Bug",
+            "properties": {"assignee": "ann"}, "relations": {"project": null}
+        });
+        assert!(!unchanged_at(&relation_cleared, &port, true));
+    }
+
+    #[test]
+    fn an_entity_of_a_view_the_snapshot_did_not_digest_is_a_change() {
+        let port = PortFields::of(&json!({"title": "A", "properties": {"x": 1}}));
+        let title_only = View::of_fields(&EntityFields {
+            title: true,
+            icon: false,
+            team: false,
+            properties: vec![],
+            relations: vec![],
+        });
+        let sent = Fingerprint::of_entity(&entity(&json!({
+            "identifier": "i", "blueprint": "b", "title": "A", "properties": {"x": 1}, "relations": {}
         })));
-        assert!(sent.unchanged_at(port.hashes(), false));
+        assert!(!unchanged(
+            &sent,
+            std::slice::from_ref(&title_only),
+            &[port.digest(&title_only)]
+        ));
+        assert!(!unchanged(&sent, &[], &[]));
+    }
+
+    #[test]
+    fn a_views_digest_ignores_fields_outside_it_and_finds_the_entitys_view_among_several() {
+        let fields = |properties: Vec<&'static str>| EntityFields {
+            title: true,
+            icon: false,
+            team: false,
+            properties,
+            relations: vec![],
+        };
+        let (x, y) = (
+            View::of_fields(&fields(vec!["x"])),
+            View::of_fields(&fields(vec!["y"])),
+        );
+        let port = PortFields::of(&json!({"title": "A", "properties": {"x": 1, "y": 2}}));
+        let views = [x.clone(), y.clone()];
+        let digests = [port.digest(&x), port.digest(&y)];
+        let sent = |properties: Value| {
+            Fingerprint::of_entity(&entity(&json!({
+                "identifier": "i", "blueprint": "b", "title": "A", "properties": properties, "relations": {}
+            })))
+        };
+        assert!(unchanged(&sent(json!({"x": 1})), &views, &digests));
+        assert!(unchanged(&sent(json!({"y": 2})), &views, &digests));
+        assert!(!unchanged(&sent(json!({"y": 3})), &views, &digests));
     }
 }

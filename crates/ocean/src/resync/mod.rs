@@ -3,7 +3,7 @@
 //!
 //! The normative rules are in `docs/specs/resync.md`; the flow is:
 //! 1. [`snapshot`]: list this integration's entities in Port once (datasource listing), reduced to
-//!    keys and [`diff::Fingerprint`]s.
+//!    keys and digests of the fields each resource writes ([`diff`]).
 //! 2. [`pipeline`]: resources run in *lanes*: resources that write the same blueprint share a
 //!    lane and run one after another in config order (so merges apply in Ocean's order); lanes
 //!    run concurrently. Within a resource, pages are fetched, mapped on the blocking pool, diffed,
@@ -113,7 +113,8 @@ impl<I: Integration> Resync<I> {
         let listed = if self.settings.incremental.is_some() {
             Err(None)
         } else {
-            Snapshot::load(&self.port, &self.installation)
+            let views = diff::Views::of_plan(&self.plan, self.app_config.enable_merge_entity);
+            Snapshot::load(&self.port, &self.installation, &views)
                 .await
                 .map_err(Some)
         };

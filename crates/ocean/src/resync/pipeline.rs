@@ -400,10 +400,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                     // and the snapshot answers for them.
                     _ => {}
                 }
-                let unchanged = snapshot
-                    .fingerprint(&key)
-                    .is_some_and(|port| entity.fingerprint.unchanged_at(port, merge));
-                if unchanged {
+                if snapshot.unchanged(&key, &entity.fingerprint) {
                     self.report.unchanged += 1;
                     continue;
                 }
@@ -440,7 +437,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                 .planned
                 .entry(key.blueprint.clone())
                 .or_default();
-            if key.identifier != SEARCH_QUERY && snapshot.fingerprint(&key).is_none() {
+            if key.identifier != SEARCH_QUERY && !snapshot.fields_read(&key) {
                 planned.create.insert(key.identifier);
             } else {
                 planned.update.insert(key.identifier);

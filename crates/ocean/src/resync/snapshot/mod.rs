@@ -9,8 +9,9 @@
 //! Taking it at the start also gives Ocean's `before = resync start` rule for free: an entity
 //! written by a live event during the resync is not in the snapshot, so it is never deleted.
 //!
-//! Memory (issue 18): an entity costs a fixed-size record and 8 bytes for each field of its
-//! fingerprint; its identifier is not kept (see [`store`]). Relations are not kept: the deletion
+//! Memory (issue 18): an entity costs a fixed-size record and 8 bytes for each view of its
+//! blueprint (one digest of the fields each resource writes, usually one: see [`super::diff`]);
+//! its identifier is not kept (see [`store`]). Relations are not kept: the deletion
 //! phase reads from Port the relations of the few entities it keeps without producing them
 //! (see [`super::delete`]); keeping them for every entity cost ~5 MiB at the large bench.
 
@@ -24,7 +25,7 @@ use serde_json::{Value, json};
 
 use self::store::{Full, Store};
 use super::{
-    diff::Fingerprint,
+    diff::{self, Fingerprint, PortFields, View, Views},
     reconcile::{EntityKey, Seen},
 };
 
@@ -44,6 +45,9 @@ const CONCURRENT_SEARCHES: usize = 4;
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     store: Store,
+    /// The views of each blueprint held (by [`Store::blueprints`] index): an entity's
+    /// digests, in this order.
+    views: Vec<Box<[View]>>,
 }
 
 /// Why the snapshot could not be taken (then nothing is deleted in this resync).
@@ -63,10 +67,11 @@ impl From<Full> for LoadError {
 
 impl Snapshot {
     /// Lists every entity whose datasource is ours, then reads the compared fields of each
-    /// listed blueprint.
+    /// listed blueprint, kept as one digest for each of the blueprint's `views`.
     pub(crate) async fn load(
         port: &Client,
         installation: &Installation,
+        views: &Views,
     ) -> Result<Self, LoadError> {
         let mut snapshot = Self::default();
         let mut full = false;
@@ -83,6 +88,7 @@ impl Snapshot {
             .iter()
             .map(ToString::to_string)
             .collect();
+        snapshot.views = blueprints.iter().map(|b| views.of_blueprint(b)).collect();
         let query = ownership(installation);
         let entities = port.entities();
         let mut pages = futures::stream::iter(&blueprints)
@@ -101,23 +107,40 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    /// Records the compared fields of `entity` (one of `blueprint`'s, as search returned it) if
-    /// the listing holds it (one written after the listing, by a live event, is not ours to
-    /// diff or delete now).
+    /// Records the digests of `entity` (one of `blueprint`'s, as search returned it) if the
+    /// listing holds it (one written after the listing, by a live event, is not ours to diff
+    /// or delete now).
     fn add_fields(&mut self, blueprint: &str, entity: &Value) -> Result<(), Full> {
         let Some(identifier) = entity.get("identifier").and_then(Value::as_str) else {
             return Ok(());
         };
-        let fingerprint = Fingerprint::of_port_entity(entity);
-        self.store
-            .set_fingerprint(blueprint, identifier, fingerprint.hashes())?;
+        let Some(index) = self.store.blueprint_index(blueprint) else {
+            return Ok(());
+        };
+        let fields = PortFields::of(entity);
+        let digests: Vec<u64> = self
+            .views
+            .get(index)
+            .into_iter()
+            .flatten()
+            .map(|view| fields.digest(view))
+            .collect();
+        self.store.set_digests(blueprint, identifier, &digests)?;
         Ok(())
     }
 
-    /// The fingerprint's hashes of an entity Port holds, if it holds it and its fields were
-    /// read (compare with [`Fingerprint::unchanged_at`]).
-    pub(crate) fn fingerprint(&self, key: &EntityKey) -> Option<&[u64]> {
-        self.store.fingerprint(key)
+    /// Whether writing an entity produced with `fingerprint` changes nothing at Port: Port
+    /// holds it, its fields were read, and they equal the entity's ([`diff::unchanged`]).
+    pub(crate) fn unchanged(&self, key: &EntityKey, fingerprint: &Fingerprint) -> bool {
+        self.store.digests(key).is_some_and(|(blueprint, digests)| {
+            let views = self.views.get(blueprint).map_or(&[][..], |v| &**v);
+            diff::unchanged(fingerprint, views, digests)
+        })
+    }
+
+    /// Whether Port holds an entity and its fields were read (a write to it is an update).
+    pub(crate) fn fields_read(&self, key: &EntityKey) -> bool {
+        self.store.digests(key).is_some()
     }
 
     /// How many distinct entities Port holds.
@@ -221,37 +244,57 @@ mod tests {
 
     use super::*;
 
+    /// A snapshot listing repository r1 (whose resource maps its title and project) and
+    /// project p1.
     fn listed() -> Snapshot {
         let mut snapshot = Snapshot::default();
         snapshot.store.insert("repo", "r1").unwrap();
         snapshot.store.insert("project", "p1").unwrap();
+        let repo = View::of_fields(&mapping::EntityFields {
+            title: true,
+            icon: false,
+            team: false,
+            properties: vec![],
+            relations: vec!["project"],
+        });
+        snapshot.views = vec![Box::new([repo]), Box::new([])];
         snapshot
     }
 
+    fn repo(title: &str) -> Fingerprint {
+        Fingerprint::of_entity(&mapping::Entity {
+            identifier: json!("r1"),
+            title: Some(json!(title)),
+            icon: None,
+            blueprint: "repo".into(),
+            team: None,
+            properties: serde_json::Map::new(),
+            relations: json!({"project": "p1"}).as_object().unwrap().clone(),
+        })
+    }
+
     #[test]
-    fn keeps_the_fingerprint_of_listed_entities_and_ignores_entities_the_listing_lacks() {
+    fn keeps_the_digests_of_listed_entities_and_ignores_entities_the_listing_lacks() {
         let mut snapshot = listed();
-        let repo = json!({"identifier": "r1", "title": "R", "relations": {"project": "p1"}});
-        snapshot.add_fields("repo", &repo).unwrap();
+        let r1 = EntityKey::new("repo", "r1");
+        assert!(!snapshot.unchanged(&r1, &repo("R")), "fields not read yet");
+        let port = json!({"identifier": "r1", "title": "R", "icon": "Git", "relations": {"project": "p1"}});
+        snapshot.add_fields("repo", &port).unwrap();
         snapshot
             .add_fields("repo", &json!({"identifier": "written-since"}))
             .unwrap();
         assert_eq!(snapshot.len(), 2);
-        assert_eq!(
-            snapshot.fingerprint(&EntityKey::new("repo", "r1")),
-            Some(Fingerprint::of_port_entity(&repo).hashes())
-        );
+        assert!(snapshot.fields_read(&r1));
         assert!(
-            snapshot
-                .fingerprint(&EntityKey::new("project", "p1"))
-                .is_none(),
+            snapshot.unchanged(&r1, &repo("R")),
+            "the icon is not mapped"
+        );
+        assert!(!snapshot.unchanged(&r1, &repo("S")));
+        assert!(
+            !snapshot.fields_read(&EntityKey::new("project", "p1")),
             "fields never read"
         );
-        assert!(
-            snapshot
-                .fingerprint(&EntityKey::new("repo", "written-since"))
-                .is_none()
-        );
+        assert!(!snapshot.fields_read(&EntityKey::new("repo", "written-since")));
     }
 
     /// Writes `identifiers` as `azureDevopsProject` entities of installation `it`.
@@ -277,7 +320,9 @@ mod tests {
         let env = testkit::PortEnv::start().await.unwrap();
         let (port, installation) = (env.client("it"), testkit::installation("it"));
         write(&port, &["p1", "p2", "p3"]).await;
-        let snapshot = Snapshot::load(&port, &installation).await.unwrap();
+        let snapshot = Snapshot::load(&port, &installation, &Views::default())
+            .await
+            .unwrap();
         assert_eq!(snapshot.len(), 3);
         // Written after the snapshot (a live event): listed by Port, never a candidate.
         write(&port, &["p4"]).await;
@@ -333,7 +378,9 @@ mod tests {
             json!({"ok": true, "entities": [{"identifier": 7, "blueprint": "repo"}]}),
             1,
         );
-        let error = Snapshot::load(&port, &installation).await.unwrap_err();
+        let error = Snapshot::load(&port, &installation, &Views::default())
+            .await
+            .unwrap_err();
         // The second page's first entity is the listing's entities[1].
         assert!(error.to_string().contains("entities[1]"), "{error}");
     }

@@ -1,16 +1,17 @@
 //! How the snapshot holds Port's entities (issue 18): one fixed-size record per entity (its
-//! key's hash, blueprint and where its fingerprint is), the fingerprints appended to a shared
+//! key's hash, blueprint and where its digests are), the digests appended to a shared
 //! arena, and an index of 4-byte record ids by the key's hash.
 //!
 //! Held as a map of `Arc<EntityKey>` to a boxed fingerprint and boxed relations, an entity
 //! cost five allocations, and the large bench's 136,200 entities ≈ 42 MiB at its heap peak
 //! (heaptrack, thirteenth session). Here it costs a 24-byte record, a 5-byte index slot and 8
-//! bytes a field, and nothing per entity for the allocator.
+//! bytes a digest (one per view of its blueprint, see [`super::super::diff`]), and nothing per
+//! entity for the allocator.
 //!
 //! Identifiers are not kept (7 MiB at the large bench): a key is found by its 64-bit hash and
 //! its blueprint. Two keys of one blueprint with one hash (about one chance in 10^9 at
 //! 136,000 entities) share a record: one of them may be written when unchanged or diffed
-//! against the other's fingerprint, and the deletion phase, which matches Port's keys by hash,
+//! against the other's digests, and the deletion phase, which matches Port's keys by hash,
 //! keeps both when either was produced. The deletion phase reads the identifiers it needs from
 //! Port ([`super::super::delete`]).
 //!
@@ -21,7 +22,7 @@ use hashbrown::HashTable;
 
 use crate::resync::reconcile::EntityKey;
 
-/// Items per chunk (hashes or records). A [`Span`] keeps a chunk's number and an offset in it
+/// Items per chunk (digests or records). A [`Span`] keeps a chunk's number and an offset in it
 /// in 16 bits each.
 const CHUNK_BITS: u32 = 16;
 const CHUNK: usize = 1 << CHUNK_BITS;
@@ -36,7 +37,7 @@ struct Span {
 
 impl Span {
     const EMPTY: Self = Self { at: 0, len: 0 };
-    /// A fingerprint never read (listed, but not found by the search).
+    /// Digests never read (listed, but not found by the search).
     const ABSENT: Self = Self {
         at: 0,
         len: u32::MAX,
@@ -128,7 +129,7 @@ struct Record {
     /// Index in [`Store::blueprints`].
     blueprint: u32,
     /// [`Span::ABSENT`] until the search returned it.
-    fingerprint: Span,
+    digests: Span,
 }
 
 /// Port's entities by (blueprint, key hash), each at most once.
@@ -137,8 +138,8 @@ pub(crate) struct Store {
     /// Blueprint names, each once (a resync writes a few dozen).
     blueprints: Vec<Box<str>>,
     records: Arena<Record>,
-    /// Fingerprints.
-    hashes: Arena<u64>,
+    /// Digests of Port's copies.
+    digests: Arena<u64>,
     /// Record ids (the `at` of their one-record span) by key hash.
     index: HashTable<u32>,
 }
@@ -174,23 +175,19 @@ impl Store {
         self.find(blueprint, identifier).is_some()
     }
 
-    /// Adds a key (fingerprint not read yet); a key already held is left as it is.
+    /// Adds a key (digests not read yet); a key already held is left as it is.
     pub(crate) fn insert(&mut self, blueprint: &str, identifier: &str) -> Result<(), Full> {
         if self.contains(blueprint, identifier) {
             return Ok(());
         }
-        let blueprint = self
-            .blueprints
-            .iter()
-            .position(|b| &**b == blueprint)
-            .unwrap_or_else(|| {
-                self.blueprints.push(blueprint.into());
-                self.blueprints.len() - 1
-            });
+        let blueprint = self.blueprint_index(blueprint).unwrap_or_else(|| {
+            self.blueprints.push(blueprint.into());
+            self.blueprints.len() - 1
+        });
         let record = Record {
             key_hash: EntityKey::hash_of(&self.blueprints[blueprint], identifier),
             blueprint: u32::try_from(blueprint).map_err(|_| Full)?,
-            fingerprint: Span::ABSENT,
+            digests: Span::ABSENT,
         };
         let id = self.records.push(&[record])?.at;
         let records = &self.records;
@@ -200,25 +197,31 @@ impl Store {
         Ok(())
     }
 
-    /// Records the fingerprint of a key held; `false` if it is not held.
-    pub(crate) fn set_fingerprint(
+    /// The index of a blueprint in [`Self::blueprints`], if an entity of it is held.
+    pub(crate) fn blueprint_index(&self, blueprint: &str) -> Option<usize> {
+        self.blueprints.iter().position(|b| &**b == blueprint)
+    }
+
+    /// Records the digests of a key held; `false` if it is not held.
+    pub(crate) fn set_digests(
         &mut self,
         blueprint: &str,
         identifier: &str,
-        fingerprint: &[u64],
+        digests: &[u64],
     ) -> Result<bool, Full> {
         let Some(id) = self.find(blueprint, identifier) else {
             return Ok(false);
         };
-        let fingerprint = self.hashes.push(fingerprint)?;
-        self.records.get_mut(Span { at: id, len: 1 })[0].fingerprint = fingerprint;
+        let digests = self.digests.push(digests)?;
+        self.records.get_mut(Span { at: id, len: 1 })[0].digests = digests;
         Ok(true)
     }
 
-    /// The fingerprint of a key, if held and read.
-    pub(crate) fn fingerprint(&self, key: &EntityKey) -> Option<&[u64]> {
+    /// The blueprint index and the digests of a key, if held and read.
+    pub(crate) fn digests(&self, key: &EntityKey) -> Option<(usize, &[u64])> {
         let record = self.record(self.find(&key.blueprint, &key.identifier)?);
-        (record.fingerprint != Span::ABSENT).then(|| self.hashes.get(record.fingerprint))
+        (record.digests != Span::ABSENT)
+            .then(|| (record.blueprint as usize, self.digests.get(record.digests)))
     }
 
     /// The key hash of every entity held ([`EntityKey::hash64`]).
@@ -260,22 +263,22 @@ mod tests {
         assert!(store.contains("repo", "é-ü"));
         assert!(!store.contains("project", "é-ü"));
         assert!(
-            store.fingerprint(&EntityKey::new("repo", "a")).is_none(),
+            store.digests(&EntityKey::new("repo", "a")).is_none(),
             "not read yet"
         );
-        assert!(store.set_fingerprint("repo", "a", &[1, 2]).unwrap());
-        assert!(store.set_fingerprint("project", "a", &[]).unwrap());
-        assert!(!store.set_fingerprint("repo", "b", &[9]).unwrap());
+        assert!(store.set_digests("repo", "a", &[1, 2]).unwrap());
+        assert!(store.set_digests("project", "a", &[]).unwrap());
+        assert!(!store.set_digests("repo", "b", &[9]).unwrap());
         assert_eq!(
-            store.fingerprint(&EntityKey::new("repo", "a")),
-            Some(&[1, 2][..])
+            store.digests(&EntityKey::new("repo", "a")),
+            Some((0, &[1, 2][..]))
         );
         assert_eq!(
-            store.fingerprint(&EntityKey::new("project", "a")),
-            Some(&[][..])
+            store.digests(&EntityKey::new("project", "a")),
+            Some((1, &[][..]))
         );
-        assert_eq!(store.fingerprint(&EntityKey::new("repo", "é-ü")), None);
-        assert_eq!(store.fingerprint(&EntityKey::new("repo", "b")), None);
+        assert_eq!(store.digests(&EntityKey::new("repo", "é-ü")), None);
+        assert_eq!(store.digests(&EntityKey::new("repo", "b")), None);
         let mut hashes: Vec<u64> = store.key_hashes().collect();
         hashes.sort_unstable();
         let mut expected = vec![
@@ -294,18 +297,14 @@ mod tests {
             store.insert("workItem", &i.to_string()).unwrap();
         }
         for i in (0..100_000).step_by(7) {
-            assert!(
-                store
-                    .set_fingerprint("workItem", &i.to_string(), &[i])
-                    .unwrap()
-            );
+            assert!(store.set_digests("workItem", &i.to_string(), &[i]).unwrap());
         }
         assert_eq!(store.len(), 100_000);
         assert_eq!(
-            store.fingerprint(&EntityKey::new("workItem", "700")),
-            Some(&[700][..])
+            store.digests(&EntityKey::new("workItem", "700")),
+            Some((0, &[700][..]))
         );
-        assert_eq!(store.fingerprint(&EntityKey::new("workItem", "701")), None);
+        assert_eq!(store.digests(&EntityKey::new("workItem", "701")), None);
         assert_eq!(store.key_hashes().count(), 100_000);
     }
 }
