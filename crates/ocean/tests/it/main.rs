@@ -25,6 +25,7 @@ mod examples;
 mod kafka;
 mod live_timeout;
 mod ordering;
+mod overlap;
 mod progress;
 mod relations;
 mod sync_status;
@@ -260,6 +261,35 @@ async fn a_changed_entity_is_the_only_one_written_again() {
     );
     let stored = h.env.sim.state.entity("azureDevopsProject", "p2").unwrap();
     assert_eq!(stored["properties"]["state"], "deleting");
+}
+
+#[tokio::test]
+async fn a_value_that_became_null_is_cleared_and_a_field_the_mapping_does_not_write_is_ignored() {
+    let h = Harness::new(MAPPING).await;
+    h.script.only_projects(&["p1", "p2"]);
+    h.run().await;
+    // Someone sets a property in Port's UI that the mapping does not write: not a change.
+    let state = &h.env.sim.state;
+    let mut p1 = state.entity("azureDevopsProject", "p1").unwrap();
+    p1["properties"]["owner"] = json!("set in Port");
+    let datasource = state.datasource_of("azureDevopsProject", "p1").unwrap();
+    state.put_entity(p1, &datasource);
+    // p2's state is gone at the source: Port's copy must lose it too (Ocean writes the null).
+    let mut changed = projects(&["p1", "p2"]);
+    changed[1]["state"] = Value::Null;
+    h.script.set("project", vec![Some(changed)]);
+    let report = h.run().await;
+    assert_eq!(
+        (report.resources[0].upserted, report.resources[0].unchanged),
+        (1, 1)
+    );
+    let p2 = state.entity("azureDevopsProject", "p2").unwrap();
+    assert!(
+        p2["properties"].get("state").is_none_or(Value::is_null),
+        "{p2}"
+    );
+    let p1 = state.entity("azureDevopsProject", "p1").unwrap();
+    assert_eq!(p1["properties"]["owner"], "set in Port");
 }
 
 #[tokio::test]
