@@ -144,6 +144,12 @@ impl Integration for AzureDevops {
         }
     }
 
+    /// The memo's lists (repositories, policies, …: 6 MiB at the large bench) are of no use
+    /// between resyncs.
+    fn resync_finished(&self) {
+        self.resync_started();
+    }
+
     /// Credentials refused, or the organization out of reach after retries: every kind would
     /// fail alike. With several organizations only a refused Entra ID token (shared by all) stops
     /// the resync: the other organizations' items are still written.

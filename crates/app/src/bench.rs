@@ -206,16 +206,28 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         (true, None) => LARGE,
         (false, None) => MEDIUM,
     };
+    let mut splits = Vec::new();
     for &(latency, again) in cases {
         let rows = one(size, latency, again)
             .await
             .with_context(|| format!("bench at {latency} ms"))?;
-        for row in rows {
+        for (row, split) in rows {
             println!("{row}");
+            splits.push(split);
         }
     }
     println!(
         "(CPU and RSS are this process's; the simulators run as child processes, their CPU is sims CPU: sim-ado + sim-port. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far)"
+    );
+    println!(
+        "\n{:<10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "latency", "wall s", "snapshot s", "ADO wait s", "mapping s", "Port wait s", "deletion s"
+    );
+    for split in splits {
+        println!("{split}");
+    }
+    println!(
+        "(where the time went: reading Port's entities at the start, then per resource, summed over resources (lanes run at once, so the sums can exceed the wall): waiting for Azure DevOps' next page while ready to take it, mapping on the blocking pool, waiting for Port's upserts; then the deletion phase)"
     );
     if !args.large && args.heap_probe.is_none() {
         live::run(&[50, 200]).await?;
@@ -225,7 +237,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 
 /// The first resync of a fresh organization of `size` at `latency_ms`, and with `again` an
 /// unchanged second one: one table row each (requests counted per run).
-async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<String>> {
+async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<(String, String)>> {
     let (ado_port, port_port) = (free_port()?, free_port()?);
     let ado_sim = spawn(&[
         "sim-ado".into(),
@@ -276,12 +288,13 @@ impl Sims {
     }
 }
 
-/// Runs one resync and formats its row; requests are those the simulators counted during it.
+/// Runs one resync and formats its row and its time split; requests are those the simulators
+/// counted during it.
 async fn resync_row(
     runner: &Runner<AzureDevops>,
     label: String,
     sims: &Sims,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     let (ado_port, port_port) = sims.ports;
     let sims_cpu_before = sims.cpu();
     let ado_before = http_count(ado_port, "/_control/requests").await;
@@ -312,7 +325,21 @@ async fn resync_row(
         rss_before as f64 / 1024.0,
         crate::ALLOCATOR.max_allocated() as f64 / f64::from(1 << 20),
     );
-    Ok(format!(
+    let mut time = ocean::resync::TimeSplit::default();
+    for resource in &report.resources {
+        time += resource.time;
+    }
+    let split = format!(
+        "{:<10} {:>9.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+        label,
+        wall,
+        report.snapshot_duration.as_secs_f64(),
+        time.fetch_wait.as_secs_f64(),
+        time.mapping.as_secs_f64(),
+        time.port_wait.as_secs_f64(),
+        report.deletion_duration.as_secs_f64(),
+    );
+    let row = format!(
         "{:<10} {:>9.2} {:>10} {:>9.0} {:>8} {:>9} {:>10} {:>9.2} {:>12.2} {:>9.1} {:>8.1} {:>8.1} {:>9.1}{}",
         label,
         wall,
@@ -332,7 +359,8 @@ async fn resync_row(
         } else {
             "  (resync reported failures)".into()
         }
-    ))
+    );
+    Ok((row, split))
 }
 
 /// The production runner (and its Azure DevOps client), pointed at the two simulators, with

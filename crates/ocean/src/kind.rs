@@ -100,6 +100,11 @@ pub trait Integration: Send + Sync + 'static {
     /// previous one (the integration may share fetched lists between kinds within a resync).
     fn resync_started(&self) {}
 
+    /// Called when a resync has fetched everything it will (before its deletion phase),
+    /// whatever its outcome: drop what was kept for it, so that nothing of it stays in memory
+    /// until the next one.
+    fn resync_finished(&self) {}
+
     /// Incremental mode: the items of `kind` changed at or after `since`, as a resource with
     /// `selector` reads them; `None` when `kind` cannot be read that way (an incremental run
     /// then leaves its resources alone). None by default.

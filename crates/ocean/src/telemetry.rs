@@ -136,6 +136,9 @@ pub fn resource_finished(report: &ResourceReport) {
             upserted = report.upserted,
             rejected = report.rejected,
             ms = millis(report.duration),
+            fetch_wait_ms = millis(report.time.fetch_wait),
+            mapping_ms = millis(report.time.mapping),
+            port_wait_ms = millis(report.time.port_wait),
             "Resource synced."
         );
     }
@@ -188,6 +191,8 @@ pub fn resync_finished(report: &ResyncReport) {
             rejected = report.total_rejected(),
             deleted = report.deletion.total_deleted(),
             ms = millis(report.duration),
+            snapshot_ms = millis(report.snapshot_duration),
+            deletion_ms = millis(report.deletion_duration),
             "Resync finished."
         );
     }

@@ -2,9 +2,15 @@
 //! mapping on the blocking pool, becoming entities ready to diff and send (serialized once,
 //! fingerprinted, with their relations), plus what the report counts.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use mapping::{Entity, MappingPlan, SharedFields};
 use serde_json::value::RawValue;
 
@@ -44,6 +50,10 @@ pub(super) struct MappedPage {
     pub(super) skipped: Vec<String>,
     /// Raw items that produced an entity, as the mapping saw them (when asked for).
     pub(super) examples: Vec<serde_json::Value>,
+    /// How long the pipeline waited for this page from the integration (see [`Waited`]).
+    pub(super) fetch_wait: Duration,
+    /// How long mapping it took on the blocking pool.
+    pub(super) mapping: Duration,
 }
 
 /// The resource's pages mapped on the blocking pool, `map_concurrency` at a time, in order.
@@ -55,15 +65,19 @@ pub(super) fn map_pages<I: Integration>(
 ) -> impl futures::Stream<Item = Result<MappedPage, PageError>> + use<I> {
     let plan = Arc::clone(&resync.plan);
     let integration = Arc::clone(&resync.integration);
-    pages
-        .map(move |page| {
+    Waited::new(pages)
+        .map(move |(page, fetch_wait)| {
             let plan = Arc::clone(&plan);
             let integration = Arc::clone(&integration);
             let copy_examples = examples::copying(&examples_full);
             async move {
                 match page {
                     Ok(items) => tokio::task::spawn_blocking(move || {
-                        map_page(&plan, index, items, copy_examples)
+                        let started = Instant::now();
+                        let mut page = map_page(&plan, index, items, copy_examples);
+                        page.mapping = started.elapsed();
+                        page.fetch_wait = fetch_wait;
+                        page
                     })
                     .await
                     .map_err(|e| PageError::Failed(format!("mapping worker failed: {e}"))),
@@ -75,6 +89,38 @@ pub(super) fn map_pages<I: Integration>(
             }
         })
         .buffered(resync.settings.map_concurrency.max(1))
+}
+
+/// The integration's pages, each with how long the pipeline waited for it: from the first
+/// poll that found no page ready until the page came (issue 18, item 4: the share of a
+/// resource's time that is the third-party API's). The pipeline polls only when it can take a
+/// page, so time spent mapping or writing is not counted.
+struct Waited<S> {
+    pages: S,
+    since: Option<Instant>,
+}
+
+impl<S> Waited<S> {
+    fn new(pages: S) -> Self {
+        Self { pages, since: None }
+    }
+}
+
+impl<S: Stream + Unpin> Stream for Waited<S> {
+    type Item = (S::Item, Duration);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.pages.poll_next_unpin(cx) {
+            Poll::Pending => {
+                self.since.get_or_insert_with(Instant::now);
+                Poll::Pending
+            }
+            Poll::Ready(page) => {
+                let waited = self.since.take().map_or(Duration::ZERO, |t| t.elapsed());
+                Poll::Ready(page.map(|page| (page, waited)))
+            }
+        }
+    }
 }
 
 /// Why a resource's pages ended early.

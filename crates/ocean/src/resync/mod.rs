@@ -28,7 +28,7 @@ use std::{sync::Arc, time::Instant};
 use mapping::{MappingPlan, PortAppConfig};
 use port_client::{Client, Installation};
 
-pub use report::{PlannedWrites, ResourceReport, ResyncReport};
+pub use report::{PlannedWrites, ResourceReport, ResyncReport, TimeSplit};
 
 use self::snapshot::Snapshot;
 use crate::{Integration, telemetry};
@@ -110,6 +110,7 @@ impl<I: Integration> Resync<I> {
         };
         self.integration.resync_started();
         // Incremental: only changed items are read, so each is written; nothing is deleted.
+        let listing = Instant::now();
         let listed = if self.settings.incremental.is_some() {
             Err(None)
         } else {
@@ -118,6 +119,7 @@ impl<I: Integration> Resync<I> {
                 .await
                 .map_err(Some)
         };
+        report.snapshot_duration = listing.elapsed();
         let snapshot = match listed {
             Ok(snapshot) => Some(snapshot),
             Err(None) => None,
@@ -132,6 +134,8 @@ impl<I: Integration> Resync<I> {
         let empty = Snapshot::default();
         let stop = stop::Stop::new();
         let lanes = pipeline::run(self, snapshot.as_ref().unwrap_or(&empty), &stop).await;
+        // Nothing is fetched after this (the deletion phase reads Port only).
+        self.integration.resync_finished();
         if let Some(cause) = stop.cause() {
             report.failure = Some(format!("stopped: {cause}"));
         }
@@ -149,6 +153,7 @@ impl<I: Integration> Resync<I> {
                 let deleted = report.deletion.total_deleted();
                 status.reconciliation_finished(complete, deleted, deleting.elapsed());
             }
+            report.deletion_duration = deleting.elapsed();
         }
         report.resources = lanes.reports;
         report.duration = started.elapsed();

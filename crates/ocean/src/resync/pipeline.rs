@@ -7,11 +7,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::{StreamExt, stream::FuturesUnordered};
+use futures::StreamExt;
 use indexmap::IndexMap;
 use mapping::MappingPlan;
 use port_client::{BulkUpsertReport, UpsertOptions};
 use serde_json::value::RawValue;
+use tokio::task::JoinSet;
 
 use super::{
     Resync,
@@ -288,7 +289,9 @@ struct UpsertSink<'a, I> {
     resync: &'a Resync<I>,
     report: &'a mut ResourceReport,
     batchers: HashMap<String, Batcher<(String, Box<RawValue>)>>,
-    inflight: FuturesUnordered<futures::future::BoxFuture<'a, UpsertResult>>,
+    /// Upserts in flight: spawned, so that each starts at once and runs while the resource
+    /// fetches and maps its next pages (aborted if the resync is dropped).
+    inflight: JoinSet<UpsertResult>,
     options: UpsertOptions,
     /// Later versions of keys produced earlier, in source order (only the last per key is
     /// kept): sent once every earlier write has settled, so the later item wins.
@@ -314,7 +317,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             resync,
             report,
             batchers: HashMap::new(),
-            inflight: FuturesUnordered::new(),
+            inflight: JoinSet::new(),
             deferred: IndexMap::new(),
             duplicates: BTreeMap::new(),
             pages: 0,
@@ -342,6 +345,8 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         written: &mut HashSet<String>,
     ) {
         telemetry::page_fetched(&self.report.kind, self.report.index, page.items);
+        self.report.time.fetch_wait += page.fetch_wait;
+        self.report.time.mapping += page.mapping;
         self.report.fetched += page.items;
         self.report.filtered_out += page.filtered_out;
         self.report.dropped += page.dropped;
@@ -456,14 +461,16 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
     }
 
     async fn send(&mut self, blueprint: String, batch: Vec<(String, Box<RawValue>)>) {
-        while self.inflight.len() >= self.resync.settings.upsert_concurrency.max(1) {
-            if let Some(done) = self.inflight.next().await {
-                self.settle(done);
+        if self.inflight.len() >= self.resync.settings.upsert_concurrency.max(1) {
+            let waiting = Instant::now();
+            while self.inflight.len() >= self.resync.settings.upsert_concurrency.max(1) {
+                self.settle_next().await;
             }
+            self.report.time.port_wait += waiting.elapsed();
         }
-        let port = &self.resync.port;
+        let port = self.resync.port.clone();
         let options = self.options;
-        self.inflight.push(Box::pin(async move {
+        self.inflight.spawn(async move {
             let started = Instant::now();
             let (ids, bodies): (Vec<String>, Vec<Box<RawValue>>) = batch.into_iter().unzip();
             let result = port
@@ -471,7 +478,7 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
                 .bulk_upsert(&blueprint, &bodies, &options)
                 .await;
             (blueprint, ids, result, started.elapsed())
-        }));
+        });
     }
 
     fn settle(&mut self, (blueprint, ids, result, elapsed): UpsertResult) {
@@ -557,8 +564,21 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
     }
 
     async fn settle_all(&mut self) {
-        while let Some(done) = self.inflight.next().await {
-            self.settle(done);
+        let waiting = Instant::now();
+        while !self.inflight.is_empty() {
+            self.settle_next().await;
+        }
+        self.report.time.port_wait += waiting.elapsed();
+    }
+
+    /// Settles the next upsert to finish (none in flight: returns at once).
+    async fn settle_next(&mut self) {
+        match self.inflight.join_next().await {
+            Some(Ok(done)) => self.settle(done),
+            Some(Err(error)) => self.report.fail(format!(
+                "a bulk upsert task ended without an answer: {error}"
+            )),
+            None => {}
         }
     }
 }

@@ -64,10 +64,32 @@ pub struct ResourceReport {
     pub skipped_parts: Vec<String>,
     /// Wall time of the resource.
     pub duration: Duration,
+    /// Where that time went (the three overlap: pages are fetched while others are mapped
+    /// and written).
+    pub time: TimeSplit,
     /// In a dry run: what this resource would have written, per blueprint (nothing was sent).
     pub planned: BTreeMap<String, PlannedWrites>,
     /// In an incremental run: its kind cannot be read incrementally, so it was left alone.
     pub not_incremental: bool,
+}
+
+/// Where a resource's time went (issue 18, item 4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeSplit {
+    /// Waiting for the integration's next page (the third-party API) while ready to take it.
+    pub fetch_wait: Duration,
+    /// Mapping on the blocking pool, summed over pages (two run at once per resource).
+    pub mapping: Duration,
+    /// Waiting for Port: for a free upsert slot, and for the last upserts to settle.
+    pub port_wait: Duration,
+}
+
+impl std::ops::AddAssign for TimeSplit {
+    fn add_assign(&mut self, other: Self) {
+        self.fetch_wait += other.fetch_wait;
+        self.mapping += other.mapping;
+        self.port_wait += other.port_wait;
+    }
 }
 
 /// What a dry run found that a resync would write to one blueprint.
@@ -156,6 +178,10 @@ pub struct ResyncReport {
     pub failure: Option<String>,
     /// Wall time of the run.
     pub duration: Duration,
+    /// Of which reading what Port holds at the start (the snapshot).
+    pub snapshot_duration: Duration,
+    /// And the deletion phase at the end.
+    pub deletion_duration: Duration,
     /// An incremental run: changes since each resource's cursor, nothing deleted.
     pub incremental: bool,
 }
