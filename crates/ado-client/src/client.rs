@@ -230,6 +230,26 @@ impl Client {
             .0)
     }
 
+    /// [`Client::post`] of a read, its answer decoded straight into `T` (no JSON tree: for
+    /// long answers of which little is kept).
+    pub(crate) async fn post_read<T: serde::de::DeserializeOwned>(
+        &self,
+        host: Host,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: &Value,
+    ) -> Result<T, Error> {
+        let reply = self
+            .send(
+                Method::POST,
+                self.url(host, segments, query),
+                Some(Bytes::from(body.to_string())),
+                true,
+            )
+            .await?;
+        decode(segments, &reply.body)
+    }
+
     /// [`Client::post`], with the response headers (a continuation token, for one).
     pub(crate) async fn post_with_headers(
         &self,
@@ -547,7 +567,7 @@ fn service_message(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(500).collect())
 }
 
-fn decode(segments: &[&str], body: &[u8]) -> Result<Value, Error> {
+fn decode<T: serde::de::DeserializeOwned>(segments: &[&str], body: &[u8]) -> Result<T, Error> {
     // Microsoft's own samples of these bodies start with a UTF-8 byte order mark
     // (`ado-rest-specs/`), which serde_json refuses.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -605,9 +625,10 @@ mod tests {
     #[test]
     fn a_body_that_starts_with_a_byte_order_mark_is_json() {
         let body = b"\xEF\xBB\xBF{\"count\": 0, \"value\": []}";
-        let value = decode(&["_apis", "projects"], body).expect("JSON after the BOM");
+        let value: Value = decode(&["_apis", "projects"], body).expect("JSON after the BOM");
         assert_eq!(value["count"], 0);
-        let broken = decode(&["_apis", "projects"], b"\xEF\xBB\xBF{").expect_err("not JSON");
+        let broken =
+            decode::<Value>(&["_apis", "projects"], b"\xEF\xBB\xBF{").expect_err("not JSON");
         assert!(broken.to_string().contains("_apis/projects"), "{broken}");
     }
 

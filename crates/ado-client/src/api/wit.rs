@@ -4,6 +4,20 @@ use serde_json::{Value, json};
 
 use crate::{Client, Error, Host, ProjectId, page::take_list};
 
+/// A WIQL answer, decoded for its ids only: up to 20,000 references with a URL each, which
+/// as a JSON tree cost ≈ 300 bytes an item (issue 18: ≈ 6 MiB for one large project's query).
+#[derive(serde::Deserialize)]
+struct WiqlResult {
+    #[serde(rename = "workItems")]
+    work_items: Vec<WorkItemRef>,
+}
+
+/// `{"id": …, "url": …}`: the id is kept.
+#[derive(serde::Deserialize)]
+struct WorkItemRef {
+    id: u64,
+}
+
 impl Client {
     /// `POST {project}/_apis/wit/wiql?$top=` → work item ids (a read: retried like a GET).
     /// `time_precision` sets `timePrecision=true`: date literals may then carry a time of day
@@ -21,13 +35,10 @@ impl Client {
             params.push(("timePrecision", "true".to_owned()));
         }
         let segments = [project.as_str(), "_apis", "wit", "wiql"];
-        let mut result = self
-            .post(Host::Core, &segments, &params, &body, true)
+        let result: WiqlResult = self
+            .post_read(Host::Core, &segments, &params, &body)
             .await?;
-        Ok(crate::page::take_key(&mut result, "workItems", &segments)?
-            .iter()
-            .filter_map(|w| w.get("id").and_then(Value::as_u64))
-            .collect())
+        Ok(result.work_items.into_iter().map(|w| w.id).collect())
     }
 
     /// `GET {project}/_apis/wit/workitems?ids=` for at most 200 ids (deleted ones omitted).

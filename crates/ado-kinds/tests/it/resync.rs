@@ -414,6 +414,35 @@ async fn a_list_answer_without_its_value_array_fails_the_kind_and_deletes_nothin
         SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsRepository")));
     assert_eq!(env.identifiers("azureDevopsRepository"), repositories);
 }
+/// A WIQL answer with an item without its id used to lose that item silently (its work item
+/// was then deleted from Port as stale): it is a decode error of the work-item kind.
+#[tokio::test]
+async fn a_wiql_item_without_its_id_fails_the_kind_and_deletes_nothing() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let items = env.identifiers("azureDevopsWorkItem");
+    assert!(!items.is_empty());
+    env.ado.state.inject_body(
+        "POST /{org}/{project}/_apis/wit/wiql",
+        json!({"workItems": [{"url": "https://example.com/_apis/wit/workItems/1"}]}),
+        1,
+    );
+    let report = env.run().await;
+    let failure = report
+        .resources
+        .iter()
+        .find(|r| r.kind == "work-item")
+        .and_then(|r| r.failure.clone())
+        .expect("the work-item kind failed");
+    assert!(
+        failure.contains("_apis/wit/wiql")
+            && failure.contains("workItems[0]")
+            && failure.contains("`id`"),
+        "the error names the endpoint and what is missing: {failure}"
+    );
+    assert_eq!(env.identifiers("azureDevopsWorkItem"), items);
+}
+
 #[tokio::test]
 async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
     let ado = sim_ado::spawn(SimConfig {
