@@ -35,8 +35,17 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
 }
 
 async fn members(source: Source, group: Value) -> Result<Page, Error> {
+    // Upstream fails the kind on a group or a membership without its descriptor (a KeyError);
+    // skipping it would delete that group's members from Port as stale.
     let Some(descriptor) = group["descriptor"].as_str() else {
-        return Ok(Page::default());
+        return Err(Error::Decode {
+            route: "_apis/graph/groups".into(),
+            path: "value[].descriptor".into(),
+            message: format!(
+                "group `{}` has no string `descriptor`",
+                group["displayName"].as_str().unwrap_or("?")
+            ),
+        });
     };
     let name = group["displayName"].as_str().unwrap_or(descriptor);
     let memberships = match source.client.memberships(descriptor, true).await {
@@ -50,10 +59,20 @@ async fn members(source: Source, group: Value) -> Result<Page, Error> {
         }
         Err(error) => return Err(error),
     };
-    let descriptors: Vec<String> = memberships
+    let descriptors = memberships
         .iter()
-        .filter_map(|m| m["memberDescriptor"].as_str().map(str::to_owned))
-        .collect();
+        .enumerate()
+        .map(|(i, m)| {
+            m["memberDescriptor"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::Decode {
+                    route: format!("_apis/graph/Memberships/{descriptor}"),
+                    path: format!("value[{i}].memberDescriptor"),
+                    message: "a membership without a string `memberDescriptor`".into(),
+                })
+        })
+        .collect::<Result<Vec<String>, Error>>()?;
     let mut subjects = match source.client.lookup_subjects(&descriptors).await {
         Ok(subjects) => subjects,
         Err(error) if part_failed(&error) => {

@@ -214,3 +214,26 @@ async fn a_group_whose_members_fail_is_skipped_and_a_404_means_no_members() {
     let left = env.count("azureDevopsGroupMember");
     assert!(left < 16, "the group's members left Port ({left})");
 }
+
+/// A membership without its `memberDescriptor` fails the kind, as upstream's KeyError does;
+/// it was skipped, and that member deleted from Port as stale.
+#[tokio::test]
+async fn a_membership_without_its_member_descriptor_fails_the_kind_and_deletes_nothing() {
+    let env = env(MEMBERS_ONLY).await;
+    assert!(env.resync().await.succeeded());
+    env.ado.state.inject_body(
+        "/_apis/graph/memberships",
+        json!({"count": 1, "value": [{"containerDescriptor": "vssgp.x"}]}),
+        1,
+    );
+    let report = env.resync().await;
+    let failure = report.resources[0]
+        .failure
+        .clone()
+        .expect("the kind failed");
+    assert!(
+        failure.contains("memberDescriptor") && failure.contains("value[0]"),
+        "{failure}"
+    );
+    assert_eq!(env.count("azureDevopsGroupMember"), 16, "nothing deleted");
+}
