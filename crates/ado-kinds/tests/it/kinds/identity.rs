@@ -215,7 +215,7 @@ async fn a_group_whose_members_fail_is_skipped_and_a_404_means_no_members() {
     assert!(left < 16, "the group's members left Port ({left})");
 }
 
-/// A membership without its `memberDescriptor` fails the kind, as upstream's KeyError does;
+/// A membership without its `memberDescriptor` fails the kind, as upstream's `KeyError` does;
 /// it was skipped, and that member deleted from Port as stale.
 #[tokio::test]
 async fn a_membership_without_its_member_descriptor_fails_the_kind_and_deletes_nothing() {
