@@ -86,9 +86,13 @@ fn cpu_seconds(pid: &str) -> f64 {
     seconds
 }
 
+/// The highest live heap seen so far (bytes), sampled with the anonymous RSS.
+static HEAP_PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The highest anonymous RSS (heap, stacks: what the process owns, unlike the binary's code,
 /// which is file-backed, shared and reclaimable) while it runs, sampled from
-/// `/proc/self/status` every 2 ms (the kernel keeps no peak of it).
+/// `/proc/self/status` every 2 ms (the kernel keeps no peak of it); and with it the live heap
+/// ([`HEAP_PEAK`]: the allocator counts live bytes, not their peak).
 struct AnonPeak {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     sampler: std::thread::JoinHandle<u64>,
@@ -102,6 +106,10 @@ impl AnonPeak {
             let mut peak = 0;
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
                 peak = peak.max(status_kib("RssAnon:"));
+                HEAP_PEAK.fetch_max(
+                    crate::ALLOCATOR.live_bytes(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 #[expect(
                     clippy::disallowed_methods,
                     reason = "its own thread, not one of the runtime's"
@@ -217,7 +225,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "(CPU and RSS are this process's; the simulators run as child processes, their CPU is sims CPU: sim-ado + sim-port. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far)"
+        "(CPU and RSS are this process's; the simulators run as child processes, their CPU is sims CPU: sim-ado + sim-port. base: RSS before the resync; peak: highest RSS so far; anon: highest anonymous RSS during the resync (peak minus anon is mostly the binary's code, file-backed); heap: highest live heap so far, sampled every 2 ms)"
     );
     println!(
         "\n{:<10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -323,7 +331,7 @@ async fn resync_row(
         rss as f64 / 1024.0,
         anon as f64 / 1024.0,
         rss_before as f64 / 1024.0,
-        crate::ALLOCATOR.max_allocated() as f64 / f64::from(1 << 20),
+        HEAP_PEAK.load(std::sync::atomic::Ordering::Relaxed) as f64 / f64::from(1 << 20),
     );
     let mut time = ocean::resync::TimeSplit::default();
     for resource in &report.resources {
