@@ -7,11 +7,16 @@
 //! and the runtime's workers allocating at once, the cache line those atomics live on moved
 //! between cores on every call: `perf` put 44 % of the integration's samples in `cap`, and the
 //! large bench's first resync took 22.6–25.2 s of CPU with it against 9.5–9.7 s without
-//! (NOTES.md, fourteenth session). Here each thread adds to a slot of its own (64 slots, each
-//! on its own cache line), an uncontended atomic add; a reader sums the slots.
+//! (NOTES.md, fourteenth session). A first version of this crate added every call to a
+//! per-thread slot (an uncontended atomic add): still 1.3–2.3 s more. Here each thread keeps
+//! its net bytes in a plain thread-local and adds them to the shared count only once they
+//! reach [`FLUSH`] bytes either way: one atomic operation per 4 KiB of churn.
 //!
-//! The peak is not kept (that would need a shared maximum again): sample
-//! [`Counting::live_bytes`] instead, as `bench` does every 2 ms.
+//! So the count is exact to within [`FLUSH`] bytes per live thread, and a thread that exits
+//! takes its last unflushed bytes (under [`FLUSH`]) with it. Meant for one instance: the
+//! global allocator (the thread-local is shared by all instances). The peak is not kept (that
+//! would need a shared maximum on every call): sample [`Counting::live_bytes`] instead, as
+//! `bench` does every 2 ms.
 //!
 //! ```
 //! use heap_count::Counting;
@@ -27,30 +32,24 @@
 use std::{
     alloc::{GlobalAlloc, Layout},
     cell::Cell,
-    sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed},
+    sync::atomic::{AtomicIsize, Ordering::Relaxed},
 };
 
-/// Slots threads add to; threads beyond this many share slots (still exact, then contended).
-const SLOTS: usize = 64;
-
-/// One slot, alone on its cache line (128 bytes: the prefetcher pairs 64-byte lines).
-#[repr(align(128))]
-struct Slot(AtomicIsize);
+/// Net bytes a thread gathers before it adds them to the shared count.
+pub const FLUSH: isize = 4096;
 
 thread_local! {
-    /// This thread's slot (`usize::MAX` until its first allocation). Constant-initialized and
-    /// without a destructor, so reading it never allocates and never fails.
-    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// This thread's net bytes not yet added to the count. Constant-initialized and without a
+    /// destructor, so reading it never allocates and never fails.
+    static PENDING: Cell<isize> = const { Cell::new(0) };
 }
 
 /// Wraps allocator `A`, counting the bytes it holds for the program.
+#[derive(Debug)]
 pub struct Counting<A> {
     inner: A,
-    /// Bytes allocated minus bytes freed, per slot (a slot may go negative when its thread
-    /// frees what another allocated; the sum is what counts).
-    slots: [Slot; SLOTS],
-    /// Threads seen so far, to hand out slots.
-    threads: AtomicUsize,
+    /// Bytes allocated minus bytes freed, as flushed by the threads.
+    live: AtomicIsize,
 }
 
 impl<A> Counting<A> {
@@ -58,37 +57,29 @@ impl<A> Counting<A> {
     pub const fn new(inner: A) -> Self {
         Self {
             inner,
-            slots: [const { Slot(AtomicIsize::new(0)) }; SLOTS],
-            threads: AtomicUsize::new(0),
+            live: AtomicIsize::new(0),
         }
     }
 
-    /// Live heap bytes now: exact when no other thread is allocating, otherwise off by at most
-    /// the calls in flight.
+    /// Live heap bytes now, to within [`FLUSH`] bytes per thread.
     pub fn live_bytes(&self) -> usize {
-        let sum: isize = self.slots.iter().map(|slot| slot.0.load(Relaxed)).sum();
-        usize::try_from(sum).unwrap_or(0)
+        usize::try_from(self.live.load(Relaxed)).unwrap_or(0)
     }
 
     fn add(&self, bytes: isize) {
-        let slot = SLOT.with(|slot| {
-            let mut index = slot.get();
-            if index == usize::MAX {
-                index = self.threads.fetch_add(1, Relaxed) % SLOTS;
-                slot.set(index);
+        let due = PENDING.with(|pending| {
+            let net = pending.get() + bytes;
+            if net.abs() < FLUSH {
+                pending.set(net);
+                0
+            } else {
+                pending.set(0);
+                net
             }
-            index
         });
-        self.slots[slot].0.fetch_add(bytes, Relaxed);
-    }
-}
-
-impl<A: std::fmt::Debug> std::fmt::Debug for Counting<A> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Counting")
-            .field("inner", &self.inner)
-            .field("live_bytes", &self.live_bytes())
-            .finish_non_exhaustive()
+        if due != 0 {
+            self.live.fetch_add(due, Relaxed);
+        }
     }
 }
 
@@ -151,24 +142,31 @@ mod tests {
     )]
     fn counts_allocations_reallocations_and_frees_across_threads() {
         static COUNTING: Counting<System> = Counting::new(System);
-        let layout = Layout::from_size_align(1000, 8).unwrap_or_else(|_| unreachable!());
-        // SAFETY: a non-zero-sized layout; the pointer is freed once, with the layout it has.
-        let ptr = unsafe { COUNTING.alloc(layout) };
+        let layout = |size| Layout::from_size_align(size, 8).unwrap_or_else(|_| unreachable!());
+        // Under FLUSH: kept by the thread, not counted yet.
+        // SAFETY: non-zero-sized layouts; each block is freed once, with the layout it has.
+        let small = unsafe { COUNTING.alloc(layout(1000)) };
+        assert!(!small.is_null());
+        assert_eq!(COUNTING.live_bytes(), 0);
+        // SAFETY: as above.
+        let ptr = unsafe { COUNTING.alloc(layout(10_000)) };
         assert!(!ptr.is_null());
-        assert_eq!(COUNTING.live_bytes(), 1000);
-        // SAFETY: `ptr` came from this allocator with `layout`.
-        let ptr = unsafe { COUNTING.realloc(ptr, layout, 3000) };
+        assert_eq!(COUNTING.live_bytes(), 11_000);
+        // SAFETY: `ptr` came from this allocator with this layout.
+        let ptr = unsafe { COUNTING.realloc(ptr, layout(10_000), 30_000) };
         assert!(!ptr.is_null());
-        assert_eq!(COUNTING.live_bytes(), 3000);
-        let grown = Layout::from_size_align(3000, 8).unwrap_or_else(|_| unreachable!());
+        assert_eq!(COUNTING.live_bytes(), 31_000);
         let address = ptr as usize;
-        // Freed by another thread: its slot goes negative, the sum is right.
+        // Freed by another thread: counted there.
         std::thread::spawn(move || {
-            // SAFETY: the block of `address` came from this allocator with `grown`.
-            unsafe { COUNTING.dealloc(address as *mut u8, grown) };
+            // SAFETY: the block at `address` came from this allocator with this layout.
+            unsafe { COUNTING.dealloc(address as *mut u8, layout(30_000)) };
         })
         .join()
         .unwrap_or_else(|_| unreachable!());
-        assert_eq!(COUNTING.live_bytes(), 0);
+        assert_eq!(COUNTING.live_bytes(), 1000);
+        // SAFETY: `small` came from this allocator with this layout.
+        unsafe { COUNTING.dealloc(small, layout(1000)) };
+        assert_eq!(COUNTING.live_bytes(), 1000, "under FLUSH: not flushed yet");
     }
 }
