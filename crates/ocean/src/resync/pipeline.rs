@@ -22,7 +22,7 @@ use super::{
     mapped::{MappedPage, PageError, map_pages},
     reconcile::EntityKey,
     report::{Rejection, ResourceReport},
-    snapshot::Snapshot,
+    snapshot::{Marked, Snapshot},
     stop::Stop,
 };
 use crate::{Integration, telemetry};
@@ -58,7 +58,9 @@ pub(super) async fn run<I: Integration>(
             ..LaneOutput::default()
         }
     });
-    LaneOutput::merge(outputs.into_iter().chain(refused))
+    let mut merged = LaneOutput::merge(outputs.into_iter().chain(refused));
+    merged.seen.extend_hashes(snapshot.produced_hashes());
+    merged
 }
 
 /// Groups resources into lanes: resources whose (literal) blueprints overlap share a lane and keep
@@ -379,7 +381,10 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
             }
             if let Some(key) = entity.key {
                 let version = Produced::new(self.report.index, entity.fingerprint.digest());
-                let earlier = out.produced.insert(key.hash64(), version);
+                let earlier = match snapshot.produce(&key, version) {
+                    Marked::Held(earlier) => earlier,
+                    Marked::NotHeld => out.produced.insert(key.hash64(), version),
+                };
                 match earlier {
                     Some(earlier) if earlier.same_resource(version) => {
                         // Produced before by this resource: Port ends with the later item, as

@@ -17,7 +17,10 @@
 
 mod store;
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use futures::{StreamExt, TryStreamExt};
 use port_client::{Client, Installation};
@@ -26,6 +29,7 @@ use serde_json::{Value, json};
 use self::store::{Full, Store};
 use super::{
     diff::{self, Fingerprint, PortFields, View, Views},
+    lane_output::Produced,
     reconcile::{EntityKey, Seen},
 };
 
@@ -48,6 +52,19 @@ pub(crate) struct Snapshot {
     /// The views of each blueprint held (by [`Store::blueprints`] index): an entity's
     /// digests, in this order.
     views: Vec<Box<[View]>>,
+    /// Per entity held (by [`Store::index_of`]): the version this resync produced of it, 0
+    /// until one is ([`Self::produce`]). 8 bytes an entity held, where the lanes' maps cost
+    /// 16 and up to twice that in spare capacity.
+    produced: Box<[AtomicU64]>,
+}
+
+/// What [`Snapshot::produce`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Marked {
+    /// Port held the key: marked, with the version this resync produced before, if any.
+    Held(Option<Produced>),
+    /// Port did not hold it at the start: the lane keeps track of it.
+    NotHeld,
 }
 
 /// Why the snapshot could not be taken (then nothing is deleted in this resync).
@@ -82,6 +99,9 @@ impl Snapshot {
         if full {
             return Err(LoadError::Full);
         }
+        snapshot.produced = (0..snapshot.store.len())
+            .map(|_| AtomicU64::new(0))
+            .collect();
         let blueprints: Vec<String> = snapshot
             .store
             .blueprints()
@@ -136,6 +156,29 @@ impl Snapshot {
             let views = self.views.get(blueprint).map_or(&[][..], |v| &**v);
             diff::unchanged(fingerprint, views, digests)
         })
+    }
+
+    /// Records that this resync produced `key` as `version`, if Port held the key at the start.
+    pub(super) fn produce(&self, key: &EntityKey, version: Produced) -> Marked {
+        let slot = self
+            .store
+            .index_of(key)
+            .and_then(|index| self.produced.get(index));
+        match slot {
+            Some(slot) => Marked::Held(Produced::from_bits(
+                slot.swap(version.bits(), Ordering::Relaxed),
+            )),
+            None => Marked::NotHeld,
+        }
+    }
+
+    /// The [`EntityKey::hash64`] of every entity held that this resync produced.
+    pub(super) fn produced_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.store
+            .key_hashes()
+            .zip(self.produced.iter())
+            .filter(|(_, slot)| slot.load(Ordering::Relaxed) != 0)
+            .map(|(hash, _)| hash)
     }
 
     /// Whether Port holds an entity and its fields were read (a write to it is an update).
@@ -295,6 +338,26 @@ mod tests {
             "fields never read"
         );
         assert!(!snapshot.fields_read(&EntityKey::new("repo", "written-since")));
+    }
+
+    #[tokio::test]
+    async fn produced_versions_of_held_keys_are_kept_in_the_snapshot_and_others_are_not() {
+        let env = testkit::PortEnv::start().await.unwrap();
+        let (port, installation) = (env.client("it"), testkit::installation("it"));
+        write(&port, &["p1", "p2"]).await;
+        let snapshot = Snapshot::load(&port, &installation, &Views::default())
+            .await
+            .unwrap();
+        let (p1, p3) = (
+            EntityKey::new("azureDevopsProject", "p1"),
+            EntityKey::new("azureDevopsProject", "p3"),
+        );
+        let (first, second) = (Produced::new(0, 1 << 20), Produced::new(1, 2 << 20));
+        assert_eq!(snapshot.produce(&p1, first), Marked::Held(None));
+        assert_eq!(snapshot.produce(&p1, second), Marked::Held(Some(first)));
+        assert_eq!(snapshot.produce(&p3, first), Marked::NotHeld);
+        let produced: Vec<u64> = snapshot.produced_hashes().collect();
+        assert_eq!(produced, [p1.hash64()]);
     }
 
     /// Writes `identifiers` as `azureDevopsProject` entities of installation `it`.

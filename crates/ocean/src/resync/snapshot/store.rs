@@ -170,6 +170,16 @@ impl Store {
             .copied()
     }
 
+    /// The position of a held key among the records, `0..len()` in the order
+    /// [`Self::key_hashes`] gives them (records fill each chunk before the next, so ids are
+    /// dense).
+    pub(crate) fn index_of(&self, key: &EntityKey) -> Option<usize> {
+        self.find(&key.blueprint, &key.identifier).map(|id| {
+            let (chunk, offset) = Arena::<Record>::place(Span { at: id, len: 1 });
+            chunk * CHUNK + offset
+        })
+    }
+
     /// Whether a key is held.
     pub(crate) fn contains(&self, blueprint: &str, identifier: &str) -> bool {
         self.find(blueprint, identifier).is_some()
@@ -306,5 +316,14 @@ mod tests {
         );
         assert_eq!(store.digests(&EntityKey::new("workItem", "701")), None);
         assert_eq!(store.key_hashes().count(), 100_000);
+        // Positions are dense, in the order of `key_hashes`, across chunks.
+        let hashes: Vec<u64> = store.key_hashes().collect();
+        for i in [0_usize, 65_535, 65_536, 99_999] {
+            let key = EntityKey::new("workItem", &i.to_string());
+            let at = store.index_of(&key).unwrap();
+            assert_eq!(at, i);
+            assert_eq!(hashes[at], key.hash64());
+        }
+        assert_eq!(store.index_of(&EntityKey::new("workItem", "100000")), None);
     }
 }
