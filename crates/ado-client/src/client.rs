@@ -239,26 +239,22 @@ impl Client {
         query: &[(&str, String)],
         body: &Value,
     ) -> Result<T, Error> {
-        let reply = self
-            .send(
-                Method::POST,
-                self.url(host, segments, query),
-                Some(Bytes::from(body.to_string())),
-                true,
-            )
-            .await?;
-        decode(segments, &reply.body)
+        Ok(self
+            .post_with_headers(host, segments, query, body, true)
+            .await?
+            .0)
     }
 
-    /// [`Client::post`], with the response headers (a continuation token, for one).
-    pub(crate) async fn post_with_headers(
+    /// [`Client::post`], with the response headers (a continuation token, for one), the answer
+    /// decoded into `T`.
+    pub(crate) async fn post_with_headers<T: serde::de::DeserializeOwned>(
         &self,
         host: Host,
         segments: &[&str],
         query: &[(&str, String)],
         body: &Value,
         idempotent: bool,
-    ) -> Result<(Value, header::HeaderMap), Error> {
+    ) -> Result<(T, header::HeaderMap), Error> {
         let reply = self
             .send(
                 Method::POST,
