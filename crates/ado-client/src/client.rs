@@ -230,23 +230,7 @@ impl Client {
             .0)
     }
 
-    /// [`Client::post`] of a read, its answer decoded straight into `T` (no JSON tree: for
-    /// long answers of which little is kept).
-    pub(crate) async fn post_read<T: serde::de::DeserializeOwned>(
-        &self,
-        host: Host,
-        segments: &[&str],
-        query: &[(&str, String)],
-        body: &Value,
-    ) -> Result<T, Error> {
-        Ok(self
-            .post_with_headers(host, segments, query, body, true)
-            .await?
-            .0)
-    }
-
-    /// [`Client::post`], with the response headers (a continuation token, for one), the answer
-    /// decoded into `T`.
+    /// [`Client::post`] with the response headers (a continuation token), decoded into `T`.
     pub(crate) async fn post_with_headers<T: serde::de::DeserializeOwned>(
         &self,
         host: Host,

@@ -35,8 +35,9 @@ impl Client {
             params.push(("timePrecision", "true".to_owned()));
         }
         let segments = [project.as_str(), "_apis", "wit", "wiql"];
-        let result: WiqlResult = self
-            .post_read(Host::Core, &segments, &params, &body)
+        // Decoded straight into the ids (no JSON tree), retried like a GET.
+        let (result, _): (WiqlResult, _) = self
+            .post_with_headers(Host::Core, &segments, &params, &body, true)
             .await?;
         Ok(result.work_items.into_iter().map(|w| w.id).collect())
     }
