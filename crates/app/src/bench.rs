@@ -307,7 +307,9 @@ async fn resync_row(
     let sims_cpu_before = sims.cpu();
     let ado_before = http_count(ado_port, "/_control/requests").await;
     let port_before = http_count(port_port, "/_stats").await;
-    let (cpu_before, rss_before) = usage();
+    let (cpu_before, _) = usage();
+    // What the process holds as the resync starts (VmHWM, in `usage`, is the peak so far).
+    let rss_before = status_kib("VmRSS:");
     let anon = AnonPeak::start();
     let started = Instant::now();
     let report = runner.resync().await?;
