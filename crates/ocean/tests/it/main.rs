@@ -138,22 +138,29 @@ fn repos(ids: &[&str], project: &str) -> Vec<Value> {
         .collect()
 }
 
-struct Harness {
+/// sim-port and a resync of `mapping` reading from `script` (by default a [`Script`]).
+struct Harness<I = Script> {
     env: PortEnv,
-    script: Script,
-    resync: Resync<Script>,
+    script: Arc<I>,
+    resync: Resync<I>,
 }
 
 impl Harness {
     async fn new(mapping: &str) -> Self {
+        Self::with(Script::default(), mapping).await
+    }
+}
+
+impl<I: Integration> Harness<I> {
+    async fn with(integration: I, mapping: &str) -> Self {
         let env = PortEnv::start().await.expect("sim-port starts");
-        let script = Script::default();
+        let script = Arc::new(integration);
         let app_config = PortAppConfig::from_yaml(mapping).expect("mapping parses");
         let plan = MappingPlan::compile(&app_config, &CompileOptions::default())
             .expect("mapping compiles");
         let resync = Resync {
             port: env.client("it"),
-            integration: Arc::new(script.clone()),
+            integration: Arc::clone(&script),
             app_config: Arc::new(app_config),
             plan: Arc::new(plan),
             installation: testkit::installation("it"),

@@ -5,15 +5,12 @@
 use std::sync::Arc;
 
 use futures::{StreamExt, stream};
-use mapping::{CompileOptions, MappingPlan, PortAppConfig, SelectorConfig};
-use ocean::{
-    Integration, PageStream,
-    resync::{Resync, ResyncSettings},
-};
+use mapping::SelectorConfig;
+use ocean::{Integration, PageStream};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::{ScriptedFailure, projects};
+use super::{Harness, ScriptedFailure, projects};
 
 /// Projects: a first page, then a second one only once the gate opens.
 struct Gated {
@@ -57,33 +54,24 @@ resources:
 
 #[tokio::test]
 async fn a_full_batch_is_written_while_the_next_page_is_still_being_fetched() {
-    let env = testkit::PortEnv::start().await.unwrap();
     let ids: Vec<String> = (0..25).map(|i| format!("p{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let gate = Arc::new(Notify::new());
-    let app_config = PortAppConfig::from_yaml(PROJECTS).unwrap();
-    let plan = MappingPlan::compile(&app_config, &CompileOptions::default()).unwrap();
-    let resync = Resync {
-        port: env.client("it"),
-        // 20 projects fill one batch (the default 20 entities a request).
-        integration: Arc::new(Gated {
-            first: projects(&ids[..20]),
-            second: projects(&ids[20..]),
-            gate: Arc::clone(&gate),
-        }),
-        app_config: Arc::new(app_config),
-        plan: Arc::new(plan),
-        installation: testkit::installation("it"),
-        settings: ResyncSettings::default(),
+    // 20 projects fill one batch (the default 20 entities a request).
+    let gated = Gated {
+        first: projects(&ids[..20]),
+        second: projects(&ids[20..]),
+        gate: Arc::clone(&gate),
     };
-    let mut writes = env.sim.state.watch_writes();
+    let h = Harness::with(gated, PROJECTS).await;
+    let mut writes = h.env.sim.state.watch_writes();
     // The second page is held back until the first batch reached Port.
     let first_write = async {
         let write = tokio::time::timeout(std::time::Duration::from_secs(20), writes.recv()).await;
         gate.notify_one();
         write
     };
-    let (report, write) = tokio::join!(resync.run(), first_write);
+    let (report, write) = tokio::join!(h.run(), first_write);
     let (blueprint, _) = write
         .expect("the first batch is written before the resource's next page comes")
         .unwrap();
