@@ -65,7 +65,7 @@ impl Fingerprint {
             fields.map(prefix, Some(map));
         }
         Self {
-            view: View::new(names).id,
+            view: view_id(&mut names),
             digest: fields.sorted().digest(|_| true),
         }
     }
@@ -86,16 +86,21 @@ pub struct View {
     names: Option<Box<[u64]>>,
 }
 
+/// The id of the view of fields `names` (sorted and deduplicated in place): a hash of the set.
+fn view_id(names: &mut Vec<u64>) -> u64 {
+    names.sort_unstable();
+    names.dedup();
+    let mut h = Xxh3::new();
+    for name in names.iter() {
+        h.update(&name.to_le_bytes());
+    }
+    h.digest()
+}
+
 impl View {
     fn new(mut names: Vec<u64>) -> Self {
-        names.sort_unstable();
-        names.dedup();
-        let mut h = Xxh3::new();
-        for name in &names {
-            h.update(&name.to_le_bytes());
-        }
         Self {
-            id: h.digest(),
+            id: view_id(&mut names),
             names: Some(names.into_boxed_slice()),
         }
     }
