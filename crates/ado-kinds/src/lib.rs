@@ -77,6 +77,13 @@ impl AzureDevops {
         }
     }
 
+    /// Forgets every organization's lists shared within a resync.
+    fn clear_memos(&self) {
+        for source in &self.sources {
+            source.memo.clear();
+        }
+    }
+
     fn fetch_one(
         source: &kinds::Source,
         kind: AdoKind,
@@ -139,15 +146,13 @@ impl Integration for AzureDevops {
     }
 
     fn resync_started(&self) {
-        for source in &self.sources {
-            source.memo.clear();
-        }
+        self.clear_memos();
     }
 
     /// The memo's lists (repositories, policies, …: 6 MiB at the large bench) are of no use
     /// between resyncs.
     fn resync_finished(&self) {
-        self.resync_started();
+        self.clear_memos();
     }
 
     /// Credentials refused, or the organization out of reach after retries: every kind would
