@@ -43,10 +43,10 @@ impl Source {
     }
 
     /// The organization's projects but those with an excluded tag, listed once per resync.
-    pub(crate) async fn projects(&self) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn projects(&self) -> Result<Vec<Value>, Error> {
         let (client, excluded) = (self.client.clone(), Arc::clone(&self.excluded_tags));
         self.memo
-            .get(MemoKey::Projects, move || async move {
+            .list(MemoKey::Projects, move || async move {
                 let projects = client.projects().try_concat().await?;
                 Ok(without_excluded(&client, projects, &excluded).await)
             })
@@ -54,13 +54,10 @@ impl Source {
     }
 
     /// The repositories of a project, listed once per resync.
-    pub(crate) async fn repositories(
-        &self,
-        project_id: &ProjectId,
-    ) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn repositories(&self, project_id: &ProjectId) -> Result<Vec<Value>, Error> {
         let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(
+            .list(
                 MemoKey::Repositories {
                     project: project_id.clone(),
                 },
@@ -78,9 +75,8 @@ impl Source {
         Ok(self
             .repositories(project_id)
             .await?
-            .iter()
-            .filter(|r| git::has_branches(r))
-            .cloned()
+            .into_iter()
+            .filter(git::has_branches)
             .collect())
     }
 
@@ -90,7 +86,7 @@ impl Source {
         project_id: &ProjectId,
         repository: &RepositoryId,
         branch: &str,
-    ) -> Result<Arc<Vec<Value>>, Error> {
+    ) -> Result<Vec<Value>, Error> {
         let (client, p, r, b) = (
             self.client.clone(),
             project_id.clone(),
@@ -98,7 +94,7 @@ impl Source {
             branch.to_owned(),
         );
         self.memo
-            .get(
+            .list(
                 MemoKey::Policies {
                     project: project_id.clone(),
                     repository: repository.clone(),
@@ -110,10 +106,10 @@ impl Source {
     }
 
     /// The pipelines of a project (as listed, without `configuration`), once per resync.
-    pub(crate) async fn pipelines(&self, project_id: &ProjectId) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn pipelines(&self, project_id: &ProjectId) -> Result<Vec<Value>, Error> {
         let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(
+            .list(
                 MemoKey::Pipelines {
                     project: project_id.clone(),
                 },
@@ -138,13 +134,10 @@ impl Source {
     }
 
     /// The teams of a project (`boards`, `iteration`), once per resync.
-    pub(crate) async fn project_teams(
-        &self,
-        project_id: &ProjectId,
-    ) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn project_teams(&self, project_id: &ProjectId) -> Result<Vec<Value>, Error> {
         let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(
+            .list(
                 MemoKey::ProjectTeams {
                     project: project_id.clone(),
                 },
@@ -154,34 +147,34 @@ impl Source {
     }
 
     /// Every team of the organization (`team`, `member`), once per resync.
-    pub(crate) async fn teams(&self) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn teams(&self) -> Result<Vec<Value>, Error> {
         let client = self.client.clone();
         self.memo
-            .get(MemoKey::Teams, move || async move {
+            .list(MemoKey::Teams, move || async move {
                 client.all_teams().try_concat().await
             })
             .await
     }
 
     /// The members of a team (`team` with `includeMembers`, `member`), once per resync.
-    pub(crate) async fn members(&self, team: &Value) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn members(&self, team: &Value) -> Result<Vec<Value>, Error> {
         let (client, project, id) = (
             self.client.clone(),
             ProjectId::from(team["projectId"].as_str().unwrap_or_default()),
             TeamId::of(team),
         );
         self.memo
-            .get(MemoKey::Members { team: id.clone() }, move || async move {
+            .list(MemoKey::Members { team: id.clone() }, move || async move {
                 client.team_members(&project, &id).await
             })
             .await
     }
 
     /// The organization's security groups (`group`, `group-member`), once per resync.
-    pub(crate) async fn groups(&self) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn groups(&self) -> Result<Vec<Value>, Error> {
         let client = self.client.clone();
         self.memo
-            .get(MemoKey::Groups, move || async move {
+            .list(MemoKey::Groups, move || async move {
                 client.graph_groups().try_concat().await
             })
             .await
@@ -189,13 +182,10 @@ impl Source {
 
     /// The pipeline environments of a project (`environment`, `pipeline-deployment`), once
     /// per resync.
-    pub(crate) async fn environments(
-        &self,
-        project_id: &ProjectId,
-    ) -> Result<Arc<Vec<Value>>, Error> {
+    pub(crate) async fn environments(&self, project_id: &ProjectId) -> Result<Vec<Value>, Error> {
         let (client, id) = (self.client.clone(), project_id.clone());
         self.memo
-            .get(
+            .list(
                 MemoKey::Environments {
                     project: project_id.clone(),
                 },

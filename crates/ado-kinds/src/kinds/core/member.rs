@@ -18,11 +18,11 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
     let source = source.clone();
     stream::once(async move { source.teams().await.map(|teams| (source, teams)) })
         .map_ok(|(source, teams)| {
-            stream::iter((0..teams.len()).map(Ok))
-                .map_ok(move |i| {
-                    let (source, team) = (source.clone(), teams[i].clone());
+            stream::iter(teams.into_iter().map(Ok))
+                .map_ok(move |team| {
+                    let source = source.clone();
                     async move {
-                        let members = source.members(&team).await?.to_vec();
+                        let members = source.members(&team).await?;
                         Ok(Page::sharing(
                             members,
                             shared("__teamId", Value::String(id_of(&team))),

@@ -52,7 +52,7 @@ async fn enrich(
             let source = source.clone();
             async move {
                 if members {
-                    team["__members"] = Value::Array(source.members(&team).await?.to_vec());
+                    team["__members"] = Value::Array(source.members(&team).await?);
                 }
                 if areas {
                     let project = ProjectId::from(team["projectId"].as_str().unwrap_or_default());

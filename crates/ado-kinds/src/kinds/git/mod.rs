@@ -62,9 +62,8 @@ where
         })
         .map_ok(move |(source, project_id, repositories)| {
             let wanted: Vec<serde_json::Value> = repositories
-                .iter()
+                .into_iter()
                 .filter(|repo| has_branches(repo) && selection.wants_repository(repo))
-                .cloned()
                 .collect();
             let (selection, page) = (std::sync::Arc::clone(&selection), page.clone());
             stream::iter(wanted.into_iter().map(Ok))

@@ -18,7 +18,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
         let files = files.clone();
         async move {
             let project_id = ProjectId::of(&project);
-            let repositories = source.repositories(&project_id).await?.as_ref().clone();
+            let repositories = source.repositories(&project_id).await?;
             if files.is_empty() {
                 return Ok(vec![repositories.into()]);
             }

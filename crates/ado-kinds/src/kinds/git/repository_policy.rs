@@ -25,10 +25,7 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
                 let policies = source
                     .policies(&project_id, &RepositoryId::of(&repo), &branch)
                     .await?;
-                Ok::<_, Error>(Page::sharing(
-                    policies.as_ref().clone(),
-                    shared("__repository", repo),
-                ))
+                Ok::<_, Error>(Page::sharing(policies, shared("__repository", repo)))
             }
         }))
         .await?;

@@ -11,6 +11,6 @@ use super::super::Source;
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     let source = source.clone();
     stream::once(async move { source.groups().await })
-        .map_ok(|groups| Page::from(groups.to_vec()))
+        .map_ok(Page::from)
         .boxed()
 }

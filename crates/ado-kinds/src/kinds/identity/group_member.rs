@@ -26,8 +26,8 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
     let source = source.clone();
     stream::once(async move { source.groups().await.map(|groups| (source, groups)) })
         .map_ok(|(source, groups)| {
-            stream::iter((0..groups.len()).map(Ok))
-                .map_ok(move |i| members(source.clone(), groups[i].clone()))
+            stream::iter(groups.into_iter().map(Ok))
+                .map_ok(move |group| members(source.clone(), group))
                 .try_buffered(GROUP_CONCURRENCY)
         })
         .try_flatten()

@@ -12,6 +12,6 @@ use super::super::{Source, per_project};
 pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<Error> {
     per_project(source, |source, project| async move {
         let environments = source.environments(&ProjectId::of(&project)).await?;
-        Ok(vec![environments.to_vec().into()])
+        Ok(vec![environments.into()])
     })
 }

@@ -19,7 +19,7 @@ pub(crate) fn fetch(source: &Source, selector: &SelectorConfig) -> PageStream<Er
     let include_repo = flag(selector, "includeRepo");
     per_project(source, move |source, project| async move {
         let project_id = ProjectId::of(&project);
-        let pipelines = source.pipelines(&project_id).await?.as_ref().clone();
+        let pipelines = source.pipelines(&project_id).await?;
         let pipelines = if include_repo {
             with_repositories(&source.client, &project_id, pipelines).await?
         } else {

@@ -22,8 +22,8 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
             Ok::<_, Error>((source, project_id, environments))
         })
         .map_ok(|(source, project_id, environments)| {
-            stream::iter((0..environments.len()).map(Ok))
-                .map_ok(move |i| records(&source, &project_id, &environments[i]))
+            stream::iter(environments.into_iter().map(Ok))
+                .map_ok(move |environment| records(&source, &project_id, &environment))
                 .try_flatten_unordered(ENVIRONMENT_CONCURRENCY)
         })
         .try_flatten()

@@ -20,7 +20,7 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
         stream::once(async move { source.pipelines(&project_id).await.map(|p| (source, p)) })
             .map_ok(move |(source, pipelines)| {
                 let project = project.clone();
-                stream::iter(pipelines.as_ref().clone().into_iter().map(Ok))
+                stream::iter(pipelines.into_iter().map(Ok))
                     .map_ok(move |pipeline| {
                         let (source, project) = (source.clone(), project.clone());
                         async move { runs(&source, project, pipeline).await }

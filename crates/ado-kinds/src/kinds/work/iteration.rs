@@ -22,10 +22,9 @@ pub(crate) fn fetch(source: &Source, _selector: &SelectorConfig) -> PageStream<E
             Ok::<_, Error>((source, project, teams))
         })
         .map_ok(|(source, project, teams)| {
-            stream::iter((0..teams.len()).map(Ok))
-                .map_ok(move |i| {
-                    let (source, project, team) =
-                        (source.clone(), project.clone(), teams[i].clone());
+            stream::iter(teams.into_iter().map(Ok))
+                .map_ok(move |team| {
+                    let (source, project) = (source.clone(), project.clone());
                     async move {
                         let project_id = ProjectId::of(&project);
                         let iterations = match source
