@@ -28,11 +28,12 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # Cache mounts keep the registry and the compiled librdkafka between builds; the binary is
-# copied out because the target dir does not persist into the image.
+# copied out because the target dir does not persist into the image, without its symbols (the
+# release profile keeps them for crates/app/link-order.sh; they are not loaded at run time).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked -p app --features kafka --bin ocean-azure-devops \
- && cp target/release/ocean-azure-devops /usr/local/bin/ocean-azure-devops
+ && strip -o /usr/local/bin/ocean-azure-devops target/release/ocean-azure-devops
 
 FROM ${RUNTIME_BASE}
 COPY --from=builder /usr/local/bin/ocean-azure-devops /usr/local/bin/ocean-azure-devops

@@ -67,6 +67,7 @@ ensure_tools() {
   command -v podman >/dev/null || missing+=(podman)
   command -v runc >/dev/null || missing+=(runc)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v strip >/dev/null || missing+=(binutils)
   if [ -z "$binary" ]; then
     command -v cmake >/dev/null || missing+=(cmake)
     dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
@@ -134,7 +135,8 @@ build_image() {
   local started=$SECONDS context="$CARGO_TARGET_DIR/image-context"
   # The context holds the binary alone: nothing of the repository reaches the image.
   rm -rf "$context" && mkdir -p "$context"
-  cp "$binary" "$context/ocean-azure-devops"
+  # Without its symbols (the release profile keeps them for crates/app/link-order.sh).
+  strip -o "$context/ocean-azure-devops" "$binary"
   podman build --runtime runc "${limits[@]}" --quiet --file "$here/Containerfile" \
     --build-arg BASE="$BASE_IMAGE" --build-arg VERSION="$version" \
     --tag "$IMAGE" "$context" >/dev/null

@@ -1,0 +1,38 @@
+//! Release builds for `x86_64` Linux pass `link-order.txt` to the linker: the functions a resync
+//! runs, placed together at the start of the code, so that the kernel maps less of the binary
+//! (issue 18: peak RSS of the medium bench 33 → 26 MiB; `link-order.sh` regenerates the file
+//! and says why). Only where rustc links with its own lld (x86_64-unknown-linux-gnu since Rust
+//! 1.90), which takes `--symbol-ordering-file`; `OCEAN_LINK_ORDER=off` leaves it out (another
+//! linker). Names the linker does not find are skipped silently: the order then helps less,
+//! and nothing else changes.
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a build script's input is cargo's environment"
+)]
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
+fn main() {
+    println!("cargo::rerun-if-changed=link-order.txt");
+    println!("cargo::rerun-if-env-changed=OCEAN_LINK_ORDER");
+    let wanted = var("PROFILE") == "release"
+        && var("CARGO_CFG_TARGET_ARCH") == "x86_64"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu";
+    match var("OCEAN_LINK_ORDER").as_str() {
+        "off" => return,
+        "" | "on" => {}
+        other => panic!("OCEAN_LINK_ORDER is `{other}`: set it to `off` (or `on`, the default)"),
+    }
+    if !wanted {
+        return;
+    }
+    let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    println!(
+        "cargo::rustc-link-arg-bin=ocean-azure-devops=-Wl,--symbol-ordering-file={}",
+        order.display()
+    );
+    println!("cargo::rustc-link-arg-bin=ocean-azure-devops=-Wl,--no-warn-symbol-ordering");
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Regenerates crates/app/link-order.txt: the functions a resync runs, which the release build
+# places together at the start of the binary's code (build.rs passes the file to the linker).
+#
+#   bash crates/app/link-order.sh        (a release build, ≈ 8 min cold on 2 cores, then two
+#                                          runs under valgrind; needs valgrind and python3)
+#
+# Why (issue 18): the kernel maps a binary's code into memory 64 KiB around each page a
+# process runs, so code used by a resync but spread over the whole 17 MB text costs ~14 MiB
+# of RSS; the same 3.8 MB of functions packed together cost ~6.5 MiB.
+#
+# How: builds the release binary as the image does (the profile keeps symbols, and the image
+# strips them afterwards: cargo hashes the profile into the names, so a build with other settings
+# would name every function differently), runs a first and an unchanged second resync of the
+# medium organization against the simulators under callgrind, and keeps every function of the
+# binary that ran, sorted by name (stable diffs). Code no run reaches (a webhook, Kafka, an
+# action, an error path) keeps its place after them, where it costs what it did before.
+#
+# The file names functions by their mangled symbols: a dependency upgrade, a new toolchain, a
+# change to the release profile or to the features renames them, and the linker skips names it
+# no longer finds (the build still succeeds; the code just spreads out again). This script
+# prints how many of the committed names the current build still has: regenerate when it falls.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+order=crates/app/link-order.txt
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+work="$(mktemp -d)"
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+
+CARGO_TARGET_DIR="$target" cargo build --release --locked -p app --features kafka --bin ocean-azure-devops
+bin="$target/release/ocean-azure-devops"
+
+nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u > "$work/text"
+if [ -f "$order" ]; then
+  kept=$(sort -u "$order" | comm -12 - "$work/text" | wc -l)
+  echo "before: $kept of $(wc -l < "$order") names in $order are functions of this build"
+fi
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+port_port=$(free_port); ado_port=$(free_port)
+"$bin" sim-port --port "$port_port" > /dev/null 2>&1 & pids+=($!)
+"$bin" sim-ado --port "$ado_port" --projects 20 --repositories 25 --work-items 250 \
+  --releases 50 --pull-requests 10 > /dev/null 2>&1 & pids+=($!)
+wait_port "$port_port"; wait_port "$ado_port"
+
+for run in first second; do
+  # MIMALLOC_PURGE_DELAY set: the binary does not re-execute itself (main.rs, tune_allocator),
+  # which valgrind would not follow.
+  env OCEAN__PORT__CLIENT_ID=sim-client-id OCEAN__PORT__CLIENT_SECRET=sim-client-secret \
+    OCEAN__PORT__BASE_URL="http://127.0.0.1:$port_port" \
+    OCEAN__INTEGRATION__IDENTIFIER=link-order \
+    OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="http://127.0.0.1:$ado_port/acme" \
+    OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN=sim-pat \
+    OCEAN__EVENT_LISTENER='{"type":"ONCE"}' MIMALLOC_PURGE_DELAY=0 \
+    valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$run" "$bin" \
+    > "$work/$run.log" 2>&1 || { tail -20 "$work/$run.log" >&2; exit 1; }
+  grep -q '"Resync finished."' "$work/$run.log" || { tail -20 "$work/$run.log" >&2; exit 1; }
+done
+
+# Callgrind names each function once per file, as "fn=(id) name" or "cfn=(id) name".
+sed -n 's/^c\{0,1\}fn=([0-9]*) //p' "$work"/cg.* | sort -u | comm -12 - "$work/text" > "$order"
+echo "wrote $(wc -l < "$order") functions to $order"
