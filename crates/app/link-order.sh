@@ -67,4 +67,4 @@ done
 
 # Callgrind names each function once per file, as "fn=(id) name" or "cfn=(id) name".
 sed -n 's/^c\{0,1\}fn=([0-9]*) //p' "$work"/cg.* | sort -u | comm -12 - "$work/text" > "$order"
-echo "wrote $(wc -l < "$order") functions to $order"
+echo "wrote $(wc -l < "$order") functions to $order (the next release build links with it)"
