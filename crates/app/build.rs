@@ -1,10 +1,11 @@
-//! Release builds for `x86_64` Linux pass `link-order.txt` to the linker: the functions a resync
-//! runs, placed together at the start of the code, so that the kernel maps less of the binary
-//! (issue 18: peak RSS of the medium bench 33 → 26 MiB; `link-order.sh` regenerates the file
-//! and says why). Only where rustc links with its own lld (x86_64-unknown-linux-gnu since Rust
-//! 1.90), which takes `--symbol-ordering-file`; `OCEAN_LINK_ORDER=off` leaves it out (another
-//! linker). Names the linker does not find are skipped silently: the order then helps less,
-//! and nothing else changes.
+//! Release builds for `x86_64` Linux pass `link-order.txt` (`link-order-kafka.txt` with the
+//! `kafka` feature, whose build names its functions differently) to the linker: the functions a
+//! resync runs, placed together at the start of the code, so that the kernel maps less of the
+//! binary (issue 18: peak RSS of the medium bench 33 → 27 MiB; `link-order.sh` regenerates the
+//! files and says why). Only where rustc links with its own lld (x86_64-unknown-linux-gnu
+//! since Rust 1.90), which takes `--symbol-ordering-file`; `OCEAN_LINK_ORDER=off` leaves it out
+//! (another linker). Names the linker does not find are skipped silently: the order then helps
+//! less, and nothing else changes.
 
 #[expect(
     clippy::disallowed_methods,
@@ -16,6 +17,7 @@ fn var(name: &str) -> String {
 
 fn main() {
     println!("cargo::rerun-if-changed=link-order.txt");
+    println!("cargo::rerun-if-changed=link-order-kafka.txt");
     println!("cargo::rerun-if-env-changed=OCEAN_LINK_ORDER");
     let wanted = var("PROFILE") == "release"
         && var("CARGO_CFG_TARGET_ARCH") == "x86_64"
@@ -29,7 +31,18 @@ fn main() {
     if !wanted {
         return;
     }
-    let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    let file = if var("CARGO_FEATURE_KAFKA").is_empty() {
+        "link-order.txt"
+    } else {
+        "link-order-kafka.txt"
+    };
+    let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join(file);
+    if !order.exists() {
+        println!(
+            "cargo::warning={file} is missing: linked without a link order (see link-order.sh)"
+        );
+        return;
+    }
     println!(
         "cargo::rustc-link-arg-bin=ocean-azure-devops=-Wl,--symbol-ordering-file={}",
         order.display()

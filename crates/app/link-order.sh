@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates crates/app/link-order.txt: the functions a resync runs, which the release build
-# places together at the start of the binary's code (build.rs passes the file to the linker).
+# Regenerates crates/app/link-order-kafka.txt and link-order.txt (builds with and without the
+# `kafka` feature): the functions a resync runs, which the release build places together at the
+# start of the binary's code (build.rs passes the file to the linker).
 #
-#   bash crates/app/link-order.sh        (a release build, ≈ 8 min cold on 2 cores, then two
-#                                          runs under valgrind; needs valgrind and python3)
+#   bash crates/app/link-order.sh        (two release builds, ≈ 8 min cold on 2 cores then ≈ 4
+#                                          more, each followed by two runs under valgrind;
+#                                          needs valgrind and python3)
 #
 # Why (issue 18): the kernel maps a binary's code into memory 64 KiB around each page a
 # process runs, so code used by a resync but spread over the whole 17 MB text costs ~14 MiB
@@ -22,7 +24,6 @@
 # prints how many of the committed names the current build still has: regenerate when it falls.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-order=crates/app/link-order.txt
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 work="$(mktemp -d)"
 pids=()
@@ -31,40 +32,55 @@ trap cleanup EXIT
 
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 
-CARGO_TARGET_DIR="$target" cargo build --release --locked -p app --features kafka --bin ocean-azure-devops
-bin="$target/release/ocean-azure-devops"
-
-nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u > "$work/text"
-if [ -f "$order" ]; then
-  kept=$(sort -u "$order" | comm -12 - "$work/text" | wc -l)
-  echo "before: $kept of $(wc -l < "$order") names in $order are functions of this build"
-fi
-
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
   for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "nothing listens on port $1" >&2; exit 1
 }
-port_port=$(free_port); ado_port=$(free_port)
-"$bin" sim-port --port "$port_port" > /dev/null 2>&1 & pids+=($!)
-"$bin" sim-ado --port "$ado_port" --projects 20 --repositories 25 --work-items 250 \
-  --releases 50 --pull-requests 10 > /dev/null 2>&1 & pids+=($!)
-wait_port "$port_port"; wait_port "$ado_port"
 
-for run in first second; do
-  # MIMALLOC_PURGE_DELAY set: the binary does not re-execute itself (main.rs, tune_allocator),
-  # which valgrind would not follow.
-  env OCEAN__PORT__CLIENT_ID=sim-client-id OCEAN__PORT__CLIENT_SECRET=sim-client-secret \
-    OCEAN__PORT__BASE_URL="http://127.0.0.1:$port_port" \
-    OCEAN__INTEGRATION__IDENTIFIER=link-order \
-    OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="http://127.0.0.1:$ado_port/acme" \
-    OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN=sim-pat \
-    OCEAN__EVENT_LISTENER='{"type":"ONCE"}' MIMALLOC_PURGE_DELAY=0 \
-    valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$run" "$bin" \
-    > "$work/$run.log" 2>&1 || { tail -20 "$work/$run.log" >&2; exit 1; }
-  grep -q '"Resync finished."' "$work/$run.log" || { tail -20 "$work/$run.log" >&2; exit 1; }
-done
+# One list per feature set: the `kafka` feature changes the app crate's symbol names (cargo
+# hashes the features into them too). build.rs picks the file by the build's features.
+record() {
+  local order="$1" features="$2"
+  CARGO_TARGET_DIR="$target" cargo build --release --locked -p app ${features:+--features "$features"} \
+    --bin ocean-azure-devops
+  local bin="$target/release/ocean-azure-devops"
+  nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u > "$work/text"
+  if [ -f "$order" ]; then
+    kept=$(sort -u "$order" | comm -12 - "$work/text" | wc -l)
+    echo "before: $kept of $(wc -l < "$order") names in $order are functions of this build"
+  fi
+  local port_port ado_port
+  port_port=$(free_port); ado_port=$(free_port)
+  "$bin" sim-port --port "$port_port" > /dev/null 2>&1 & pids+=($!)
+  "$bin" sim-ado --port "$ado_port" --projects 20 --repositories 25 --work-items 250 \
+    --releases 50 --pull-requests 10 > /dev/null 2>&1 & pids+=($!)
+  wait_port "$port_port"; wait_port "$ado_port"
+  rm -f "$work"/cg.*
+  for run in first second; do
+    # MIMALLOC_PURGE_DELAY set: the binary does not re-execute itself (main.rs,
+    # tune_allocator), which valgrind would not follow.
+    env OCEAN__PORT__CLIENT_ID=sim-client-id OCEAN__PORT__CLIENT_SECRET=sim-client-secret \
+      OCEAN__PORT__BASE_URL="http://127.0.0.1:$port_port" \
+      OCEAN__INTEGRATION__IDENTIFIER=link-order \
+      OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="http://127.0.0.1:$ado_port/acme" \
+      OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN=sim-pat \
+      OCEAN__EVENT_LISTENER='{"type":"ONCE"}' MIMALLOC_PURGE_DELAY=0 \
+      valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$run" "$bin" \
+      > "$work/$run.log" 2>&1 || { tail -20 "$work/$run.log" >&2; exit 1; }
+    grep -q '"Resync finished."' "$work/$run.log" || { tail -20 "$work/$run.log" >&2; exit 1; }
+  done
+  kill "${pids[@]}" 2>/dev/null || true
+  pids=()
+  # Callgrind names each function once per file, as "fn=(id) name" or "cfn=(id) name".
+  sed -n 's/^c\{0,1\}fn=([0-9]*) //p' "$work"/cg.* | sort -u | comm -12 - "$work/text" > "$order"
+  echo "wrote $(wc -l < "$order") functions to $order (the next release build links with it)"
+}
 
-# Callgrind names each function once per file, as "fn=(id) name" or "cfn=(id) name".
-sed -n 's/^c\{0,1\}fn=([0-9]*) //p' "$work"/cg.* | sort -u | comm -12 - "$work/text" > "$order"
-echo "wrote $(wc -l < "$order") functions to $order (the next release build links with it)"
+# `link-order.sh kafka` or `link-order.sh default` regenerates one of the two.
+case "${1:-both}" in
+  kafka) record crates/app/link-order-kafka.txt kafka ;;
+  default) record crates/app/link-order.txt "" ;;
+  both) record crates/app/link-order-kafka.txt kafka; record crates/app/link-order.txt "" ;;
+  *) echo "usage: $0 [kafka|default]" >&2; exit 2 ;;
+esac
