@@ -14,7 +14,9 @@
 # How: builds the release binary as the image does (the profile keeps symbols, and the image
 # strips them afterwards: cargo hashes the profile into the names, so a build with other settings
 # would name every function differently), runs a first and an unchanged second resync of the
-# medium organization against the simulators under callgrind, and keeps every function of the
+# medium organization against the simulators over HTTPS (as every deployment on Azure DevOps
+# Services reaches both APIs, so the TLS code must sit with the rest) under callgrind, and keeps
+# every function of the
 # binary that ran, sorted by name (stable diffs). Code no run reaches (a webhook, Kafka, an
 # action, an error path) keeps its place after them, where it costs what it did before.
 #
@@ -57,18 +59,20 @@ record() {
   fi
   local port_port ado_port
   port_port=$(free_port); ado_port=$(free_port)
-  "$bin" sim-port --port "$port_port" > /dev/null 2>&1 & pids+=($!)
+  "$bin" sim-port --port "$port_port" --tls-ca "$work/port-ca.pem" > /dev/null 2>&1 & pids+=($!)
   "$bin" sim-ado --port "$ado_port" --projects 20 --repositories 25 --work-items 250 \
-    --releases 50 --pull-requests 10 > /dev/null 2>&1 & pids+=($!)
+    --releases 50 --pull-requests 10 --tls-ca "$work/ado-ca.pem" > /dev/null 2>&1 & pids+=($!)
   wait_port "$port_port"; wait_port "$ado_port"
+  # Each simulator wrote its CA before it bound its port.
+  cat "$work/port-ca.pem" "$work/ado-ca.pem" > "$work/cas.pem"
   rm -f "$work"/cg.*
   for run in first second; do
     # MIMALLOC_PURGE_DELAY set: the binary does not re-execute itself (main.rs,
     # tune_allocator), which valgrind would not follow.
     env OCEAN__PORT__CLIENT_ID=sim-client-id OCEAN__PORT__CLIENT_SECRET=sim-client-secret \
-      OCEAN__PORT__BASE_URL="http://127.0.0.1:$port_port" \
+      OCEAN__PORT__BASE_URL="https://127.0.0.1:$port_port" REQUESTS_CA_BUNDLE="$work/cas.pem" \
       OCEAN__INTEGRATION__IDENTIFIER=link-order \
-      OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="http://127.0.0.1:$ado_port/acme" \
+      OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="https://127.0.0.1:$ado_port/acme" \
       OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN=sim-pat \
       OCEAN__EVENT_LISTENER='{"type":"ONCE"}' MIMALLOC_PURGE_DELAY=0 \
       valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$run" "$bin" \

@@ -150,6 +150,10 @@ pub struct BenchArgs {
     /// sizes.
     #[arg(long, value_name = "WORK_ITEMS")]
     heap_probe: Option<u32>,
+    /// Serve the simulators over plain HTTP instead of HTTPS (as Azure DevOps Server without
+    /// TLS is reached; the bench ran so before the sixteenth session).
+    #[arg(long)]
+    http: bool,
 }
 
 /// An organization's size, as sim-ado's flags take it.
@@ -216,7 +220,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let mut splits = Vec::new();
     for &(latency, again) in cases {
-        let rows = one(size, latency, again)
+        let rows = one(size, latency, again, !args.http)
             .await
             .with_context(|| format!("bench at {latency} ms"))?;
         for (row, split) in rows {
@@ -244,10 +248,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The first resync of a fresh organization of `size` at `latency_ms`, and with `again` an
-/// unchanged second one: one table row each (requests counted per run).
-async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<(String, String)>> {
+/// unchanged second one: one table row each (requests counted per run). With `tls` both
+/// simulators serve HTTPS with a CA of their own, which the integration trusts as a user's
+/// `REQUESTS_CA_BUNDLE` would make it: every deployment on Azure DevOps Services talks TLS.
+async fn one(
+    size: Size,
+    latency_ms: u64,
+    again: bool,
+    tls: bool,
+) -> anyhow::Result<Vec<(String, String)>> {
     let (ado_port, port_port) = (free_port()?, free_port()?);
-    let ado_sim = spawn(&[
+    let cas = CaFiles::new(tls)?;
+    let mut ado_args: Vec<String> = vec![
         "sim-ado".into(),
         "--port".into(),
         ado_port.to_string(),
@@ -263,18 +275,42 @@ async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<(St
         size.pull_requests.to_string(),
         "--latency-ms".into(),
         latency_ms.to_string(),
-    ])?;
-    let port_sim = spawn(&["sim-port".into(), "--port".into(), port_port.to_string()])?;
+    ];
+    let mut port_args: Vec<String> =
+        vec!["sim-port".into(), "--port".into(), port_port.to_string()];
+    if let Some((ado_ca, port_ca)) = cas.paths() {
+        ado_args.extend(["--tls-ca".into(), ado_ca.display().to_string()]);
+        port_args.extend(["--tls-ca".into(), port_ca.display().to_string()]);
+    }
+    let ado_sim = spawn(&ado_args)?;
+    let port_sim = spawn(&port_args)?;
     wait_until_up(ado_port).await?;
     wait_until_up(port_port).await?;
-    let (runner, _) = bench_runner(
-        &format!("http://127.0.0.1:{ado_port}/acme"),
-        &format!("http://127.0.0.1:{port_port}"),
+    let (scheme, roots) = match cas.paths() {
+        Some((ado_ca, port_ca)) => {
+            let mut roots = http_setup::read_ca_bundle(&ado_ca).map_err(anyhow::Error::msg)?;
+            roots.extend(http_setup::read_ca_bundle(&port_ca).map_err(anyhow::Error::msg)?);
+            ("https", roots)
+        }
+        None => ("http", Vec::new()),
+    };
+    let tls = http_setup::Tls {
+        extra_roots: roots.into(),
+        ..http_setup::Tls::system("OCEAN__SSL__THIRD_PARTY__VERIFY")
+    };
+    let (runner, _) = bench_runner_trusting(
+        &format!("{scheme}://127.0.0.1:{ado_port}/acme"),
+        &format!("{scheme}://127.0.0.1:{port_port}"),
+        &tls,
     )
     .await?;
     let sims = Sims {
-        ports: (ado_port, port_port),
+        origins: (
+            format!("{scheme}://127.0.0.1:{ado_port}"),
+            format!("{scheme}://127.0.0.1:{port_port}"),
+        ),
         pids: [ado_sim.0.id().to_string(), port_sim.0.id().to_string()],
+        inspect: tls.builder().build()?,
     };
     let mut rows = vec![resync_row(&runner, format!("{latency_ms} ms"), &sims).await?];
     if again {
@@ -283,10 +319,42 @@ async fn one(size: Size, latency_ms: u64, again: bool) -> anyhow::Result<Vec<(St
     Ok(rows)
 }
 
-/// The two simulators a bench case runs: their ports (sim-ado, sim-port) and pids.
+/// Where the simulators write their CA certificates (a directory of this process, removed
+/// when dropped); none over plain HTTP.
+struct CaFiles(Option<std::path::PathBuf>);
+
+impl CaFiles {
+    fn new(tls: bool) -> anyhow::Result<Self> {
+        if !tls {
+            return Ok(Self(None));
+        }
+        let dir = std::env::temp_dir().join(format!("ocean-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(Some(dir)))
+    }
+
+    /// (sim-ado's CA file, sim-port's CA file)
+    fn paths(&self) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        self.0
+            .as_ref()
+            .map(|dir| (dir.join("sim-ado-ca.pem"), dir.join("sim-port-ca.pem")))
+    }
+}
+
+impl Drop for CaFiles {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The two simulators a bench case runs: their origins (sim-ado, sim-port), pids, and a
+/// client for their inspection routes.
 struct Sims {
-    ports: (u16, u16),
+    origins: (String, String),
     pids: [String; 2],
+    inspect: reqwest::Client,
 }
 
 impl Sims {
@@ -303,10 +371,10 @@ async fn resync_row(
     label: String,
     sims: &Sims,
 ) -> anyhow::Result<(String, String)> {
-    let (ado_port, port_port) = sims.ports;
+    let (ado, port) = &sims.origins;
     let sims_cpu_before = sims.cpu();
-    let ado_before = http_count(ado_port, "/_control/requests").await;
-    let port_before = http_count(port_port, "/_stats").await;
+    let ado_before = http_count(&sims.inspect, ado, "/_control/requests").await;
+    let port_before = http_count(&sims.inspect, port, "/_stats").await;
     let (cpu_before, _) = usage();
     // What the process holds as the resync starts (VmHWM, in `usage`, is the peak so far).
     let rss_before = status_kib("VmRSS:");
@@ -318,10 +386,10 @@ async fn resync_row(
     let (cpu_after, rss) = usage();
     let sims_cpu = sims.cpu() - sims_cpu_before;
     let entities: usize = report.resources.iter().map(|r| r.mapped).sum();
-    let ado_requests = http_count(ado_port, "/_control/requests")
+    let ado_requests = http_count(&sims.inspect, ado, "/_control/requests")
         .await
         .saturating_sub(ado_before);
-    let port_requests = http_count(port_port, "/_stats")
+    let port_requests = http_count(&sims.inspect, port, "/_stats")
         .await
         .saturating_sub(port_before);
     #[expect(
@@ -379,11 +447,28 @@ pub(crate) async fn bench_runner(
     ado_url: &str,
     port_url: &str,
 ) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
-    let (port, installation) = wiring::simulated_port(port_url, "bench").await?;
+    bench_runner_trusting(
+        ado_url,
+        port_url,
+        &http_setup::Tls::system("OCEAN__SSL__THIRD_PARTY__VERIFY"),
+    )
+    .await
+}
+
+/// [`bench_runner`] with `tls` for both clients (the simulators' CAs when they serve HTTPS).
+async fn bench_runner_trusting(
+    ado_url: &str,
+    port_url: &str,
+    tls: &http_setup::Tls,
+) -> anyhow::Result<(Runner<AzureDevops>, AdoClient)> {
+    let (port, installation) = wiring::simulated_port(port_url, "bench", tls).await?;
     let ado = AdoClient::new(
         &ado_url.parse()?,
         &SecretString::from("sim-pat"),
-        &ClientOptions::default(),
+        &ClientOptions {
+            tls: tls.clone(),
+            ..ClientOptions::default()
+        },
     )?;
     let runner = wiring::runner(port, vec![ado.clone()], &installation, Extras::default())?;
     // Initialized: a server started with this runner takes events at once.
@@ -392,8 +477,8 @@ pub(crate) async fn bench_runner(
 }
 
 /// Total requests a simulator counted, from its inspection route.
-async fn http_count(port: u16, path: &str) -> u64 {
-    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}{path}")).await else {
+async fn http_count(client: &reqwest::Client, origin: &str, path: &str) -> u64 {
+    let Ok(response) = client.get(format!("{origin}{path}")).send().await else {
         return 0;
     };
     let Ok(body) = response.json::<serde_json::Value>().await else {

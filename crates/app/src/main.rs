@@ -61,6 +61,10 @@ enum Command {
         /// TCP port on 127.0.0.1.
         #[arg(long, default_value_t = 5555)]
         port: u16,
+        /// Serve HTTPS with a certificate of a CA made at start, and write that CA's
+        /// certificate (PEM) to this file, for the integration's `REQUESTS_CA_BUNDLE`.
+        #[arg(long, value_name = "FILE")]
+        tls_ca: Option<std::path::PathBuf>,
     },
     /// Run the Azure DevOps simulator alone.
     SimAdo {
@@ -74,6 +78,10 @@ enum Command {
         /// the same answers whatever the day (recorded catalogs). Default: real time.
         #[arg(long, value_name = "RFC 3339 TIMESTAMP")]
         epoch: Option<jiff::Timestamp>,
+        /// Serve HTTPS with a certificate of a CA made at start, and write that CA's
+        /// certificate (PEM) to this file, for the integration's `REQUESTS_CA_BUNDLE`.
+        #[arg(long, value_name = "FILE")]
+        tls_ca: Option<std::path::PathBuf>,
     },
 }
 
@@ -142,10 +150,15 @@ fn main() -> ExitCode {
                 demo::run(args).await
             }
             Some(Command::Bench(args)) => bench::run(args).await,
-            Some(Command::SimPort { port }) => demo::serve_sim_port(port).await,
-            Some(Command::SimAdo { port, sizes, epoch }) => {
-                demo::serve_sim_ado(port, sizes, epoch).await
+            Some(Command::SimPort { port, tls_ca }) => {
+                demo::serve_sim_port(port, tls_ca.as_deref()).await
             }
+            Some(Command::SimAdo {
+                port,
+                sizes,
+                epoch,
+                tls_ca,
+            }) => demo::serve_sim_ado(port, sizes, epoch, tls_ca.as_deref()).await,
             None => run::run(cli.run).await,
         }
     });

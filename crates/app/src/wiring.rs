@@ -74,6 +74,7 @@ pub(crate) fn runner(
 pub(crate) async fn simulated_port(
     url: &str,
     identifier: &str,
+    tls: &http_setup::Tls,
 ) -> anyhow::Result<(Client, Installation)> {
     let installation = Installation {
         integration_type: "azure-devops".to_owned(),
@@ -87,6 +88,7 @@ pub(crate) async fn simulated_port(
         secrecy::SecretString::from(credentials.client_secret),
     )
     .installation(installation.clone())
+    .tls(tls.clone())
     .build()?;
     initialize(&port, &installation, &RecordFields::default(), true, None).await?;
     Ok((port, installation))

@@ -52,7 +52,7 @@ pub use state::AdoState;
 
 /// Serves the simulator on `listener` until `shutdown` completes.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: impl Into<sim_tls::SimListener>,
     state: Arc<AdoState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -74,7 +74,7 @@ pub async fn serve(
             request
         })
         .service(routes);
-    axum::serve(listener, app.into_make_service())
+    axum::serve(listener.into(), app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -66,12 +66,13 @@ pub struct Faults {
 
 /// Serves the simulator on `listener` until `shutdown` completes.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: impl Into<sim_tls::SimListener>,
     state: Arc<SimState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        state.lock().base = Some(format!("http://{addr}"));
+    let listener = listener.into();
+    if let Ok(origin) = listener.origin() {
+        state.lock().base = Some(origin);
     }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

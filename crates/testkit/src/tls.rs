@@ -11,75 +11,22 @@ use std::{
     },
 };
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
 };
 
-/// A certificate authority and one server certificate it signed, for `localhost` and
-/// `127.0.0.1`.
-pub struct Authority {
-    ca_pem: String,
-    server: Arc<rustls::ServerConfig>,
-}
+/// A CA and a server certificate (see `sim_tls`), with the CA written where a test needs it.
+pub use sim_tls::Authority;
 
-impl Authority {
-    /// A new CA (its certificate is in [`Self::ca_pem`]) and server certificate.
-    ///
-    /// # Panics
-    /// If rcgen or rustls refuse the generated material (a bug, not an input).
-    #[must_use]
-    #[expect(clippy::expect_used, reason = "test fixture: generated input")]
-    pub fn new() -> Self {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-            .expect("CA certificate");
-        let key = KeyPair::generate().expect("server key");
-        let server_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .expect("server params");
-        let server_cert = server_params
-            .signed_by(&key, &ca)
-            .expect("server certificate");
-        let chain = vec![server_cert.der().clone(), ca.der().clone()];
-        let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
-        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, private)
-        .expect("server certificate accepted");
-        Self {
-            ca_pem: ca.pem(),
-            server: Arc::new(server),
-        }
-    }
-
-    /// The CA certificate, PEM.
-    #[must_use]
-    pub fn ca_pem(&self) -> &str {
-        &self.ca_pem
-    }
-
-    /// Writes the CA certificate to `dir/ca.pem` and returns its path.
-    ///
-    /// # Errors
-    /// The file cannot be written.
-    pub fn write_ca(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        let path = dir.join("ca.pem");
-        std::fs::write(&path, &self.ca_pem)?;
-        Ok(path)
-    }
-}
-
-impl Default for Authority {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Writes `authority`'s CA certificate to `dir/ca.pem` and returns its path.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_ca(authority: &Authority, dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join("ca.pem");
+    std::fs::write(&path, authority.ca_pem())?;
+    Ok(path)
 }
 
 /// Terminates TLS on 127.0.0.1 and forwards each connection's plain bytes to `backend`.
@@ -98,7 +45,7 @@ impl TlsFront {
     pub async fn spawn(authority: &Authority, backend: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&authority.server));
+        let acceptor = tokio_rustls::TlsAcceptor::from(authority.server_config());
         let connections = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&connections);
         let task = tokio::spawn(async move {

@@ -66,7 +66,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = sim_port::spawn(SimConfig::default())
         .await
         .context("starting sim-port")?;
-    let (port, installation) = wiring::simulated_port(&sim.base_url(), "demo-azure-devops").await?;
+    let (port, installation) = wiring::simulated_port(
+        &sim.base_url(),
+        "demo-azure-devops",
+        &http_setup::Tls::system("OCEAN__SSL__PORT__VERIFY"),
+    )
+    .await?;
 
     let ado = sim_ado::spawn(sim_ado::SimConfig {
         sizes: args.sizes(),
@@ -178,9 +183,10 @@ pub async fn serve_sim_ado(
     port: u16,
     args: DemoArgs,
     epoch: Option<jiff::Timestamp>,
+    tls_ca: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let origin = format!("http://{}", listener.local_addr()?);
+    let listener = sim_listener(port, tls_ca).await?;
+    let origin = listener.origin()?;
     let config = sim_ado::SimConfig {
         sizes: args.sizes(),
         latency: std::time::Duration::from_millis(args.latency_ms),
@@ -204,14 +210,17 @@ pub async fn serve_sim_ado(
 }
 
 /// Serves the Port simulator on 127.0.0.1:`port` until Ctrl-C.
-pub async fn serve_sim_port(port: u16) -> anyhow::Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+pub async fn serve_sim_port(
+    port: u16,
+    tls_ca: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let listener = sim_listener(port, tls_ca).await?;
     let state = sim_port::SimState::new(SimConfig::default());
     let defaults = SimConfig::default();
     eprintln!(
-        "sim-port listening on http://{} (OCEAN__PORT__CLIENT_ID={}, \
+        "sim-port listening on {} (OCEAN__PORT__CLIENT_ID={}, \
          OCEAN__PORT__CLIENT_SECRET={})",
-        listener.local_addr()?,
+        listener.origin()?,
         defaults.client_id,
         defaults.client_secret
     );
@@ -220,4 +229,27 @@ pub async fn serve_sim_port(port: u16) -> anyhow::Result<ExitCode> {
     })
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A simulator's listener on 127.0.0.1:`port`; with `tls_ca`, HTTPS with a CA made here, whose
+/// certificate is written to that file before the port is bound (so a client that waits for
+/// the port finds the file).
+async fn sim_listener(
+    port: u16,
+    tls_ca: Option<&std::path::Path>,
+) -> anyhow::Result<sim_tls::SimListener> {
+    let authority = match tls_ca {
+        Some(path) => {
+            let authority = sim_tls::Authority::new();
+            std::fs::write(path, authority.ca_pem())
+                .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+            Some(authority)
+        }
+        None => None,
+    };
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    Ok(match authority {
+        Some(authority) => sim_tls::SimListener::tls(tcp, &authority),
+        None => tcp.into(),
+    })
 }

@@ -66,8 +66,7 @@ impl Secured {
     }
 
     fn ca_file(&self) -> String {
-        self.authority
-            .write_ca(&self.dir.0)
+        testkit::tls::write_ca(&self.authority, &self.dir.0)
             .unwrap()
             .display()
             .to_string()
