@@ -14,11 +14,11 @@
 # How: builds the release binary as the image does (the profile keeps symbols, and the image
 # strips them afterwards: cargo hashes the profile into the names, so a build with other settings
 # would name every function differently), runs a first and an unchanged second resync of the
-# medium organization against the simulators over HTTPS (as every deployment on Azure DevOps
-# Services reaches both APIs, so the TLS code must sit with the rest) under callgrind, and keeps
-# every function of the
-# binary that ran, sorted by name (stable diffs). Code no run reaches (a webhook, Kafka, an
-# action, an error path) keeps its place after them, where it costs what it did before.
+# medium organization against the simulators over HTTPS (every deployment on Azure DevOps
+# Services reaches both APIs so, and the TLS code must sit with the rest) under callgrind, and
+# keeps every function of the binary that ran, sorted by name (stable diffs). Code no run
+# reaches (a webhook, Kafka, an action, an error path) keeps its place after them, where it
+# costs what it did before.
 #
 # The file names functions by their mangled symbols: a dependency upgrade, a new toolchain, a
 # change to the release profile or to the features renames them, and the linker skips names it
