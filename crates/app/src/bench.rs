@@ -3,7 +3,9 @@
 //! simulated Azure DevOps latency, and at 0 ms an unchanged second resync (what every scheduled
 //! resync of a quiet organization costs: reads only, no write).
 //! The simulators run as child processes (`sim-ado`, `sim-port`), so the CPU time and peak RSS
-//! printed are the integration's own.
+//! printed are the integration's own. They serve HTTPS, as Azure DevOps Services and Port do,
+//! with CAs made at start that the integration trusts (`--http`: plain HTTP, as before the
+//! sixteenth session); the live-event table's in-process simulators serve plain HTTP.
 //!
 //! `bench --large` (issue 18): 40 projects × 25 repositories, 4,000 work items per project
 //! (160,000; the default mapping's WIQL keeps the open ones and those changed in the last 7
