@@ -7,7 +7,7 @@
 //! (another linker). Names the linker does not find are skipped silently: the order then helps
 //! less, and nothing else changes.
 //!
-//! The same builds pack their relative relocations (`-z pack-relative-relocs`, DT_RELR): a
+//! The same builds pack their relative relocations (`-z pack-relative-relocs`, `DT_RELR`): a
 //! position-independent binary lists every pointer the loader must adjust, and the table
 //! (0.7 MB, 24 bytes a pointer) was read at every start and stayed in RSS; packed, it takes
 //! 14 KB. The loader needs glibc 2.36 (the image's Debian 12); medium bench over HTTPS, three
