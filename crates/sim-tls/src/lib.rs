@@ -12,7 +12,7 @@ use std::{io, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio::{
     io::{AsyncRead, AsyncWrite},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
 };
 
 /// A certificate authority and one server certificate it signed.
@@ -144,7 +144,7 @@ impl axum::serve::Listener for SimListener {
                 continue;
             };
             match self {
-                Self::Plain(_) => return (boxed(tcp), addr),
+                Self::Plain(_) => return (Box::pin(tcp), addr),
                 Self::Tls { acceptor, .. } => {
                     // A client that refuses the certificate, or never speaks, is dropped.
                     if let Ok(Ok(tls)) =
@@ -160,10 +160,6 @@ impl axum::serve::Listener for SimListener {
     fn local_addr(&self) -> io::Result<Self::Addr> {
         self.tcp().local_addr()
     }
-}
-
-fn boxed(tcp: TcpStream) -> Pin<Box<dyn Connection>> {
-    Box::pin(tcp)
 }
 
 #[cfg(test)]
