@@ -24,36 +24,39 @@ pub struct Authority {
 impl Authority {
     /// A new CA (its certificate is in [`Self::ca_pem`]) and server certificate.
     ///
-    /// # Panics
-    /// If rcgen or rustls refuse the generated material (a bug, not an input).
-    #[must_use]
-    #[expect(clippy::expect_used, reason = "generated input: a refusal is a bug")]
-    pub fn new() -> Self {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    /// # Errors
+    /// rcgen or rustls refuse the generated material (a bug, not an input), named in the error.
+    pub fn new() -> io::Result<Self> {
+        let failed = |what: &str, error: &dyn std::fmt::Display| {
+            io::Error::other(format!(
+                "making the simulator's TLS certificates: {what}: {error}"
+            ))
+        };
+        let mut ca_params =
+            CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("CA params", &e))?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-            .expect("CA certificate");
-        let key = KeyPair::generate().expect("server key");
-        let server_params =
+        let ca_key = KeyPair::generate().map_err(|e| failed("CA key", &e))?;
+        let ca = CertifiedIssuer::self_signed(ca_params, ca_key)
+            .map_err(|e| failed("CA certificate", &e))?;
+        let key = KeyPair::generate().map_err(|e| failed("server key", &e))?;
+        let server_cert =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .expect("server params");
-        let server_cert = server_params
-            .signed_by(&key, &ca)
-            .expect("server certificate");
+                .and_then(|params| params.signed_by(&key, &ca))
+                .map_err(|e| failed("server certificate", &e))?;
         let chain = vec![server_cert.der().clone(), ca.der().clone()];
         let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
         let server = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .expect("TLS versions")
+        .map_err(|e| failed("TLS versions", &e))?
         .with_no_client_auth()
         .with_single_cert(chain, private)
-        .expect("server certificate accepted");
-        Self {
+        .map_err(|e| failed("server certificate refused", &e))?;
+        Ok(Self {
             ca_pem: ca.pem(),
             server: Arc::new(server),
-        }
+        })
     }
 
     /// The CA certificate, PEM.
@@ -66,12 +69,6 @@ impl Authority {
     #[must_use]
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
         Arc::clone(&self.server)
-    }
-}
-
-impl Default for Authority {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -184,7 +181,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_trusting_the_ca_gets_answers_over_https_and_others_are_refused() {
-        let authority = Authority::new();
+        let authority = Authority::new().unwrap();
         let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = serve(SimListener::tls(tcp, &authority));
         assert!(origin.starts_with("https://127.0.0.1:"), "{origin}");

@@ -240,7 +240,7 @@ async fn sim_listener(
 ) -> anyhow::Result<sim_tls::SimListener> {
     let authority = match tls_ca {
         Some(path) => {
-            let authority = sim_tls::Authority::new();
+            let authority = sim_tls::Authority::new()?;
             std::fs::write(path, authority.ca_pem())
                 .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
             Some(authority)

@@ -39,7 +39,7 @@ mod tempdir {
 
 impl Secured {
     async fn start(name: &str) -> Arc<Self> {
-        let authority = Authority::new();
+        let authority = Authority::new().unwrap();
         let port = sim_port::spawn(sim_port::SimConfig::default())
             .await
             .unwrap();
