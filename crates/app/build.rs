@@ -12,6 +12,7 @@
 //! (0.7 MB, 24 bytes a pointer) was read at every start and stayed in RSS; packed, it takes
 //! 14 KB. The loader needs glibc 2.36 (the image's Debian 12); medium bench over HTTPS, three
 //! runs each: peak RSS 31.3–31.7 → 30.0–30.2 MiB first, 34.5–35.3 → 32.7–33.8 second.
+//! `OCEAN_LINK_ORDER=off` leaves this option out as well (a linker without either).
 
 #[expect(
     clippy::disallowed_methods,
@@ -37,8 +38,7 @@ fn main() {
     if !wanted {
         return;
     }
-    // Relative relocations packed (DT_RELR, glibc 2.36+, the image's Debian 12): the table the
-    // loader reads at every start shrinks from 0.7 MB (24 bytes per pointer) to a bitmap.
+    // Packed relative relocations (see the module's documentation).
     println!("cargo::rustc-link-arg-bin=ocean-azure-devops=-Wl,-z,pack-relative-relocs");
     let file = if var("CARGO_FEATURE_KAFKA").is_empty() {
         "link-order.txt"
