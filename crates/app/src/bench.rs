@@ -261,6 +261,7 @@ async fn one(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let (ado_port, port_port) = (free_port()?, free_port()?);
     let cas = CaFiles::new(tls)?;
+    let ca_paths = cas.paths();
     let mut ado_args: Vec<String> = vec![
         "sim-ado".into(),
         "--port".into(),
@@ -280,7 +281,7 @@ async fn one(
     ];
     let mut port_args: Vec<String> =
         vec!["sim-port".into(), "--port".into(), port_port.to_string()];
-    if let Some((ado_ca, port_ca)) = cas.paths() {
+    if let Some((ado_ca, port_ca)) = &ca_paths {
         ado_args.extend(["--tls-ca".into(), ado_ca.display().to_string()]);
         port_args.extend(["--tls-ca".into(), port_ca.display().to_string()]);
     }
@@ -288,10 +289,10 @@ async fn one(
     let port_sim = spawn(&port_args)?;
     wait_until_up(ado_port).await?;
     wait_until_up(port_port).await?;
-    let (scheme, roots) = match cas.paths() {
+    let (scheme, roots) = match &ca_paths {
         Some((ado_ca, port_ca)) => {
-            let mut roots = http_setup::read_ca_bundle(&ado_ca).map_err(anyhow::Error::msg)?;
-            roots.extend(http_setup::read_ca_bundle(&port_ca).map_err(anyhow::Error::msg)?);
+            let mut roots = http_setup::read_ca_bundle(ado_ca).map_err(anyhow::Error::msg)?;
+            roots.extend(http_setup::read_ca_bundle(port_ca).map_err(anyhow::Error::msg)?);
             ("https", roots)
         }
         None => ("http", Vec::new()),
