@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::{
     Credentials, Error,
+    page::without_bom,
     retry::{RetryAction, classify, rate_limit_pause, retry_after},
 };
 
@@ -147,7 +148,7 @@ impl Client {
         self.inner.core.as_str().trim_end_matches('/')
     }
 
-    fn url(&self, host: Host, segments: &[&str], query: &[(&str, String)]) -> Url {
+    pub(crate) fn url(&self, host: Host, segments: &[&str], query: &[(&str, String)]) -> Url {
         let mut url = match host {
             Host::Core => self.inner.core.clone(),
             Host::Release => self.inner.release.clone(),
@@ -250,7 +251,7 @@ impl Client {
         Ok((decode(segments, &reply.body)?, reply.headers))
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         mut url: Url,
@@ -548,10 +549,7 @@ fn service_message(body: &str) -> String {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(segments: &[&str], body: &[u8]) -> Result<T, Error> {
-    // Microsoft's own samples of these bodies start with a UTF-8 byte order mark
-    // (`ado-rest-specs/`), which serde_json refuses.
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut de = serde_json::Deserializer::from_slice(without_bom(body));
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         route: segments.join("/"),
         path: e.path().to_string(),

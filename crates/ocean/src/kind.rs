@@ -4,6 +4,8 @@ use futures::stream::BoxStream;
 use mapping::SelectorConfig;
 use serde_json::{Map, Value};
 
+use crate::Items;
+
 /// A stream of pages of raw items. An `Err` ends the kind's fetch as failed.
 pub type PageStream<E> = BoxStream<'static, Result<Page, E>>;
 
@@ -13,8 +15,8 @@ pub type PageStream<E> = BoxStream<'static, Result<Page, E>>;
 /// copy per item (a project's 200 work items would otherwise hold 200 copies of the project).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Page {
-    /// The items.
-    pub items: Vec<Value>,
+    /// The items (decoded, or JSON text decoded when mapped: see [`Items`]).
+    pub items: Items,
     /// Keys added to every item (after its own keys, replacing one it already has).
     pub shared: Map<String, Value>,
     /// Parts of the kind that could not be read (e.g. "boards of team T: HTTP 500"): what was
@@ -27,7 +29,7 @@ impl Page {
     #[must_use]
     pub fn sharing(items: Vec<Value>, shared: Map<String, Value>) -> Self {
         Self {
-            items,
+            items: items.into(),
             shared,
             skipped: Vec::new(),
         }
@@ -42,12 +44,15 @@ impl Page {
         }
     }
 
-    /// The items with the shared keys inserted into each (for callers that need plain JSON).
+    /// The items decoded, with the shared keys inserted into each (for callers that need
+    /// plain JSON); an error only for an item [`Items::get`] cannot decode.
+    pub fn into_items(self) -> Result<Vec<Value>, serde_json::Error> {
+        Ok(Self::stamped(self.items.into_values()?, &self.shared))
+    }
+
+    /// `items` with `shared` inserted into each object, as [`Page::into_items`] does.
     #[must_use]
-    pub fn into_items(self) -> Vec<Value> {
-        let Self {
-            mut items, shared, ..
-        } = self;
+    pub fn stamped(mut items: Vec<Value>, shared: &Map<String, Value>) -> Vec<Value> {
         if !shared.is_empty() {
             for item in &mut items {
                 if let Value::Object(map) = item {
@@ -62,7 +67,7 @@ impl Page {
 impl From<Vec<Value>> for Page {
     fn from(items: Vec<Value>) -> Self {
         Self {
-            items,
+            items: items.into(),
             ..Self::default()
         }
     }

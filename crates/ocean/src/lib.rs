@@ -28,6 +28,7 @@ pub mod config;
 pub mod defaults;
 mod error;
 pub mod health;
+mod items;
 pub mod kafka;
 mod kind;
 pub mod listener;
@@ -41,5 +42,6 @@ pub mod sync_status;
 pub mod telemetry;
 
 pub use error::{Error, Report};
+pub use items::{Items, JsonItems};
 pub use kind::{Integration, Page, PageStream};
 pub use resync::reconcile::{EntityKey, RelationRef};

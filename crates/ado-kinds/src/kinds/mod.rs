@@ -302,6 +302,17 @@ pub(crate) fn organization_fields(client: &Client) -> Map<String, Value> {
     ])
 }
 
+/// A fetched page's items decoded, each with the page's shared keys (for live events, which
+/// send plain JSON). Only text items (`ocean::JsonItems`: work items) can fail: valid JSON
+/// nested too deeply for a value.
+pub(crate) fn page_items(page: Page) -> Result<Vec<Value>, Error> {
+    page.into_items().map_err(|e| Error::Decode {
+        route: "a fetched page".to_owned(),
+        path: "value".to_owned(),
+        message: e.to_string(),
+    })
+}
+
 /// `__projectId` and `__project`, the keys the Python integration adds to each work item and
 /// build.
 pub(crate) fn project_fields(project_id: ProjectId, project: Value) -> Map<String, Value> {

@@ -68,12 +68,12 @@ pub(super) async fn changes(
     shared.extend(organization.clone());
     match current {
         Some(current) if criteria.iter().any(|c| c.matches(&current)) => {
-            let items = Page::sharing(vec![current], shared).into_items();
+            let items = Page::stamped(vec![current], &shared);
             changes.updated.push((KIND.into(), items));
         }
         other => {
             let gone = other.unwrap_or_else(|| payload["resource"].clone());
-            let items = Page::sharing(vec![gone], shared).into_items();
+            let items = Page::stamped(vec![gone], &shared);
             changes.deleted.push((KIND.into(), items));
         }
     }

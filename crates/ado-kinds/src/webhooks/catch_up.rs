@@ -44,9 +44,11 @@ pub(crate) fn changed_since(
         };
         for selector in distinct_selectors(config, kind, filters) {
             if let Some(pages) = kind.changed_since(&source, selector, since, first_commits) {
-                let changes = with_organization(client, pages).map_ok(move |page| Changes {
-                    updated: vec![(kind.into(), page.into_items())],
-                    ..Changes::default()
+                let changes = with_organization(client, pages).and_then(move |page| async move {
+                    Ok(Changes {
+                        updated: vec![(kind.into(), crate::kinds::page_items(page)?)],
+                        ..Changes::default()
+                    })
                 });
                 streams.push(changes);
             }

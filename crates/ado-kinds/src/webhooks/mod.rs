@@ -406,7 +406,7 @@ impl LiveEvents for AdoLive {
         let client = &self.orgs[org];
         // The keys a resync adds, in the same order.
         let organization = organization_fields(client);
-        let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
+        let stamp = |items: Vec<Value>| Page::stamped(items, &organization);
         match target {
             Target::WorkItem { project, id } if wants(AdoKind::WorkItem) => {
                 let project_object = client.project(&project).await?;
@@ -423,7 +423,7 @@ impl LiveEvents for AdoLive {
                 let enrich = |item: Value| {
                     let mut shared = project_fields(project.clone(), project_object.clone());
                     shared.extend(organization.clone());
-                    Page::sharing(vec![item], shared).into_items()
+                    Page::stamped(vec![item], &shared)
                 };
                 // Read even for `workitem.deleted`: events about one item may arrive swapped
                 // (each is delivered on its own), so a deletion followed at once by a

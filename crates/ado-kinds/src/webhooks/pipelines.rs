@@ -110,7 +110,9 @@ pub(super) async fn changes(
     pages.extend(of_build(client, config, &run, project, wants).await?);
     for (kind, mut page) in pages {
         page.shared.extend(organization.clone());
-        changes.updated.push((kind.into(), page.into_items()));
+        changes
+            .updated
+            .push((kind.into(), crate::kinds::page_items(page)?));
     }
     Ok(changes)
 }

@@ -92,7 +92,7 @@ pub(super) async fn process(
             let id = RepositoryId::of(&push.repository);
             let pages = wiki_page::pushed(client, &push.repository["project"], &id, config).await?;
             if !pages.is_empty() {
-                let items = Page::sharing(pages, organization).into_items();
+                let items = Page::stamped(pages, &organization);
                 changes.updated.push((AdoKind::Wiki.into(), items));
             }
         }
@@ -171,7 +171,7 @@ fn record(
     (upserts, deletions): (Vec<Value>, Vec<Value>),
     organization: &Map<String, Value>,
 ) {
-    let stamp = |items: Vec<Value>| Page::sharing(items, organization.clone()).into_items();
+    let stamp = |items: Vec<Value>| Page::stamped(items, organization);
     if !upserts.is_empty() {
         changes.updated.push((kind.into(), stamp(upserts)));
     }
@@ -227,7 +227,7 @@ fn branches(
     let page = |items: Vec<Value>, repository: &Value| {
         let mut keys = shared("__repository", repository.clone());
         keys.extend(organization.clone());
-        Page::sharing(items, keys).into_items()
+        Page::stamped(items, &keys)
     };
     if let Some(repository) = current.filter(|r| has_branches(r))
         && !upserts.is_empty()

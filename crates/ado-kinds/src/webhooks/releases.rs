@@ -73,9 +73,11 @@ pub(super) async fn changes(
 ) -> Result<Changes, crate::Error> {
     let wants = |kind: AdoKind| kind.is_mapped(config);
     let mut changes = Changes::default();
-    let mut push = |kind: AdoKind, mut page: Page| {
-        page.shared.extend(organization.clone());
-        changes.updated.push((kind.into(), page.into_items()));
+    let mut push = |kind: AdoKind, item: Value, mut fields: Map<String, Value>| {
+        fields.extend(organization.clone());
+        changes
+            .updated
+            .push((kind.into(), Page::stamped(vec![item], &fields)));
     };
     let Release {
         project,
@@ -96,10 +98,7 @@ pub(super) async fn changes(
         if let Some(current) = current {
             let project_object = client.project(&project).await?;
             let fields = shared("__project", project_object);
-            push(
-                AdoKind::ReleaseDefinition,
-                Page::sharing(vec![current], fields),
-            );
+            push(AdoKind::ReleaseDefinition, current, fields);
         }
     }
     if let (Some(definition), Some(environment), true) =
@@ -108,11 +107,11 @@ pub(super) async fn changes(
         let latest =
             release_deployment::latest(client, &project, definition, environment, id).await;
         if let Some(deployment) = latest? {
-            push(AdoKind::ReleaseDeployment, Page::from(vec![deployment]));
+            push(AdoKind::ReleaseDeployment, deployment, Map::new());
         }
     }
     if wants(AdoKind::Release) {
-        push(AdoKind::Release, Page::from(vec![release]));
+        push(AdoKind::Release, release, Map::new());
     }
     Ok(changes)
 }

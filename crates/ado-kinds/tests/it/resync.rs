@@ -306,7 +306,7 @@ async fn fetch_all(
         .await?;
     Ok(pages
         .into_iter()
-        .flat_map(ocean::Page::into_items)
+        .flat_map(|page| page.into_items().expect("each item decodes"))
         .collect())
 }
 
@@ -443,6 +443,31 @@ async fn a_wiql_item_without_its_id_fails_the_kind_and_deletes_nothing() {
     assert_eq!(env.identifiers("azureDevopsWorkItem"), items);
 }
 
+/// Work items stay JSON text until they are mapped (issue 18): a details answer whose `value`
+/// is not a list is still an error of the kind, never an empty page.
+#[tokio::test]
+async fn a_work_items_answer_without_its_list_fails_the_kind_and_deletes_nothing() {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let items = env.identifiers("azureDevopsWorkItem");
+    assert!(!items.is_empty());
+    env.ado.state.inject_body(
+        "GET /{org}/{project}/_apis/wit/workitems",
+        json!({"count": 1, "value": {"id": 1}}),
+        1,
+    );
+    let report = env.run().await;
+    let work_items = report.resources.iter().find(|r| r.kind == "work-item");
+    let failure = work_items
+        .and_then(|r| r.failure.clone())
+        .expect("the work-item kind failed");
+    assert!(
+        failure.contains("_apis/wit/workitems") && failure.contains("`value`"),
+        "the error names the endpoint and what is wrong: {failure}"
+    );
+    assert_eq!(env.identifiers("azureDevopsWorkItem"), items);
+}
+
 #[tokio::test]
 async fn a_bad_pat_is_reported_with_the_organization_and_without_the_token() {
     let ado = sim_ado::spawn(SimConfig {
@@ -516,7 +541,7 @@ async fn a_project_with_more_than_the_wiql_limit_is_fetched_completely() {
     let pages: Vec<Vec<serde_json::Value>> = AzureDevops::new(client)
         .fetch("work-item", &mapping::SelectorConfig::default())
         .expect("work-item is a kind")
-        .map_ok(ocean::Page::into_items)
+        .map_ok(|page| page.into_items().expect("each item decodes"))
         .try_collect()
         .await
         .unwrap();
@@ -551,7 +576,7 @@ async fn a_wiql_selector_with_order_by_works_in_one_request() {
     let items: Vec<serde_json::Value> = AzureDevops::new(client(&ado))
         .fetch(ado_kinds::AdoKind::WorkItem.as_str(), &selector)
         .expect("work-item is a kind")
-        .map_ok(ocean::Page::into_items)
+        .map_ok(|page| page.into_items().expect("each item decodes"))
         .try_concat()
         .await
         .unwrap();

@@ -46,6 +46,8 @@ pub(super) struct MappedPage {
     pub(super) warnings: HashMap<String, (usize, String)>,
     pub(super) selector_error: Option<String>,
     pub(super) serialize_error: Option<String>,
+    /// The first item that could not be decoded from the API's text ([`crate::Items::get`]).
+    pub(super) unreadable: Option<String>,
     /// Parts of the kind the integration could not read ([`Page::skipped`]).
     pub(super) skipped: Vec<String>,
     /// Raw items that produced an entity, as the mapping saw them (when asked for).
@@ -145,14 +147,24 @@ fn map_page(plan: &MappingPlan, index: usize, raw: Page, copy_examples: bool) ->
         ..MappedPage::default()
     };
     let shared = SharedFields::new(raw.shared);
-    for item in &raw.items {
-        match resource.map_item_sharing(item, &shared) {
+    for index in 0..raw.items.len() {
+        // A text item is decoded here and dropped after it is mapped (see `crate::Items`).
+        let item = match raw.items.get(index) {
+            Ok(item) => item,
+            Err(error) => {
+                page.unreadable.get_or_insert_with(|| {
+                    format!("item {index} of a page could not be decoded: {error}")
+                });
+                continue;
+            }
+        };
+        match resource.map_item_sharing(&item, &shared) {
             Ok(outcome) => {
                 if copy_examples
                     && !outcome.passed.is_empty()
                     && page.examples.len() < examples::AMOUNT
                 {
-                    page.examples.push(shared.merged(item));
+                    page.examples.push(shared.merged(&item));
                 }
                 page.filtered_out += outcome.filtered_out;
                 page.dropped += outcome.dropped.len();

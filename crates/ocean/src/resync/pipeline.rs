@@ -362,6 +362,9 @@ impl<'a, I: Integration> UpsertSink<'a, I> {
         if let Some(error) = page.serialize_error {
             self.report.fail(error);
         }
+        if let Some(error) = page.unreadable {
+            self.report.fail(error);
+        }
         for part in page.skipped {
             telemetry::part_skipped(&self.report.kind, self.report.index, &part);
             self.report.skip_part(part);

@@ -29,6 +29,7 @@ mod overlap;
 mod progress;
 mod relations;
 mod sync_status;
+mod text_items;
 
 const BULK: &str = "POST /v1/blueprints/{bp}/entities/bulk";
 
@@ -74,11 +75,20 @@ impl Integration for Script {
 }
 
 /// A scripted page: its items, or a part the integration could not read when the page is
-/// `[{"__skipped": reason}]`.
+/// `[{"__skipped": reason}]`, or items as JSON text (`{"value": [...]}`) when it is
+/// `[{"__json": text}]`.
 fn scripted_page(items: Vec<Value>) -> ocean::Page {
     match items.as_slice() {
         [only] if only.get("__skipped").is_some() => {
             ocean::Page::skipping(only["__skipped"].as_str().unwrap_or_default())
+        }
+        [only] if only.get("__json").is_some() => {
+            let text = only["__json"].as_str().unwrap_or_default().to_owned();
+            let items = ocean::JsonItems::from_list(text.into(), "value").unwrap();
+            ocean::Page {
+                items: items.into(),
+                ..ocean::Page::default()
+            }
         }
         _ => ocean::Page::from(items),
     }

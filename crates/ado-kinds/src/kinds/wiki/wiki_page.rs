@@ -177,5 +177,9 @@ pub(crate) async fn pushed(
         ..(*first).clone()
     };
     let pages: Vec<Page> = pages(client, project, wiki, &options).try_collect().await?;
-    Ok(pages.into_iter().flat_map(Page::into_items).collect())
+    let mut items = Vec::new();
+    for page in pages {
+        items.extend(super::super::page_items(page)?);
+    }
+    Ok(items)
 }

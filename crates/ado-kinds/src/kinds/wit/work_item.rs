@@ -1,11 +1,12 @@
 //! `work-item`: per project, WIQL with id-range paging so a project with more than 20,000
 //! matches still syncs completely (ocean-azure-devops.md §3.2), then details 200 ids at a time,
-//! each item with `__projectId` and `__project` (shared keys of the page).
+//! each item with `__projectId` and `__project` (shared keys of the page). Each page's items
+//! stay the response's JSON text until they are mapped (`ocean::JsonItems`, issue 18).
 
 use ado_client::{Client, Error, ProjectId};
 use futures::{StreamExt, TryStreamExt, stream};
 use mapping::SelectorConfig;
-use ocean::{Page, PageStream};
+use ocean::{JsonItems, Page, PageStream};
 use serde_json::Value;
 
 use super::super::{PROJECT_CONCURRENCY, Source, ado_time, project_fields, projects_stream};
@@ -101,8 +102,19 @@ fn project_items(client: Client, project: Value, query: Wiql, expand: String) ->
                 let (client, project, expand) = (client.clone(), project.clone(), expand.clone());
                 async move {
                     let project_id = ProjectId::of(&project);
-                    let items = client.work_items(&project_id, &chunk, &expand).await?;
-                    Ok(Page::sharing(items, project_fields(project_id, project)))
+                    let body = client.work_items_body(&project_id, &chunk, &expand).await?;
+                    let items = JsonItems::from_list(body, "value")
+                        .map_err(|e| Error::Decode {
+                            route: format!("{}/_apis/wit/workitems", project_id.as_str()),
+                            path: "value".to_owned(),
+                            message: e.to_string(),
+                        })?
+                        .without_nulls();
+                    Ok(Page {
+                        items: items.into(),
+                        shared: project_fields(project_id, project),
+                        skipped: Vec::new(),
+                    })
                 }
             })
         })
