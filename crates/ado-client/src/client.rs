@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::{
     Credentials, Error,
-    page::without_bom,
+    body::without_bom,
     retry::{RetryAction, classify, rate_limit_pause, retry_after},
 };
 

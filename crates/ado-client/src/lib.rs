@@ -20,6 +20,7 @@
 
 mod api;
 pub mod auth;
+mod body;
 mod client;
 mod error;
 mod ids;

@@ -180,12 +180,6 @@ pub(crate) fn take_list(body: &mut Value, segments: &[&str]) -> Result<Vec<Value
     take_key(body, "value", segments)
 }
 
-/// `body` without the byte order mark of Microsoft's samples of these bodies
-/// (`ado-rest-specs/`), which `serde_json` refuses.
-pub(crate) fn without_bom(body: &[u8]) -> &[u8] {
-    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
-}
-
 /// Moves the array under `key` out of `body`; anything else is a decode error.
 pub(crate) fn take_key(
     body: &mut Value,

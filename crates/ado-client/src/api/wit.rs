@@ -4,7 +4,7 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{Client, Error, Host, ProjectId, page::without_bom};
+use crate::{Client, Error, Host, ProjectId, body::without_bom};
 
 /// A WIQL answer, decoded for its ids only: up to 20,000 references with a URL each, which
 /// as a JSON tree cost ≈ 300 bytes an item (issue 18: ≈ 6 MiB for one large project's query).
