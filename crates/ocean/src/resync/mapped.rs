@@ -147,13 +147,13 @@ fn map_page(plan: &MappingPlan, index: usize, raw: Page, copy_examples: bool) ->
         ..MappedPage::default()
     };
     let shared = SharedFields::new(raw.shared);
-    for index in 0..raw.items.len() {
+    for at in 0..raw.items.len() {
         // A text item is decoded here and dropped after it is mapped (see `crate::Items`).
-        let item = match raw.items.get(index) {
+        let item = match raw.items.get(at) {
             Ok(item) => item,
             Err(error) => {
                 page.unreadable.get_or_insert_with(|| {
-                    format!("item {index} of a page could not be decoded: {error}")
+                    format!("item {at} of a page could not be decoded: {error}")
                 });
                 continue;
             }
