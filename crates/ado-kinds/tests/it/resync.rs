@@ -88,6 +88,14 @@ const SMALL: Sizes = Sizes {
     teams: 1,
 };
 
+/// The failure of `kind`'s resource in `report` (the test fails when it has none).
+fn failure_of(report: &ResyncReport, kind: &str) -> String {
+    let resource = report.resources.iter().find(|r| r.kind == kind);
+    resource
+        .and_then(|r| r.failure.clone())
+        .unwrap_or_else(|| panic!("the {kind} kind did not fail: {report}"))
+}
+
 fn project_id(p: usize) -> String {
     format!("00000001-{p:04x}-4000-8000-{:012x}", p * 100_000)
 }
@@ -400,12 +408,7 @@ async fn a_list_answer_without_its_value_array_fails_the_kind_and_deletes_nothin
     );
     let report = env.run().await;
     assert!(!report.succeeded(), "{report}");
-    let failure = report
-        .resources
-        .iter()
-        .find(|r| r.kind == "repository")
-        .and_then(|r| r.failure.clone())
-        .expect("the repository kind failed");
+    let failure = failure_of(&report, "repository");
     assert!(
         failure.contains("_apis/git/repositories") && failure.contains("`value`"),
         "the error names the endpoint and what is missing: {failure}"
@@ -428,12 +431,7 @@ async fn a_wiql_item_without_its_id_fails_the_kind_and_deletes_nothing() {
         1,
     );
     let report = env.run().await;
-    let failure = report
-        .resources
-        .iter()
-        .find(|r| r.kind == "work-item")
-        .and_then(|r| r.failure.clone())
-        .expect("the work-item kind failed");
+    let failure = failure_of(&report, "work-item");
     assert!(
         failure.contains("_apis/wit/wiql")
             && failure.contains("workItems[0]")
@@ -457,10 +455,7 @@ async fn a_work_items_answer_without_its_list_fails_the_kind_and_deletes_nothing
         1,
     );
     let report = env.run().await;
-    let work_items = report.resources.iter().find(|r| r.kind == "work-item");
-    let failure = work_items
-        .and_then(|r| r.failure.clone())
-        .expect("the work-item kind failed");
+    let failure = failure_of(&report, "work-item");
     assert!(
         failure.contains("_apis/wit/workitems") && failure.contains("`value`"),
         "the error names the endpoint and what is wrong: {failure}"
