@@ -15,8 +15,9 @@ use url::Url;
 
 use crate::{
     Credentials, Error,
-    body::without_bom,
+    body::{service_message, without_bom},
     retry::{RetryAction, classify, rate_limit_pause, retry_after},
+    version::{supported_version, with_version_capped},
 };
 
 /// The api-version sent with every call (the 7.1 GA specs).
@@ -121,6 +122,11 @@ impl Client {
             .builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // hyper opens a connection whenever none is idle at the instant a request starts,
+            // and pools it even when another came back first: unbounded, the pool grew past
+            // the budget (52 connections to sim-ado at medium for 16), each keeping a read
+            // buffer sized for its largest body (medium heap peak −1.5 MB with the bound).
+            .pool_max_idle_per_host(options.concurrency.max(1))
             .build()
             .map_err(|e| Error::Build(e.to_string()))?;
         let core = with_trailing_slash(organization_url.clone());
@@ -273,11 +279,14 @@ impl Client {
             // back (every request of the organization waits anyway).
             self.wait_for_pause().await;
             let request = self.request(&method, &url, body.as_ref()).await?;
+            // The permit is held until the body is read: the request holds a connection and
+            // its buffers until then. Released at the headers, 12 requests queued for a budget
+            // of 2 were all at the server at once (`a_request_holds_its_place_in_the_budget…`).
             let result = send_recorded(&url, request).await;
-            drop(permit);
             let response = match result {
                 Ok(response) => response,
                 Err(error) => {
+                    drop(permit);
                     let failed =
                         crate::error::transport(&self.inner.tls, &method, route.clone(), &error);
                     if matches!(failed, Error::Certificate { .. }) {
@@ -295,6 +304,7 @@ impl Client {
             let status = response.status().as_u16();
             self.observe_throttling(&route, response.headers());
             if is_sign_in(status, response.headers()) {
+                drop(permit);
                 // A bearer token may have been revoked or expired early: one fresh token.
                 if !renewed && self.inner.credentials.renew_after_unauthorized().await {
                     renewed = true;
@@ -314,7 +324,10 @@ impl Client {
                     })?;
                     return Ok(Reply { headers, body });
                 }
-                RetryAction::Retry { after, reason } => self.backoff(&route, &reason, after).await,
+                RetryAction::Retry { after, reason } => {
+                    drop(permit);
+                    self.backoff(&route, &reason, after).await;
+                }
                 RetryAction::DontRetry { .. } => {
                     let text = response.text().await.unwrap_or_default();
                     // An older Server refuses a newer api-version and names the newest it
@@ -481,53 +494,6 @@ fn service_host(core: &Url, service: &str) -> Url {
     url
 }
 
-/// The newest api-version a `400 VssVersionOutOfRangeException` names ("… The latest REST API
-/// version this server supports is 6.0."), if that is what `body` is.
-fn supported_version(status: u16, body: &str) -> Option<String> {
-    if status != 400 || !body.contains("VssVersionOutOfRangeException") {
-        return None;
-    }
-    let message = service_message(body);
-    let tail = message.split("supports is ").nth(1)?;
-    let version: String = tail
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let version = version.trim_end_matches('.');
-    (!version.is_empty()).then(|| version.to_owned())
-}
-
-/// `url` with its api-version lowered to `max` when it is newer (a preview keeps `-preview`:
-/// the server then serves its own newest preview of that resource).
-fn with_version_capped(url: &Url, max: &str) -> Url {
-    let number = |v: &str| -> Vec<u32> {
-        v.split('-')
-            .next()
-            .unwrap_or_default()
-            .split('.')
-            .filter_map(|p| p.parse().ok())
-            .collect()
-    };
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            if k == "api-version" && number(&v) > number(max) {
-                let capped = if v.contains("-preview") {
-                    format!("{max}-preview")
-                } else {
-                    max.to_owned()
-                };
-                (k.into_owned(), capped)
-            } else {
-                (k.into_owned(), v.into_owned())
-            }
-        })
-        .collect();
-    let mut url = url.clone();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
-    url
-}
-
 /// A 203, any 3xx, or an HTML body is a sign-in page: the PAT was refused (ado-api.md §1).
 fn is_sign_in(status: u16, headers: &header::HeaderMap) -> bool {
     let html = headers
@@ -538,14 +504,6 @@ fn is_sign_in(status: u16, headers: &header::HeaderMap) -> bool {
         || status == 401
         || (300..400).contains(&status)
         || ((200..300).contains(&status) && html)
-}
-
-fn service_message(body: &str) -> String {
-    let body = body.trim_start_matches('\u{feff}');
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| body.chars().take(500).collect())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(segments: &[&str], body: &[u8]) -> Result<T, Error> {
@@ -626,27 +584,6 @@ mod tests {
         assert_eq!(
             host("https://tfs.contoso.com/DefaultCollection/"),
             "tfs.contoso.com"
-        );
-    }
-
-    #[test]
-    fn an_older_servers_newest_version_is_read_and_newer_ones_capped() {
-        let body = r#"{"$id":"1","message":"The requested REST API version of 7.1 is out of range for this server. The latest REST API version this server supports is 6.0.","typeKey":"VssVersionOutOfRangeException"}"#;
-        assert_eq!(supported_version(400, body).as_deref(), Some("6.0"));
-        assert_eq!(supported_version(404, body), None);
-        assert_eq!(supported_version(400, r#"{"message":"bad"}"#), None);
-        let url: Url =
-            "https://tfs.contoso.com/Coll/_apis/teams?$top=100&api-version=7.1-preview.3"
-                .parse()
-                .unwrap();
-        assert_eq!(
-            with_version_capped(&url, "6.0").query(),
-            Some("%24top=100&api-version=6.0-preview")
-        );
-        let old: Url = "https://h/c/_apis/x?api-version=5.1".parse().unwrap();
-        assert_eq!(
-            with_version_capped(&old, "6.0").query(),
-            Some("api-version=5.1")
         );
     }
 

@@ -26,6 +26,7 @@ mod error;
 mod ids;
 mod page;
 pub mod retry;
+mod version;
 
 pub use auth::{Credentials, ServicePrincipal};
 pub use client::{ADVSEC_API_VERSION, API_VERSION, Client, ClientOptions, Host};

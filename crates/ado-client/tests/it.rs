@@ -82,3 +82,33 @@ async fn a_wrong_client_secret_is_entra_ids_reason_without_the_secret() {
     assert!(!message.contains("not-the-secret"), "{message}");
     assert!(!format!("{principal:?}").contains("not-the-secret"));
 }
+
+#[tokio::test]
+async fn a_request_holds_its_place_in_the_budget_until_its_body_is_read() {
+    let sim = sim().await;
+    // Each body arrives in two halves 50 ms apart: a client that let the next request start
+    // once the headers came would have three or more at the simulator at once.
+    sim.state.set_body_pause(Duration::from_millis(50));
+    let options = ClientOptions {
+        concurrency: 2,
+        ..ClientOptions::default()
+    };
+    let client = Client::new(
+        &sim.org_url().parse().unwrap(),
+        &SecretString::from("sim-pat"),
+        &options,
+    )
+    .unwrap();
+    let projects: Vec<_> = client.projects().try_concat().await.unwrap();
+    let reads = (0..4).flat_map(|_| &projects).map(|project| {
+        let client = &client;
+        async move { client.project(&ProjectId::of(project)).await }
+    });
+    let read = futures::future::try_join_all(reads).await.unwrap();
+    assert_eq!(read.len(), 12);
+    assert_eq!(
+        sim.state.max_in_flight(),
+        2,
+        "two requests at once, each until its body was read"
+    );
+}

@@ -29,6 +29,7 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let route = format!("{} {}", request.method(), path.as_str());
+    let in_flight = InFlight::enter(&state);
     let (latency, scripted, usage) = {
         let mut inner = state.lock();
         *inner.requests.entry(route.clone()).or_default() += 1;
@@ -104,7 +105,51 @@ pub(crate) async fn guard(
     {
         rate_limit_headers(response.headers_mut(), limit, limit - used, reset);
     }
-    response
+    let pause = state.lock().body_pause;
+    if pause.is_zero() {
+        return response;
+    }
+    paced(response, pause, in_flight).await
+}
+
+/// `response` with its body sent in two halves `pause` apart, counted in flight until sent.
+async fn paced(response: Response, pause: std::time::Duration, in_flight: InFlight) -> Response {
+    use futures::StreamExt as _;
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let (first, rest) = (bytes.slice(..bytes.len() / 2), bytes.slice(bytes.len() / 2..));
+    let rest = async move {
+        tokio::time::sleep(pause).await;
+        rest
+    };
+    let halves = futures::stream::iter([first])
+        .chain(futures::stream::once(rest))
+        .map(move |half| {
+            let _held_until_the_body_is_dropped = &in_flight;
+            Ok::<_, std::convert::Infallible>(half)
+        });
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from_stream(halves))
+}
+
+/// One request being answered: counted in [`crate::state::Inner::in_flight`] until dropped.
+struct InFlight(Arc<AdoState>);
+
+impl InFlight {
+    fn enter(state: &Arc<AdoState>) -> Self {
+        let mut inner = state.lock();
+        inner.in_flight.0 += 1;
+        inner.in_flight.1 = inner.in_flight.1.max(inner.in_flight.0);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().in_flight.0 -= 1;
+    }
 }
 
 fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {

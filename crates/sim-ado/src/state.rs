@@ -33,6 +33,10 @@ pub(crate) struct Inner {
     pub(crate) requests: BTreeMap<String, u64>,
     pub(crate) scripted: Vec<Scripted>,
     pub(crate) latency: Duration,
+    /// A pause in the middle of every response body (`set_body_pause`).
+    pub(crate) body_pause: Duration,
+    /// Requests being answered now (from arrival until their body is sent) and the most at once.
+    pub(crate) in_flight: (u32, u32),
     /// Repositories and projects added through mutations (their numbers in the seed scheme).
     pub(crate) added: usize,
     /// Throttling: the current one-second window (Unix seconds) and requests counted in it.
@@ -146,6 +150,18 @@ impl AdoState {
     /// Sets the per-response latency.
     pub fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
+    }
+
+    /// Sends every response body in two halves, `pause` apart: a request then stays in flight
+    /// while its client reads the body.
+    pub fn set_body_pause(&self, pause: Duration) {
+        self.lock().body_pause = pause;
+    }
+
+    /// The most API requests answered at once so far, each counted until its body was sent.
+    #[must_use]
+    pub fn max_in_flight(&self) -> u32 {
+        self.lock().in_flight.1
     }
 
     /// Every work item id of a project, for tests.
