@@ -119,7 +119,10 @@ async fn paced(response: Response, pause: std::time::Duration, in_flight: InFlig
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let (first, rest) = (bytes.slice(..bytes.len() / 2), bytes.slice(bytes.len() / 2..));
+    let (first, rest) = (
+        bytes.slice(..bytes.len() / 2),
+        bytes.slice(bytes.len() / 2..),
+    );
     let rest = async move {
         tokio::time::sleep(pause).await;
         rest
