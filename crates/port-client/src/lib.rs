@@ -35,7 +35,7 @@ mod transport;
 pub use api::{
     actions::{Ack, ActionRef, ActionRun, Actions, Invocation},
     blueprints::Blueprints,
-    entities::Entities,
+    entities::{Entities, EntityText},
     integration::Integration,
     organization::{KafkaCredentials, Organization},
 };

@@ -260,7 +260,7 @@ async fn a_blueprints_search_is_read_in_pages_of_1000_with_only_the_included_fie
 
     let query = json!({"combinator": "and", "rules": [
         {"property": "$datasource", "operator": "contains", "value": "/it/exporter"}]});
-    let pages: Vec<Vec<serde_json::Value>> = port
+    let pages: Vec<Vec<port_client::EntityText>> = port
         .entities()
         .search_blueprint("svc", &query, &["identifier", "properties.tier"])
         .try_collect()
@@ -272,7 +272,7 @@ async fn a_blueprints_search_is_read_in_pages_of_1000_with_only_the_included_fie
         "Port's largest page, then the rest"
     );
     assert_eq!(
-        pages[1][0],
+        pages[1][0].value().unwrap(),
         json!({"identifier": "e1000", "properties": {"tier": "gold"}})
     );
     assert_eq!(

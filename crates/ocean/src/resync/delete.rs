@@ -320,6 +320,7 @@ impl<'a, I: Integration> Relations<'a, I> {
             .map_err(failed)?
         {
             for entity in page {
+                let entity = entity.value().map_err(failed)?;
                 let identifier = entity.get("identifier").and_then(Value::as_str);
                 let refs = entity.get("relations").and_then(Value::as_object);
                 if let (Some(identifier), Some(refs)) = (identifier, refs) {

@@ -121,7 +121,7 @@ impl Snapshot {
             .flatten_unordered(CONCURRENT_SEARCHES);
         while let Some((blueprint, page)) = pages.try_next().await? {
             for entity in page {
-                snapshot.add_fields(blueprint, &entity)?;
+                snapshot.add_fields(blueprint, &entity.value()?)?;
             }
         }
         Ok(snapshot)
