@@ -105,16 +105,17 @@ pub(crate) async fn guard(
     {
         rate_limit_headers(response.headers_mut(), limit, limit - used, reset);
     }
+    paced(response, &state, in_flight).await
+}
+
+/// `response` with its body sent in two halves the body pause apart, if one is set, and
+/// counted in flight until sent.
+async fn paced(response: Response, state: &AdoState, in_flight: InFlight) -> Response {
+    use futures::StreamExt as _;
     let pause = state.lock().body_pause;
     if pause.is_zero() {
         return response;
     }
-    paced(response, pause, in_flight).await
-}
-
-/// `response` with its body sent in two halves `pause` apart, counted in flight until sent.
-async fn paced(response: Response, pause: std::time::Duration, in_flight: InFlight) -> Response {
-    use futures::StreamExt as _;
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
