@@ -67,14 +67,12 @@ record() {
   cat "$work/port-ca.pem" "$work/ado-ca.pem" > "$work/cas.pem"
   rm -f "$work"/cg.*
   for run in first second; do
-    # MIMALLOC_PURGE_DELAY set: the binary does not re-execute itself (main.rs,
-    # tune_allocator), which valgrind would not follow.
     env OCEAN__PORT__CLIENT_ID=sim-client-id OCEAN__PORT__CLIENT_SECRET=sim-client-secret \
       OCEAN__PORT__BASE_URL="https://127.0.0.1:$port_port" REQUESTS_CA_BUNDLE="$work/cas.pem" \
       OCEAN__INTEGRATION__IDENTIFIER=link-order \
       OCEAN__INTEGRATION__CONFIG__ORGANIZATION_URL="https://127.0.0.1:$ado_port/acme" \
       OCEAN__INTEGRATION__CONFIG__PERSONAL_ACCESS_TOKEN=sim-pat \
-      OCEAN__EVENT_LISTENER='{"type":"ONCE"}' MIMALLOC_PURGE_DELAY=0 \
+      OCEAN__EVENT_LISTENER='{"type":"ONCE"}' \
       valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$run" "$bin" \
       > "$work/$run.log" 2>&1 || { tail -20 "$work/$run.log" >&2; exit 1; }
     grep -q '"Resync finished."' "$work/$run.log" || { tail -20 "$work/$run.log" >&2; exit 1; }

@@ -10,7 +10,7 @@ mod realtime;
 mod run;
 mod wiring;
 
-use std::{os::unix::process::CommandExt, process::ExitCode};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -85,46 +85,21 @@ enum Command {
     },
 }
 
-// mimalloc: the jq mapping allocates many small values; it maps ~1.6x faster than with the
-// system allocator (`cargo bench -p mapping`). `Counting` keeps the live heap bytes (one
-// uncontended atomic add per call, see `heap-count`) so that `bench` can tell the heap the
-// program holds from the RSS the allocator keeps.
+// jemalloc, built to return freed pages at once (`dirty_decay_ms:0,muzzy_decay_ms:0`, set in
+// `.cargo/config.toml`; `_RJEM_MALLOC_CONF` overrides it at run time). Measured against
+// mimalloc with its purge tuned (eighteenth session, `bench`, 2–3 interleaved runs): medium
+// anon peak 14.5–15.6 → 10.7–10.9 MiB first and 17.7–19.5 → 11.4–11.7 second at the same
+// CPU; large 31.1–33.1 → 17.1–18.1 MiB anon at 6–9 % more CPU. `Counting` keeps the live heap
+// bytes (one uncontended atomic add per call, see `heap-count`) so that `bench` can tell the
+// heap the program holds from the RSS the allocator keeps.
 #[global_allocator]
-static ALLOCATOR: heap_count::Counting<mimalloc::MiMalloc> =
-    heap_count::Counting::new(mimalloc::MiMalloc);
+static ALLOCATOR: heap_count::Counting<tikv_jemallocator::Jemalloc> =
+    heap_count::Counting::new(tikv_jemallocator::Jemalloc);
 
 /// Exit status for a configuration error (every problem is printed first).
 const EXIT_CONFIG: u8 = 2;
 
-/// mimalloc reads its options from the environment when it starts. Its defaults keep freed
-/// memory committed for a while, which doubled the peak RSS of `bench` (70 MiB instead of 36 MiB,
-/// NOTES.md). Unless the user chose otherwise, re-execute once with eager purging and pages
-/// committed when first used (`PAGE_COMMIT_ON_DEMAND`: the large bench's unchanged second resync
-/// peaked at 57.9–62.0 MiB with it, 61.4–63.9 without, fourteenth session); options the user
-/// set are kept. `exec` only returns on failure, and then we simply go on with the defaults.
-fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut command = std::process::Command::new(exe);
-    command.args(std::env::args_os().skip(1));
-    for (option, value) in [
-        ("MIMALLOC_PURGE_DELAY", "0"),
-        ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
-        ("MIMALLOC_PAGE_COMMIT_ON_DEMAND", "1"),
-    ] {
-        if std::env::var_os(option).is_none() {
-            command.env(option, value);
-        }
-    }
-    let _exec_failed = command.exec();
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
     // Mapping runs on the blocking pool: one thread per core keeps the cores busy, and every
     // extra thread costs a stack and an allocator heap (4 threads instead of 2 on this 2-core

@@ -14,9 +14,9 @@ const ITEMS: usize = 2000;
 const WORK_ITEM: usize = 5;
 const TYPES: [&str; 5] = ["Bug", "Task", "User Story", "Epic", "Issue"];
 
-// The binary uses mimalloc too: the mapping allocates many small strings and maps.
+// The binary's allocator: the mapping allocates many small strings and maps.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() {
     divan::main();
