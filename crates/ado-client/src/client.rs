@@ -127,7 +127,6 @@ impl Client {
             // the budget (52 connections to sim-ado at medium for 16), each keeping a read
             // buffer sized for its largest body (medium heap peak −1.5 MB with the bound).
             .pool_max_idle_per_host(options.concurrency.max(1))
-            .pool_idle_timeout(http_setup::IDLE_CONNECTION_EXPIRY)
             .build()
             .map_err(|e| Error::Build(e.to_string()))?;
         let core = with_trailing_slash(organization_url.clone());

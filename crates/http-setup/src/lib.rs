@@ -24,11 +24,12 @@ pub struct Tls {
     pub verify_variable: &'static str,
 }
 
-/// How long an idle pooled connection is kept: httpx's `keepalive_expiry` default, which both of
-/// the Python integration's clients keep (Ocean sets only the Port client's connection counts,
-/// ocean-framework.md; reqwest's own default is 90 s). Each idle connection keeps hyper's read
-/// buffer, sized by its largest body (76 KB on average after a medium resync, heaptrack): 1.9 MB
-/// of the 3.4 MB a process held between two resyncs before idle connections expired.
+/// How long an idle pooled connection is kept, by every client built here: httpx's
+/// `keepalive_expiry` default, which every client of the Python integration keeps (Ocean sets
+/// only the Port client's connection counts, ocean-framework.md; reqwest's own default is 90 s).
+/// Each idle connection keeps hyper's read buffer, sized by its largest body (76 KB on average
+/// after a medium resync, heaptrack): 1.9 MB of the 3.4 MB a process held between two resyncs
+/// before idle connections expired.
 pub const IDLE_CONNECTION_EXPIRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Tls {
@@ -43,9 +44,10 @@ impl Tls {
     }
 
     /// A reqwest builder with these settings (proxies from the environment, as reqwest does by
-    /// default).
+    /// default) and idle connections expiring after [`IDLE_CONNECTION_EXPIRY`].
     pub fn builder(&self) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
+            .pool_idle_timeout(IDLE_CONNECTION_EXPIRY)
             .tls_certs_merge(self.extra_roots.iter().cloned())
             .tls_danger_accept_invalid_certs(!self.verify)
     }

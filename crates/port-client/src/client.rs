@@ -125,7 +125,6 @@ impl ClientBuilder {
             .user_agent(installation.to_string())
             .timeout(self.timeout)
             .pool_max_idle_per_host(50)
-            .pool_idle_timeout(http_setup::IDLE_CONNECTION_EXPIRY)
             .build()
             .map_err(|e| Error::Build(e.to_string()))?;
         let mut base = self.base;
