@@ -2,7 +2,7 @@
 //! answers scripted faults, checks the PAT (or an Entra ID token) and the api-version, and
 //! throttles with Azure DevOps' rate-limit headers. Beside the areas; `routes.rs` layers it.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Json,
@@ -15,7 +15,7 @@ use base64::Engine;
 
 use crate::{
     entra,
-    state::AdoState,
+    state::{AdoState, Inner},
     wire::{error, unix_seconds},
 };
 
@@ -29,9 +29,9 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let route = format!("{} {}", request.method(), path.as_str());
-    let in_flight = InFlight::enter(&state);
-    let (latency, scripted, usage) = {
+    let (latency, pause, scripted, usage, in_flight) = {
         let mut inner = state.lock();
+        let in_flight = InFlight::enter(&state, &mut inner);
         *inner.requests.entry(route.clone()).or_default() += 1;
         let scripted = inner
             .scripted
@@ -52,7 +52,7 @@ pub(crate) async fn guard(
             }
             (limit, inner.window.1, now + 1)
         });
-        (inner.latency, scripted, usage)
+        (inner.latency, inner.body_pause, scripted, usage, in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -105,14 +105,13 @@ pub(crate) async fn guard(
     {
         rate_limit_headers(response.headers_mut(), limit, limit - used, reset);
     }
-    paced(response, &state, in_flight).await
+    paced(response, pause, in_flight).await
 }
 
 /// `response` with its body sent in two halves the body pause apart, if one is set, and
 /// counted in flight until sent.
-async fn paced(response: Response, state: &AdoState, in_flight: InFlight) -> Response {
+async fn paced(response: Response, pause: Duration, in_flight: InFlight) -> Response {
     use futures::StreamExt as _;
-    let pause = state.lock().body_pause;
     if pause.is_zero() {
         return response;
     }
@@ -142,8 +141,8 @@ async fn paced(response: Response, state: &AdoState, in_flight: InFlight) -> Res
 struct InFlight(Arc<AdoState>);
 
 impl InFlight {
-    fn enter(state: &Arc<AdoState>) -> Self {
-        let mut inner = state.lock();
+    /// Counts one more request in `inner`, the locked state of `state`.
+    fn enter(state: &Arc<AdoState>, inner: &mut Inner) -> Self {
         inner.in_flight.0 += 1;
         inner.in_flight.1 = inner.in_flight.1.max(inner.in_flight.0);
         Self(Arc::clone(state))
