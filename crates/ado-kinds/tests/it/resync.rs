@@ -96,6 +96,27 @@ fn failure_of(report: &ResyncReport, kind: &str) -> String {
         .unwrap_or_else(|| panic!("the {kind} kind did not fail: {report}"))
 }
 
+/// A first resync, then a second whose next answer on `route` is `body`: the second must fail
+/// `kind` and leave every entity of `blueprint` in Port. Returns its report, the kind's failure
+/// and the identifiers Port holds.
+async fn after_one_malformed_answer(
+    route: &str,
+    body: serde_json::Value,
+    kind: &str,
+    blueprint: &str,
+) -> (ResyncReport, String, BTreeSet<String>) {
+    let env = env(SMALL).await;
+    assert!(env.run().await.succeeded());
+    let before = env.identifiers(blueprint);
+    assert!(!before.is_empty());
+    env.ado.state.inject_body(route, body, 1);
+    let report = env.run().await;
+    let failure = failure_of(&report, kind);
+    let after = env.identifiers(blueprint);
+    assert_eq!(after, before, "a failed read deletes nothing");
+    (report, failure, after)
+}
+
 fn project_id(p: usize) -> String {
     format!("00000001-{p:04x}-4000-8000-{:012x}", p * 100_000)
 }
@@ -396,71 +417,58 @@ async fn azure_devops_failing_mid_resync_deletes_nothing_of_that_kind() {
 /// repository from Port, and the run succeeded.
 #[tokio::test]
 async fn a_list_answer_without_its_value_array_fails_the_kind_and_deletes_nothing() {
-    let env = env(SMALL).await;
-    assert!(env.run().await.succeeded());
-    let repositories = env.identifiers("azureDevopsRepository");
-    assert_eq!(repositories.len(), 2);
     // The list is read once per resync (memoised), before anything per repository.
-    env.ado.state.inject_body(
+    let (report, failure, repositories) = after_one_malformed_answer(
         "GET /{org}/{project}/_apis/git/repositories",
         json!({"count": 2}),
-        1,
-    );
-    let report = env.run().await;
+        "repository",
+        "azureDevopsRepository",
+    )
+    .await;
+    assert_eq!(repositories.len(), 2);
     assert!(!report.succeeded(), "{report}");
-    let failure = failure_of(&report, "repository");
     assert!(
         failure.contains("_apis/git/repositories") && failure.contains("`value`"),
         "the error names the endpoint and what is missing: {failure}"
     );
     assert!(report.deletion.skipped.iter().any(|s| matches!(s,
         SkipReason::KindFailed { blueprint, .. } if blueprint == "azureDevopsRepository")));
-    assert_eq!(env.identifiers("azureDevopsRepository"), repositories);
 }
+
 /// A WIQL answer with an item without its id used to lose that item silently (its work item
 /// was then deleted from Port as stale): it is a decode error of the work-item kind.
 #[tokio::test]
 async fn a_wiql_item_without_its_id_fails_the_kind_and_deletes_nothing() {
-    let env = env(SMALL).await;
-    assert!(env.run().await.succeeded());
-    let items = env.identifiers("azureDevopsWorkItem");
-    assert!(!items.is_empty());
-    env.ado.state.inject_body(
+    let (_, failure, _) = after_one_malformed_answer(
         "POST /{org}/{project}/_apis/wit/wiql",
         json!({"workItems": [{"url": "https://example.com/_apis/wit/workItems/1"}]}),
-        1,
-    );
-    let report = env.run().await;
-    let failure = failure_of(&report, "work-item");
+        "work-item",
+        "azureDevopsWorkItem",
+    )
+    .await;
     assert!(
         failure.contains("_apis/wit/wiql")
             && failure.contains("workItems[0]")
             && failure.contains("`id`"),
         "the error names the endpoint and what is missing: {failure}"
     );
-    assert_eq!(env.identifiers("azureDevopsWorkItem"), items);
 }
 
 /// Work items stay JSON text until they are mapped (issue 18): a details answer whose `value`
 /// is not a list is still an error of the kind, never an empty page.
 #[tokio::test]
 async fn a_work_items_answer_without_its_list_fails_the_kind_and_deletes_nothing() {
-    let env = env(SMALL).await;
-    assert!(env.run().await.succeeded());
-    let items = env.identifiers("azureDevopsWorkItem");
-    assert!(!items.is_empty());
-    env.ado.state.inject_body(
+    let (_, failure, _) = after_one_malformed_answer(
         "GET /{org}/{project}/_apis/wit/workitems",
         json!({"count": 1, "value": {"id": 1}}),
-        1,
-    );
-    let report = env.run().await;
-    let failure = failure_of(&report, "work-item");
+        "work-item",
+        "azureDevopsWorkItem",
+    )
+    .await;
     assert!(
         failure.contains("_apis/wit/workitems") && failure.contains("`value`"),
         "the error names the endpoint and what is wrong: {failure}"
     );
-    assert_eq!(env.identifiers("azureDevopsWorkItem"), items);
 }
 
 #[tokio::test]
